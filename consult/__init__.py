@@ -1,0 +1,3 @@
+"""consult: decision support for regenerative aesthetic consultations."""
+
+__version__ = "0.1.0"
