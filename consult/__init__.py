@@ -1,3 +1,29 @@
-"""consult: decision support for regenerative aesthetic consultations."""
+"""consult: decision support for regenerative aesthetic consultations.
+
+The engine is a library first: `consult.load()` and `consult.evaluate()` are
+pure (no prompts, no printing, no files written). They are imported lazily so
+that `consult --version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["__version__", "evaluate", "load"]
+
+if TYPE_CHECKING:
+    from consult.engine import evaluate
+    from consult.loader import load
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load":
+        from consult.loader import load
+
+        return load
+    if name == "evaluate":
+        from consult.engine import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'consult' has no attribute {name!r}")

@@ -1,0 +1,21 @@
+"""Entry point: `consult` and `python -m consult`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """Run the command line; `--version` answers before any import."""
+    if sys.argv[1:] == ["--version"]:
+        from consult import __version__
+
+        sys.stdout.write(f"consult {__version__}\n")
+        return
+    from consult.cli import run
+
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Evaluate an answer set against the rules: pure, no I/O.
+
+Exclusion always wins over candidacy. A procedure whose candidacy or safety
+screen depends on an unanswered question is *undetermined*, never offered, and
+the questions that would settle it are listed under `unknown`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from consult.answers import AnswerSet, applicability, check_mapping
+from consult.model import Answer, Applicability, Indication, KnowledgeBase, Procedure, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why: the text shown, the rule behind it and the answers the rule read."""
+
+    text: str
+    rule: str
+    answers: Mapping[str, Answer]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {"text": self.text, "rule": self.rule, "answers": _plain(self.answers)}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A procedure that fits, with its caveats and evidence."""
+
+    procedure: Procedure
+    rules: tuple[str, ...]
+    answers: Mapping[str, Answer]
+    indications: tuple[Indication, ...]
+    caveats: tuple[Reason, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the contract's candidate object)."""
+        proc = self.procedure
+        evidence = self.indications[0].evidence if self.indications else proc.evidence
+        return {
+            "procedure": proc.id,
+            "name": proc.name,
+            "rules": list(self.rules),
+            "answers": _plain(self.answers),
+            "evidence": evidence.to_dict(),
+            "indications": [
+                {"id": i.id, "label": i.label, "evidence": i.evidence.to_dict()}
+                for i in self.indications
+            ],
+            "caveats": [c.to_dict() for c in self.caveats],
+            "protocol": proc.protocol,
+            "downtime": proc.downtime,
+            "regulatory": proc.regulatory,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A procedure ruled out, with every reason."""
+
+    procedure: Procedure
+    reasons: tuple[Reason, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "procedure": self.procedure.id,
+            "name": self.procedure.name,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Undetermined:
+    """A procedure that cannot be offered until the listed questions are answered."""
+
+    procedure: Procedure
+    waiting_for: tuple[str, ...]
+    rules: tuple[str, ...]
+    candidate_rules: tuple[str, ...]
+    caveats: tuple[Reason, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "procedure": self.procedure.id,
+            "name": self.procedure.name,
+            "waiting_for": list(self.waiting_for),
+            "rules": list(self.rules),
+            "candidate_rules": list(self.candidate_rules),
+            "caveats": [c.to_dict() for c in self.caveats],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFinding:
+    """A referral raised by a rule."""
+
+    id: str
+    name: str
+    reason: Reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the contract's referral object)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "reason": self.reason.text,
+            "rule": self.reason.rule,
+            "answers": _plain(self.reason.answers),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Information:
+    """An information note about a procedure (e.g. one that is never routinely offered)."""
+
+    procedure: Procedure
+    reason: Reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "procedure": self.procedure.id,
+            "name": self.procedure.name,
+            "text": self.reason.text,
+            "rule": self.reason.rule,
+            "answers": _plain(self.reason.answers),
+            "evidence": self.procedure.evidence.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """An unanswered question and the outcomes it would have changed."""
+
+    question: str
+    text: str
+    needed_by: tuple[str, ...]
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the contract's unknown object)."""
+        return {
+            "question": self.question,
+            "text": self.text,
+            "needed_by": list(self.needed_by),
+            "rules": list(self.rules),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of one evaluation."""
+
+    candidates: tuple[Candidate, ...]
+    excluded: tuple[Exclusion, ...]
+    undetermined: tuple[Undetermined, ...]
+    referrals: tuple[ReferralFinding, ...]
+    information: tuple[Information, ...]
+    unknown: tuple[Unknown, ...]
+    warnings: tuple[str, ...]
+    version: str
+    sha256: str
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's result JSON."""
+        return {
+            "candidates": [c.to_dict() for c in self.candidates],
+            "excluded": [e.to_dict() for e in self.excluded],
+            "undetermined": [u.to_dict() for u in self.undetermined],
+            "referrals": [r.to_dict() for r in self.referrals],
+            "information": [i.to_dict() for i in self.information],
+            "unknown": [u.to_dict() for u in self.unknown],
+            "warnings": list(self.warnings),
+            "knowledge_base": {"version": self.version, "sha256": self.sha256},
+        }
+
+
+def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+
+
+def evaluate(kb: KnowledgeBase, answers: Mapping[str, Any] | AnswerSet) -> Result:
+    """Evaluate answers (a plain mapping or a checked AnswerSet) against the rules.
+
+    Raises:
+        InvalidAnswers: naming the question, for an invalid plain mapping.
+    """
+    checked = answers if isinstance(answers, AnswerSet) else check_mapping(kb, answers)
+    return _Evaluation(kb, checked.answers).run(checked.warnings)
+
+
+def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, frozenset[str]]:
+    """Evaluate a checked answer set; also return the ids of the rules that fired."""
+    evaluation = _Evaluation(kb, answers.answers)
+    result = evaluation.run(answers.warnings)
+    return result, frozenset(r.id for rules in evaluation.fired.values() for r in rules)
+
+
+class _Evaluation:
+    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, Answer]) -> None:
+        self.kb = kb
+        self.answers = answers
+        self.applies: Applicability = applicability(kb, answers)
+        self.fired: dict[str, list[Rule]] = {key: [] for key in _KINDS}
+        self.open: dict[str, list[Rule]] = {key: [] for key in _KINDS}
+
+    def run(self, warnings: tuple[str, ...]) -> Result:
+        answers, applies = self.answers, self.applies
+        for rule in self.kb.rules:
+            truth = rule.test(answers, applies)
+            if truth is True:
+                self._sort(rule, self.fired)
+            elif truth is None:
+                self._sort(rule, self.open)
+        return self._result(warnings)
+
+    @staticmethod
+    def _sort(rule: Rule, into: dict[str, list[Rule]]) -> None:
+        for kind in _KINDS:
+            if getattr(rule, kind):
+                into[kind].append(rule)
+
+    def _read(self, rule: Rule) -> dict[str, Answer]:
+        answers = self.answers
+        return {q: answers[q] for q in rule.questions if q in answers}
+
+    def _reasons(self, kind: str, target: str) -> list[Reason]:
+        return [
+            Reason(r.text, r.id, self._read(r))
+            for r in self.fired[kind]
+            if target in getattr(r, kind)
+        ]
+
+    def _result(self, warnings: tuple[str, ...]) -> Result:
+        kb = self.kb
+        excluded_ids = {p for r in self.fired["exclude"] for p in r.exclude}
+        candidate_ids = {p for r in self.fired["candidate"] for p in r.candidate}
+        maybe_candidate = {p for r in self.open["candidate"] for p in r.candidate}
+        maybe_excluded = {p for r in self.open["exclude"] for p in r.exclude}
+        candidates, excluded, undetermined = [], [], []
+        for pid, proc in kb.procedures.items():
+            if pid in excluded_ids:
+                excluded.append(Exclusion(proc, tuple(self._reasons("exclude", pid))))
+            elif pid in candidate_ids and pid not in maybe_excluded:
+                candidates.append(self._candidate(proc))
+            elif pid in candidate_ids or pid in maybe_candidate:
+                undetermined.append(self._undetermined(proc, pid in candidate_ids))
+        live = {c.procedure.id for c in candidates} | {u.procedure.id for u in undetermined}
+        return Result(
+            candidates=tuple(candidates),
+            excluded=tuple(excluded),
+            undetermined=tuple(undetermined),
+            referrals=self._referrals(),
+            information=self._information(),
+            unknown=self._unknown(live, excluded_ids, candidate_ids),
+            warnings=warnings,
+            version=kb.version,
+            sha256=kb.sha256,
+            answers=self.answers,
+        )
+
+    def _candidate(self, proc: Procedure) -> Candidate:
+        rules = [r for r in self.fired["candidate"] if proc.id in r.candidate]
+        read: dict[str, Answer] = {}
+        indications: list[Indication] = []
+        for rule in rules:
+            read.update(self._read(rule))
+            found = proc.indication(rule.indication) if rule.indication else None
+            if found is not None and found not in indications:
+                indications.append(found)
+        caveats = tuple(self._reasons("caveat", proc.id))
+        return Candidate(proc, tuple(r.id for r in rules), read, tuple(indications), caveats)
+
+    def _undetermined(self, proc: Procedure, is_candidate: bool) -> Undetermined:
+        pid = proc.id
+        blocking = [r for r in self.open["exclude"] if pid in r.exclude]
+        if not is_candidate:
+            blocking = [r for r in self.open["candidate"] if pid in r.candidate]
+        candidate_rules = tuple(r.id for r in self.fired["candidate"] if pid in r.candidate)
+        caveats = tuple(self._reasons("caveat", pid))
+        return Undetermined(
+            proc, self._missing(blocking), tuple(r.id for r in blocking), candidate_rules, caveats
+        )
+
+    def _missing(self, rules: list[Rule]) -> tuple[str, ...]:
+        wanted = {q for r in rules for q in self._missing_of(r)}
+        return tuple(q.id for q in self.kb.questions if q.id in wanted)
+
+    def _missing_of(self, rule: Rule) -> list[str]:
+        answers, applies = self.answers, self.applies
+        return [q for q in rule.questions if q not in answers and applies(q) is not False]
+
+    def _referrals(self) -> tuple[ReferralFinding, ...]:
+        found: list[ReferralFinding] = []
+        for rule in self.fired["refer"]:
+            for rid in rule.refer:
+                referral = self.kb.referrals[rid]
+                found.append(
+                    ReferralFinding(
+                        rid, referral.name, Reason(rule.text, rule.id, self._read(rule))
+                    )
+                )
+        return tuple(found)
+
+    def _information(self) -> tuple[Information, ...]:
+        found: list[Information] = []
+        for rule in self.fired["inform"]:
+            reason = Reason(rule.text, rule.id, self._read(rule))
+            found.extend(Information(self.kb.procedures[pid], reason) for pid in rule.inform)
+        return tuple(found)
+
+    def _unknown(
+        self, live: set[str], excluded: set[str], candidates: set[str]
+    ) -> tuple[Unknown, ...]:
+        """Questions whose answers would have changed an outcome, with those outcomes."""
+        raised = {rid for r in self.fired["refer"] for rid in r.refer}
+        needed: dict[str, dict[str, None]] = {}
+        rules: dict[str, dict[str, None]] = {}
+        for rule in self._open_rules():
+            targets = _targets_that_matter(rule, live, excluded, candidates, raised)
+            if not targets:
+                continue
+            for qid in self._missing_of(rule):
+                needed.setdefault(qid, {}).update(dict.fromkeys(targets))
+                rules.setdefault(qid, {})[rule.id] = None
+        return tuple(
+            Unknown(q.id, q.text, tuple(needed[q.id]), tuple(rules[q.id]))
+            for q in self.kb.questions
+            if q.id in needed
+        )
+
+    def _open_rules(self) -> list[Rule]:
+        seen: dict[str, Rule] = {}
+        for kind in _KINDS:
+            for rule in self.open[kind]:
+                seen.setdefault(rule.id, rule)
+        return [r for r in self.kb.rules if r.id in seen]
+
+
+_KINDS = ("candidate", "exclude", "caveat", "refer", "inform")
+
+
+def _targets_that_matter(
+    rule: Rule, live: set[str], excluded: set[str], candidates: set[str], raised: set[str]
+) -> list[str]:
+    """The outcomes an open rule could still change."""
+    targets: list[str] = []
+    targets += [p for p in rule.candidate if p not in candidates and p not in excluded]
+    targets += [p for p in rule.exclude if p in live]
+    targets += [p for p in rule.caveat if p in live]
+    targets += [r for r in rule.refer if r not in raised]
+    targets += list(rule.inform)
+    return list(dict.fromkeys(targets))

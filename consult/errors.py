@@ -1,0 +1,89 @@
+"""Exceptions of consult. They never print; only the CLI does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitStatus(IntEnum):
+    """Exit codes of the public contract."""
+
+    OK = 0
+    PROBLEMS = 1
+    INVALID = 2
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Source:
+    """A place in a file: 1-based line and column."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+class ConsultError(Exception):
+    """Base of every expected error; carries the exit status the CLI uses."""
+
+    status: ExitStatus = ExitStatus.INVALID
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One located problem in a file: `path:line:col: message`."""
+
+    source: Source
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+class ProblemsError(ConsultError):
+    """A set of located problems, reported together and sorted."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(set(problems), key=_problem_key))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _problem_key(problem: Problem) -> tuple[str, int, int, str]:
+    source = problem.source
+    return (source.path, source.line, source.column, problem.message)
+
+
+class InvalidDefinitions(ProblemsError):
+    """The question bank or the rules have problems (`consult validate`)."""
+
+    status = ExitStatus.PROBLEMS
+
+
+class InvalidAnswers(ProblemsError):
+    """An answer file or answer set has problems."""
+
+    status = ExitStatus.INVALID
+
+
+class InputError(ConsultError):
+    """A file or argument cannot be used at all (missing, too big, unreadable)."""
+
+
+def display_path(path: Path | str) -> str:
+    """Path as the user gave it, or relative to the working folder when inside it."""
+    text = str(path)
+    p = Path(text)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return text
+    return text

@@ -1,0 +1,228 @@
+"""The data model: questions, conditions, procedures, rules and the knowledge base.
+
+Plain frozen records; validation lives in the loader, which has the positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from consult.errors import Source
+
+QuestionKind = Literal["yes_no", "one_of", "many_of", "integer", "text"]
+KINDS: tuple[QuestionKind, ...] = ("yes_no", "one_of", "many_of", "integer", "text")
+Certainty = Literal["high", "moderate", "low", "very_low", "insufficient"]
+CERTAINTIES: tuple[Certainty, ...] = ("high", "moderate", "low", "very_low", "insufficient")
+
+Answer: TypeAlias = bool | int | str | tuple[str, ...]
+Answers: TypeAlias = Mapping[str, Answer]
+# Three-valued truth: True, False, or None for "unknown: a needed answer is missing".
+Truth: TypeAlias = bool | None
+Applicability: TypeAlias = Callable[[str], Truth]
+Test: TypeAlias = Callable[[Answers, Applicability], Truth]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compare:
+    """A test of one question's answer, such as `{question: age, gte: 18}`."""
+
+    question: str
+    op: str
+    value: object
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllOf:
+    """Every part holds."""
+
+    parts: tuple[Condition, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnyOf:
+    """At least one part holds."""
+
+    parts: tuple[Condition, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Not:
+    """The part does not hold."""
+
+    part: Condition
+    source: Source
+
+
+Condition: TypeAlias = Compare | AllOf | AnyOf | Not
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """One choice of a `one_of` or `many_of` question."""
+
+    id: str
+    label: str
+    help: str = ""
+    exclusive: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question:
+    """One question of the bank."""
+
+    id: str
+    text: str
+    kind: QuestionKind
+    section: str
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int = 2000
+    help: str = ""
+    required: bool = False
+    when: Condition | None = None
+    source: Source
+    # Compiled from `when` (and the section's) by the loader.
+    applies: Test | None = field(default=None, compare=False, repr=False)
+
+    def choice(self, choice_id: str) -> Choice | None:
+        """The choice with this id, if any."""
+        for choice in self.choices:
+            if choice.id == choice_id:
+                return choice
+        return None
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        """The ids of the choices, in order."""
+        return tuple(c.id for c in self.choices)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    """A titled group of questions."""
+
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """How good the evidence is: GRADE-worded certainty, OCEBM 2011 level, references."""
+
+    certainty: Certainty
+    level: int
+    summary: str
+    references: tuple[str, ...]
+    design: str = ""
+    certainty_source: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """The evidence as JSON-ready data."""
+        data: dict[str, object] = {
+            "certainty": self.certainty,
+            "level": self.level,
+            "summary": self.summary,
+            "references": list(self.references),
+        }
+        if self.design:
+            data["design"] = self.design
+        if self.certainty_source:
+            data["certainty_source"] = self.certainty_source
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Indication:
+    """One indication of a procedure with its own evidence."""
+
+    id: str
+    label: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Procedure:
+    """A procedure the rules may offer, exclude or comment on."""
+
+    id: str
+    name: str
+    description: str
+    evidence: Evidence
+    protocol: str = ""
+    downtime: str = ""
+    regulatory: str = ""
+    indications: tuple[Indication, ...] = ()
+    source: Source
+
+    def indication(self, indication_id: str) -> Indication | None:
+        """The indication with this id, if any."""
+        for indication in self.indications:
+            if indication.id == indication_id:
+                return indication
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Referral:
+    """A referral the rules may raise."""
+
+    id: str
+    name: str
+    description: str = ""
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reference:
+    """A literature reference."""
+
+    id: str
+    citation: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """A condition and what follows when it holds."""
+
+    id: str
+    when: Condition
+    candidate: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    caveat: tuple[str, ...] = ()
+    refer: tuple[str, ...] = ()
+    inform: tuple[str, ...] = ()
+    text: str = ""
+    indication: str = ""
+    description: str = ""
+    source: Source
+    # The questions the condition reads, in bank order; set by the loader.
+    questions: tuple[str, ...] = ()
+    test: Test = field(default=lambda _a, _p: None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnowledgeBase:
+    """The loaded, checked and compiled question bank and rules."""
+
+    questions: tuple[Question, ...]
+    sections: tuple[Section, ...]
+    procedures: Mapping[str, Procedure]
+    referrals: Mapping[str, Referral]
+    references: Mapping[str, Reference]
+    rules: tuple[Rule, ...]
+    version: str
+    sha256: str
+    by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id (KeyError if there is none)."""
+        return self.by_id[question_id]

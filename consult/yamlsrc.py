@@ -1,0 +1,221 @@
+"""Safe YAML reading with positions: every node keeps its `file:line:col`.
+
+YAML is composed (not loaded) so that errors can point at the line of the bad
+value, and duplicate keys, which PyYAML silently keeps the last of, are caught.
+Only the safe schema is used; tags such as `!!python/name` are refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from consult.errors import InputError, Problem, Source, display_path
+
+try:  # LibYAML's parser is several times faster; fall back to pure Python.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 64
+# Below this many structural characters LibYAML cannot nest deep enough to
+# crash (10,000 levels were measured safe), so the event scan is skipped and
+# depth is checked while converting.
+_SCAN_ABOVE = 2_000
+_SCALARS = SafeConstructor()
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A YAML value with its position. Mappings hold `(key node, value node)` pairs."""
+
+    value: Any
+    source: Source
+    key_sources: dict[str, Source] | None = None
+
+    @property
+    def is_mapping(self) -> bool:
+        """Whether the node is a mapping."""
+        return isinstance(self.value, dict)
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the node is a sequence."""
+        return isinstance(self.value, list)
+
+    def plain(self) -> Any:
+        """The node as plain Python data (dicts, lists, scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+class YamlProblem(Exception):
+    """A problem that stops a file from being read at all."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def read_text(path: Path, shown: str | None = None) -> str:
+    """Read a UTF-8 text file of at most 1 MB, with errors that name the file."""
+    name = shown or display_path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not a file") from None
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode file contents, refusing oversized and non-UTF-8 input."""
+    if len(data) > MAX_BYTES:
+        raise YamlProblem(Problem(Source(name), f"file is larger than {MAX_BYTES:,} bytes"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem(
+            Problem(Source(name), f"not UTF-8 text (byte {exc.start} cannot be decoded)")
+        ) from None
+
+
+def parse(text: str, name: str) -> Node | None:
+    """Parse one YAML (or JSON) document into positioned nodes; None if empty."""
+    _check_depth(text, name)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise YamlProblem(_marked_problem(exc, name)) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Problem(Source(name), f"invalid YAML: {exc}")) from None
+    if root is None:
+        return None
+    return _convert(root, name, 1)
+
+
+def _check_depth(text: str, name: str) -> None:
+    """Refuse deeply nested documents before LibYAML recurses on them.
+
+    LibYAML's composer recurses once per nesting level and crashes the
+    interpreter at around 100,000 levels, so depth is measured on the event
+    stream (which does not recurse) whenever a cheap upper bound allows it.
+    """
+    bound = sum(text.count(c) for c in "[{-:?")
+    if bound <= _SCAN_ABOVE:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlProblem(_too_deep(_source(event, name)))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise YamlProblem(_marked_problem(exc, name)) from None
+
+
+def _marked_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    source = Source(name, mark.line + 1, mark.column + 1) if mark else Source(name)
+    what = exc.problem or exc.context or "invalid YAML"
+    return Problem(source, f"invalid YAML: {what}")
+
+
+def _too_deep(source: Source) -> Problem:
+    return Problem(source, f"nesting deeper than {MAX_DEPTH} levels")
+
+
+def _source(node: yaml.Node | yaml.Event, name: str) -> Source:
+    mark = node.start_mark
+    if mark is None:  # pragma: no cover - the parsers always set marks
+        return Source(name)
+    return Source(name, mark.line + 1, mark.column + 1)
+
+
+def _convert(node: yaml.Node, name: str, depth: int) -> Node:
+    source = _source(node, name)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and depth > MAX_DEPTH:
+        raise YamlProblem(_too_deep(source))
+    if isinstance(node, yaml.MappingNode):
+        return _convert_mapping(node, name, source, depth)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_convert(item, name, depth + 1) for item in node.value], source)
+    if isinstance(node, yaml.ScalarNode):
+        return Node(_scalar(node, source), source)
+    raise YamlProblem(Problem(source, "unsupported YAML node"))  # pragma: no cover
+
+
+def _convert_mapping(node: yaml.MappingNode, name: str, source: Source, depth: int) -> Node:
+    if node.tag == "tag:yaml.org,2002:merge" or any(
+        k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value
+    ):
+        raise YamlProblem(Problem(source, "merge keys ('<<') are not supported"))
+    values: dict[str, Node] = {}
+    keys: dict[str, Source] = {}
+    for key_node, value_node in node.value:
+        key_source = _source(key_node, name)
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise YamlProblem(Problem(key_source, "keys must be plain text"))
+        key = _scalar(key_node, key_source)
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            raise YamlProblem(Problem(key_source, f"key {key!r} must be text"))
+        key = str(key)
+        if key in values:
+            first = keys[key]
+            message = f"duplicate key {key!r} (first at line {first.line})"
+            raise YamlProblem(Problem(key_source, message))
+        values[key] = _convert(value_node, name, depth + 1)
+        keys[key] = key_source
+    return Node(values, source, keys)
+
+
+def _scalar(node: yaml.ScalarNode, source: Source) -> Any:
+    try:
+        return _SCALARS.construct_object(node)
+    except ConstructorError:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed")) from None
+
+
+def suggest(word: str, options: Sequence[str]) -> str:
+    """A ` (did you mean 'x'?)` hint, or an empty string."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def iter_yaml_files(folder: Path) -> Iterator[Path]:
+    """The `*.yaml` / `*.yml` files of a folder, in file-name order."""
+    files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file()]
+    yield from sorted(files, key=lambda p: p.name)
+
+
+def describe(value: Any) -> str:
+    """A short, quoted rendering of a found value for error messages."""
+    if isinstance(value, Node):
+        value = value.plain()
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
