@@ -9,7 +9,7 @@ is switched off by its own `when`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import assert_never
 
 from consult.errors import Problem, Source
@@ -54,11 +54,16 @@ class ConditionParser:
         owner: str,
         visible: Mapping[str, Question],
         problems: list[Problem],
-        later: Mapping[str, Question] | None = None,
+        later: Collection[str] = (),
+        *,
+        complete: bool = True,
     ) -> None:
         self.owner = owner
         self.visible = visible
-        self.later = later or {}
+        self.later = later
+        # False when part of the bank could not be read: unknown ids are then
+        # not reported, as they would only echo the earlier problem.
+        self.complete = complete
         self.problems = problems
 
     def parse(self, node: Node) -> Condition | None:
@@ -138,8 +143,9 @@ class ConditionParser:
         if qid in self.later:
             self._fail(node.source, f"refers to question {qid!r}, which is not asked before it")
             return None
-        hint = suggest(qid, list(self.visible))
-        self._fail(node.source, f"unknown question {qid!r}{hint}")
+        if self.complete:
+            hint = suggest(qid, list(self.visible))
+            self._fail(node.source, f"unknown question {qid!r}{hint}")
         return None
 
     def _value(self, question: Question, op: str, node: Node) -> object:
@@ -149,7 +155,7 @@ class ConditionParser:
             self._fail(node.source, message)
             return _INVALID
         checker = _VALUE_CHECKS[op]
-        error = checker(question, node.value)
+        error = checker(question, node.plain())
         if error:
             self._fail(node.source, f"{op!r} on {question.id!r}: {error}")
             return _INVALID

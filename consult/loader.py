@@ -72,11 +72,12 @@ class _Loader:
     def load(self, qdir: Path, rdir: Path) -> KnowledgeBase:
         qdocs = self._read_folder(qdir, "questions")
         rdocs = self._read_folder(rdir, "rules")
-        bank = _QuestionReader(self.problems)
+        bank = _QuestionReader(self.problems, _all_question_ids(qdocs))
         for doc in qdocs:
             self._question_file(bank, doc)
         version = self._version(qdir)
-        rules = _RuleReader(self.problems, bank.questions)
+        complete = len(qdocs) == len(list(iter_yaml_files(qdir))) and bool(qdocs)
+        rules = _RuleReader(self.problems, bank.questions, complete)
         for doc in rdocs:
             rules.read_file(doc)
         rules.cross_check()
@@ -128,8 +129,9 @@ class _Loader:
 
     def _version(self, qdir: Path) -> str:
         if not self.versions:
-            where = Source(display_path(qdir))
-            self.problems.append(Problem(where, "no questions file sets the bank 'version'"))
+            if not self.problems:  # a file that could not be read may hold it
+                where = Source(display_path(qdir))
+                self.problems.append(Problem(where, "no questions file sets the bank 'version'"))
             return "0"
         for _, node in self.versions[1:]:
             first = self.versions[0][1].source
@@ -138,15 +140,31 @@ class _Loader:
         return self.versions[0][0]
 
 
+def _all_question_ids(docs: list[Node]) -> set[str]:
+    """Every question id in the bank, so a `when` on a later one gets a precise message."""
+    found: set[str] = set()
+    for doc in docs:
+        sections = doc.value.get("sections") if doc.is_mapping else None
+        for section in sections.value if sections is not None and sections.is_list else []:
+            questions = section.value.get("questions") if section.is_mapping else None
+            for item in questions.value if questions is not None and questions.is_list else []:
+                ident = item.value.get("id") if item.is_mapping else None
+                if ident is not None and isinstance(ident.value, str):
+                    found.add(ident.value)
+    return found
+
+
 class _QuestionReader:
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], all_ids: set[str]) -> None:
         self.problems = problems
+        self.all_ids = all_ids
         self.questions: dict[str, Question] = {}
         self.sections: list[Section] = []
         self.section_ids: dict[str, Source] = {}
 
     def section(self, node: Node) -> None:
         check = Checker("section", self.problems)
+        check.name_from("section", node)
         fields = check.fields(node, ("id", "title", "questions"), ("when",))
         if fields is None:
             return
@@ -158,15 +176,18 @@ class _QuestionReader:
         title = check.text(fields, "title")
         when = None
         if "when" in fields:
-            when = ConditionParser(check.owner, dict(self.questions), self.problems).parse(
-                fields["when"]
-            )
+            when = self._parser(check.owner).parse(fields["when"])
         ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
         found = tuple(i for i in ids if i)
         self.sections.append(Section(id=sid, title=title, questions=found, source=node.source))
 
+    def _parser(self, owner: str) -> ConditionParser:
+        later = self.all_ids - set(self.questions)
+        return ConditionParser(owner, dict(self.questions), self.problems, later)
+
     def question(self, node: Node, section: str, section_when: Condition | None) -> str:
         check = Checker("question", self.problems)
+        check.name_from("question", node)
         fields = check.fields(node, ("id", "text", "type"), _QUESTION_KEYS)
         if fields is None:
             return ""
@@ -186,7 +207,8 @@ class _QuestionReader:
             required=check.flag(fields, "required"),
             source=node.source,
         )
-        question = self._range(check, fields, question)
+        if kind:
+            question = self._range(check, fields, question)
         when = self._when(check, fields, section_when)
         if when is not None:
             question = replace(question, when=when, applies=compile_condition(when))
@@ -202,8 +224,7 @@ class _QuestionReader:
     ) -> Condition | None:
         own = None
         if "when" in fields:
-            parser = ConditionParser(check.owner, dict(self.questions), self.problems)
-            own = parser.parse(fields["when"])
+            own = self._parser(check.owner).parse(fields["when"])
         if own is not None and section_when is not None:
             return AllOf(parts=(section_when, own), source=own.source)
         return own or section_when
@@ -236,9 +257,9 @@ class _QuestionReader:
         lo, hi = check.integer(fields, "min"), check.integer(fields, "max")
         length = check.integer(fields, "max_length")
         if question.kind == "integer":
-            if lo is None or hi is None:
+            if "min" not in fields or "max" not in fields:
                 check.fail(fields["type"], "an integer question needs 'min' and 'max'")
-            elif lo > hi:
+            elif lo is not None and hi is not None and lo > hi:
                 check.fail(fields["min"], f"'min' {lo} is above 'max' {hi}")
         elif "min" in fields or "max" in fields:
             where = fields.get("min") or fields["max"]
@@ -251,9 +272,12 @@ class _QuestionReader:
 
 
 class _RuleReader:
-    def __init__(self, problems: list[Problem], questions: dict[str, Question]) -> None:
+    def __init__(
+        self, problems: list[Problem], questions: dict[str, Question], complete: bool
+    ) -> None:
         self.problems = problems
         self.questions = questions
+        self.complete = complete
         self.procedures: dict[str, tuple[Procedure, dict[str, Node]]] = {}
         self.referrals: dict[str, Referral] = {}
         self.references: dict[str, Reference] = {}
@@ -284,6 +308,7 @@ class _RuleReader:
 
     def _reference(self, node: Node) -> None:
         check = Checker("reference", self.problems)
+        check.name_from("reference", node)
         fields = check.fields(node, ("id", "citation"))
         if fields is None:
             return
@@ -296,6 +321,7 @@ class _RuleReader:
 
     def _referral(self, node: Node) -> None:
         check = Checker("referral", self.problems)
+        check.name_from("referral", node)
         fields = check.fields(node, ("id", "name"), ("description",))
         if fields is None:
             return
@@ -382,6 +408,7 @@ class _RuleReader:
 
     def _rule(self, node: Node) -> None:
         check = Checker("rule", self.problems)
+        check.name_from("rule", node)
         fields = check.fields(
             node, ("id", "when"), (*_EFFECTS, "text", "indication", "description")
         )
@@ -391,7 +418,9 @@ class _RuleReader:
         check.owner = f"rule {rid!r}"
         when = None
         if "when" in fields:
-            parser = ConditionParser(check.owner, self.questions, self.problems)
+            parser = ConditionParser(
+                check.owner, self.questions, self.problems, complete=self.complete
+            )
             when = parser.parse(fields["when"])
         effects = {key: check.ids(fields, key) for key in _EFFECTS}
         if not any(effects.values()) and not any(k in fields for k in _EFFECTS):

@@ -23,6 +23,12 @@ class Checker:
     owner: str
     problems: list[Problem]
 
+    def name_from(self, kind: str, node: Node) -> None:
+        """Name the owner by the object's id as early as possible, e.g. `rule 'x'`."""
+        ident = node.value.get("id") if node.is_mapping else None
+        if ident is not None and isinstance(ident.value, str):
+            self.owner = f"{kind} {ident.value!r}"
+
     def fail(self, node: Node, message: str) -> None:
         """Record a problem at the node."""
         prefix = f"{self.owner}: " if self.owner else ""

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import consult
+from consult.model import KnowledgeBase
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    """The small purpose-built bank under tests/data."""
+    return consult.load(questions=DATA / "questions", rules=DATA / "rules")
+
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def write_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteTree:
+    """Write {relative path: dedented text} under tmp_path and chdir there."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return tmp_path
+
+    return write
