@@ -6,7 +6,9 @@ inside the commands so that `--help` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,7 @@ Examples:
 
 \b
 Exit status: 0 success; 1 finished but found problems; 2 usage error or
-unusable input; 130 interrupted.
+unusable input; 130 interrupted; 70 internal error (a bug).
 Decision support only: the clinician decides.
 """
 
@@ -104,8 +106,6 @@ def exit_on_error() -> Iterator[None]:
 
 def _quiet_broken_pipe() -> NoReturn:
     # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     raise typer.Exit(ExitStatus.OK)
@@ -219,6 +219,28 @@ def run_scenarios(
     raise typer.Exit(status)
 
 
+INTERNAL_ERROR = 70
+
+
 def run() -> None:
-    """Run the app (the console script)."""
-    app()
+    """Run the app (the console script).
+
+    A bug gets one line naming the exception type and place, never its message
+    or a traceback, as either may hold patient answers. `CONSULT_DEBUG=1` shows
+    the full traceback for a developer.
+    """
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("CONSULT_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"consult: internal error ({type(exc).__name__} at {_where(exc)}); please report it. "
+            "Set CONSULT_DEBUG=1 to see the traceback.\n"
+        )
+        sys.exit(INTERNAL_ERROR)
+
+
+def _where(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1:]
+    return f"{Path(frame[0].filename).name}:{frame[0].lineno}" if frame else "unknown place"

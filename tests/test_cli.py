@@ -164,3 +164,22 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     out = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
     assert "Traceback" not in out.stderr
     assert "Broken pipe" not in out.stderr
+
+
+def test_a_bug_prints_one_line_without_its_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import consult.cli
+
+    def broken() -> None:
+        raise ValueError("patient said SECRET-ANSWER")
+
+    monkeypatch.setattr(consult.cli, "app", broken)
+    monkeypatch.delenv("CONSULT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        consult.cli.run()
+    assert info.value.code == 70
+    err = capsys.readouterr().err
+    assert err.startswith("consult: internal error (ValueError at test_cli.py:")
+    assert "SECRET" not in err
+    assert "Traceback" not in err
