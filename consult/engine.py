@@ -61,16 +61,23 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """A procedure ruled out, with every reason."""
+    """A procedure ruled out, with every reason.
+
+    `in_scope` is false for a procedure that serves none of the patient's
+    concerns (a pregnant patient asking about wrinkles has the hair procedures
+    ruled out too); views lead with the ones in scope.
+    """
 
     procedure: Procedure
     reasons: tuple[Reason, ...]
+    in_scope: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
         return {
             "procedure": self.procedure.id,
             "name": self.procedure.name,
+            "in_scope": self.in_scope,
             "reasons": [r.to_dict() for r in self.reasons],
         }
 
@@ -248,7 +255,8 @@ class _Evaluation:
         candidates, excluded, undetermined = [], [], []
         for pid, proc in kb.procedures.items():
             if pid in excluded_ids:
-                excluded.append(Exclusion(proc, tuple(self._reasons("exclude", pid))))
+                reasons = tuple(self._reasons("exclude", pid))
+                excluded.append(Exclusion(proc, reasons, self._in_scope(proc)))
             elif pid in candidate_ids and pid not in maybe_excluded:
                 candidates.append(self._candidate(proc))
             elif pid in candidate_ids or pid in maybe_candidate:
@@ -266,6 +274,10 @@ class _Evaluation:
             sha256=kb.sha256,
             answers=self.answers,
         )
+
+    def _in_scope(self, proc: Procedure) -> bool:
+        answers, applies = self.answers, self.applies
+        return not proc.scope or any(t(answers, applies) is not False for t in proc.scope)
 
     def _candidate(self, proc: Procedure) -> Candidate:
         rules = [r for r in self.fired["candidate"] if proc.id in r.candidate]

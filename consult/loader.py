@@ -18,6 +18,7 @@ from consult.model import (
     KINDS,
     AllOf,
     Choice,
+    Compare,
     Condition,
     Evidence,
     Indication,
@@ -486,10 +487,11 @@ class _RuleReader:
 
     def build(self, bank: _QuestionReader, version: str, sha: str) -> KnowledgeBase:
         questions = tuple(bank.questions.values())
+        rules = [r for r, _ in self.rules.values()]
         return KnowledgeBase(
             questions=questions,
             sections=tuple(bank.sections),
-            procedures={k: v[0] for k, v in self.procedures.items()},
+            procedures={k: _with_scope(v[0], rules) for k, v in self.procedures.items()},
             referrals=dict(self.referrals),
             references=dict(self.references),
             rules=tuple(r for r, _ in self.rules.values()),
@@ -497,6 +499,34 @@ class _RuleReader:
             sha256=sha,
             by_id=dict(bank.questions),
         )
+
+
+_MEMBERSHIP = ("contains", "contains_any", "contains_all")
+
+
+def _with_scope(procedure: Procedure, rules: list[Rule]) -> Procedure:
+    """Attach the patients a procedure is for: the choice tests of its candidate rules.
+
+    A candidate rule `all: [{concerns contains scars}, ...]` puts the procedure in
+    scope for patients whose concerns include scars. A candidate rule without
+    such a test, or no candidate rule at all, puts it in scope for everyone.
+    """
+    scope = []
+    for rule in rules:
+        if procedure.id in rule.candidate:
+            leaves = _membership_leaves(rule.when)
+            if not leaves:
+                return procedure
+            scope.append(compile_condition(AllOf(parts=leaves, source=rule.source)))
+    return replace(procedure, scope=tuple(scope))
+
+
+def _membership_leaves(condition: Condition) -> tuple[Condition, ...]:
+    if isinstance(condition, Compare) and condition.op in _MEMBERSHIP:
+        return (condition,)
+    if isinstance(condition, AllOf):
+        return tuple(leaf for part in condition.parts for leaf in _membership_leaves(part))
+    return ()
 
 
 _NO_EVIDENCE = Evidence(certainty="insufficient", level=5, summary="", references=())

@@ -161,6 +161,9 @@ class Procedure:
     regulatory: str = ""
     indications: tuple[Indication, ...] = ()
     source: Source
+    # Which patients the procedure is for, from its candidate rules (e.g. "the
+    # concerns include scars"); empty means every patient. Set by the loader.
+    scope: tuple[Test, ...] = field(default=(), compare=False, repr=False)
 
     def indication(self, indication_id: str) -> Indication | None:
         """The indication with this id, if any."""

@@ -158,3 +158,13 @@ def test_invalid_answers_name_the_question(kb: KnowledgeBase) -> None:
 def test_evaluate_is_pure(kb: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
     run(kb)
     assert capsys.readouterr() == ("", "")
+
+
+def test_exclusions_say_whether_the_procedure_serves_a_concern(kb: KnowledgeBase) -> None:
+    hair = run(kb, pregnant=True)
+    assert [e["in_scope"] for e in hair["excluded"]] == [True, True]
+    scars = consult.evaluate(kb, {"age": 30, "concerns": ["scars"], "pregnant": True}).to_dict()
+    assert [(e["procedure"], e["in_scope"]) for e in scars["excluded"]] == [
+        ("prp_scalp", False),
+        ("micrograft_scalp", False),
+    ]

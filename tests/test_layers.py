@@ -28,6 +28,7 @@ RANK = {
     "engine": 7,
     "scenarios": 8,
     "batch": 8,
+    "batchread": 7,
     "draft": 8,
     "report": 9,
     "view": 9,
