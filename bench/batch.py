@@ -1,0 +1,154 @@
+"""Batch: `consult evaluate --format jsonl` over many answer files and JSONL lines."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from common import CONSULT, PYTHON, Row, Section, cores, peak_rss_kib, rate, run_quiet
+from gen import Generator, write_jsonl, write_yaml_files
+
+import consult
+
+FLOOR = str(Path(__file__).with_name("floor.py"))
+ONE_JOB_TARGET = 0.8
+TWO_JOB_TARGET = 1.6
+JSONL_TARGET = 30_000
+MEMORY_TARGET = 1.2
+
+
+def _evaluate(path: Path, jobs: int) -> list[str]:
+    return [CONSULT, "evaluate", "--format", "jsonl", "--jobs", str(jobs), str(path)]
+
+
+def _medians(commands: dict[str, list[str]], rounds: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(rounds):
+        for key, cmd in commands.items():
+            times[key].append(run_quiet(cmd))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def supports_batch() -> bool:
+    """Whether this consult has the batch options (`--jobs`, `--format jsonl`)."""
+    out = subprocess.run(
+        [CONSULT, "evaluate", "--help"], capture_output=True, text=True, check=False
+    )
+    return "--jobs" in out.stdout and "jsonl" in out.stdout
+
+
+def _check_output(cmd: list[str], expected: int) -> None:
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    lines = proc.stdout.count(b"\n")
+    if proc.returncode != 0 or lines != expected:
+        tail = proc.stderr.decode(errors="replace")[-1500:]
+        raise SystemExit(
+            f"{' '.join(cmd)}: exit {proc.returncode}, {lines} lines, expected {expected}\n{tail}"
+        )
+
+
+def measure_files(count: int, rounds: int, tmp: Path) -> Section:
+    """YAML answer files: consult with 1 and 2 jobs against the CSafeLoader parse floor."""
+    kb = consult.load()
+    sets = list(Generator(kb, seed=7).answer_sets(count))
+    folder = tmp / "files"
+    write_yaml_files(sets, folder)
+    one, two = _evaluate(folder, 1), _evaluate(folder, 2)
+    _check_output(one, count)
+    times = _medians({"floor": [PYTHON, FLOOR, "yaml", str(folder)], "1": one, "2": two}, rounds)
+    r1 = times["floor"] / times["1"]
+    r2 = times["1"] / times["2"]
+    section = Section("Batch: YAML answer files")
+    section.rows += [
+        Row(
+            f"`consult evaluate --format jsonl --jobs 1`, {count:,} YAML files",
+            rate(count, times["1"]),
+            f"CSafeLoader read + parse only {rate(count, times['floor'])}",
+            r1,
+            f"≥ {ONE_JOB_TARGET}×",
+            r1 >= ONE_JOB_TARGET,
+        ),
+        Row(
+            f"`consult evaluate --format jsonl --jobs 2`, {count:,} YAML files",
+            rate(count, times["2"]),
+            f"the same with `--jobs 1` {rate(count, times['1'])}",
+            r2,
+            f"≥ {TWO_JOB_TARGET}×",
+            r2 >= TWO_JOB_TARGET,
+        ),
+    ]
+    section.notes.append(
+        f"Wall time of whole processes (start-up, loading the bank, reading, checking, "
+        f"evaluating, writing one JSON line per file to /dev/null), median of {rounds} "
+        "interleaved rounds. The floor is a Python process that reads the same files and "
+        "parses each with `yaml.load(..., Loader=yaml.CSafeLoader)`, nothing else."
+    )
+    return section
+
+
+def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
+    """JSONL lines: rate per core against json.loads; peak memory at two sizes."""
+    kb = consult.load()
+    sets = list(Generator(kb, seed=11).answer_sets(count))
+    big, little = tmp / "big.jsonl", tmp / "small.jsonl"
+    write_jsonl(sets, big)
+    write_jsonl(sets[:small], little)
+    _check_output(_evaluate(big, 1), count)
+    jobs = min(2, cores())
+    commands = {"floor": [PYTHON, FLOOR, "jsonl", str(big)], "1": _evaluate(big, 1)}
+    if jobs > 1:
+        commands["2"] = _evaluate(big, 2)
+    times = _medians(commands, rounds)
+    section = Section("Batch: JSONL and memory")
+    per_core_1 = count / times["1"]
+    section.rows.append(
+        Row(
+            f"`consult evaluate --format jsonl --jobs 1`, {count:,} lines",
+            f"{per_core_1:,.0f}/s per core",
+            f"`json.loads` only {rate(count, times['floor'])}",
+            per_core_1 / JSONL_TARGET,
+            f"≥ {JSONL_TARGET:,}/s per core",
+            per_core_1 >= JSONL_TARGET,
+        )
+    )
+    if "2" in times:
+        per_core_2 = count / times["2"] / jobs
+        section.rows.append(
+            Row(
+                f"`consult evaluate --format jsonl --jobs {jobs}`, {count:,} lines",
+                f"{per_core_2:,.0f}/s per core ({rate(count, times['2'])} in all)",
+                f"`json.loads` only {rate(count, times['floor'])}",
+                per_core_2 / JSONL_TARGET,
+                f"≥ {JSONL_TARGET:,}/s per core",
+                per_core_2 >= JSONL_TARGET,
+            )
+        )
+    for j in sorted({1, jobs}):
+        rss_big = peak_rss_kib(_evaluate(big, j))
+        rss_small = peak_rss_kib(_evaluate(little, j))
+        ratio = rss_big / rss_small
+        section.rows.append(
+            Row(
+                f"peak RSS, `--jobs {j}`, {count:,} lines",
+                f"{rss_big / 1024:.1f} MiB",
+                f"{small:,} lines {rss_small / 1024:.1f} MiB",
+                ratio,
+                f"≤ {MEMORY_TARGET}×",
+                ratio <= MEMORY_TARGET,
+            )
+        )
+    section.notes += [
+        "The ratio column of the JSONL rate rows is the rate over the target.",
+        (
+            "Peak RSS is the largest resident set of the consult process or any of its "
+            "workers (`getrusage(RUSAGE_CHILDREN).ru_maxrss` in a fresh wrapper process)."
+        ),
+    ]
+    return section
+
+
+def temp_folder() -> tempfile.TemporaryDirectory[str]:
+    """A scratch folder for generated inputs."""
+    return tempfile.TemporaryDirectory(prefix="consult-bench-")

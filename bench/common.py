@@ -1,0 +1,124 @@
+"""Shared pieces of the benchmark: rows of the report, subprocess timing, peak memory."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PYTHON = sys.executable
+# The console script next to the interpreter: no shell, no version-manager shim.
+CONSULT = str(Path(PYTHON).with_name("consult"))
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    what: str
+    figure: str
+    against: str
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None  # None: no target
+
+
+@dataclass
+class Section:
+    """The rows and notes of one part of the benchmark."""
+
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # extra table lines (markdown)
+
+
+def run_quiet(cmd: Sequence[str], **kwargs: object) -> float:
+    """Wall time of one run of a command, output discarded; fails loudly on error."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        err = proc.stderr.decode(errors="replace")[-2000:]
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err}")
+    return elapsed
+
+
+def interleaved_medians(
+    commands: dict[str, Sequence[str]], runs: int, warmups: int = 2
+) -> dict[str, float]:
+    """Median wall time (seconds) of each command, the runs interleaved round-robin."""
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for i in range(warmups + runs):
+        for key, cmd in commands.items():
+            elapsed = run_quiet(cmd)
+            if i >= warmups:
+                times[key].append(elapsed)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+_RSS_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def peak_rss_kib(cmd: Sequence[str]) -> int:
+    """Peak resident memory (KiB) of a command and its children, in a fresh wrapper."""
+    out = subprocess.run(
+        [PYTHON, "-c", _RSS_WRAPPER, *cmd], capture_output=True, text=True, check=True
+    ).stdout.split()
+    if out[0] not in ("0", "1"):
+        raise SystemExit(f"{' '.join(cmd)} exited {out[0]}")
+    return int(out[1])
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds for the table."""
+    return f"{seconds * 1000:.1f} ms"
+
+
+def rate(count: int, seconds: float) -> str:
+    """A throughput for the table."""
+    return f"{count / seconds:,.0f}/s"
+
+
+def cpu_model() -> str:
+    """The CPU model name (Linux), or the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
+def memory_gib() -> str:
+    """Total memory (Linux), or 'unknown'."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def cores() -> int:
+    """Usable cores."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

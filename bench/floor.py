@@ -1,0 +1,46 @@
+"""The parse floor: read and parse the same inputs with nothing else done.
+
+    python bench/floor.py yaml FOLDER    # every *.yaml file, PyYAML's CSafeLoader
+    python bench/floor.py jsonl FILE     # every line, json.loads
+
+Runs as its own process so that it is timed exactly like consult: start-up,
+imports, reading and parsing, end to end.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _yaml(folder: Path) -> int:
+    import yaml
+
+    count = 0
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".yaml":
+            yaml.load(path.read_bytes().decode("utf-8"), Loader=yaml.CSafeLoader)
+            count += 1
+    return count
+
+
+def _jsonl(path: Path) -> int:
+    import json
+
+    count = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            json.loads(line)
+            count += 1
+    return count
+
+
+def main() -> None:
+    """Parse the inputs; print how many."""
+    kind, where = sys.argv[1], Path(sys.argv[2])
+    count = _yaml(where) if kind == "yaml" else _jsonl(where)
+    print(count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Start-up guard: what the command line imports before any command runs.
+
+Counts modules, not milliseconds: timings belong to bench/run.py. Each case
+runs in a fresh interpreter with `-X importtime`, which lists every module
+actually imported (cached or not).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Loaded only by the commands that need them.
+HEAVY = (
+    "questionary",
+    "prompt_toolkit",
+    "yaml",
+    "rich",
+    "pydantic",
+    "consult.engine",
+    "consult.loader",
+    "consult.answers",
+    "consult.conditions",
+    "consult.intake",
+    "consult.batch",
+)
+
+
+def imported(code: str, *args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def heavy_in(names: set[str]) -> list[str]:
+    return sorted(n for n in names if any(n == h or n.startswith(h + ".") for h in HEAVY))
+
+
+def test_importtime_lists_modules() -> None:
+    # Guards the guard: the parser must see the modules that are imported.
+    assert {"consult", "consult.cli", "typer"} <= imported("import consult.cli")
+
+
+def test_importing_the_cli_stays_light() -> None:
+    assert heavy_in(imported("import consult.cli")) == []
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["evaluate", "--help"], ["--version"]])
+def test_help_and_version_stay_light(argv: list[str]) -> None:
+    code = "import sys; from consult.__main__ import main; sys.argv[0] = 'consult'; main()"
+    try:
+        names = imported(code, *argv)
+    except subprocess.CalledProcessError as exc:  # pragma: no cover - shows why
+        raise AssertionError(exc.stderr) from None
+    assert heavy_in(names) == []
+
+
+def test_version_imports_no_typer() -> None:
+    code = "import sys; from consult.__main__ import main; main()"
+    names = imported(code, "--version")
+    assert "typer" not in names
