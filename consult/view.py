@@ -1,22 +1,22 @@
 """The result on screen: rich renderables for a terminal (no printing here).
 
 Referrals come first and prominent; then candidates with a certainty badge,
-caveats, evidence and references; exclusions with reasons; procedures that
-cannot be assessed yet and the questions that would settle them; the
-disclaimer. All knowledge-base and patient text is shown as literal text,
-never interpreted as rich markup.
+caveats, evidence and references; procedures that cannot be assessed yet with
+the questions that would settle them; exclusions with reasons; information
+notes; unanswered questions that matter; the disclaimer. All knowledge-base
+and patient text is shown as literal text, never interpreted as rich markup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.engine import Candidate, Result
-from consult.model import Evidence
+from consult.engine import Candidate, Result, Undetermined
+from consult.model import Evidence, KnowledgeBase
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
@@ -37,88 +37,130 @@ def badge(certainty: str) -> Text:
     return Text(f" {label} ", style=BADGE_STYLE.get(certainty, "reverse"))
 
 
-def render_result(result: Result) -> RenderableType:
-    """The whole result as one renderable."""
-    return Group(*_parts(result))
+def render_result(result: Result, *, kb: KnowledgeBase | None = None) -> RenderableType:
+    """The whole result as one renderable.
+
+    With the knowledge base, references are shown with their citations and
+    pending questions by their text rather than their id.
+    """
+    return Group(*_Parts(result, kb).all())
 
 
-def _parts(result: Result) -> Iterator[RenderableType]:
-    yield from _referrals(result)
-    yield _heading("Candidate procedures", len(result.candidates))
-    if not result.candidates:
-        yield Text("  None on these answers.", style="dim")
-    for candidate in result.candidates:
-        yield from _candidate(candidate)
-    yield from _undetermined(result)
-    yield from _excluded(result)
-    yield from _information(result)
-    yield from _unknown(result)
-    yield Text(f"\n{DISCLAIMER}", style="italic")
-    yield Text(f"Knowledge base {result.version}", style="dim")
+class _Parts:
+    def __init__(self, result: Result, kb: KnowledgeBase | None) -> None:
+        self.result = result
+        self.kb = kb
 
+    def all(self) -> Iterator[RenderableType]:
+        result = self.result
+        yield from self.referrals()
+        yield _heading("Candidate procedures", len(result.candidates))
+        if not result.candidates:
+            yield Text("  None on these answers.", style="dim")
+        for candidate in result.candidates:
+            yield from self.candidate(candidate)
+        yield from self.undetermined()
+        yield from self.excluded()
+        yield from self.information()
+        yield from self.unknown()
+        yield Text(f"\n{DISCLAIMER}", style="bold italic")
+        yield Text(f"Knowledge base {result.version}", style="dim")
 
-def _referrals(result: Result) -> Iterator[RenderableType]:
-    if result.referrals:
+    def referrals(self) -> Iterator[RenderableType]:
+        referrals = self.result.referrals
+        if not referrals:
+            return
         lines = [
-            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text)
-            for r in result.referrals
+            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
         ]
-        yield Panel(Group(*lines), title="REFER", border_style="bold red", title_align="left")
+        title = f"REFER FIRST ({len(referrals)})"
+        yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
+    def candidate(self, candidate: Candidate) -> Iterator[RenderableType]:
+        proc = candidate.procedure
+        evidences = [(i.label, i.evidence) for i in candidate.indications]
+        if not evidences:
+            evidences = [("", proc.evidence)]
+        yield Text.assemble("\n  ", badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
+        for label, evidence in evidences:
+            yield from self.evidence(label, evidence)
+        for caveat in candidate.caveats:
+            yield Text(f"    ⚠ {caveat.text}", style="yellow")
+        for name, value in (
+            ("Protocol", proc.protocol),
+            ("Downtime", proc.downtime),
+            ("Regulatory", proc.regulatory),
+        ):
+            if value:
+                yield Text(f"    {name}: {value}", style="dim")
+        yield Text(f"    Why: rules {', '.join(candidate.rules)}", style="dim")
 
-def _undetermined(result: Result) -> Iterator[RenderableType]:
-    if result.undetermined:
-        yield _heading("Cannot be assessed yet", len(result.undetermined))
-    for item in result.undetermined:
-        waiting = ", ".join(item.waiting_for) or "more answers"
-        yield Text.assemble("  ", (item.procedure.name, "bold"), f": needs {waiting}")
+    def evidence(self, label: str, evidence: Evidence) -> Iterator[RenderableType]:
+        prefix = f"{label}: " if label else ""
+        yield Text.assemble(
+            "    Evidence: ",
+            prefix,
+            evidence.summary,
+            (f" (certainty {evidence.certainty.replace('_', ' ')}; ", "dim"),
+            (f"OCEBM level {evidence.level})", "dim"),
+        )
+        for ref in evidence.references:
+            yield Text(f"      [{ref}] {self.citation(ref)}".rstrip(), style="dim")
 
+    def citation(self, ref: str) -> str:
+        found = self.kb.references.get(ref) if self.kb is not None else None
+        return found.citation if found is not None else ""
 
-def _excluded(result: Result) -> Iterator[RenderableType]:
-    if result.excluded:
-        yield _heading("Ruled out", len(result.excluded))
-    for exclusion in result.excluded:
-        yield Text.assemble("  ", (exclusion.procedure.name, "bold"))
-        for reason in exclusion.reasons:
-            yield Text(f"    ✗ {reason.text}  [{reason.rule}]")
+    def question_text(self, qid: str) -> str:
+        found = self.kb.by_id.get(qid) if self.kb is not None else None
+        return f"{found.text} ({qid})" if found is not None else qid
 
+    def undetermined(self) -> Iterator[RenderableType]:
+        items = self.result.undetermined
+        if items:
+            yield _heading("Cannot be assessed yet", len(items))
+        for item in items:
+            yield from self._pending(item)
 
-def _information(result: Result) -> Iterator[RenderableType]:
-    if result.information:
-        yield _heading("Information", len(result.information))
-    for note in result.information:
-        yield Text.assemble("  ", (note.procedure.name, "bold"), ": ", note.reason.text)
+    def _pending(self, item: Undetermined) -> Iterator[RenderableType]:
+        yield Text.assemble("  ", (item.procedure.name, "bold"), ": would be settled by")
+        for qid in item.waiting_for or ("more answers",):
+            yield Text(f"    ? {self.question_text(qid)}")
 
+    def excluded(self) -> Iterator[RenderableType]:
+        items = self.result.excluded
+        if items:
+            yield _heading("Ruled out", len(items))
+        for exclusion in items:
+            yield Text.assemble("  ", (exclusion.procedure.name, "bold"))
+            for reason in exclusion.reasons:
+                yield Text(f"    ✗ {reason.text}  [{reason.rule}]")
 
-def _unknown(result: Result) -> Iterator[RenderableType]:
-    if result.unknown:
-        yield _heading("Unanswered questions that matter", len(result.unknown))
-    for unknown in result.unknown:
-        yield Text(f"  ? {unknown.text} ({unknown.question}) → {', '.join(unknown.needed_by)}")
+    def information(self) -> Iterator[RenderableType]:
+        items = self.result.information
+        if items:
+            yield _heading("Information", len(items))
+        for note in items:
+            yield Text.assemble("  ", (note.procedure.name, "bold"), ": ", note.reason.text)
+
+    def unknown(self) -> Iterator[RenderableType]:
+        items = self.result.unknown
+        if items:
+            yield _heading("Unanswered questions that matter", len(items))
+        for unknown in items:
+            needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
+            yield Text(f"  ? {unknown.text} ({unknown.question})")
+            yield Text(f"    would settle: {needed}", style="dim")
+
+    def outcome_name(self, ident: str) -> str:
+        kb = self.kb
+        if kb is None:
+            return ident
+        named: Sequence[str] = [
+            p.name for p in (kb.procedures.get(ident), kb.referrals.get(ident)) if p is not None
+        ]
+        return named[0] if named else ident
 
 
 def _heading(title: str, count: int) -> Text:
     return Text(f"\n{title} ({count})", style="bold underline")
-
-
-def _candidate(candidate: Candidate) -> Iterator[RenderableType]:
-    proc = candidate.procedure
-    evidences: list[tuple[str, Evidence]] = [(i.label, i.evidence) for i in candidate.indications]
-    if not evidences:
-        evidences = [("", proc.evidence)]
-    yield Text.assemble("\n  ", badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
-    for label, evidence in evidences:
-        prefix = f"{label}: " if label else ""
-        refs = ", ".join(evidence.references)
-        yield Text(
-            f"    Evidence: {prefix}{evidence.summary} (OCEBM level {evidence.level}; {refs})"
-        )
-    for caveat in candidate.caveats:
-        yield Text(f"    ⚠ {caveat.text}", style="yellow")
-    if proc.protocol:
-        yield Text(f"    Protocol: {proc.protocol}", style="dim")
-    if proc.downtime:
-        yield Text(f"    Downtime: {proc.downtime}", style="dim")
-    if proc.regulatory:
-        yield Text(f"    Regulatory: {proc.regulatory}", style="dim")
-    yield Text(f"    Why: rules {', '.join(candidate.rules)}", style="dim")
