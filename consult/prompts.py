@@ -200,8 +200,10 @@ class _Ticks:
 
 
 def _hint(ask: Ask, *parts: str) -> str:
+    """The position and the keys that work, e.g. `[3/12] (y/n, Ctrl-B back)`."""
     shown = [*parts, BACK_HINT] if ask.can_go_back else list(parts)
-    return f"[{ask.position}/{ask.total}] ({', '.join(shown)}) "
+    keys = f" ({', '.join(shown)})" if shown else ""
+    return f"[{ask.position}/{ask.total}]{keys} "
 
 
 def _build_yes_no(ask: Ask, io: dict[str, Any]) -> questionary.Question:
@@ -284,7 +286,7 @@ def _build_integer(ask: Ask, io: dict[str, Any]) -> questionary.Question:
         f"{question.text} ({question.minimum}-{question.maximum})",
         default=_typed_default(ask),
         validate=lambda text: _typed_error(question, text) or True,
-        instruction=_hint(ask, *parts) if parts or ask.can_go_back else "",
+        instruction=_hint(ask, *parts),
         **io,
     )
     return prompt

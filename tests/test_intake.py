@@ -445,3 +445,9 @@ def test_per_question_transition_is_cheap(kb: KnowledgeBase, tmp_path: Path) -> 
         run_intake(Intake(kb), asker, lambda s: writer.save(s.answers, s.skipped, ""))
     per = (time.perf_counter() - started) / (rounds * len(MALE_HAIR))
     assert per < 0.005, f"{per * 1000:.2f} ms per transition"
+
+
+def test_the_hidden_answer_rule_is_written_down() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "intake.md").read_text(encoding="utf-8")
+    section = doc.split("## Branching and hidden answers", 1)[1].split("\n## ", 1)[0]
+    assert "Answers to questions that no longer apply are dropped" in section
