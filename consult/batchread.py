@@ -1,0 +1,167 @@
+"""Answer sets for batch runs: a fast path, with the positioned validator behind it.
+
+Every answer set goes through `consult.answers.check_answers`, the validator of
+answer files and the intake. The fast path parses with `json.loads` or the
+plain-YAML reader and gives placeholder positions; whenever the validator finds
+a problem or a warning (or the text is outside the fast reader's subset), the
+text is read again by the positioned parser so that every message names its
+`file:line:col`, exactly as `consult evaluate FILE` reports it.
+
+JSONL lines hold either a full answer document (an object with a `consult` or
+`answers` key) or a bare answers mapping (`{"age": 40, ...}`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from consult import quickyaml
+from consult.answers import FORMAT_VERSION, AnswerSet, answer_set_from_node, check_answers
+from consult.errors import InvalidAnswers, Problem, Source
+from consult.model import KnowledgeBase
+from consult.yamlsrc import Node, YamlProblem, parse
+
+_DOC_KEYS = frozenset(("consult", "answers", "patient"))
+
+
+class _Duplicate(Exception):
+    """A JSON object repeats a key (the positioned parser says where)."""
+
+
+def read_yaml(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
+    """Check an answer document written in YAML (JSON is YAML too)."""
+    doc = quickyaml.load(text)
+    checked = None if doc is None else _fast(kb, doc, name)
+    return checked or _positioned(kb, text, name, None)
+
+
+def read_json(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
+    """Check an answer document written in JSON; syntax errors name line and column."""
+    try:
+        doc = _json(text, name, 0)
+    except _Duplicate:
+        return _positioned(kb, text, name, None)
+    return _fast(kb, doc, name) or _positioned(kb, text, name, doc)
+
+
+def read_line(kb: KnowledgeBase, text: str, name: str, line: int) -> AnswerSet:
+    """Check one JSONL line: an answer document or a bare answers mapping."""
+    try:
+        doc = _json(text, name, line)
+    except _Duplicate:
+        doc = None
+    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers"}):
+        doc = {"consult": FORMAT_VERSION, "answers": doc}
+    checked = None if doc is None else _fast(kb, doc, name)
+    if checked is not None:
+        return checked
+    try:
+        return _at_line(_positioned(kb, text, name, doc, bare=True), name, line)
+    except InvalidAnswers as exc:
+        raise InvalidAnswers(_moved(p, line) for p in exc.problems) from None
+
+
+def _json(text: str, name: str, line: int) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_unique)
+    except json.JSONDecodeError as exc:
+        where = Source(name, line or exc.lineno, exc.colno)
+        raise InvalidAnswers([Problem(where, f"invalid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InvalidAnswers([Problem(Source(name), "invalid JSON: nested too deeply")]) from None
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Duplicate
+    return found
+
+
+def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
+    """The checked answer set if nothing at all is wrong, else None."""
+    if not isinstance(doc, dict) or not doc.keys() <= _DOC_KEYS:
+        return None
+    if "answers" not in doc or doc.get("consult") != FORMAT_VERSION:
+        return None
+    answers = doc["answers"] if doc["answers"] is not None else {}
+    ref = _ref(doc.get("patient"))
+    if ref is None or not isinstance(answers, dict):
+        return None
+    where = Source(name)
+    checked, warnings, problems = check_answers(
+        kb, [(str(k), v, where) for k, v in answers.items()]
+    )
+    if problems or warnings:
+        return None
+    return AnswerSet(checked, ref, (), name)
+
+
+def _ref(patient: Any) -> str | None:
+    """The patient reference, "" when absent, None when it needs a full check."""
+    if patient is None:
+        return ""
+    if not isinstance(patient, dict) or not patient.keys() <= {"ref"}:
+        return None
+    ref = patient.get("ref", "")
+    if ref is None:
+        return None
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
+        return None
+    return str(ref)
+
+
+def _positioned(
+    kb: KnowledgeBase, text: str, name: str, doc: Any, *, bare: bool = False
+) -> AnswerSet:
+    """Check again with positions; JSON the YAML parser cannot read keeps none."""
+    try:
+        root = parse(text, name)
+    except YamlProblem as exc:
+        if doc is None:
+            raise InvalidAnswers([exc.problem]) from None
+        root = _node(doc, Source(name))
+    if root is None:
+        raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
+    if bare and root.is_mapping and not (root.value.keys() & {"consult", "answers"}):
+        root = _document(root)
+    return answer_set_from_node(kb, root, name)
+
+
+def _document(answers: Node) -> Node:
+    """A bare answers mapping as an answer document."""
+    where = answers.source
+    fields = {"consult": Node(FORMAT_VERSION, where), "answers": answers}
+    return Node(fields, where, {"consult": where, "answers": where})
+
+
+def _node(value: Any, where: Source) -> Node:
+    """Plain data as nodes that all point at one place."""
+    if isinstance(value, dict):
+        items = {str(k): _node(v, where) for k, v in value.items()}
+        return Node(items, where, dict.fromkeys(items, where))
+    if isinstance(value, list):
+        return Node([_node(v, where) for v in value], where)
+    return Node(value, where)
+
+
+def _moved(problem: Problem, line: int) -> Problem:
+    """A problem found in one JSONL line, placed at that line of the file."""
+    where = problem.source
+    if where.line != 1:
+        return problem
+    message = problem.message.replace("(first at line 1)", f"(first at line {line})")
+    return Problem(Source(where.path, line, where.column), message)
+
+
+def _at_line(answers: AnswerSet, name: str, line: int) -> AnswerSet:
+    """Warnings of a JSONL line point at its line in the file."""
+    prefix = f"{name}:1:"
+    warnings = tuple(
+        f"{name}:{line}:{w[len(prefix) :]}" if w.startswith(prefix) else w for w in answers.warnings
+    )
+    sources = {
+        k: Source(s.path, line, s.column) if s.line == 1 else s for k, s in answers.sources.items()
+    }
+    return AnswerSet(answers.answers, answers.patient_ref, warnings, answers.source, sources)

@@ -1,0 +1,158 @@
+"""A fast reader for the plain YAML that answer files are usually made of.
+
+LibYAML needs 20-50 µs even for a ten-line answer file, which dominates a batch
+run. This reader accepts only a strict subset: block mappings with identifier
+keys, plain words, whole numbers, booleans, null, one-line quoted text, and
+lists of words (flow `[a, b]` or block `- a`). For anything else it returns
+None and the caller uses the full positioned parser, which also reports every
+error with its place. Within the subset the result equals `yaml.safe_load`'s
+(tests/test_batch.py compares the two).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# YAML 1.1 words that a safe loader turns into booleans or null.
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+    **dict.fromkeys(("null", "Null", "NULL", "~"), None),
+}
+_NO = object()  # "not in the subset"
+_LINE = re.compile(r"( *)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +(.*?))?|- +(.*?)) *")
+_INT = re.compile(r"0|-?[1-9][0-9]{0,17}")
+# Plain text: starts with a letter; no YAML indicators; non-ASCII as LibYAML allows.
+_UNICODE = "\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_PLAIN = re.compile(rf"[A-Za-z_][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
+# Quoted text: printable characters only (LibYAML refuses the others).
+_TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029"
+_SINGLE = re.compile(rf"'((?:{_TEXT}']|'')*)'")
+_DOUBLE = re.compile(rf'"({_TEXT}"\\]*)"')
+
+Line = tuple[int, str, str, str]  # indent, "key" or "item", key, value text
+
+
+def load(text: str) -> dict[str, Any] | None:
+    """The document as plain data, or None when it is outside the subset."""
+    lines = _lines(text)
+    if not lines or lines[0][0] != 0:
+        return None
+    value, end = _mapping(lines, 0, 0)
+    if value is _NO or end != len(lines):
+        return None
+    assert isinstance(value, dict)
+    return value
+
+
+def _lines(text: str) -> list[Line]:
+    found: list[Line] = []
+    for raw in text.split("\n"):
+        raw = raw.removesuffix("\r")
+        stripped = raw.lstrip(" ")
+        if not stripped or stripped[0] == "#":
+            continue
+        match = _LINE.fullmatch(raw)
+        if match is None:
+            return []
+        indent, key, value, item = match.groups()
+        if key is None:
+            found.append((len(indent), "item", "", _uncomment(item)))
+        else:
+            found.append((len(indent), "key", key, _uncomment(value or "")))
+    return found
+
+
+def _uncomment(text: str) -> str:
+    """The value without a trailing ` # comment`."""
+    if "#" not in text:
+        return text
+    if text[0] == "#":
+        return ""
+    end = 0
+    if text[0] in "'\"":
+        match = (_SINGLE if text[0] == "'" else _DOUBLE).match(text)
+        end = len(text) if match is None else match.end()
+    head, sep, _ = text[end:].partition(" #")
+    if not sep or (end and head.strip(" ")):
+        return text  # no comment, or text after the quotes: the full parser decides
+    return text[:end] + head.rstrip(" ")
+
+
+def _mapping(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
+    result: dict[str, Any] = {}
+    while pos < len(lines) and lines[pos][0] >= indent:
+        at, kind, key, text = lines[pos]
+        if at != indent or kind != "key" or key in result or key in _WORDS:
+            return _NO, pos
+        value, pos = _value(lines, pos + 1, indent, text)
+        if value is _NO:
+            return _NO, pos
+        result[key] = value
+    return result, pos
+
+
+def _value(lines: list[Line], pos: int, indent: int, text: str) -> tuple[Any, int]:
+    if text:
+        return _scalar_or_list(text), pos
+    if pos == len(lines):
+        return None, pos
+    at, kind = lines[pos][0], lines[pos][1]
+    if kind == "item" and at >= indent:
+        return _sequence(lines, pos, at)
+    if kind == "key" and at > indent:
+        return _mapping(lines, pos, at)
+    return None, pos
+
+
+def _sequence(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
+    items: list[Any] = []
+    while pos < len(lines) and lines[pos][0] == indent and lines[pos][1] == "item":
+        item = _scalar(lines[pos][3])
+        if item is _NO:
+            return _NO, pos
+        items.append(item)
+        pos += 1
+    return items, pos
+
+
+def _scalar_or_list(text: str) -> Any:
+    if text[0] != "[":
+        return _scalar(text)
+    if text[-1] != "]":
+        return _NO
+    inner = text[1:-1].strip(" ")
+    if not inner:
+        return []
+    items = [_word(part.strip(" ")) for part in inner.split(",")]
+    return _NO if any(item is _NO for item in items) else items
+
+
+def _word(text: str) -> Any:
+    if text.isascii() and text.isidentifier():
+        return _WORDS.get(text, text)
+    if _INT.fullmatch(text):
+        return int(text)
+    return _NO
+
+
+def _scalar(text: str) -> Any:
+    if not text:
+        return _NO
+    if text in _WORDS:
+        return _WORDS[text]
+    first = text[0]
+    if first == "'":
+        match = _SINGLE.fullmatch(text)
+        return _NO if match is None else match[1].replace("''", "'")
+    if first == '"':
+        match = _DOUBLE.fullmatch(text)
+        return _NO if match is None else match[1]
+    if text.isascii() and text.isidentifier():
+        return _WORDS.get(text, text)
+    if _INT.fullmatch(text):
+        return int(text)
+    if _PLAIN.fullmatch(text) is None:
+        return _NO
+    return _WORDS.get(text, text)
