@@ -1,0 +1,273 @@
+"""Batch evaluation: many answer sets, streamed, in input order, never stopping at a bad one.
+
+Inputs are answer files, folders (searched recursively), `-` for stdin, or
+JSONL (one answer set per line). Each input becomes an `Item`; workers read,
+check and evaluate items and send back the finished output text, so the parent
+only writes. With several jobs, chunks of items go to a process pool through a
+bounded window: output keeps the input order and memory stays flat however
+many inputs there are.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+from consult.answers import AnswerSet
+from consult.batchread import read_json, read_line, read_yaml
+from consult.engine import Result, evaluate
+from consult.errors import InputError, InvalidAnswers, Problem, Source, display_path
+from consult.model import KnowledgeBase
+from consult.yamlsrc import MAX_BYTES, YamlProblem, decode, read_text
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
+
+ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
+JSONL_SUFFIXES = (".jsonl",)
+STDIN = "<stdin>"
+
+
+class Item(NamedTuple):
+    """One input: a file to read, or an answer set given as bytes (stdin, a JSONL line)."""
+
+    name: str  # as shown in messages and records
+    line: int = 0  # the line of a JSONL answer set; 0 for a whole document
+    path: str = ""  # the file to read; "" when `data` holds the input
+    data: bytes = b""
+
+
+class Outcome(NamedTuple):
+    """What one input produced: output text and the lines for stderr."""
+
+    ok: bool
+    text: str
+    messages: tuple[str, ...]
+
+
+class Renderer:
+    """Turns an evaluated (or failed) input into output text; runs in the workers."""
+
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+        """Output for an input that was evaluated."""
+        raise NotImplementedError
+
+    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+        """Output for an input that could not be evaluated ("" for none)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    """Where the knowledge base comes from, so that each worker can load it."""
+
+    questions: str | None
+    rules: str | None
+
+
+# ---- inputs ------------------------------------------------------------------
+
+
+def iter_inputs(paths: Iterable[str], *, jsonl: bool, stdin: BinaryIO) -> Iterator[Item]:
+    """The inputs named on the command line, in order; folders in file-name order."""
+    suffixes = JSONL_SUFFIXES if jsonl else ANSWER_SUFFIXES
+    for text in paths:
+        if text == "-":
+            yield from _stdin(stdin, jsonl)
+            continue
+        path = Path(text)
+        if path.is_dir():
+            files = _walk(path, suffixes)
+        else:
+            files = iter([path])
+        for file in files:
+            yield from (_jsonl_file(file) if jsonl else [_file_item(file)])
+
+
+def _stdin(stdin: BinaryIO, jsonl: bool) -> Iterator[Item]:
+    if jsonl:
+        yield from _jsonl_lines(stdin, STDIN)
+    else:
+        yield Item(STDIN, data=stdin.read(MAX_BYTES + 1))
+
+
+def _file_item(path: Path) -> Item:
+    return Item(display_path(path), path=str(path))
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """Files with these suffixes under a folder, depth first, by name; hidden ones skipped."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        yield folder  # reading it as a file reports why it cannot be used
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), suffixes)
+        elif entry.name.endswith(suffixes) and entry.is_file():
+            yield Path(entry.path)
+
+
+def _jsonl_file(path: Path) -> Iterator[Item]:
+    try:
+        handle = path.open("rb")
+    except OSError:
+        yield _file_item(path)  # reading it reports why it cannot be used
+        return
+    with handle:
+        yield from _jsonl_lines(handle, display_path(path))
+
+
+def _jsonl_lines(handle: BinaryIO, name: str) -> Iterator[Item]:
+    for number, raw in enumerate(handle, 1):
+        if raw.strip():
+            yield Item(name, number, data=raw)
+
+
+# ---- one input -----------------------------------------------------------------
+
+
+def read_item(kb: KnowledgeBase, item: Item) -> AnswerSet:
+    """Read and check one input.
+
+    Raises:
+        InvalidAnswers: the answers have problems.
+        InputError: the file cannot be used at all.
+    """
+    try:
+        if item.line:
+            return read_line(kb, _line_text(item), item.name, item.line)
+        if item.path:
+            text = read_text(Path(item.path), item.name)
+        else:
+            text = decode(item.data, item.name)
+    except YamlProblem as exc:
+        raise InvalidAnswers([exc.problem]) from None
+    reader = read_json if item.path.endswith(".json") else read_yaml
+    return reader(kb, text, item.name)
+
+
+def _line_text(item: Item) -> str:
+    where = Source(item.name, item.line, 1)
+    if len(item.data) > MAX_BYTES:
+        raise YamlProblem(Problem(where, f"line is longer than {MAX_BYTES:,} bytes"))
+    try:
+        return item.data.decode("utf-8-sig" if item.line == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start} cannot be decoded)"
+        raise YamlProblem(Problem(where, message)) from None
+
+
+def problems_of(item: Item, error: InvalidAnswers | InputError) -> tuple[Problem, ...]:
+    """The located problems of a failed input."""
+    if isinstance(error, InvalidAnswers):
+        return error.problems
+    message = str(error).removeprefix(f"{item.name}: ")
+    return (Problem(Source(item.name), message),)
+
+
+def run_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
+    """Read, check, evaluate and render one input."""
+    try:
+        answers = read_item(kb, item)
+    except (InvalidAnswers, InputError) as exc:
+        problems = problems_of(item, exc)
+        return Outcome(False, renderer.bad(item, problems), tuple(map(str, problems)))
+    result = evaluate(kb, answers)
+    warnings = tuple(f"warning: {w}" for w in result.warnings)
+    return Outcome(True, renderer.good(kb, item, answers, result), warnings)
+
+
+# ---- many inputs -----------------------------------------------------------------
+
+_WORKER: tuple[KnowledgeBase, Renderer] | None = None
+
+
+def run(
+    kb: KnowledgeBase,
+    bank: Bank,
+    items: Iterable[Item],
+    renderer: Renderer,
+    jobs: int,
+) -> Iterator[tuple[Item, Outcome]]:
+    """Evaluate every item and yield its outcome, in input order.
+
+    `jobs` above 1 runs a process pool; each worker loads the knowledge base
+    once (or inherits the parent's when processes are forked).
+    """
+    chunks = _chunks(items, 16 if jobs > 1 else 256)
+    if jobs <= 1:
+        for chunk in chunks:
+            yield from zip(chunk, (run_item(kb, item, renderer) for item in chunk), strict=True)
+        return
+    yield from _pooled(kb, bank, chunks, renderer, jobs)
+
+
+def _chunks(items: Iterable[Item], first: int) -> Iterator[list[Item]]:
+    """Small chunks first (quick first output), then bigger ones (less overhead)."""
+    iterator = iter(items)
+    size = first
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+        size = min(size * 2, 256)
+
+
+def _pooled(
+    kb: KnowledgeBase,
+    bank: Bank,
+    chunks: Iterator[list[Item]],
+    renderer: Renderer,
+    jobs: int,
+) -> Iterator[tuple[Item, Outcome]]:
+    import multiprocessing
+
+    global _WORKER
+    _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
+    window: deque[tuple[list[Item], AsyncResult[list[Outcome]]]] = deque()
+    with multiprocessing.Pool(jobs, _start_worker, (bank, renderer)) as pool:
+        for chunk in chunks:
+            window.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
+            if len(window) >= jobs * 3:
+                yield from _collect(window.popleft())
+        while window:
+            yield from _collect(window.popleft())
+
+
+def _collect(
+    entry: tuple[list[Item], AsyncResult[list[Outcome]]],
+) -> Iterator[tuple[Item, Outcome]]:
+    chunk, pending = entry
+    yield from zip(chunk, pending.get(), strict=True)
+
+
+def _start_worker(bank: Bank, renderer: Renderer) -> None:
+    # Ctrl-C is the parent's to handle; it stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER
+    if _WORKER is None:
+        from consult.loader import load
+
+        _WORKER = (load(bank.questions, bank.rules), renderer)
+
+
+def _run_chunk(chunk: list[Item]) -> list[Outcome]:
+    assert _WORKER is not None
+    kb, renderer = _WORKER
+    return [run_item(kb, item, renderer) for item in chunk]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1

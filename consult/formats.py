@@ -1,0 +1,163 @@
+"""Machine-readable batch output: JSON records, CSV rows, plain table rows.
+
+Renderers run in the batch workers and return finished text, one record per
+input; writers stream those records to a text stream in input order.
+
+A JSON record is `{"file": ..., "line": ... (JSONL input only), "patient_ref":
+..., "result": {...}}` for an evaluated input and `{"file": ..., "patient_ref":
+null, "error": "file:line:col: message", "problems": [...]}` for a failed one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from consult.answers import AnswerSet
+from consult.batch import Item, Renderer
+from consult.engine import Result
+from consult.errors import Problem
+from consult.model import KnowledgeBase
+
+COLUMNS = (
+    "source",
+    "line",
+    "patient_ref",
+    "candidates",
+    "excluded",
+    "referrals",
+    "undetermined",
+    "error",
+)
+# Spreadsheets run a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _head(item: Item, ref: str | None) -> dict[str, Any]:
+    head: dict[str, Any] = {"file": item.name}
+    if item.line:
+        head["line"] = item.line
+    head["patient_ref"] = ref or None
+    return head
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def problem_dicts(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    """Problems as JSON-ready data (line and column are null when unknown)."""
+    return [
+        {
+            "line": p.source.line or None,
+            "column": p.source.column or None,
+            "message": p.message,
+        }
+        for p in problems
+    ]
+
+
+class JsonRecords(Renderer):
+    """One JSON object per input (jsonl, and the items of a json array)."""
+
+    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+        """The result record."""
+        record = _head(item, answers.patient_ref)
+        record["result"] = result.to_dict()
+        return _dumps(record)
+
+    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+        """The error record."""
+        record = _head(item, None)
+        record["error"] = "\n".join(map(str, problems))
+        record["problems"] = problem_dicts(problems)
+        return _dumps(record)
+
+
+def summary_cells(item: Item, answers: AnswerSet, result: Result) -> list[str]:
+    """The summary columns of an evaluated input (see COLUMNS)."""
+    return [
+        item.name,
+        str(item.line or ""),
+        answers.patient_ref,
+        " ".join(c.procedure.id for c in result.candidates),
+        " ".join(e.procedure.id for e in result.excluded),
+        " ".join(r.id for r in result.referrals),
+        " ".join(u.procedure.id for u in result.undetermined),
+        "",
+    ]
+
+
+def error_cells(item: Item, problems: Sequence[Problem]) -> list[str]:
+    """The summary columns of a failed input."""
+    return [item.name, str(item.line or ""), "", "", "", "", "", "; ".join(map(str, problems))]
+
+
+class CsvRows(Renderer):
+    """One CSV row per input (RFC 4180 quoting; formula-looking cells defused)."""
+
+    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+        """The summary row."""
+        return csv_line(summary_cells(item, answers, result))
+
+    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+        """The error row."""
+        return csv_line(error_cells(item, problems))
+
+
+def csv_line(cells: Sequence[str]) -> str:
+    """One CSV line without its line ending."""
+    return ",".join(_csv_cell(c) for c in cells)
+
+
+def _csv_cell(cell: str) -> str:
+    if cell.startswith(_FORMULA_START):
+        cell = "'" + cell
+    if any(c in cell for c in ',"\n\r'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+class TableRows(Renderer):
+    """Tab-separated summary rows: a plain table, or the cells of a rich one."""
+
+    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+        """The summary row."""
+        return tab_line(summary_cells(item, answers, result))
+
+    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+        """The error row."""
+        return tab_line(error_cells(item, problems))
+
+
+def tab_line(cells: Sequence[str]) -> str:
+    """Cells joined by tabs, with tabs and line breaks inside cells made spaces."""
+    table = str.maketrans("\t\n\r", "   ")
+    return "\t".join(c.translate(table) for c in cells)
+
+
+class RecordWriter:
+    """Streams records to a text stream: jsonl, a json array, csv or tsv."""
+
+    def __init__(self, out: TextIO, kind: str) -> None:
+        self.out = out
+        self.kind = kind
+        self.count = 0
+        if kind == "csv":
+            out.write(csv_line(COLUMNS) + "\n")
+        elif kind == "tsv":
+            out.write(tab_line(COLUMNS) + "\n")
+
+    def add(self, text: str) -> None:
+        """Write one record."""
+        if self.kind == "json":
+            self.out.write(("[\n" if self.count == 0 else ",\n") + text)
+        else:
+            self.out.write(text + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        """Finish the output (closes a json array)."""
+        if self.kind == "json":
+            self.out.write("\n]\n" if self.count else "[]\n")

@@ -1,0 +1,460 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from consult import quickyaml
+from consult.answers import read_answer_file
+from consult.batch import Bank, Item, iter_inputs, read_item, run
+from consult.cli import app
+from consult.errors import InvalidAnswers
+from consult.formats import JsonRecords
+from consult.loader import load
+from consult.model import KnowledgeBase
+
+DATA = Path(__file__).parent / "data"
+BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
+ANSWERS = DATA / "answers"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load(DATA / "questions", DATA / "rules")
+
+
+@pytest.fixture
+def mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of good and bad answer files, with the working folder beside it."""
+    shutil.copytree(ANSWERS, tmp_path / "answers")
+    monkeypatch.chdir(tmp_path)
+    return Path("answers")
+
+
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["evaluate", *args, *BANK], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+MIXED_ERRORS = [
+    "answers/bad-json.json:2:24: invalid JSON: Expecting property name enclosed in double quotes",
+    "answers/bad-syntax.yaml:4:6: invalid YAML: did not find expected ',' or ']'",
+    "answers/bad-values.yaml:3:8: 'age': expected a whole number from 0 to 120; got 300",
+    "answers/bad-values.yaml:4:8: 'sex': expected one of female, male, other; got \"robot\"",
+    "answers/bad-values.yaml:5:12: unknown question 'concern' (did you mean 'concerns'?)",
+]
+MIXED_WARNING = (
+    "warning: answers/warn-switched-off.yaml:5:22: 'hair_loss_pattern' does not apply to "
+    "these answers (switched off by earlier answers); ignored"
+)
+MIXED_ORDER = [
+    "answers/bad-json.json",
+    "answers/bad-syntax.yaml",
+    "answers/bad-values.yaml",
+    "answers/good-hair-male.yaml",
+    "answers/good-patchy.yaml",
+    "answers/good-scars.json",
+    "answers/warn-switched-off.yaml",
+]
+
+
+# ---- the mixed batch, in every format ----------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_mixed_batch_evaluates_every_good_file_and_exits_1(mixed: Path, jobs: str) -> None:
+    status, out, err = invoke(str(mixed), "--format", "jsonl", "--jobs", jobs)
+    assert status == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["file"] for r in records] == MIXED_ORDER
+    assert ["result" in r for r in records] == [False, False, False, True, True, True, True]
+    assert err.splitlines() == [
+        *MIXED_ERRORS,
+        MIXED_WARNING,
+        "3 of 7 answer sets could not be evaluated",
+    ]
+
+
+def test_error_records_carry_every_problem_in_place(mixed: Path) -> None:
+    _, out, _ = invoke(str(mixed), "--format", "jsonl")
+    record = json.loads(out.splitlines()[2])
+    assert record == {
+        "file": "answers/bad-values.yaml",
+        "patient_ref": None,
+        "error": "\n".join(MIXED_ERRORS[2:]),
+        "problems": [
+            {"line": 3, "column": 8, "message": MIXED_ERRORS[2].split(": ", 1)[1]},
+            {"line": 4, "column": 8, "message": MIXED_ERRORS[3].split(": ", 1)[1]},
+            {"line": 5, "column": 12, "message": MIXED_ERRORS[4].split(": ", 1)[1]},
+        ],
+    }
+
+
+def test_good_records_hold_the_contract_result(mixed: Path) -> None:
+    _, out, _ = invoke(str(mixed), "--format", "jsonl")
+    record = json.loads(out.splitlines()[3])
+    assert record["patient_ref"] == "P-0042"
+    expected = single_json(Path("answers/good-hair-male.yaml"))
+    assert record["result"] == expected
+
+
+def single_json(path: Path) -> object:
+    status, out, _ = invoke(str(path), "--format", "json")
+    assert status == 0
+    return json.loads(out)
+
+
+def test_json_for_several_inputs_is_an_array_of_records(mixed: Path) -> None:
+    status, out, _ = invoke(str(mixed), "--format", "json")
+    assert status == 1
+    assert [r["file"] for r in json.loads(out)] == MIXED_ORDER
+
+
+@pytest.mark.usefixtures("mixed")
+def test_json_for_one_input_is_the_contract_result() -> None:
+    result = single_json(Path("answers/good-patchy.yaml"))
+    assert isinstance(result, dict)
+    assert [e["procedure"] for e in result["excluded"]] == ["prp_scalp", "micrograft_scalp"]
+    assert result["referrals"][0]["id"] == "refer_dermatology"
+
+
+def test_csv_has_one_row_per_input(mixed: Path) -> None:
+    status, out, _ = invoke(str(mixed), "--format", "csv")
+    assert status == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["source"] for r in rows] == MIXED_ORDER
+    assert rows[3] == {
+        "source": "answers/good-hair-male.yaml",
+        "line": "",
+        "patient_ref": "P-0042",
+        "candidates": "prp_scalp micrograft_scalp",
+        "excluded": "",
+        "referrals": "",
+        "undetermined": "",
+        "error": "",
+    }
+    assert rows[4]["referrals"] == "refer_dermatology"
+    assert rows[2]["error"] == "; ".join(MIXED_ERRORS[2:])
+
+
+def test_csv_defuses_cells_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    doc = '{"consult": 1, "patient": {"ref": "=HYPERLINK(\\"x\\")"}, "answers": {"age": 3}}'
+    (tmp_path / "p.json").write_text(doc)
+    _, out, _ = invoke(str(tmp_path / "p.json"), "--format", "csv")
+    assert list(csv.reader(io.StringIO(out)))[1][2] == '\'=HYPERLINK("x")'
+
+
+def test_table_in_a_pipe_is_plain_tab_separated_lines(mixed: Path) -> None:
+    status, out, _ = invoke(str(mixed))
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].split("\t")[:4] == ["source", "line", "patient_ref", "candidates"]
+    assert lines[4] == "answers/good-hair-male.yaml\t\tP-0042\tprp_scalp micrograft_scalp\t\t\t\t"
+
+
+def test_markdown_writes_one_summary_per_good_input(mixed: Path) -> None:
+    status, _, err = invoke(str(mixed), "-f", "markdown", "-o", "out", "--date", "2026-11-02")
+    assert status == 1
+    assert sorted(p.name for p in Path("out").iterdir()) == [
+        "good-hair-male.md",
+        "good-patchy.md",
+        "good-scars.md",
+        "warn-switched-off.md",
+    ]
+    assert err.splitlines()[-2:] == [
+        "wrote 4 summaries to out",
+        "3 of 7 answer sets could not be evaluated",
+    ]
+    assert Path("out").stat().st_mode & 0o777 == 0o700
+    assert Path("out/good-patchy.md").stat().st_mode & 0o777 == 0o600
+    exported = CliRunner().invoke(
+        app, ["export", "answers/good-patchy.yaml", "-o", "-", "--date", "2026-11-02", *BANK]
+    )
+    assert Path("out/good-patchy.md").read_text() == exported.stdout
+
+
+@pytest.mark.usefixtures("mixed")
+def test_markdown_names_repeated_stems_apart() -> None:
+    Path("more").mkdir()
+    shutil.copy("answers/good-patchy.yaml", "more/good-patchy.yaml")
+    status, _, _ = invoke("answers/good-patchy.yaml", "more", "-f", "markdown", "-o", "out")
+    assert status == 0
+    assert sorted(p.name for p in Path("out").iterdir()) == ["good-patchy-2.md", "good-patchy.md"]
+
+
+def test_markdown_into_an_existing_folder_refuses_to_replace(mixed: Path) -> None:
+    Path("out").mkdir()
+    Path("out/good-patchy.md").write_text("old")
+    status, _, err = invoke(str(mixed), "-f", "markdown", "-o", "out")
+    assert status == 2
+    assert err.splitlines()[-1] == "out/good-patchy.md: already exists (use --force to replace it)"
+    assert [p.name for p in Path("out").iterdir()] == ["good-patchy.md"]
+    assert Path("out/good-patchy.md").read_text() == "old"
+    assert [p.name for p in Path().iterdir() if p.name.startswith(".")] == []
+    status, _, _ = invoke(str(mixed), "-f", "markdown", "-o", "out", "--force")
+    assert status == 1
+    assert len(list(Path("out").iterdir())) == 4
+
+
+# ---- stdin and JSONL ---------------------------------------------------------------
+
+JSONL = '{"consult": 1, "patient": {"ref": "A"}, "answers": {"age": 30}}\n\n{"age": 41, "sex": "male"}\n{"age": "x"}\n{"age": 4, "age": 5}\nnot json\n{"consult": 1, "answers": {"age": 3, "concerns": ["scars"], "hair_loss_pattern": "patchy"}}\n[1]\n{"answers": {}}'
+
+
+def test_jsonl_from_stdin_reports_lines() -> None:
+    status, out, err = invoke("--input-format", "jsonl", "-", "-f", "jsonl", stdin=JSONL + "\n")
+    assert status == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [(r["file"], r["line"], "result" in r) for r in records] == [
+        ("<stdin>", 1, True),
+        ("<stdin>", 3, True),
+        ("<stdin>", 4, False),
+        ("<stdin>", 5, False),
+        ("<stdin>", 6, False),
+        ("<stdin>", 7, True),
+        ("<stdin>", 8, False),
+        ("<stdin>", 9, False),
+    ]
+    assert records[0]["patient_ref"] == "A"
+    assert err.splitlines() == [
+        "<stdin>:4:9: 'age': expected a whole number from 0 to 120; got \"x\"",
+        "<stdin>:5:12: duplicate key 'age' (first at line 5)",
+        "<stdin>:6:1: invalid JSON: Expecting value",
+        (
+            "warning: <stdin>:7:82: 'hair_loss_pattern' does not apply to these answers "
+            "(switched off by earlier answers); ignored"
+        ),
+        "<stdin>:8:1: expected a mapping, got a list",
+        "<stdin>:9:1: missing key 'consult'",
+        "5 of 8 answer sets could not be evaluated",
+    ]
+
+
+def test_jsonl_files_and_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("sets").mkdir()
+    Path("sets/a.jsonl").write_text('{"age": 30}\n{"age": 31}\n')
+    Path("sets/b.jsonl").write_bytes(b'{"age": 32}\n\xff\n')
+    Path("sets/ignored.yaml").write_text("consult: 1\nanswers: {}\n")
+    status, out, err = invoke("--input-format", "jsonl", "sets", "-f", "csv")
+    assert status == 1
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("sets/a.jsonl", "1"),
+        ("sets/a.jsonl", "2"),
+        ("sets/b.jsonl", "1"),
+        ("sets/b.jsonl", "2"),
+    ]
+    assert err.splitlines()[0] == "sets/b.jsonl:2:1: not UTF-8 text (byte 0 cannot be decoded)"
+
+
+def test_yaml_from_stdin() -> None:
+    text = (ANSWERS / "good-hair-male.yaml").read_text()
+    status, out, _ = invoke("-", "-f", "jsonl", stdin=text)
+    assert status == 0
+    assert json.loads(out)["file"] == "<stdin>"
+
+
+def test_one_bad_input_given_alone_exits_2() -> None:
+    status, out, err = invoke("-", "-f", "json", stdin="consult: 1\nanswers: {age: 500}\n")
+    assert (status, out) == (2, "")
+    assert err == "<stdin>:2:16: 'age': expected a whole number from 0 to 120; got 500\n"
+
+
+@pytest.mark.usefixtures("mixed")
+def test_a_missing_file_is_an_error_record() -> None:
+    status, out, err = invoke("nowhere.yaml", "answers/good-scars.json", "-f", "jsonl")
+    assert status == 1
+    first = json.loads(out.splitlines()[0])
+    assert first["error"] == "nowhere.yaml: no such file"
+    assert first["problems"] == [{"line": None, "column": None, "message": "no such file"}]
+    assert err.splitlines()[0] == "nowhere.yaml: no such file"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-f", "text"], "--format text shows one answer set; for several use table, jsonl or csv"),
+        (["-f", "markdown"], "--format markdown for several answer sets needs -o FOLDER"),
+    ],
+)
+def test_usage_errors(mixed: Path, args: list[str], message: str) -> None:
+    status, out, err = invoke(str(mixed), *args)
+    assert (status, out, err) == (2, "", message + "\n")
+
+
+def test_an_unknown_format_is_a_usage_error() -> None:
+    status, _, err = invoke("x.yaml", "-f", "xml")
+    assert status == 2
+    assert "'xml' is not one of text, table, json, jsonl, csv, markdown" in err
+
+
+# ---- output files ------------------------------------------------------------------
+
+
+def test_output_file_is_owner_only_and_never_replaced_without_force(mixed: Path) -> None:
+    status, out, _ = invoke(str(mixed), "-f", "jsonl", "-o", "out.jsonl")
+    assert (status, out) == (1, "")
+    assert Path("out.jsonl").stat().st_mode & 0o777 == 0o600
+    assert len(Path("out.jsonl").read_text().splitlines()) == 7
+    Path("out.jsonl").write_text("old\n")
+    status, _, err = invoke(str(mixed), "-f", "jsonl", "-o", "out.jsonl")
+    assert (status, err) == (2, "out.jsonl: already exists (use --force to replace it)\n")
+    assert Path("out.jsonl").read_text() == "old\n"
+    status, _, _ = invoke(str(mixed), "-f", "jsonl", "-o", "out.jsonl", "--force")
+    assert len(Path("out.jsonl").read_text().splitlines()) == 7
+
+
+def test_a_run_that_fails_midway_leaves_the_old_file(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("out.csv").write_text("old\n")
+    import consult.formats
+
+    calls, original = 0, consult.formats.csv_line
+
+    def failing(cells: Sequence[str]) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return original(cells)
+
+    monkeypatch.setattr(consult.formats, "csv_line", failing)
+    status, _, err = invoke(str(mixed), "-f", "csv", "-o", "out.csv", "--force", "-j", "1")
+    assert status == 130
+    assert err.splitlines()[-1] == "Interrupted."
+    assert Path("out.csv").read_text() == "old\n"
+    assert sorted(p.name for p in Path().iterdir()) == ["answers", "out.csv"]
+
+
+# ---- streaming and order -------------------------------------------------------------
+
+
+def test_the_pool_keeps_input_order_and_reads_inputs_lazily(kb: KnowledgeBase) -> None:
+    pulled = 0
+
+    def endless() -> Iterator[Item]:
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield Item("<stdin>", pulled, data=b'{"age": %d}' % (pulled % 150))
+
+    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
+    outcomes = run(kb, bank, endless(), JsonRecords(), jobs=2)
+    seen = [json.loads(next(outcomes)[1].text)["line"] for _ in range(1000)]
+    outcomes.close()
+    assert seen == list(range(1, 1001))
+    assert pulled < 1000 + 2 * 3 * 256 + 256  # a bounded window ahead, not everything
+
+
+def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    lines = [
+        json.dumps({"age": rng.randint(-5, 130), "concerns": ["hair_loss"]}) for _ in range(600)
+    ]
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    args = ("--input-format", "jsonl", str(tmp_path / "s.jsonl"), "-f", "jsonl")
+    one, two = invoke(*args, "-j", "1"), invoke(*args, "-j", "2")
+    assert one == two
+    assert len(one[1].splitlines()) == 600
+
+
+def test_folders_are_walked_in_name_order_skipping_hidden(tmp_path: Path) -> None:
+    for name in ["b/2.yaml", "b/1.yml", "a.json", ".hidden/x.yaml", "c/.x.yaml", "d.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    items = iter_inputs([str(tmp_path)], jsonl=False, stdin=io.BytesIO())
+    names = [Path(i.path).relative_to(tmp_path).as_posix() for i in items]
+    assert names == ["a.json", "b/1.yml", "b/2.yaml"]
+
+
+# ---- the fast readers agree with the positioned validator ----------------------------
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in ANSWERS.iterdir() if p.name != "bad-json.json"), ids=str
+)
+def test_batch_reading_matches_the_answer_file_reader(kb: KnowledgeBase, path: Path) -> None:
+    def outcome(read: object) -> object:
+        try:
+            return read()  # type: ignore[operator]
+        except InvalidAnswers as exc:
+            return [str(p) for p in exc.problems]
+
+    name = path.name
+    fast = outcome(lambda: read_item(kb, Item(name, path=str(path))))
+    slow = outcome(lambda: read_answer_file(kb, path, name))
+    assert fast == slow
+
+
+SUBSET = [
+    "a: 1\nb: -2\nc: 0\n",
+    "a: yes\nb: No\nc: ~\nd: null\ne:\n",
+    "a: [x, y, 3, true]\nb: []\n",
+    "a:\n- x\n- 2\nb:\n  - y\n",
+    "a:\n  b: c d e.\n  f: 'it''s # not a comment'\n",
+    'a: "quoted: text"  # comment\n# full line\n\n',
+    "a: née Müller, (ok); 1/2 + c\n",
+    "consult: 1\r\nanswers:\r\n  age: 3\r\n",
+]
+OUTSIDE = [
+    "",
+    "a: 1\na: 2\n",
+    "a: 012\n",
+    "a: 1.5\n",
+    "a: 2024-01-02\n",
+    "on: 1\n",
+    "a: {b: 1}\n",
+    "a: [b, [c]]\n",
+    "a: b\n  c\n",
+    "a: b: c\n",
+    "a: &x 1\n",
+    "a: !!str 1\n",
+    "a: 'x' y\n",
+    "a: |\n  text\n",
+    "- a\n",
+    "a:\n\t- b\n",
+    "a: x\u2028y\n",
+    "a: x #\n  y: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", SUBSET)
+def test_quick_yaml_reads_the_subset_as_yaml_does(text: str) -> None:
+    assert quickyaml.load(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("text", OUTSIDE)
+def test_quick_yaml_leaves_everything_else_to_the_full_parser(text: str) -> None:
+    assert quickyaml.load(text) is None
+
+
+def test_quick_yaml_never_disagrees_with_yaml_on_random_documents() -> None:
+    rng = random.Random(20261121)
+    keys = ["age", "yes", "null", "a_b", "x1", "1", "k"]
+    values = ["40", "0", "-3", "007", "1_000", "0x1F", "1.5", "2024-01-02", "yes", "No", "~"]
+    values += ["abc", "a b  c", "a, b", "'it''s'", "'#x'", '"dq"', '"a\\tb"', "[a, b]", "[]"]
+    values += ["[a,]", "{a: 1}", "# c", "'x' # c", "a #b", "-1", "+1", ".5", "née", "a:b"]
+    accepted = 0
+    for _ in range(4000):
+        lines = []
+        for _ in range(rng.randint(1, 5)):
+            key, value = rng.choice(keys), rng.choice(values)
+            lines += rng.choice(
+                [[f"{key}: {value}"], [f"{key}:", f"  - {value}"], [f"{key}:", f"  {key}: {value}"]]
+            )
+        text = "\n".join(lines) + "\n"
+        fast = quickyaml.load(text)
+        if fast is not None:
+            accepted += 1
+            assert repr(fast) == repr(yaml.safe_load(text)), text
+    assert accepted > 200
