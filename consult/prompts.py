@@ -33,7 +33,6 @@ BACK_KEY = "c-b"
 BACK_HINT = "Ctrl-B back"
 NOT_KNOWN_LABEL = "Not known (leave unanswered)"
 FINISH_LABEL = "Finish: show the result"
-REVIEW_WIDTH = 90
 
 
 class _Token:
@@ -95,13 +94,16 @@ class QuestionaryAsker:
 
     def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
         """Every answer by section; pick one to change, or finish."""
+        width = self.output.get_size().columns - 4  # the pointer and margins
         choices: list[questionary.Choice | questionary.Separator] = [
             questionary.Choice(FINISH_LABEL, value=_FINISH)
         ]
         for section in sections:
             choices.append(questionary.Separator(f"── {section.title} ──"))
             choices.extend(
-                questionary.Choice(_review_title(line.question, line.value), value=line.question.id)
+                questionary.Choice(
+                    _review_title(line.question, line.value, width), value=line.question.id
+                )
                 for line in section.lines
             )
         prompt = questionary.select(
@@ -327,10 +329,14 @@ def _as_answer(question: Question, reply: Any) -> Answer | None:
     return check_value(question, reply)[0]
 
 
-def _review_title(question: Question, value: Answer | None) -> str:
-    shown = " ".join(show_answer(question, value).split())
-    title = f"{question.text}: {shown}"
-    return title if len(title) <= REVIEW_WIDTH else title[: REVIEW_WIDTH - 1] + "…"
+def _review_title(question: Question, value: Answer | None, width: int) -> str:
+    """One line: the question cut short before the answer is."""
+    answer = _cut(" ".join(show_answer(question, value).split()), max(24, width // 2))
+    return f"{_cut(question.text, max(16, width - len(answer) - 2))}: {answer}"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 _BUILDERS: dict[str, Callable[[Ask, dict[str, Any]], questionary.Question]] = {

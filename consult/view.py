@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.text import Text
 
@@ -81,31 +81,33 @@ class _Parts:
         evidences = [(i.label, i.evidence) for i in candidate.indications]
         if not evidences:
             evidences = [("", proc.evidence)]
-        yield Text.assemble("\n  ", badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
+        yield Text("")
+        yield _at(2, badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
         for label, evidence in evidences:
             yield from self.evidence(label, evidence)
         for caveat in candidate.caveats:
-            yield Text(f"    ⚠ {caveat.text}", style="yellow")
+            yield _at(4, f"⚠ {caveat.text}", style="yellow")
         for name, value in (
             ("Protocol", proc.protocol),
             ("Downtime", proc.downtime),
             ("Regulatory", proc.regulatory),
         ):
             if value:
-                yield Text(f"    {name}: {value}", style="dim")
-        yield Text(f"    Why: rules {', '.join(candidate.rules)}", style="dim")
+                yield _at(4, f"{name}: {value}", style="dim")
+        yield _at(4, f"Why: rules {', '.join(candidate.rules)}", style="dim")
 
     def evidence(self, label: str, evidence: Evidence) -> Iterator[RenderableType]:
         prefix = f"{label}: " if label else ""
-        yield Text.assemble(
-            "    Evidence: ",
+        yield _at(
+            4,
+            "Evidence: ",
             prefix,
             evidence.summary,
             (f" (certainty {evidence.certainty.replace('_', ' ')}; ", "dim"),
             (f"OCEBM level {evidence.level})", "dim"),
         )
         for ref in evidence.references:
-            yield Text(f"      [{ref}] {self.citation(ref)}".rstrip(), style="dim")
+            yield _at(6, f"[{ref}] {self.citation(ref)}".rstrip(), style="dim")
 
     def citation(self, ref: str) -> str:
         found = self.kb.references.get(ref) if self.kb is not None else None
@@ -123,25 +125,25 @@ class _Parts:
             yield from self._pending(item)
 
     def _pending(self, item: Undetermined) -> Iterator[RenderableType]:
-        yield Text.assemble("  ", (item.procedure.name, "bold"), ": would be settled by")
+        yield _at(2, (item.procedure.name, "bold"), ": would be settled by")
         for qid in item.waiting_for or ("more answers",):
-            yield Text(f"    ? {self.question_text(qid)}")
+            yield _at(4, f"? {self.question_text(qid)}")
 
     def excluded(self) -> Iterator[RenderableType]:
         items = self.result.excluded
         if items:
             yield _heading("Ruled out", len(items))
         for exclusion in items:
-            yield Text.assemble("  ", (exclusion.procedure.name, "bold"))
+            yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
-                yield Text(f"    ✗ {reason.text}  [{reason.rule}]")
+                yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
 
     def information(self) -> Iterator[RenderableType]:
         items = self.result.information
         if items:
             yield _heading("Information", len(items))
         for note in items:
-            yield Text.assemble("  ", (note.procedure.name, "bold"), ": ", note.reason.text)
+            yield _at(2, (note.procedure.name, "bold"), ": ", note.reason.text)
 
     def unknown(self) -> Iterator[RenderableType]:
         items = self.result.unknown
@@ -149,8 +151,8 @@ class _Parts:
             yield _heading("Unanswered questions that matter", len(items))
         for unknown in items:
             needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
-            yield Text(f"  ? {unknown.text} ({unknown.question})")
-            yield Text(f"    would settle: {needed}", style="dim")
+            yield _at(2, f"? {unknown.text} ({unknown.question})")
+            yield _at(4, f"would settle: {needed}", style="dim")
 
     def outcome_name(self, ident: str) -> str:
         kb = self.kb
@@ -160,6 +162,24 @@ class _Parts:
             p.name for p in (kb.procedures.get(ident), kb.referrals.get(ident)) if p is not None
         ]
         return named[0] if named else ident
+
+
+def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:
+    """Literal text indented as a block, so wrapped lines keep the indent."""
+    return _Indented(indent, Text.assemble(*parts, style=style))
+
+
+class _Indented:
+    """Text wrapped to the width left after the indent, without trailing padding."""
+
+    def __init__(self, indent: int, text: Text) -> None:
+        self.indent = indent
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width - self.indent, 20)
+        for line in self.text.wrap(console, width):
+            yield Text(" " * self.indent) + line
 
 
 def _heading(title: str, count: int) -> Text:

@@ -18,7 +18,9 @@ BASE = {"age": 44, "sex": "male", "concerns": ["hair_loss"], "pregnant": False}
 def screen(result: Result, kb: KnowledgeBase | None = None) -> str:
     console = Console(record=True, width=200, color_system=None)
     console.print(render_result(result, kb=kb))
-    return console.export_text()
+    text = console.export_text()
+    assert all(line == line.rstrip() for line in text.splitlines()), "no trailing padding"
+    return text
 
 
 def result_for(kb: KnowledgeBase, answers: Mapping[str, Any]) -> Result:
@@ -63,6 +65,15 @@ def test_without_the_knowledge_base_ids_are_shown(kb: KnowledgeBase) -> None:
     text = screen(result_for(kb, {**answers, "hair_loss_pattern": "patterned"}))
     assert "    ? pregnant" in text
     assert "would settle: prp_scalp, micrograft_scalp" in text
+
+
+def test_long_lines_wrap_under_their_indent(kb: KnowledgeBase) -> None:
+    answers = {**BASE, "hair_loss_pattern": "patterned", "anticoagulants": True}
+    console = Console(record=True, width=40, color_system=None)
+    console.print(render_result(result_for(kb, answers), kb=kb))
+    lines = console.export_text().splitlines()
+    start = lines.index(next(line for line in lines if "⚠ More bruising" in line))
+    assert lines[start + 1].startswith("    ") and lines[start + 1].strip()
 
 
 def test_text_is_never_read_as_markup(kb: KnowledgeBase) -> None:
