@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from consult.conditions import ManyTest, compile_rules
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 from consult.model import Answer, Applicability, KnowledgeBase, Question, Truth
 from consult.schema import Checker
@@ -41,7 +42,7 @@ def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
     if kind == "integer":
         return _check_integer(question, value)
     if kind == "one_of":
-        if isinstance(value, str) and value in question.choice_ids:
+        if isinstance(value, str) and value in _choices(question).ids:
             return value, ""
         return None, _expected_choice(question, value)
     if kind == "many_of":
@@ -82,18 +83,43 @@ def _check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
         value = [value]
     if not isinstance(value, list | tuple):
         return None, f"expected a list of {', '.join(question.choice_ids)}; got {describe(value)}"
+    choices = _choices(question)
     for item in value:
-        if not isinstance(item, str) or item not in question.choice_ids:
+        if not isinstance(item, str) or item not in choices.ids:
             return None, _expected_choice(question, item)
     picked = set(value)
     if len(picked) != len(value):
         return None, "a choice is listed twice"
     if question.required and not picked:
         return None, "expected at least one choice"
-    for choice in question.choices:
-        if choice.exclusive and choice.id in picked and len(picked) > 1:
-            return None, f"{choice.id!r} cannot be combined with other choices"
-    return tuple(c for c in question.choice_ids if c in picked), ""
+    if len(picked) > 1:
+        for choice_id in choices.exclusive:
+            if choice_id in picked:
+                return None, f"{choice_id!r} cannot be combined with other choices"
+    return tuple(c for c in choices.order if c in picked), ""
+
+
+class _Choices:
+    """A question's choice ids, ready for checking (built once per question)."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+        self.order = question.choice_ids
+        self.ids = frozenset(self.order)
+        self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
+
+
+# Keyed by identity; each entry holds its question, so the id stays its own.
+_CHOICES: dict[int, _Choices] = {}
+
+
+def _choices(question: Question) -> _Choices:
+    found = _CHOICES.get(id(question))
+    if found is None or found.question is not question:
+        if len(_CHOICES) >= 4096:
+            _CHOICES.clear()
+        found = _CHOICES[id(question)] = _Choices(question)
+    return found
 
 
 def _check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
@@ -101,6 +127,8 @@ def _check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
         return None, f"expected text; got {describe(value)}"
     if len(value) > question.max_length:
         return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
+    if value.isprintable():  # no control characters at all: the common case
+        return value, ""
     for char in value:
         if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cs"}:
             return None, f"text contains a control character (U+{ord(char):04X})"
@@ -153,6 +181,46 @@ def check_answers(
 def _drop_switched_off(
     kb: KnowledgeBase, found: dict[str, tuple[Answer, Source]]
 ) -> tuple[dict[str, Answer], list[str]]:
+    bank = _bank(kb)
+    given = {qid: entry[0] for qid, entry in found.items()}
+    off = [
+        qid for qid, truth in zip(bank.when_ids, bank.whens(given), strict=True) if truth is False
+    ]
+    if found.keys().isdisjoint(off):
+        # Nothing answered is switched off by the other answers; then nothing is
+        # switched off by the earlier answers alone either, as the loop below checks.
+        order = bank.order
+        return {qid: given[qid] for qid in sorted(given, key=order.__getitem__)}, []
+    return _drop_in_order(kb, found)
+
+
+class _Bank:
+    """Per-bank tables for checking answer sets (built once per knowledge base)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.order = {q.id: i for i, q in enumerate(kb.questions)}
+        with_when = [q for q in kb.questions if q.when is not None]
+        self.when_ids = [q.id for q in with_when]
+        self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)
+
+
+_BANKS: dict[int, _Bank] = {}
+
+
+def _bank(kb: KnowledgeBase) -> _Bank:
+    # Keyed by identity: the entry holds the knowledge base, so the id stays its own.
+    found = _BANKS.get(id(kb))
+    if found is None or found.kb is not kb:
+        if len(_BANKS) >= 8:
+            _BANKS.clear()
+        found = _BANKS[id(kb)] = _Bank(kb)
+    return found
+
+
+def _drop_in_order(
+    kb: KnowledgeBase, found: dict[str, tuple[Answer, Source]]
+) -> tuple[dict[str, Answer], list[str]]:
     answers: dict[str, Answer] = {}
     warnings: list[str] = []
     applies = applicability(kb, answers)
@@ -179,7 +247,8 @@ def check_mapping(
         raise InvalidAnswers(
             [Problem(Source(name), f"expected a mapping; got {describe(answers)}")]
         )
-    triples = ((str(k), v, Source(name)) for k, v in answers.items())
+    where = Source(name)
+    triples = ((str(k), v, where) for k, v in answers.items())
     checked, warnings, problems = check_answers(kb, triples)
     if problems:
         raise InvalidAnswers(problems)

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consult.answers import AnswerSet, applicability, check_mapping
-from consult.model import Answer, Applicability, Indication, KnowledgeBase, Procedure, Rule
+from consult.conditions import ManyTest, compile_rules
+from consult.model import (
+    Answer,
+    Applicability,
+    Indication,
+    KnowledgeBase,
+    Procedure,
+    Rule,
+    Truth,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +220,31 @@ def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, froz
     return result, frozenset(r.id for rules in evaluation.fired.values() for r in rules)
 
 
+class _Plan:
+    """What the engine derives once per knowledge base: all rules compiled together."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.truths: ManyTest = compile_rules([r.when for r in kb.rules], kb.questions)
+        # For each effect kind, the rules that have it (with their place), in order.
+        self.kinds = [
+            (kind, [(i, r) for i, r in enumerate(kb.rules) if getattr(r, kind)]) for kind in _KINDS
+        ]
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(kb: KnowledgeBase) -> _Plan:
+    # Keyed by identity: the plan holds the knowledge base, so the id stays its own.
+    plan = _PLANS.get(id(kb))
+    if plan is None or plan.kb is not kb:
+        if len(_PLANS) >= 8:
+            _PLANS.clear()
+        plan = _PLANS[id(kb)] = _Plan(kb)
+    return plan
+
+
 class _Evaluation:
     def __init__(self, kb: KnowledgeBase, answers: Mapping[str, Answer]) -> None:
         self.kb = kb
@@ -218,33 +252,36 @@ class _Evaluation:
         self.applies: Applicability = applicability(kb, answers)
         self.fired: dict[str, list[Rule]] = {key: [] for key in _KINDS}
         self.open: dict[str, list[Rule]] = {key: [] for key in _KINDS}
+        self._why: dict[str, Reason] = {}
+        self._by_target: dict[str, dict[str, list[Rule]]] = {}
 
     def run(self, warnings: tuple[str, ...]) -> Result:
-        answers, applies = self.answers, self.applies
-        for rule in self.kb.rules:
-            truth = rule.test(answers, applies)
-            if truth is True:
-                self._sort(rule, self.fired)
-            elif truth is None:
-                self._sort(rule, self.open)
+        plan = _plan(self.kb)
+        truths: tuple[Truth, ...] = plan.truths(self.answers)
+        for kind, rules in plan.kinds:
+            self.fired[kind] = [r for i, r in rules if truths[i] is True]
+            self.open[kind] = [r for i, r in rules if truths[i] is None]
         return self._result(warnings)
-
-    @staticmethod
-    def _sort(rule: Rule, into: dict[str, list[Rule]]) -> None:
-        for kind in _KINDS:
-            if getattr(rule, kind):
-                into[kind].append(rule)
 
     def _read(self, rule: Rule) -> dict[str, Answer]:
         answers = self.answers
         return {q: answers[q] for q in rule.questions if q in answers}
 
+    def _reason(self, rule: Rule) -> Reason:
+        # One Reason per fired rule, shared by every procedure the rule names.
+        reason = self._why.get(rule.id)
+        if reason is None:
+            reason = self._why[rule.id] = Reason(rule.text, rule.id, self._read(rule))
+        return reason
+
     def _reasons(self, kind: str, target: str) -> list[Reason]:
-        return [
-            Reason(r.text, r.id, self._read(r))
-            for r in self.fired[kind]
-            if target in getattr(r, kind)
-        ]
+        by_target = self._by_target.get(kind)
+        if by_target is None:
+            by_target = self._by_target[kind] = {}
+            for rule in self.fired[kind]:
+                for pid in getattr(rule, kind):
+                    by_target.setdefault(pid, []).append(rule)
+        return [self._reason(r) for r in by_target.get(target, ())]
 
     def _result(self, warnings: tuple[str, ...]) -> Result:
         kb = self.kb
@@ -315,17 +352,13 @@ class _Evaluation:
         for rule in self.fired["refer"]:
             for rid in rule.refer:
                 referral = self.kb.referrals[rid]
-                found.append(
-                    ReferralFinding(
-                        rid, referral.name, Reason(rule.text, rule.id, self._read(rule))
-                    )
-                )
+                found.append(ReferralFinding(rid, referral.name, self._reason(rule)))
         return tuple(found)
 
     def _information(self) -> tuple[Information, ...]:
         found: list[Information] = []
         for rule in self.fired["inform"]:
-            reason = Reason(rule.text, rule.id, self._read(rule))
+            reason = self._reason(rule)
             found.extend(Information(self.kb.procedures[pid], reason) for pid in rule.inform)
         return tuple(found)
 
@@ -333,6 +366,8 @@ class _Evaluation:
         self, live: set[str], excluded: set[str], candidates: set[str]
     ) -> tuple[Unknown, ...]:
         """Questions whose answers would have changed an outcome, with those outcomes."""
+        if not any(self.open.values()):
+            return ()
         raised = {rid for r in self.fired["refer"] for rid in r.refer}
         needed: dict[str, dict[str, None]] = {}
         rules: dict[str, dict[str, None]] = {}

@@ -1,0 +1,53 @@
+"""One side of bench/compare.py: time the engine of whichever consult is importable.
+
+    PYTHONPATH=TREE python bench/compare_worker.py SETS.json BANK_ROOT SECTIONS
+
+Prints seconds per answer set (or per load) as JSON.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def per_item(fn: Callable[[Any], object], items: list[Any]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for item in items:
+        fn(item)
+    return (time.perf_counter() - start) / len(items)
+
+
+def main() -> None:
+    sets: list[dict[str, Any]] = json.loads(Path(sys.argv[1]).read_text())
+    root = Path(sys.argv[2])
+    import consult
+    from consult.answers import check_mapping
+
+    start = time.perf_counter()
+    loads = 5
+    for _ in range(loads):
+        kb = consult.load(root / "questions", root / "rules")
+    load = (time.perf_counter() - start) / loads
+    evaluate = consult.evaluate
+    checked = [check_mapping(kb, s) for s in sets]
+    evaluate(kb, sets[0])  # anything built once per bank is built here
+    out = {
+        "load": load,
+        "check": per_item(lambda s: check_mapping(kb, s), sets),
+        "api": per_item(lambda s: evaluate(kb, s), sets),
+        "checked": per_item(lambda s: evaluate(kb, s), checked),
+        "to_dict": per_item(lambda s: evaluate(kb, s).to_dict(), sets),
+        "json": per_item(lambda s: json.dumps(evaluate(kb, s).to_dict()), sets),
+    }
+    sys.stdout.write(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
