@@ -283,17 +283,10 @@ Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
 
 
 def render_summary(kb: KnowledgeBase, answers: AnswerSet, result: Result, date: str) -> str:
-    """The markdown consultation summary (the export command's renderer)."""
-    # Imported when used: the export command's module, loaded only if a summary is saved.
-    import importlib
+    """The markdown consultation summary (the renderer of `consult export`)."""
+    from consult.report import render_markdown  # loaded only when a summary is saved
 
-    try:
-        render = importlib.import_module("consult.report").render_markdown
-    except ModuleNotFoundError as exc:
-        if exc.name != "consult.report":
-            raise
-        raise InputError("markdown summaries are not available in this installation") from None
-    return str(render(kb, answers, result, date=date))
+    return render_markdown(kb, answers, result, date=date)
 
 
 def offer_saves(
@@ -316,11 +309,7 @@ def offer_saves(
             lambda path: answer_file_text(answers, path),
         )
     if asker.confirm("Save a markdown summary?", True):
-        try:
-            text = summarize(kb, answers, result, date)
-        except InputError as exc:
-            asker.notice(str(exc))
-            return saved
+        text = summarize(kb, answers, result, date)
         _save_as(asker, "Summary file", f"{stem}.md", lambda _path: text)
     return saved
 

@@ -105,14 +105,19 @@ def second_half(run: Intake) -> None:
     run.answer("[8/8]", FINAL["notes"] + ENTER)  # type: ignore[operator]
 
 
-def finish_and_save(run: Intake, name: str = "answers.yaml", *, review: bool = True) -> None:
+def finish_and_save(
+    run: Intake, name: str = "answers.yaml", *, review: bool = True, summary: str = ""
+) -> None:
     if review:
         run.wait("Review the answers")
     run.child.send(ENTER)  # Finish: the first entry of the review screen
     run.wait("Candidate procedures (2)")
     run.answer("Save the answers to an answer file?", "y")
     run.answer("Answer file (.yaml or .json):", CTRL_U + name + ENTER)
-    run.answer("Save a markdown summary?", "n")
+    run.answer("Save a markdown summary?", "y" if summary else "n")
+    if summary:
+        run.answer("Summary file:", CTRL_U + summary + ENTER)
+        run.wait(f"Saved {summary}")
 
 
 def saved_answers(path: Path) -> dict[str, object]:
@@ -128,8 +133,11 @@ def test_whole_consultation_to_a_saved_answer_file(tmp_path: Path) -> None:
     first_half(run)
     run.wait("1: minimal recession ... 7: horseshoe band only")  # help shown with the question
     second_half(run)
-    finish_and_save(run)
+    finish_and_save(run, summary="summary.md")
     assert run.end() == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "# Consultation summary" in summary
+    assert stat.S_IMODE((tmp_path / "summary.md").stat().st_mode) == 0o600
     assert saved_answers(tmp_path / "answers.yaml") == FINAL
     assert stat.S_IMODE((tmp_path / "answers.yaml").stat().st_mode) == 0o600
     assert "REFER" not in run.seen
