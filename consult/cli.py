@@ -460,7 +460,9 @@ def run_scenarios(
 def intake(
     answers: Annotated[
         Path | None,
-        typer.Option("--answers", metavar="FILE", help="Pre-fill from an answer file."),
+        typer.Option(
+            "--answers", metavar="FILE", help="Pre-fill from an answer file; ask only the rest."
+        ),
     ] = None,
     resume: Annotated[
         Path | None,
@@ -490,7 +492,10 @@ def intake(
     Examples:
       consult intake
       consult intake --answers known.yaml
-      consult intake --resume ~/.local/state/consult/drafts/intake-20261102-0930.json
+      consult intake --resume ~/.local/state/consult/drafts/intake-20261102-093000.json
+
+    \b
+    Keys, drafts and the hidden-answer rule: docs/intake.md
     """
     _need_terminal()
     if resume is not None and (answers is not None or draft is not None):
@@ -567,15 +572,18 @@ def _intake_stops(hint: str) -> Iterator[None]:
 
     try:
         yield
+    except Stopped as exc:
+        _say(f"\nStopped by signal {exc.signum}. {hint}")
+        raise typer.Exit(128 + exc.signum) from None
     except KeyboardInterrupt:
         _say(f"\nInterrupted. {hint}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except EOFError:
         _say(f"\nThe terminal closed. {hint}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
-    except Stopped as exc:
-        _say(f"\nStopped by signal {exc.signum}. {hint}")
-        raise typer.Exit(128 + exc.signum) from None
+    except Exception:
+        _say(f"\n{hint}")
+        raise
 
 
 def _say(text: str) -> None:

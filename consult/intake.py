@@ -271,8 +271,12 @@ def _label(question: Question, choice_id: str) -> str:
     return choice.label if choice is not None else choice_id
 
 
-class Stopped(Exception):
-    """The session was stopped by a signal (a closed terminal, SIGTERM)."""
+class Stopped(KeyboardInterrupt):
+    """The session was stopped by a signal (a closed terminal, SIGTERM).
+
+    A KeyboardInterrupt, so that the prompt library and asyncio let it through
+    wherever the signal lands, exactly as they do for Ctrl-C.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"stopped by signal {signum}")
