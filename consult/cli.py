@@ -579,7 +579,7 @@ def _intake_stops(hint: str) -> Iterator[None]:
         _say(f"\nInterrupted. {hint}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except EOFError:
-        _say(f"\nThe terminal closed. {hint}")
+        _say(f"\nInput ended (Ctrl-D or a closed terminal). {hint}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except Exception:
         _say(f"\n{hint}")

@@ -272,6 +272,10 @@ def _build_many_of(ask: Ask, io: dict[str, Any]) -> questionary.Question:
 
 
 def _many_error(question: Question, values: list[Any]) -> str:
+    none = next((c for c in question.choices if c.exclusive), None)
+    if not values and none is not None:
+        # Like Enter on a yes/no question: "none of these" is ticked, never assumed.
+        return f"nothing ticked: tick '{none.label}' if none apply"
     if _NOT_KNOWN in values:
         return "'Not known' cannot be combined with other choices" if len(values) > 1 else ""
     return check_value(question, list(values))[1]

@@ -117,10 +117,18 @@ def test_checkbox_exclusive_choice_clears_the_others(kb: KnowledgeBase) -> None:
     assert ask(kb, "concerns", keys, Intake(kb, {"age": 4}))[0] == ("hair_loss",)
 
 
-def test_required_checkbox_needs_a_choice(kb: KnowledgeBase) -> None:
+def test_a_list_with_none_of_these_needs_a_tick(kb: KnowledgeBase) -> None:
     reply, screen = ask(kb, "concerns", ENTER + PAUSE + SPACE + ENTER, Intake(kb, {"age": 4}))
     assert reply == ("hair_loss",)
-    assert "expected at least one choice" in screen
+    assert "nothing ticked: tick 'None of these' if none apply" in screen
+
+
+def test_a_required_list_needs_a_choice(kb: KnowledgeBase) -> None:
+    plain = replace(kb.question("concerns"), choices=kb.question("concerns").choices[:2])
+    ask = replace(Intake(kb, {"age": 4}).ask_for(kb.question("concerns")), question=plain)
+    with terminal(ENTER + PAUSE + SPACE + ENTER) as (asker, screen):
+        assert asker.ask(ask) == ("hair_loss",)
+    assert "expected at least one choice" in shown(screen)
 
 
 def test_help_is_shown_with_the_question(kb: KnowledgeBase) -> None:
