@@ -223,11 +223,11 @@ def _step(
     if reply is BACK:
         return intake.previous(question) or question
     assert not isinstance(reply, Nav)
-    error = reply_error(question, reply)
+    checked, error = check_reply(question, reply)
     if error:
         asker.notice(f"{question.text}: {error}")
         return question
-    dropped = intake.record(question, reply)
+    dropped = intake.record(question, checked)
     if dropped:
         asker.notice(dropped_message(intake.kb, dropped))
     save(intake)
@@ -240,11 +240,19 @@ def answer_set(intake: Intake) -> AnswerSet:
     return AnswerSet(checked.answers, intake.patient_ref, checked.warnings, "intake")
 
 
-def reply_error(question: Question, value: Answer | None) -> str:
-    """Why a reply cannot be stored, or "" (the same validator as answer files)."""
+def check_reply(question: Question, value: Answer | None) -> tuple[Answer | None, str]:
+    """The reply as stored, and why it cannot be ("" if it can); None is "not known".
+
+    The same validator as answer files, so a prompt and a file cannot disagree.
+    """
     if value is None:
-        return "an answer is required" if question.required else ""
-    return check_value(question, value)[1]
+        return None, "an answer is required" if question.required else ""
+    return check_value(question, value)
+
+
+def reply_error(question: Question, value: Answer | None) -> str:
+    """Why a reply cannot be stored, or ""."""
+    return check_reply(question, value)[1]
 
 
 def dropped_message(kb: KnowledgeBase, dropped: Sequence[str]) -> str:

@@ -236,6 +236,12 @@ def test_required_and_invalid_replies_are_refused_and_asked_again(kb: KnowledgeB
     ]
 
 
+def test_replies_are_stored_as_the_validator_normalises_them(kb: KnowledgeBase) -> None:
+    script = [*MALE_HAIR, ("review", "concerns"), ("concerns", ["scars", "hair_loss"])]
+    state = run(kb, [*script, ("review", None)])
+    assert state.answers["concerns"] == ("hair_loss", "scars")
+
+
 def test_prefilled_answers_are_not_asked_again(kb: KnowledgeBase, tmp_path: Path) -> None:
     given = tmp_path / "known.yaml"
     given.write_text("consult: 1\nanswers: {age: 44, sex: male, pregnant: false}\n")
