@@ -9,6 +9,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import Any
 
@@ -160,38 +162,41 @@ def check_answers(
     warning. A null value means "not answered".
     """
     problems: list[Problem] = []
-    found: dict[str, tuple[Answer, Source]] = {}
+    values: dict[str, Answer] = {}
+    sources: dict[str, Source] = {}
+    by_id = kb.by_id
     for qid, value, source in raw:
-        question = kb.by_id.get(qid)
+        question = by_id.get(qid)
         if question is None:
-            hint = suggest(qid, list(kb.by_id))
+            hint = suggest(qid, list(by_id))
             problems.append(Problem(source, f"unknown question {qid!r}{hint}"))
             continue
         if value is None:
+            continue
+        if value.__class__ is bool and question.kind == "yes_no":  # the most common answer
+            values[qid] = value
+            sources[qid] = source
             continue
         checked, error = check_value(question, value)
         if error:
             problems.append(Problem(source, f"{qid!r}: {error}"))
         elif checked is not None:
-            found[qid] = (checked, source)
-    answers, warnings = _drop_switched_off(kb, found)
+            values[qid] = checked
+            sources[qid] = source
+    answers, warnings = _drop_switched_off(kb, values, sources)
     return answers, warnings, problems
 
 
 def _drop_switched_off(
-    kb: KnowledgeBase, found: dict[str, tuple[Answer, Source]]
+    kb: KnowledgeBase, values: dict[str, Answer], sources: dict[str, Source]
 ) -> tuple[dict[str, Answer], list[str]]:
     bank = _bank(kb)
-    given = {qid: entry[0] for qid, entry in found.items()}
-    off = [
-        qid for qid, truth in zip(bank.when_ids, bank.whens(given), strict=True) if truth is False
-    ]
-    if found.keys().isdisjoint(off):
+    off = compress(bank.when_ids, map(is_, bank.whens(values), repeat(False)))
+    if values.keys().isdisjoint(off):
         # Nothing answered is switched off by the other answers; then nothing is
         # switched off by the earlier answers alone either, as the loop below checks.
-        order = bank.order
-        return {qid: given[qid] for qid in sorted(given, key=order.__getitem__)}, []
-    return _drop_in_order(kb, found)
+        return {qid: values[qid] for qid in sorted(values, key=bank.order.__getitem__)}, []
+    return _drop_in_order(kb, {qid: (values[qid], sources[qid]) for qid in values})
 
 
 class _Bank:

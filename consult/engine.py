@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 from typing import Any
 
 from consult.answers import AnswerSet, applicability, check_mapping
@@ -226,10 +228,6 @@ class _Plan:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.truths: ManyTest = compile_rules([r.when for r in kb.rules], kb.questions)
-        # For each effect kind, the rules that have it (with their place), in order.
-        self.kinds = [
-            (kind, [(i, r) for i, r in enumerate(kb.rules) if getattr(r, kind)]) for kind in _KINDS
-        ]
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -250,17 +248,18 @@ class _Evaluation:
         self.kb = kb
         self.answers = answers
         self.applies: Applicability = applicability(kb, answers)
-        self.fired: dict[str, list[Rule]] = {key: [] for key in _KINDS}
-        self.open: dict[str, list[Rule]] = {key: [] for key in _KINDS}
+        self.fired: dict[str, list[Rule]] = {}
+        self.open: dict[str, list[Rule]] = {}
         self._why: dict[str, Reason] = {}
-        self._by_target: dict[str, dict[str, list[Rule]]] = {}
 
     def run(self, warnings: tuple[str, ...]) -> Result:
-        plan = _plan(self.kb)
-        truths: tuple[Truth, ...] = plan.truths(self.answers)
-        for kind, rules in plan.kinds:
-            self.fired[kind] = [r for i, r in rules if truths[i] is True]
-            self.open[kind] = [r for i, r in rules if truths[i] is None]
+        truths: tuple[Truth, ...] = _plan(self.kb).truths(self.answers)
+        rules = self.kb.rules
+        self.fired = _by_kind(list(compress(rules, map(is_, truths, repeat(True)))))
+        if None in truths:  # a complete answer set leaves no rule open
+            self.open = _by_kind(list(compress(rules, map(is_, truths, repeat(None)))))
+        else:
+            self.open = _by_kind([])
         return self._result(warnings)
 
     def _read(self, rule: Rule) -> dict[str, Answer]:
@@ -275,13 +274,7 @@ class _Evaluation:
         return reason
 
     def _reasons(self, kind: str, target: str) -> list[Reason]:
-        by_target = self._by_target.get(kind)
-        if by_target is None:
-            by_target = self._by_target[kind] = {}
-            for rule in self.fired[kind]:
-                for pid in getattr(rule, kind):
-                    by_target.setdefault(pid, []).append(rule)
-        return [self._reason(r) for r in by_target.get(target, ())]
+        return [self._reason(r) for r in self.fired[kind] if target in getattr(r, kind)]
 
     def _result(self, warnings: tuple[str, ...]) -> Result:
         kb = self.kb
@@ -393,6 +386,17 @@ class _Evaluation:
 
 
 _KINDS = ("candidate", "exclude", "caveat", "refer", "inform")
+
+
+def _by_kind(rules: list[Rule]) -> dict[str, list[Rule]]:
+    """The rules sorted by the effects they have (a rule may have several)."""
+    return {
+        "candidate": [r for r in rules if r.candidate],
+        "exclude": [r for r in rules if r.exclude],
+        "caveat": [r for r in rules if r.caveat],
+        "refer": [r for r in rules if r.refer],
+        "inform": [r for r in rules if r.inform],
+    }
 
 
 def _targets_that_matter(
