@@ -429,16 +429,18 @@ def test_summary_uses_the_export_renderer(kb: KnowledgeBase) -> None:
     assert "2026-11-02" in text
 
 
-def test_per_question_transition_is_cheap(kb: KnowledgeBase, tmp_path: Path) -> None:
-    """Branching, validation and the draft save per answer (target: 5 ms)."""
-    writer = DraftWriter(tmp_path / "d.json", kb)
+def test_per_question_transition_is_cheap(kb: KnowledgeBase) -> None:
+    """Branching, validation and finding the next question, without the disk.
+
+    The draft write (an fsync) is measured by bench/intake.py; a timing bound
+    that includes the disk would fail whenever another process is writing.
+    """
     rounds = 30
     started = time.perf_counter()
     for _ in range(rounds):
-        asker = ScriptedAsker([*MALE_HAIR, ("review", None)])
-        run_intake(Intake(kb), asker, lambda s: writer.save(s.answers, s.skipped, ""))
+        run(kb, [*MALE_HAIR, ("review", None)])
     per = (time.perf_counter() - started) / (rounds * len(MALE_HAIR))
-    assert per < 0.005, f"{per * 1000:.2f} ms per transition"
+    assert per < 0.001, f"{per * 1000:.3f} ms per transition"
 
 
 def test_the_hidden_answer_rule_is_written_down() -> None:
