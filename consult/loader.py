@@ -491,7 +491,9 @@ class _RuleReader:
         return KnowledgeBase(
             questions=questions,
             sections=tuple(bank.sections),
-            procedures={k: _with_scope(v[0], rules) for k, v in self.procedures.items()},
+            procedures={
+                k: _with_scope(v[0], rules, bank.questions) for k, v in self.procedures.items()
+            },
             referrals=dict(self.referrals),
             references=dict(self.references),
             rules=tuple(r for r, _ in self.rules.values()),
@@ -504,20 +506,24 @@ class _RuleReader:
 _MEMBERSHIP = ("contains", "contains_any", "contains_all")
 
 
-def _with_scope(procedure: Procedure, rules: list[Rule]) -> Procedure:
-    """Attach the patients a procedure is for: the choice tests of its candidate rules.
+def _with_scope(
+    procedure: Procedure, rules: list[Rule], questions: dict[str, Question]
+) -> Procedure:
+    """Attach the patients a procedure is for, from its candidate rules.
 
-    A candidate rule `all: [{concerns contains scars}, ...]` puts the procedure in
-    scope for patients whose concerns include scars. A candidate rule without
-    such a test, or no candidate rule at all, puts it in scope for everyone.
+    A candidate rule puts the procedure in scope when its choice tests (such as
+    "the concerns include scars") hold and the questions it reads apply (a
+    scar-type question asked only for scars). A candidate rule with neither,
+    or no candidate rule at all, puts it in scope for everyone.
     """
     scope = []
     for rule in rules:
         if procedure.id in rule.candidate:
-            leaves = _membership_leaves(rule.when)
-            if not leaves:
+            gates = [questions[q].when for q in rule.questions if questions[q].when]
+            parts = (*_membership_leaves(rule.when), *(g for g in gates if g is not None))
+            if not parts:
                 return procedure
-            scope.append(compile_condition(AllOf(parts=leaves, source=rule.source)))
+            scope.append(compile_condition(AllOf(parts=parts, source=rule.source)))
     return replace(procedure, scope=tuple(scope))
 
 

@@ -130,13 +130,18 @@ class _Parts:
             yield _at(4, f"? {self.question_text(qid)}")
 
     def excluded(self) -> Iterator[RenderableType]:
-        items = self.result.excluded
+        # Procedures for the patient's concerns come with their reasons; the
+        # others ruled out by the same findings are named on one line.
+        items = [e for e in self.result.excluded if e.in_scope]
+        others = [e.procedure.name for e in self.result.excluded if not e.in_scope]
         if items:
             yield _heading("Ruled out", len(items))
         for exclusion in items:
             yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
                 yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
+        if others:
+            yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
     def information(self) -> Iterator[RenderableType]:
         items = self.result.information

@@ -113,3 +113,18 @@ def test_intake_order_follows_the_consultation(shipped: KnowledgeBase) -> None:
     assert order.index("hair_loss_pattern") < order.index("pregnant_or_breastfeeding")
     assert order.index("pregnant_or_breastfeeding") < order.index("fitzpatrick_type")
     assert order[-1] == "notes"
+
+
+@pytest.mark.parametrize(
+    ("concern", "in_scope"),
+    [("scars", {"prp_scar", "micrograft_scar"}), ("wrinkles", {"prp_face", "mesotherapy_face"})],
+)
+def test_exclusions_in_scope_follow_the_concern(
+    shipped: KnowledgeBase, concern: str, in_scope: set[str]
+) -> None:
+    answers = {"consent": True, "age": 30, "sex": "female", "concerns": [concern]}
+    result = consult.evaluate(shipped, {**answers, "pregnant_or_breastfeeding": True}).to_dict()
+    scoped = {e["procedure"] for e in result["excluded"] if e["in_scope"]}
+    assert in_scope <= scoped
+    assert "prp_scalp" not in scoped
+    assert len(result["excluded"]) > len(scoped)
