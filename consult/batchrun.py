@@ -127,9 +127,11 @@ def _records(
 ) -> ExitStatus:
     renderers: dict[str, Renderer] = {"csv": CsvRows(), "table": TableRows()}
     renderer = renderers.get(fmt, JsonRecords())
-    pairs = env.progress(run(kb, opts.bank, items, renderer, opts.jobs))
+    pairs = run(kb, opts.bank, items, renderer, opts.jobs)
     if fmt == "table" and env.stdout_is_tty and opts.output is None:
-        return _table(opts, env, pairs)
+        return _table(opts, env, env.progress(pairs))
+    if opts.output is not None or not env.stdout_is_tty:
+        pairs = env.progress(pairs)  # never between records on the screen
     kind = "tsv" if fmt == "table" else fmt
     with _stream(opts, env) as out:
         writer = RecordWriter(out, kind)
@@ -168,6 +170,8 @@ def _table(opts: Options, env: Env, pairs: Pairs) -> ExitStatus:
 
 
 def _finish(opts: Options, env: Env, total: int, failed: int) -> ExitStatus:
+    if not total:
+        env.say("no answer sets found")
     if not failed:
         return ExitStatus.OK
     env.say(f"{failed} of {total} answer set{'s' if total != 1 else ''} could not be evaluated")

@@ -367,7 +367,7 @@ def _progress(pairs: Pairs) -> Pairs:
     """A progress bar on stderr once a run takes more than a second (terminals only)."""
     import time
 
-    if not sys.stderr.isatty() or sys.stdout.isatty():
+    if not sys.stderr.isatty():
         yield from pairs
         return
     start, done = time.monotonic(), 0
@@ -383,9 +383,10 @@ def _progress(pairs: Pairs) -> Pairs:
 
 def _with_bar(pairs: Pairs, done: int) -> Pairs:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn())
+    count = TextColumn("{task.completed:,} answer sets")
+    columns = (TextColumn("evaluating"), BarColumn(), count, TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("evaluating", total=None, completed=done)
         for pair in pairs:
@@ -394,15 +395,24 @@ def _with_bar(pairs: Pairs, done: int) -> Pairs:
 
 
 def _show_table(rows: list[list[str]]) -> None:
+    """The batch summary for the screen; problems are already listed on stderr."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from consult.formats import COLUMNS
-
-    table = Table(*(c.replace("_", " ") for c in COLUMNS), show_lines=False, highlight=False)
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
+    titles = ("answers", "patient", "referrals", "candidates", "excluded", "not assessable yet")
+    table = Table(*titles, highlight=False)
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[0].min_width = min(40, max((len(r[0]) + len(r[1]) + 1 for r in rows), default=0))
+    for source, line, ref, candidates, excluded, referrals, undetermined, error in rows:
+        where = Text(f"{source}:{line}" if line else source)
+        if error:
+            failed = Text("✗ failed, see above", style="bold red")
+            table.add_row(where, "", failed, "", "", "")
+            continue
+        cells = (ref, referrals, candidates, excluded, undetermined)
+        table.add_row(where, *(Text(", ".join(c.split(" ")) if c else "-") for c in cells))
     Console(highlight=False).print(table)
 
 

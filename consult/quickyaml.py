@@ -31,11 +31,13 @@ _TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029"
 _SINGLE = re.compile(rf"'((?:{_TEXT}']|'')*)'")
 _DOUBLE = re.compile(rf'"({_TEXT}"\\]*)"')
 
-Line = tuple[int, str, str, str]  # indent, "key" or "item", key, value text
+Line = tuple[int, "str | None", str]  # indent, key (None for a list item), value text
 
 
 def load(text: str) -> dict[str, Any] | None:
     """The document as plain data, or None when it is outside the subset."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # a lone CR is left for the full parser
     lines = _lines(text)
     if not lines or lines[0][0] != 0:
         return None
@@ -48,26 +50,24 @@ def load(text: str) -> dict[str, Any] | None:
 
 def _lines(text: str) -> list[Line]:
     found: list[Line] = []
+    match = _LINE.fullmatch
     for raw in text.split("\n"):
-        raw = raw.removesuffix("\r")
-        stripped = raw.lstrip(" ")
-        if not stripped or stripped[0] == "#":
-            continue
-        match = _LINE.fullmatch(raw)
-        if match is None:
+        line = match(raw)
+        if line is None:
+            stripped = raw.lstrip(" ")
+            if not stripped or stripped[0] == "#":
+                continue
             return []
-        indent, key, value, item = match.groups()
-        if key is None:
-            found.append((len(indent), "item", "", _uncomment(item)))
-        else:
-            found.append((len(indent), "key", key, _uncomment(value or "")))
+        indent, key, value, item = line.groups()
+        value = item if key is None else value or ""
+        if "#" in value:
+            value = _uncomment(value)
+        found.append((len(indent), key, value))
     return found
 
 
 def _uncomment(text: str) -> str:
     """The value without a trailing ` # comment`."""
-    if "#" not in text:
-        return text
     if text[0] == "#":
         return ""
     end = 0
@@ -82,34 +82,41 @@ def _uncomment(text: str) -> str:
 
 def _mapping(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     result: dict[str, Any] = {}
-    while pos < len(lines) and lines[pos][0] >= indent:
-        at, kind, key, text = lines[pos]
-        if at != indent or kind != "key" or key in result or key in _WORDS:
+    count = len(lines)
+    while pos < count:
+        at, key, text = lines[pos]
+        if at < indent:
+            break
+        if at != indent or key is None or key in result or key in _WORDS:
             return _NO, pos
-        value, pos = _value(lines, pos + 1, indent, text)
+        pos += 1
+        if text:
+            value = _flow(text) if text[0] == "[" else _scalar(text)
+        else:
+            value, pos = _child(lines, pos, indent)
         if value is _NO:
             return _NO, pos
         result[key] = value
     return result, pos
 
 
-def _value(lines: list[Line], pos: int, indent: int, text: str) -> tuple[Any, int]:
-    if text:
-        return _scalar_or_list(text), pos
+def _child(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
+    """The block under a key with no value on its line: a list, a mapping or null."""
     if pos == len(lines):
         return None, pos
-    at, kind = lines[pos][0], lines[pos][1]
-    if kind == "item" and at >= indent:
+    at, key = lines[pos][0], lines[pos][1]
+    if key is None and at >= indent:
         return _sequence(lines, pos, at)
-    if kind == "key" and at > indent:
+    if key is not None and at > indent:
         return _mapping(lines, pos, at)
     return None, pos
 
 
 def _sequence(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     items: list[Any] = []
-    while pos < len(lines) and lines[pos][0] == indent and lines[pos][1] == "item":
-        item = _scalar(lines[pos][3])
+    count = len(lines)
+    while pos < count and lines[pos][0] == indent and lines[pos][1] is None:
+        item = _scalar(lines[pos][2])
         if item is _NO:
             return _NO, pos
         items.append(item)
@@ -117,9 +124,8 @@ def _sequence(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     return items, pos
 
 
-def _scalar_or_list(text: str) -> Any:
-    if text[0] != "[":
-        return _scalar(text)
+def _flow(text: str) -> Any:
+    """A flow list of words and whole numbers: `[a, b, 3]`."""
     if text[-1] != "]":
         return _NO
     inner = text[1:-1].strip(" ")
@@ -138,10 +144,12 @@ def _word(text: str) -> Any:
 
 
 def _scalar(text: str) -> Any:
-    if not text:
-        return _NO
     if text in _WORDS:
         return _WORDS[text]
+    if text.isascii() and text.isidentifier():
+        return text
+    if not text:
+        return _NO
     first = text[0]
     if first == "'":
         match = _SINGLE.fullmatch(text)
@@ -149,10 +157,6 @@ def _scalar(text: str) -> Any:
     if first == '"':
         match = _DOUBLE.fullmatch(text)
         return _NO if match is None else match[1]
-    if text.isascii() and text.isidentifier():
-        return _WORDS.get(text, text)
     if _INT.fullmatch(text):
         return int(text)
-    if _PLAIN.fullmatch(text) is None:
-        return _NO
-    return _WORDS.get(text, text)
+    return text if _PLAIN.fullmatch(text) else _NO
