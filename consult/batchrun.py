@@ -59,7 +59,7 @@ def evaluate_command(kb: KnowledgeBase, opts: Options, env: Env) -> ExitStatus:
     items = iter_inputs(opts.paths, jsonl=opts.jsonl, stdin=env.stdin)
     first = list(islice(items, 2))
     single = len(first) == 1
-    fmt = opts.output_format or ("text" if single else "table")
+    fmt = opts.output_format or _format_of(opts.output) or ("text" if single else "table")
     _check_usage(opts, fmt, single)
     everything = chain(first, items)
     if single and fmt in {"text", "json"}:
@@ -69,10 +69,25 @@ def evaluate_command(kb: KnowledgeBase, opts: Options, env: Env) -> ExitStatus:
     return _records(kb, opts, env, everything, fmt)
 
 
+def _format_of(output: Path | None) -> str | None:
+    """The format an output file's name asks for: `-o summary.csv` writes csv."""
+    if output is None:
+        return None
+    suffixes = {
+        ".json": "json",
+        ".jsonl": "jsonl",
+        ".csv": "csv",
+        ".tsv": "table",
+        ".md": "markdown",
+    }
+    return suffixes.get(output.suffix.lower())
+
+
 def _check_usage(opts: Options, fmt: str, single: bool) -> None:
     if fmt == "text" and not single:
         raise InputError("--format text shows one answer set; for several use table, jsonl or csv")
-    if fmt == "markdown" and not single and opts.output is None:
+    to_folder = opts.output is not None and opts.output.suffix.lower() != ".md"
+    if fmt == "markdown" and not single and not to_folder:
         raise InputError("--format markdown for several answer sets needs -o FOLDER")
     if fmt == "text" and opts.output is not None:
         raise InputError(

@@ -172,8 +172,9 @@ def evaluate(
             "--output",
             "-o",
             metavar="FILE|DIR",
-            help="Write to this file (owner-only, replaced atomically at the end) instead "
-            "of stdout; with --format markdown, a folder for one summary per answer set.",
+            help="Write to this file (owner-only, put in place when the run ends) instead "
+            "of stdout; with --format markdown, a folder for one summary per answer set. "
+            "Without --format, the suffix picks it: .json, .jsonl, .csv, .tsv, .md.",
             show_default=False,
         ),
     ] = None,

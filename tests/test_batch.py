@@ -7,6 +7,7 @@ import random
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
@@ -15,9 +16,10 @@ from typer.testing import CliRunner
 from consult import quickyaml
 from consult.answers import read_answer_file
 from consult.batch import Bank, Item, iter_inputs, read_item, run
+from consult.batchrun import Env, Options, Pairs, evaluate_command
 from consult.cli import app
 from consult.errors import InvalidAnswers
-from consult.formats import JsonRecords
+from consult.formats import COLUMNS, JsonRecords
 from consult.loader import load
 from consult.model import KnowledgeBase
 
@@ -458,3 +460,66 @@ def test_quick_yaml_never_disagrees_with_yaml_on_random_documents() -> None:
             accepted += 1
             assert repr(fast) == repr(yaml.safe_load(text)), text
     assert accepted > 200
+
+
+# ---- choices the command makes -------------------------------------------------------
+
+
+def test_the_output_suffix_picks_the_format(mixed: Path) -> None:
+    status, _, _ = invoke(str(mixed), "-o", "summary.csv")
+    assert status == 1
+    assert Path("summary.csv").read_text().startswith("source,line,patient_ref,")
+
+
+@pytest.mark.usefixtures("mixed")
+def test_one_summary_to_a_named_markdown_file() -> None:
+    status, _, _ = invoke("answers/good-patchy.yaml", "-o", "one.md", "--date", "2026-11-02")
+    assert status == 0
+    assert Path("one.md").read_text().startswith("---\nschema: consult-summary/1\n")
+
+
+def test_an_empty_folder_is_not_an_error(tmp_path: Path) -> None:
+    status, out, err = invoke(str(tmp_path), "-f", "csv")
+    assert (status, err) == (0, "no answer sets found\n")
+    assert out == ",".join(COLUMNS) + "\n"
+
+
+def env_for(*, tty: bool) -> tuple[Env, dict[str, object]]:
+    seen: dict[str, object] = {"progress": 0, "lines": []}
+
+    def progress(pairs: Pairs) -> Pairs:
+        seen["progress"] = 1
+        return pairs
+
+    def say(line: str) -> None:
+        cast(list[str], seen["lines"]).append(line)
+
+    env = Env(
+        stdin=io.BytesIO(),
+        stdout=io.StringIO(),
+        say=say,
+        stdout_is_tty=tty,
+        progress=progress,
+        show_table=lambda rows: seen.update(rows=rows),
+    )
+    return env, seen
+
+
+def test_a_terminal_gets_the_table_with_progress(kb: KnowledgeBase, mixed: Path) -> None:
+    env, seen = env_for(tty=True)
+    status = evaluate_command(kb, Options(paths=(str(mixed),)), env)
+    assert status == 1
+    rows = cast(list[list[str]], seen["rows"])
+    assert [r[0] for r in rows] == MIXED_ORDER
+    assert rows[3][3] == "prp_scalp micrograft_scalp"
+    assert seen["progress"] == 1
+
+
+def test_no_progress_between_records_on_the_screen(kb: KnowledgeBase, mixed: Path) -> None:
+    env, seen = env_for(tty=True)
+    evaluate_command(kb, Options(paths=(str(mixed),), output_format="jsonl"), env)
+    assert seen["progress"] == 0
+    env, seen = env_for(tty=True)
+    opts = Options(paths=(str(mixed),), output_format="jsonl", output=Path("out.jsonl"))
+    evaluate_command(kb, opts, env)
+    assert seen["progress"] == 1
