@@ -83,7 +83,7 @@ def summary_cells(item: Item, answers: AnswerSet, result: Result) -> list[str]:
         answers.patient_ref,
         " ".join(c.procedure.id for c in result.candidates),
         " ".join(e.procedure.id for e in result.excluded),
-        " ".join(r.id for r in result.referrals),
+        " ".join(dict.fromkeys(r.id for r in result.referrals)),  # one per referral
         " ".join(u.procedure.id for u in result.undetermined),
         "",
     ]

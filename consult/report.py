@@ -83,9 +83,13 @@ def _bullets(items: Iterable[str], indent: str = "") -> str:
 
 
 def _referrals(result: Result) -> Iterator[str]:
-    items = [
-        f"{escape(r.name)}: {escape(r.reason.text)} ({_why(r.reason)})" for r in result.referrals
-    ]
+    """One item per referral, with every reason that raised it."""
+    reasons: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for r in result.referrals:
+        names[r.id] = r.name
+        reasons.setdefault(r.id, []).append(f"{escape(r.reason.text)} ({_why(r.reason)})")
+    items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
     yield from _section("Referrals", items, "None raised.")
 
 
@@ -179,11 +183,16 @@ def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
 
 
 def _excluded(result: Result) -> Iterator[str]:
+    """Procedures for the patient's concerns with their reasons; the others on one line."""
     items = [
         f"{escape(e.procedure.name)}: "
         + "; ".join(f"{escape(r.text)} ({_why(r)})" for r in e.reasons)
         for e in result.excluded
+        if e.in_scope
     ]
+    others = [e.procedure.name for e in result.excluded if not e.in_scope]
+    if others:
+        items.append(escape(f"Also ruled out, for other concerns: {', '.join(others)}"))
     yield from _section("Excluded procedures", items, "None.")
 
 

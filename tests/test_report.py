@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,18 @@ def test_escape(text: str, expected: str) -> None:
 
 def test_paragraph_uses_hard_breaks_and_drops_blank_lines() -> None:
     assert paragraph("one\n\n    two\r\nthree") == "one\\\ntwo\\\nthree"
+
+
+def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    result = evaluate(kb, answers)
+    first = result.referrals[0]
+    second = replace(first, reason=replace(first.reason, text="Second reason.", rule="other"))
+    out_of_scope = replace(result.excluded[1], in_scope=False)
+    result = replace(result, referrals=(first, second), excluded=(result.excluded[0], out_of_scope))
+    _, body = split(render_markdown(kb, answers, result, date=DATE))
+    assert (
+        "- Dermatology: Patchy hair loss needs a diagnosis first\\. (rule hair\\-patchy); "
+        "Second reason\\. (rule other)\n\n"
+    ) in body
+    assert "- Also ruled out\\, for other concerns\\: Micrografts for hair\n" in body
