@@ -98,16 +98,16 @@ class SummaryFolder:
             number += 1
             name = f"{stem}-{number}.md"
         self.names.add(name)
+        refuse_existing(self.folder / name, self.force)  # fail early, before the work
         write_private(self.staging / name, text)
-        if not self.force and (self.folder / name).exists():
-            shown = display_path(self.folder / name)
-            raise InputError(f"{shown}: already exists (use --force to replace it)")
 
     def commit(self) -> int:
         """Move the summaries into the folder; return how many there were."""
         if not self.folder.exists():
             self.staging.replace(self.folder)
             return len(self.names)
+        for name in sorted(self.names):  # check every name before moving any
+            refuse_existing(self.folder / name, self.force)
         for name in sorted(self.names):
             _commit(
                 self.staging / name,
