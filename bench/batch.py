@@ -20,7 +20,8 @@ MEMORY_TARGET = 1.2
 
 
 def _evaluate(path: Path, jobs: int) -> list[str]:
-    return [CONSULT, "evaluate", "--format", "jsonl", "--jobs", str(jobs), str(path)]
+    lines = ["--input-format", "jsonl"] if path.suffix == ".jsonl" else []
+    return [CONSULT, "evaluate", *lines, "--format", "jsonl", "--jobs", str(jobs), str(path)]
 
 
 def _medians(commands: dict[str, list[str]], rounds: int) -> dict[str, float]:
@@ -105,7 +106,7 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
     per_core_1 = count / times["1"]
     section.rows.append(
         Row(
-            f"`consult evaluate --format jsonl --jobs 1`, {count:,} lines",
+            f"`consult evaluate --input-format jsonl --format jsonl --jobs 1`, {count:,} lines",
             f"{per_core_1:,.0f}/s per core",
             f"`json.loads` only {rate(count, times['floor'])}",
             per_core_1 / JSONL_TARGET,
@@ -117,7 +118,7 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
         per_core_2 = count / times["2"] / jobs
         section.rows.append(
             Row(
-                f"`consult evaluate --format jsonl --jobs {jobs}`, {count:,} lines",
+                f"`... --jobs {jobs}`, {count:,} lines",
                 f"{per_core_2:,.0f}/s per core ({rate(count, times['2'])} in all)",
                 f"`json.loads` only {rate(count, times['floor'])}",
                 per_core_2 / JSONL_TARGET,

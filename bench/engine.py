@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,12 @@ from consult.answers import check_mapping
 from consult.model import Answer, KnowledgeBase
 
 JSONLOGIC_TARGET = 10.0
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 BASELINE_TARGET = 0.5
 
 
@@ -39,7 +46,10 @@ def check_agreement(
 ) -> int:
     """Every answer set gives the same outcome in all three; returns the count checked."""
     for index, answers in enumerate(sets):
-        ours = from_result(consult.evaluate(kb, answers))
+        result = consult.evaluate(kb, answers)
+        if hasattr(result, "to_json") and result.to_json() != _dumps(result.to_dict()):
+            raise SystemExit(f"answer set {index}: Result.to_json() differs from to_dict()")
+        ours = from_result(result)
         if base.outcome(answers) != ours:
             raise SystemExit(f"answer set {index}: the plain-Python baseline disagrees: {answers}")
         if peer.outcome(plain(answers)) != ours:
@@ -61,6 +71,8 @@ def measure(count: int, rounds: int, peer_count: int) -> Section:
     t_api = _per_set(lambda a: evaluate(kb, a), sets, rounds)
     t_checked = _per_set(lambda a: evaluate(kb, a), answer_sets, rounds)
     t_dict = _per_set(lambda a: evaluate(kb, a).to_dict(), sets, rounds)
+    t_dumps = _per_set(lambda a: _dumps(evaluate(kb, a).to_dict()), sets, rounds)
+    t_json = _per_set(lambda a: evaluate(kb, a).to_json(), sets, rounds)
     t_base = _per_set(base.outcome, sets, rounds)
     t_peer = _per_set(peer.outcome, datas[:peer_count], 1)
 
@@ -94,6 +106,8 @@ def measure(count: int, rounds: int, peer_count: int) -> Section:
                 ("consult: `evaluate(kb, dict)`: check the answers, evaluate, explain", t_api),
                 ("consult: `evaluate(kb, AnswerSet)`: answers checked beforehand", t_checked),
                 ("consult: `evaluate(kb, dict).to_dict()`: plus the JSON-ready result", t_dict),
+                ("consult: `json.dumps(evaluate(kb, dict).to_dict())`, compact", t_dumps),
+                ("consult: `evaluate(kb, dict).to_json()`: the same text", t_json),
                 ("plain Python: generated code, outcome sets only", t_base),
                 (f"JsonLogic: {PACKAGE}, outcome sets only", t_peer),
             )

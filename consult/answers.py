@@ -7,7 +7,7 @@ so what a prompt accepts and what a file may contain cannot drift apart.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import is_
@@ -164,16 +164,17 @@ def check_answers(
     problems: list[Problem] = []
     values: dict[str, Answer] = {}
     sources: dict[str, Source] = {}
-    by_id = kb.by_id
+    entries = _bank(kb).entries
     for qid, value, source in raw:
-        question = by_id.get(qid)
-        if question is None:
-            hint = suggest(qid, list(by_id))
+        entry = entries.get(qid)
+        if entry is None:
+            hint = suggest(qid, list(kb.by_id))
             problems.append(Problem(source, f"unknown question {qid!r}{hint}"))
             continue
         if value is None:
             continue
-        if value.__class__ is bool and question.kind == "yes_no":  # the most common answer
+        question, accept = entry
+        if accept is not None and accept(value):  # valid as it is: the common case
             values[qid] = value
             sources[qid] = source
             continue
@@ -208,6 +209,21 @@ class _Bank:
         with_when = [q for q in kb.questions if q.when is not None]
         self.when_ids = [q.id for q in with_when]
         self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)
+        self.entries = {q.id: (q, _acceptor(q)) for q in kb.questions}
+
+
+def _acceptor(question: Question) -> Callable[[Any], bool] | None:
+    """A quick test of values that `check_value` accepts unchanged (None: no quick test)."""
+    if question.kind == "yes_no":
+        return lambda v: v.__class__ is bool
+    if question.kind == "integer" and question.minimum is not None:
+        lo, hi = question.minimum, question.maximum
+        if hi is not None:
+            return lambda v: v.__class__ is int and lo <= v <= hi
+    if question.kind == "one_of":
+        ids = frozenset(question.choice_ids)
+        return lambda v: v.__class__ is str and v in ids
+    return None
 
 
 _BANKS: dict[int, _Bank] = {}
@@ -253,7 +269,7 @@ def check_mapping(
             [Problem(Source(name), f"expected a mapping; got {describe(answers)}")]
         )
     where = Source(name)
-    triples = ((str(k), v, where) for k, v in answers.items())
+    triples = zip(map(str, answers.keys()), answers.values(), repeat(where))
     checked, warnings, problems = check_answers(kb, triples)
     if problems:
         raise InvalidAnswers(problems)

@@ -1,0 +1,71 @@
+"""`Result.to_json()` writes exactly what `json.dumps(result.to_dict())` writes, compactly."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import consult
+from consult.answers import applicability
+from consult.model import Answer, KnowledgeBase, Question
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return consult.load()
+
+
+def plain_json(result: Any) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenarios(kb: KnowledgeBase, path: Path) -> None:
+    answers = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+    result = consult.evaluate(kb, answers)
+    assert result.to_json() == plain_json(result)
+
+
+def random_value(rng: random.Random, question: Question) -> Answer:
+    if question.kind == "yes_no":
+        return rng.random() < 0.3
+    if question.kind == "integer":
+        assert question.minimum is not None and question.maximum is not None
+        return rng.randint(question.minimum, question.maximum)
+    if question.kind == "one_of":
+        return rng.choice(question.choice_ids)
+    if question.kind == "many_of":
+        plain = [c.id for c in question.choices if not c.exclusive]
+        return tuple(rng.sample(plain, rng.randint(1, 2)))
+    return rng.choice(["", 'Née Müller "quoted" \\ back\tslash', "line\nbreak", "☃"])
+
+
+def random_answers(rng: random.Random, kb: KnowledgeBase) -> dict[str, Answer]:
+    answers: dict[str, Answer] = {}
+    applies = applicability(kb, answers)
+    for question in kb.questions:
+        if applies(question.id) is not False and rng.random() < 0.85:
+            answers[question.id] = random_value(rng, question)
+    return answers
+
+
+def test_random_answer_sets(kb: KnowledgeBase) -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        result = consult.evaluate(kb, random_answers(rng, kb))
+        assert result.to_json() == plain_json(result)
+
+
+def test_repeated_calls_agree(kb: KnowledgeBase) -> None:
+    # The encoded parts of the bank are kept between calls: they must not leak across.
+    rng = random.Random(11)
+    results = [consult.evaluate(kb, random_answers(rng, kb)) for _ in range(50)]
+    first = [r.to_json() for r in results]
+    assert [r.to_json() for r in reversed(results)] == first[::-1]
