@@ -14,6 +14,7 @@ JSONL lines hold either a full answer document (an object with a `consult` or
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from typing import Any
 
 from consult import quickyaml
@@ -90,9 +91,8 @@ def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     if ref is None or not isinstance(answers, dict):
         return None
     where = Source(name)
-    checked, warnings, problems = check_answers(
-        kb, [(str(k), v, where) for k, v in answers.items()]
-    )
+    triples = zip(map(str, answers.keys()), answers.values(), repeat(where))
+    checked, warnings, problems = check_answers(kb, triples)
     if problems or warnings:
         return None
     return AnswerSet(checked, ref, (), name)

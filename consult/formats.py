@@ -62,10 +62,9 @@ class JsonRecords(Renderer):
     """One JSON object per input (jsonl, and the items of a json array)."""
 
     def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
-        """The result record."""
-        record = _head(item, answers.patient_ref)
-        record["result"] = result.to_dict()
-        return _dumps(record)
+        """The result record (the same JSON as `_dumps` of the record with `to_dict()`)."""
+        head = _dumps(_head(item, answers.patient_ref))
+        return f'{head[:-1]},"result":{result.to_json()}}}'
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """The error record."""

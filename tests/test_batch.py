@@ -18,6 +18,7 @@ from consult.answers import read_answer_file
 from consult.batch import Bank, Item, iter_inputs, read_item, run
 from consult.batchrun import Env, Options, Pairs, evaluate_command
 from consult.cli import app
+from consult.engine import evaluate
 from consult.errors import InvalidAnswers
 from consult.formats import COLUMNS, JsonRecords
 from consult.loader import load
@@ -523,3 +524,17 @@ def test_no_progress_between_records_on_the_screen(kb: KnowledgeBase, mixed: Pat
     opts = Options(paths=(str(mixed),), output_format="jsonl", output=Path("out.jsonl"))
     evaluate_command(kb, opts, env)
     assert seen["progress"] == 1
+
+
+def test_result_records_equal_the_contract_result(kb: KnowledgeBase) -> None:
+    item = Item("a.yaml", path=str(ANSWERS / "good-hair-male.yaml"))
+    answers = read_item(kb, item)
+    result = evaluate(kb, answers)
+    record = json.loads(JsonRecords().good(kb, item, answers, result))
+    assert record == {"file": "a.yaml", "patient_ref": "P-0042", "result": result.to_dict()}
+    line = Item("s.jsonl", 7, data=b"{}")
+    assert list(json.loads(JsonRecords().good(kb, line, answers, result)))[:3] == [
+        "file",
+        "line",
+        "patient_ref",
+    ]
