@@ -7,12 +7,15 @@ that `consult --version` and `--help` stay fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 __all__ = ["__version__", "evaluate", "load"]
 
+# Not `from typing import TYPE_CHECKING`: importing typing costs `consult
+# --version` several milliseconds, and type checkers honour this name as well.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from consult.engine import evaluate
     from consult.loader import load
 

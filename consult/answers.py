@@ -161,10 +161,17 @@ def check_answers(
     Answers to questions switched off by earlier answers are dropped with a
     warning. A null value means "not answered".
     """
+    raw = list(raw)
+    bank = _bank(kb)
+    given = {qid: value for qid, value, _source in raw}
+    if len(given) == len(raw):  # no question twice
+        quick = bank.quick(given)
+        if quick is not None:
+            return quick, [], []
     problems: list[Problem] = []
     values: dict[str, Answer] = {}
     sources: dict[str, Source] = {}
-    entries = _bank(kb).entries
+    entries = bank.entries
     for qid, value, source in raw:
         entry = entries.get(qid)
         if entry is None:
@@ -210,6 +217,66 @@ class _Bank:
         self.when_ids = [q.id for q in with_when]
         self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)
         self.entries = {q.id: (q, _acceptor(q)) for q in kb.questions}
+        self._valid = _compile_valid(kb)
+
+    def quick(self, given: Mapping[str, Any]) -> dict[str, Answer] | None:
+        """The checked answers in bank order when every answer is valid and applies.
+
+        None when anything needs a message (an unknown question, an invalid
+        value, an answer switched off by others): the full check then says what.
+        """
+        answers = self._valid(given)
+        if answers is None:
+            return None
+        off = compress(self.when_ids, map(is_, self.whens(answers), repeat(False)))
+        # Nothing answered is switched off by the other answers, so nothing is
+        # switched off by the earlier answers alone either.
+        return answers if answers.keys().isdisjoint(off) else None
+
+
+def _compile_valid(kb: KnowledgeBase) -> Callable[[Mapping[str, Any]], dict[str, Answer] | None]:
+    """One generated function checking a whole answer mapping, question by question.
+
+    Written like `compile_rules`: question ids, ranges and choices are
+    constants of the namespace, never text in the source. It accepts exactly
+    what `check_value` accepts, normalised the same way, or gives up (None).
+    """
+    namespace: dict[str, Any] = {
+        "KNOWN": frozenset(q.id for q in kb.questions),
+        "many": _check_many,
+        "text": _check_text,
+    }
+    lines = [
+        "def valid(given):",
+        "    if not KNOWN.issuperset(given):",
+        "        return None",
+        "    g = given.get",
+        "    out = {}",
+    ]
+    for i, q in enumerate(kb.questions):
+        namespace[f"k{i}"], namespace[f"q{i}"] = q.id, q
+        lines += [f"    v = g(k{i})", "    if v is not None:"]
+        lines += [f"        {line}" for line in _value_check(q, i, namespace)]
+        lines.append(f"        out[k{i}] = v")
+    lines.append("    return out")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<consult answers>", "exec"), namespace)  # noqa: S102 - see docstring
+    valid: Callable[[Mapping[str, Any]], dict[str, Answer] | None] = namespace["valid"]
+    return valid
+
+
+def _value_check(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
+    if q.kind == "yes_no":
+        return ["if v.__class__ is not bool:", "    return None"]
+    if q.kind == "integer" and q.minimum is not None and q.maximum is not None:
+        namespace[f"lo{i}"], namespace[f"hi{i}"] = q.minimum, q.maximum
+        return [f"if v.__class__ is not int or not lo{i} <= v <= hi{i}:", "    return None"]
+    if q.kind == "one_of":
+        namespace[f"ids{i}"] = frozenset(q.choice_ids)
+        return [f"if v.__class__ is not str or v not in ids{i}:", "    return None"]
+    check = {"many_of": "many", "text": "text"}.get(q.kind, "check")
+    namespace.setdefault("check", check_value)
+    return [f"v, error = {check}(q{i}, v)", "if error:", "    return None"]
 
 
 def _acceptor(question: Question) -> Callable[[Any], bool] | None:
@@ -268,6 +335,9 @@ def check_mapping(
         raise InvalidAnswers(
             [Problem(Source(name), f"expected a mapping; got {describe(answers)}")]
         )
+    quick = _bank(kb).quick(answers)
+    if quick is not None:
+        return AnswerSet(quick, source=name)
     where = Source(name)
     triples = zip(map(str, answers.keys()), answers.values(), repeat(where))
     checked, warnings, problems = check_answers(kb, triples)

@@ -356,6 +356,8 @@ def _compile_compare(condition: Compare) -> Test:
         return lambda answers, _applies: qid in answers
     if condition.op == "unanswered":
         return lambda answers, _applies: qid not in answers
+    if condition.op in _DIRECT:  # the most common tests, without a predicate call
+        return _DIRECT[condition.op](qid, condition.value)
     predicate = _predicate(condition.op, condition.value)
 
     def test(answers: Answers, applies: Applicability) -> Truth:
@@ -368,6 +370,30 @@ def _compile_compare(condition: Compare) -> Test:
     return test
 
 
+def _compile_equals(qid: str, expected: object) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = answers.get(qid, _MISSING)
+        if value is _MISSING:
+            return False if applies(qid) is False else None
+        return value == expected
+
+    return test
+
+
+def _compile_contains(qid: str, expected: object) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = answers.get(qid, _MISSING)
+        if value is _MISSING:
+            return False if applies(qid) is False else None
+        return expected in value  # type: ignore[operator]
+
+    return test
+
+
+_DIRECT: dict[str, Callable[[str, object], Test]] = {
+    "equals": _compile_equals,
+    "contains": _compile_contains,
+}
 _MISSING = object()
 
 
