@@ -1,8 +1,9 @@
 """Before and after: the same measurements on two versions of consult, side by side.
 
-    python bench/compare.py REV [--title TEXT] [--record]
+    python bench/compare.py REV [--after REV2] [--title TEXT] [--record]
 
-REV (a commit) is unpacked into a scratch folder; the working tree is "after".
+REV (a commit) is unpacked into a scratch folder; "after" is the working tree,
+or the commit REV2.
 Both versions evaluate the same generated answer sets against the same bank
 (this working tree's), each in its own process, the rounds interleaved
 (before, after, before, after, ...) so that machine noise hits both alike.
@@ -75,6 +76,7 @@ def main() -> None:
     """Compare a commit with the working tree."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("rev")
+    parser.add_argument("--after", help="a commit to compare with (default: the working tree)")
     parser.add_argument("--title", default="")
     parser.add_argument("--sets", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -88,24 +90,23 @@ def main() -> None:
 
     kb = consult.load(ROOT / "questions", ROOT / "rules")
     sets = [plain(s) for s in Generator(kb).answer_sets(args.sets)]
-    short = subprocess.run(
-        ["git", "rev-parse", "--short", args.rev],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    short = _short(args.rev)
+    after_name = _short(args.after) if args.after else "the working tree"
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="consult-before-") as tmp:
-        before = Path(tmp) / "tree"
+        before = Path(tmp) / "before"
         unpack(args.rev, before)
+        after = ROOT
+        if args.after:
+            after = Path(tmp) / "after"
+            unpack(args.after, after)
         sets_file = Path(tmp) / "sets.json"
         sets_file.write_text(json.dumps(sets))
         if "engine" in args.sections:
             runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
             for _ in range(args.rounds):
                 runs["before"].append(worker(before, sets_file, args.sections))
-                runs["after"].append(worker(ROOT, sets_file, args.sections))
+                runs["after"].append(worker(after, sets_file, args.sections))
             b, a = (
                 {k: statistics.median(r[k] for r in runs[v]) for k in runs[v][0]}
                 for v in ("before", "after")
@@ -118,19 +119,19 @@ def main() -> None:
             ]
         if "startup" in args.sections:
             n = 15
-            t = startup(before, ROOT, n)
+            t = startup(before, after, n)
             rows += [
                 f"| `consult {arg}` (as `python -c`, median of {n}) "
                 f"| {t['before ' + arg] * 1e3:.1f} ms | {t['after ' + arg] * 1e3:.1f} ms "
                 f"| {t['before ' + arg] / t['after ' + arg]:.2f}× |"
                 for arg in ("--version", "--help")
             ]
-    title = args.title or f"{short} → working tree"
+    title = args.title or f"{short} → {after_name}"
     lines = [
         f"### {title}",
         "",
         (
-            f"Before: {short}; after: the working tree. {args.sets:,} answer sets, "
+            f"Before: {short}; after: {after_name}. {args.sets:,} answer sets, "
             f"median of {args.rounds} interleaved rounds, one process per round and version."
         ),
         "",
@@ -149,12 +150,19 @@ def main() -> None:
             handle.write(text + "\n")
 
 
+def _short(rev: str) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 WORKER_LABELS = {
     "check": "`check_mapping`: check one answer set",
     "api": "`consult.evaluate(kb, dict)`",
     "checked": "`consult.evaluate(kb, AnswerSet)`",
     "to_dict": "`consult.evaluate(kb, dict).to_dict()`",
     "json": "`json.dumps(consult.evaluate(kb, dict).to_dict())`",
+    "text": "evaluate, then the compact JSON text (`to_json()` where there is one)",
     "load": "`consult.load()`: the shipped bank (per load)",
 }
 

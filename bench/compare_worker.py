@@ -24,6 +24,13 @@ def per_item(fn: Callable[[Any], object], items: list[Any]) -> float:
     return (time.perf_counter() - start) / len(items)
 
 
+def compact(result: Any) -> str:
+    """The result as compact JSON text, the fastest way this version offers."""
+    if hasattr(result, "to_json"):
+        return str(result.to_json())
+    return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
 def main() -> None:
     sets: list[dict[str, Any]] = json.loads(Path(sys.argv[1]).read_text())
     root = Path(sys.argv[2])
@@ -45,6 +52,7 @@ def main() -> None:
         "checked": per_item(lambda s: evaluate(kb, s), checked),
         "to_dict": per_item(lambda s: evaluate(kb, s).to_dict(), sets),
         "json": per_item(lambda s: json.dumps(evaluate(kb, s).to_dict()), sets),
+        "text": per_item(lambda s: compact(evaluate(kb, s)), sets),
     }
     sys.stdout.write(json.dumps(out))
 
