@@ -47,10 +47,13 @@ class Item(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What one input produced: output text and the lines for stderr."""
+    """What one input produced: output (UTF-8) and the lines for stderr.
+
+    The output is encoded in the worker, so the parent only copies bytes.
+    """
 
     ok: bool
-    text: str
+    text: bytes
     messages: tuple[str, ...]
 
 
@@ -208,10 +211,11 @@ def run_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
         answers = read_item(kb, item)
     except (InvalidAnswers, InputError) as exc:
         problems = problems_of(item, exc)
-        return Outcome(False, renderer.bad(item, problems), tuple(map(str, problems)))
+        text = renderer.bad(item, problems)
+        return Outcome(False, text.encode(), tuple(map(str, problems)))
     result = evaluate(kb, answers)
     warnings = tuple(f"warning: {w}" for w in result.warnings)
-    return Outcome(True, renderer.good(kb, item, answers, result), warnings)
+    return Outcome(True, renderer.good(kb, item, answers, result).encode(), warnings)
 
 
 # ---- many inputs -----------------------------------------------------------------

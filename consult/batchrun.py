@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from consult.answers import AnswerSet
 from consult.batch import Bank, Item, Outcome, Renderer, iter_inputs, problems_of, read_item, run
@@ -46,7 +46,7 @@ class Env:
     """Where input comes from and output goes; the rich pieces come from the CLI."""
 
     stdin: BinaryIO
-    stdout: TextIO
+    stdout: BinaryIO
     say: Callable[[str], None]  # one line to stderr
     stdout_is_tty: bool = False
     progress: Callable[[Pairs], Pairs] = lambda pairs: pairs
@@ -130,7 +130,7 @@ def _report(env: Env, exc: InvalidAnswers | InputError, item: Item) -> None:
 
 def _write_one(opts: Options, env: Env, text: str) -> None:
     if opts.output is None:
-        env.stdout.write(text)
+        env.stdout.write(text.encode())
         return
     from consult.files import write_private
 
@@ -156,7 +156,7 @@ def _records(
 
 
 @contextlib.contextmanager
-def _stream(opts: Options, env: Env) -> Iterator[TextIO]:
+def _stream(opts: Options, env: Env) -> Iterator[BinaryIO]:
     if opts.output is None:
         yield env.stdout
         return
@@ -164,7 +164,7 @@ def _stream(opts: Options, env: Env) -> Iterator[TextIO]:
         yield out
 
 
-def _drain(env: Env, pairs: Pairs, add: Callable[[str], None]) -> tuple[int, int]:
+def _drain(env: Env, pairs: Pairs, add: Callable[[bytes], None]) -> tuple[int, int]:
     """Write each outcome's text and messages; count inputs and failures."""
     total = failed = 0
     for _, outcome in pairs:
@@ -179,7 +179,7 @@ def _drain(env: Env, pairs: Pairs, add: Callable[[str], None]) -> tuple[int, int
 
 def _table(opts: Options, env: Env, pairs: Pairs) -> ExitStatus:
     rows: list[list[str]] = []
-    total, failed = _drain(env, pairs, lambda text: rows.append(text.split("\t")))
+    total, failed = _drain(env, pairs, lambda text: rows.append(text.decode().split("\t")))
     env.show_table(rows)
     return _finish(opts, env, total, failed)
 

@@ -350,7 +350,7 @@ def _batch_env() -> BatchEnv:
 
     return Env(
         stdin=sys.stdin.buffer,
-        stdout=sys.stdout,
+        stdout=sys.stdout.buffer,
         say=_say_line,
         stdout_is_tty=sys.stdout.isatty(),
         progress=_progress,

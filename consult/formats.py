@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from consult.answers import AnswerSet
 from consult.batch import Item, Renderer
@@ -137,26 +137,26 @@ def tab_line(cells: Sequence[str]) -> str:
 
 
 class RecordWriter:
-    """Streams records to a text stream: jsonl, a json array, csv or tsv."""
+    """Streams records (UTF-8) to a binary stream: jsonl, a json array, csv or tsv."""
 
-    def __init__(self, out: TextIO, kind: str) -> None:
+    def __init__(self, out: BinaryIO, kind: str) -> None:
         self.out = out
         self.kind = kind
         self.count = 0
         if kind == "csv":
-            out.write(csv_line(COLUMNS) + "\n")
+            out.write(csv_line(COLUMNS).encode() + b"\n")
         elif kind == "tsv":
-            out.write(tab_line(COLUMNS) + "\n")
+            out.write(tab_line(COLUMNS).encode() + b"\n")
 
-    def add(self, text: str) -> None:
+    def add(self, record: bytes) -> None:
         """Write one record."""
         if self.kind == "json":
-            self.out.write(("[\n" if self.count == 0 else ",\n") + text)
+            self.out.write((b"[\n" if self.count == 0 else b",\n") + record)
         else:
-            self.out.write(text + "\n")
+            self.out.write(record + b"\n")
         self.count += 1
 
     def close(self) -> None:
         """Finish the output (closes a json array)."""
         if self.kind == "json":
-            self.out.write("\n]\n" if self.count else "[]\n")
+            self.out.write(b"\n]\n" if self.count else b"[]\n")

@@ -9,13 +9,12 @@ an interruption removes the temporary file, so the old file (or none) stays.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from consult.errors import InputError, display_path
 from consult.files import PRIVATE_MODE, write_private
@@ -28,13 +27,13 @@ def refuse_existing(path: Path, force: bool) -> None:
 
 
 @contextlib.contextmanager
-def private_output(path: Path, *, force: bool) -> Iterator[TextIO]:
-    """A text stream that becomes `path` when the block ends without an error."""
+def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
+    """A binary stream that becomes `path` when the block ends without an error."""
     refuse_existing(path, force)
     shown = display_path(path)
     fd, tmp = _temporary(path, shown)
     try:
-        with io.open(fd, "w", encoding="utf-8", newline="") as handle:  # noqa: UP020
+        with open(fd, "wb") as handle:  # noqa: PTH123
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -90,7 +89,7 @@ class SummaryFolder:
         except OSError as exc:
             raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
 
-    def add(self, stem: str, text: str) -> None:
+    def add(self, stem: str, text: bytes) -> None:
         """Stage one summary."""
         name = f"{stem}.md"
         number = 1

@@ -497,7 +497,7 @@ def env_for(*, tty: bool) -> tuple[Env, dict[str, object]]:
 
     env = Env(
         stdin=io.BytesIO(),
-        stdout=io.StringIO(),
+        stdout=io.BytesIO(),
         say=say,
         stdout_is_tty=tty,
         progress=progress,
