@@ -3,12 +3,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
+import re
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
+import pexpect
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -538,3 +542,32 @@ def test_result_records_equal_the_contract_result(kb: KnowledgeBase) -> None:
         "line",
         "patient_ref",
     ]
+
+
+# ---- at a real terminal ----------------------------------------------------------------
+
+CONSULT = Path(sys.executable).with_name("consult")
+
+
+@pytest.mark.tty
+@pytest.mark.skipif(not CONSULT.exists(), reason="the consult command is not installed")
+def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(
+        str(CONSULT),
+        ["evaluate", str(mixed), *BANK],
+        env=env,
+        dimensions=(60, 160),
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    screen = re.sub(r"\x1b\[[0-9;]*m", "", child.before.replace("\r\n", "\n"))
+    assert child.exitstatus == 1
+    assert MIXED_ERRORS[0] in screen
+    assert "┃ answers " in screen
+    assert "│ answers/good-hair-male.yaml" in screen
+    assert "prp_scalp, micrograft_scalp" in screen
+    assert screen.count("✗ failed, see above") == 3
+    assert screen.rstrip().endswith("3 of 7 answer sets could not be evaluated")
