@@ -35,6 +35,9 @@ STDIN = "<stdin>"
 # then up to MAX_CHUNK (a few ms of work), which makes process overhead negligible.
 FIRST_CHUNK = 16
 MAX_CHUNK = 64
+# Chunks in flight per worker: enough that a worker never waits for the
+# parent, few enough that memory stays flat (output is held in input order).
+WINDOW = 3
 
 
 class Item(NamedTuple):
@@ -269,7 +272,7 @@ def _pooled(
     with multiprocessing.Pool(jobs, _start_worker, (bank, renderer)) as pool:
         for chunk in chunks:
             window.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
-            if len(window) >= jobs * 3:
+            if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft())
         while window:
             yield from _collect(window.popleft())
