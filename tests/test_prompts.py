@@ -23,7 +23,12 @@ DOWN, ENTER, SPACE, CTRL_B, BACKSPACE = "\x1b[B", "\r", " ", "\x02", "\x7f"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-PAUSE = "|"  # in a key script: let the prompt redraw before the next keys
+WAIT = "\x00"  # in a key script: WAIT + text + WAIT waits until the screen shows the text
+
+
+def until(text: str) -> str:
+    """Keys after this wait until the screen shows `text` (e.g. an error message)."""
+    return WAIT + text + WAIT
 
 
 @contextmanager
@@ -36,18 +41,21 @@ def terminal(keys: str) -> Iterator[tuple[QuestionaryAsker, io.StringIO]]:
     screen = io.StringIO()
     output = Vt100_Output(screen, lambda: Size(rows=40, columns=160), enable_cpr=False)
     with create_pipe_input() as pipe:
-        first, *rest = keys.split(PAUSE)
+        first, *rest = keys.split(WAIT)
         pipe.send_text(first)
-        feeder = threading.Thread(target=_feed, args=(pipe, rest), daemon=True)
+        steps = list(zip(rest[::2], rest[1::2], strict=True))
+        feeder = threading.Thread(target=_feed, args=(pipe, steps, screen), daemon=True)
         feeder.start()
         yield QuestionaryAsker(input=pipe, output=output), screen
         feeder.join()
 
 
-def _feed(pipe: PipeInput, chunks: list[str]) -> None:
-    for chunk in chunks:
-        time.sleep(0.2)
-        pipe.send_text(chunk)
+def _feed(pipe: PipeInput, steps: list[tuple[str, str]], screen: io.StringIO) -> None:
+    for text, keys in steps:
+        deadline = time.monotonic() + 10.0
+        while text not in shown(screen) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        pipe.send_text(keys)
 
 
 def shown(screen: io.StringIO) -> str:
@@ -64,8 +72,8 @@ def ask(kb: KnowledgeBase, qid: str, keys: str, state: Intake | None = None) -> 
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [
-        ("abc" + ENTER + PAUSE + BACKSPACE * 3 + "44" + ENTER, 44),
-        ("130" + ENTER + PAUSE + BACKSPACE * 3 + " 7 " + ENTER, 7),
+        ("abc" + ENTER + until('got "abc"') + BACKSPACE * 3 + "44" + ENTER, 44),
+        ("130" + ENTER + until("got 130") + BACKSPACE * 3 + " 7 " + ENTER, 7),
     ],
 )
 def test_integer_refuses_invalid_entries_with_the_answer_file_message(
@@ -95,7 +103,7 @@ def test_enter_keeps_the_earlier_yes_no_answer(kb: KnowledgeBase) -> None:
 
 
 def test_select_shows_choice_help_and_offers_not_known(kb: KnowledgeBase) -> None:
-    reply, screen = ask(kb, "hair_loss_pattern", DOWN + PAUSE + ENTER)
+    reply, screen = ask(kb, "hair_loss_pattern", DOWN + until("Diagnose first") + ENTER)
     assert reply == "patchy"
     assert "Diagnose first" in screen
     assert ask(kb, "hair_loss_pattern", DOWN + DOWN + ENTER)[0] is None  # Not known
@@ -118,7 +126,9 @@ def test_checkbox_exclusive_choice_clears_the_others(kb: KnowledgeBase) -> None:
 
 
 def test_a_list_with_none_of_these_needs_a_tick(kb: KnowledgeBase) -> None:
-    reply, screen = ask(kb, "concerns", ENTER + PAUSE + SPACE + ENTER, Intake(kb, {"age": 4}))
+    reply, screen = ask(
+        kb, "concerns", ENTER + until("nothing ticked") + SPACE + ENTER, Intake(kb, {"age": 4})
+    )
     assert reply == ("hair_loss",)
     assert "nothing ticked: tick 'None of these' if none apply" in screen
 
@@ -126,7 +136,7 @@ def test_a_list_with_none_of_these_needs_a_tick(kb: KnowledgeBase) -> None:
 def test_a_required_list_needs_a_choice(kb: KnowledgeBase) -> None:
     plain = replace(kb.question("concerns"), choices=kb.question("concerns").choices[:2])
     ask = replace(Intake(kb, {"age": 4}).ask_for(kb.question("concerns")), question=plain)
-    with terminal(ENTER + PAUSE + SPACE + ENTER) as (asker, screen):
+    with terminal(ENTER + until("at least one choice") + SPACE + ENTER) as (asker, screen):
         assert asker.ask(ask) == ("hair_loss",)
     assert "expected at least one choice" in shown(screen)
 
@@ -142,7 +152,7 @@ def test_text_keeps_patient_text_literal_and_limits_its_length(kb: KnowledgeBase
     typed = "[bold]not markup[/bold] <b>"
     assert ask(kb, "notes", typed + ENTER)[0] == typed
     assert ask(kb, "notes", ENTER)[0] is None  # optional: empty means not known
-    reply, screen = ask(kb, "notes", "x" * 201 + ENTER + PAUSE + BACKSPACE + ENTER)
+    reply, screen = ask(kb, "notes", "x" * 201 + ENTER + until("text is 201") + BACKSPACE + ENTER)
     assert reply == "x" * 200
     assert "text is 201 characters; at most 200" in screen
 
@@ -171,7 +181,7 @@ def test_session_prompts() -> None:
     def check(text: str) -> str:
         return "" if text.endswith(".yaml") else "a .yaml name"
 
-    keys = "n" + "x.txt" + ENTER + PAUSE + BACKSPACE * 3 + "yaml" + ENTER
+    keys = "n" + "x.txt" + ENTER + until("a .yaml name") + BACKSPACE * 3 + "yaml" + ENTER
     with terminal(keys) as (asker, screen):
         assert asker.confirm("Save?", True) is False
         assert asker.ask_text("File:", "", check) == "x.yaml"
