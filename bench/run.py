@@ -25,6 +25,7 @@ sys.path.insert(0, str(HERE))
 from common import Row, Section, cores, cpu_model, memory_gib
 
 HISTORY = HERE / "history.md"
+NOTES = HERE / "notes.md"
 PACKAGES = ("consult", "typer", "rich", "questionary", "prompt_toolkit", "PyYAML")
 
 
@@ -153,6 +154,8 @@ def report(sections: list[Section], quick: bool, seconds: float) -> str:
             out += [*section.details, ""]
         out += [f"- {note}" for note in section.notes]
         out.append("")
+    if NOTES.exists():
+        out += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     if HISTORY.exists():
         out += [HISTORY.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(out)
