@@ -162,49 +162,28 @@ def check_answers(
     warning. A null value means "not answered".
     """
     raw = list(raw)
-    bank = _bank(kb)
     given = {qid: value for qid, value, _source in raw}
     if len(given) == len(raw):  # no question twice
-        quick = bank.quick(given)
-        if quick is not None:
+        quick = _bank(kb).quick(given)
+        if quick is not None:  # every answer valid and applying: nothing to report
             return quick, [], []
     problems: list[Problem] = []
-    values: dict[str, Answer] = {}
-    sources: dict[str, Source] = {}
-    entries = bank.entries
+    found: dict[str, tuple[Answer, Source]] = {}
     for qid, value, source in raw:
-        entry = entries.get(qid)
-        if entry is None:
+        question = kb.by_id.get(qid)
+        if question is None:
             hint = suggest(qid, list(kb.by_id))
             problems.append(Problem(source, f"unknown question {qid!r}{hint}"))
             continue
         if value is None:
             continue
-        question, accept = entry
-        if accept is not None and accept(value):  # valid as it is: the common case
-            values[qid] = value
-            sources[qid] = source
-            continue
         checked, error = check_value(question, value)
         if error:
             problems.append(Problem(source, f"{qid!r}: {error}"))
         elif checked is not None:
-            values[qid] = checked
-            sources[qid] = source
-    answers, warnings = _drop_switched_off(kb, values, sources)
+            found[qid] = (checked, source)
+    answers, warnings = _drop_switched_off(kb, found)
     return answers, warnings, problems
-
-
-def _drop_switched_off(
-    kb: KnowledgeBase, values: dict[str, Answer], sources: dict[str, Source]
-) -> tuple[dict[str, Answer], list[str]]:
-    bank = _bank(kb)
-    off = compress(bank.when_ids, map(is_, bank.whens(values), repeat(False)))
-    if values.keys().isdisjoint(off):
-        # Nothing answered is switched off by the other answers; then nothing is
-        # switched off by the earlier answers alone either, as the loop below checks.
-        return {qid: values[qid] for qid in sorted(values, key=bank.order.__getitem__)}, []
-    return _drop_in_order(kb, {qid: (values[qid], sources[qid]) for qid in values})
 
 
 class _Bank:
@@ -212,11 +191,9 @@ class _Bank:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.order = {q.id: i for i, q in enumerate(kb.questions)}
         with_when = [q for q in kb.questions if q.when is not None]
         self.when_ids = [q.id for q in with_when]
         self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)
-        self.entries = {q.id: (q, _acceptor(q)) for q in kb.questions}
         self._valid = _compile_valid(kb)
 
     def quick(self, given: Mapping[str, Any]) -> dict[str, Answer] | None:
@@ -279,20 +256,6 @@ def _value_check(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
     return [f"v, error = {check}(q{i}, v)", "if error:", "    return None"]
 
 
-def _acceptor(question: Question) -> Callable[[Any], bool] | None:
-    """A quick test of values that `check_value` accepts unchanged (None: no quick test)."""
-    if question.kind == "yes_no":
-        return lambda v: v.__class__ is bool
-    if question.kind == "integer" and question.minimum is not None:
-        lo, hi = question.minimum, question.maximum
-        if hi is not None:
-            return lambda v: v.__class__ is int and lo <= v <= hi
-    if question.kind == "one_of":
-        ids = frozenset(question.choice_ids)
-        return lambda v: v.__class__ is str and v in ids
-    return None
-
-
 _BANKS: dict[int, _Bank] = {}
 
 
@@ -306,7 +269,7 @@ def _bank(kb: KnowledgeBase) -> _Bank:
     return found
 
 
-def _drop_in_order(
+def _drop_switched_off(
     kb: KnowledgeBase, found: dict[str, tuple[Answer, Source]]
 ) -> tuple[dict[str, Answer], list[str]]:
     answers: dict[str, Answer] = {}
