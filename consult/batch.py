@@ -14,6 +14,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
@@ -26,11 +27,12 @@ from consult.model import KnowledgeBase
 from consult.yamlsrc import MAX_BYTES, YamlProblem, decode
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl",)
 STDIN = "<stdin>"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Items per chunk sent to a worker: small at first so output starts at once,
 # then up to MAX_CHUNK (a few ms of work), which makes process overhead negligible.
 FIRST_CHUNK = 16
@@ -235,9 +237,10 @@ def run(
 ) -> Iterator[tuple[Item, Outcome]]:
     """Evaluate every item and yield its outcome, in input order.
 
-    `jobs` above 1 runs a process pool, unless the inputs fit in one small chunk
-    (starting processes would cost more than it saves); each worker loads the
-    knowledge base once, or inherits the parent's when processes are forked.
+    `jobs` above 1 has that many processes at work (this one and a pool of
+    `jobs - 1`), unless the inputs fit in one small chunk (starting processes
+    would cost more than it saves); each worker loads the knowledge base once,
+    or inherits the parent's when processes are forked.
     """
     chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK)
     first = next(chunks, [])
@@ -264,30 +267,70 @@ def _pooled(
     renderer: Renderer,
     jobs: int,
 ) -> Iterator[tuple[Item, Outcome]]:
-    import multiprocessing
+    """`jobs` processes at work: this one takes every jobs-th chunk, workers the rest.
 
+    Working in the parent too keeps one process per core (the parent would
+    otherwise compete with the workers for a core) and halves, for two jobs,
+    the output that has to travel back through pipes.
+    """
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
-    window: deque[tuple[list[Item], AsyncResult[list[Outcome]]]] = deque()
-    with multiprocessing.Pool(jobs, _start_worker, (bank, renderer)) as pool:
-        for chunk in chunks:
-            window.append((chunk, pool.apply_async(_run_chunk, (chunk,))))
+    window: deque[tuple[list[Item], Future[list[Outcome]] | None]] = deque()
+    with _workers(jobs - 1, bank, renderer) as pool:
+        for index, chunk in enumerate(chunks):
+            mine = index % jobs == 0
+            window.append((chunk, None if mine else pool.submit(_run_chunk, chunk)))
             if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft())
         while window:
             yield from _collect(window.popleft())
 
 
+@contextmanager
+def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that only the parent stops, and never in the middle of a chunk.
+
+    Workers ignore Ctrl-C, SIGTERM and SIGHUP (a closed terminal signals the
+    whole process group): a worker killed while holding a queue lock could hang
+    the shutdown. The parent handles the signal, cancels the chunks not yet
+    started and waits for the running ones (a few milliseconds each).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(count, initializer=_start_worker, initargs=(bank, renderer))
+        pool.submit(int).result()  # start the workers while stop signals wait
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        yield pool
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _collect(
-    entry: tuple[list[Item], AsyncResult[list[Outcome]]],
+    entry: tuple[list[Item], Future[list[Outcome]] | None],
 ) -> Iterator[tuple[Item, Outcome]]:
     chunk, pending = entry
-    yield from zip(chunk, pending.get(), strict=True)
+    outcomes = _run_chunk(chunk) if pending is None else _result(pending)
+    yield from zip(chunk, outcomes, strict=True)
+
+
+def _result(pending: Future[list[Outcome]]) -> list[Outcome]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pending.result()
+    except BrokenProcessPool:
+        raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
 
 
 def _start_worker(bank: Bank, renderer: Renderer) -> None:
-    # Ctrl-C is the parent's to handle; it stops the pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked while workers started
     global _WORKER
     if _WORKER is None:
         from consult.loader import load

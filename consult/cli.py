@@ -186,7 +186,8 @@ def evaluate(
             "-j",
             metavar="N",
             min=1,
-            help="Worker processes (default: the machine's cores).",
+            help="Processes evaluating at once: this one and N-1 workers "
+            "(default: the machine's cores).",
             show_default=False,
         ),
     ] = None,
@@ -240,7 +241,9 @@ def evaluate(
             bank=Bank(_str(questions), _str(rules)),
         )
         kb = load(questions, rules)
-        status = evaluate_command(kb, opts, _batch_env())
+        # SIGTERM or a closed terminal stop the run like Ctrl-C: no partial output stays.
+        with _stop_on_signals():
+            status = evaluate_command(kb, opts, _batch_env())
     raise typer.Exit(status)
 
 
@@ -295,7 +298,7 @@ def export(
     from consult.loader import load
     from consult.report import render_markdown
 
-    with exit_on_error():
+    with exit_on_error(), _stop_on_signals():
         when = _consultation_date(date)
         if str(output) != "-" and not force and output.exists():
             from consult.errors import InputError, display_path
