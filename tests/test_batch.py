@@ -577,18 +577,26 @@ def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
 
 
 @pytest.mark.skipif(not CONSULT.exists(), reason="the consult command is not installed")
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
-def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
+def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals, group: bool) -> None:
     line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
     (tmp_path / "many.jsonl").write_text(line * 400_000)
     args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-o", "out.jsonl", *BANK]
     proc = subprocess.Popen(
-        [str(CONSULT), *args, "-j", "2"], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        [str(CONSULT), *args, "-j", "2"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a closed terminal signals the whole process group
     )
     deadline = time.monotonic() + 20
     while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    proc.send_signal(stop)
+    if group:
+        os.killpg(proc.pid, stop)
+    else:
+        proc.send_signal(stop)
     _, err = proc.communicate(timeout=20)
     assert (proc.returncode, err) == (130, "Interrupted.\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
