@@ -374,10 +374,24 @@ def _patient_ref(check: Checker, node: Node | None) -> str:
     if not fields or "ref" not in fields:
         return ""
     ref = fields["ref"].value
-    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
-        check.fail(fields["ref"], f"'patient.ref' must be a short text; got {describe(ref)}")
+    error = patient_ref_error(ref)
+    if error:
+        check.fail(fields["ref"], error)
         return ""
     return str(ref)
+
+
+def patient_ref_error(ref: Any) -> str:
+    """Why a patient reference is unusable, or "" when it is a short printable text.
+
+    The reference lands in file names, front matter and tables, so control
+    characters (which could rewrite a terminal or a summary) are refused.
+    """
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
+        return f"'patient.ref' must be a short text (at most 64 characters); got {describe(ref)}"
+    if not str(ref).isprintable():
+        return "'patient.ref' contains a control character"
+    return ""
 
 
 def answers_document(answers: Mapping[str, Answer], patient_ref: str = "") -> dict[str, Any]:

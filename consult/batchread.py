@@ -18,7 +18,13 @@ from itertools import repeat
 from typing import Any
 
 from consult import quickyaml
-from consult.answers import FORMAT_VERSION, AnswerSet, answer_set_from_node, check_answers
+from consult.answers import (
+    FORMAT_VERSION,
+    AnswerSet,
+    answer_set_from_node,
+    check_answers,
+    patient_ref_error,
+)
 from consult.errors import InvalidAnswers, Problem, Source
 from consult.model import KnowledgeBase
 from consult.yamlsrc import Node, YamlProblem, parse
@@ -107,9 +113,7 @@ def _ref(patient: Any) -> str | None:
     ref = patient.get("ref", "")
     if ref is None:
         return None
-    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
-        return None
-    return str(ref)
+    return None if patient_ref_error(ref) else str(ref)
 
 
 def _positioned(

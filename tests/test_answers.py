@@ -211,3 +211,23 @@ def test_answers_document_round_trips(kb: KnowledgeBase) -> None:
         "patient": {"ref": "P-1"},
         "answers": {"age": 40, "concerns": ["scars"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ('"P-1\\u001b[2J"', "a.yaml:3:8: 'patient.ref' contains a control character"),
+        (
+            "x" * 65,
+            f"a.yaml:3:8: 'patient.ref' must be a short text (at most 64 characters); got \"{'x' * 56}...",
+        ),
+        (
+            "[1, 2]",
+            "a.yaml:3:8: 'patient.ref' must be a short text (at most 64 characters); got a list",
+        ),
+    ],
+)
+def test_patient_ref_is_a_short_printable_text(
+    kb: KnowledgeBase, write_tree: WriteTree, ref: str, expected: str
+) -> None:
+    assert problems(kb, write_tree, GOOD.replace("ref: P-0042", f"ref: {ref}")) == [expected]
