@@ -102,6 +102,19 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def _commit() -> str:
+    import subprocess
+
+    out = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"commit {out.stdout.strip()}" if out.returncode == 0 else "an unknown commit"
+
+
 def _verdict(row: Row) -> str:
     if row.ok is None:
         return ""
@@ -140,7 +153,7 @@ def report(sections: list[Section], quick: bool, seconds: float) -> str:
             f"- Machine: {cores()} cores ({cpu_model()}), {memory_gib()} memory, "
             f"{platform.system()} {platform.release()}"
         ),
-        f"- Python {platform.python_version()} ({sys.executable})",
+        f"- Python {platform.python_version()} ({sys.executable}); consult at {_commit()}",
         f"- Packages: {versions}, {PACKAGE} {_version(PACKAGE)}",
         "",
         *table(sections),
