@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from consult import __version__
-from consult.errors import ConsultError, ExitStatus, ProblemsError
+
+# consult.errors is imported where it is used: its dataclasses cost `--help`
+# about 3 ms (measured with bench/run.py; tests/test_imports.py lists the rest).
 
 if TYPE_CHECKING:
     from consult.answers import AnswerSet
@@ -96,6 +98,8 @@ def _root(
 @contextmanager
 def exit_on_error() -> Iterator[None]:
     """Map expected errors to one line each on stderr and the contract's exit status."""
+    from consult.errors import ConsultError, ExitStatus, ProblemsError
+
     try:
         yield
     except ProblemsError as exc:
@@ -116,6 +120,8 @@ def exit_on_error() -> Iterator[None]:
 
 def _quiet_broken_pipe() -> NoReturn:
     # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+    from consult.errors import ExitStatus
+
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     raise typer.Exit(ExitStatus.OK)
@@ -452,6 +458,7 @@ def run_scenarios(
       consult test tests/scenarios/hair-male-pattern-clean.yaml
       consult test --coverage
     """
+    from consult.errors import ExitStatus
     from consult.loader import load
     from consult.scenarios import coverage_report, run_all
 
@@ -529,6 +536,8 @@ def intake(
 
 
 def _need_terminal() -> None:
+    from consult.errors import ExitStatus
+
     if not sys.stdin.isatty():
         sys.stderr.write(
             "consult intake needs an interactive terminal (stdin is not a terminal).\n"
@@ -582,6 +591,7 @@ def _resume_hint(path: Path, questions: Path | None, rules: Path | None) -> str:
 @contextmanager
 def _intake_stops(hint: str) -> Iterator[None]:
     """Ctrl-C, a closed terminal or SIGTERM: the draft stays; say how to resume."""
+    from consult.errors import ExitStatus
     from consult.intake import Stopped
 
     try:
