@@ -130,9 +130,12 @@ def main() -> None:
     lines = [
         f"### {title}",
         "",
-        (
-            f"Before: {short}; after: {after_name}. {args.sets:,} answer sets, "
-            f"median of {args.rounds} interleaved rounds, one process per round and version."
+        f"Before: {short}; after: {after_name}. "
+        + (
+            f"{args.sets:,} answer sets, median of {args.rounds} interleaved rounds, "
+            "one process per round and version."
+            if "engine" in args.sections
+            else "Start-up only: each command median of 15 runs, the versions interleaved."
         ),
         "",
         "| measurement | before | after | speed-up |",
