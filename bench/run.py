@@ -105,14 +105,15 @@ def _version(name: str) -> str:
 def _commit() -> str:
     import subprocess
 
-    out = subprocess.run(
-        ["git", "describe", "--always", "--dirty"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return f"commit {out.stdout.strip()}" if out.returncode == 0 else "an unknown commit"
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=False)
+
+    out = git("describe", "--always")
+    if out.returncode != 0:
+        return "an unknown commit"
+    # Only the code and the bank count: installing rewrites files such as egg-info.
+    changed = git("diff", "--quiet", "HEAD", "--", "consult", "questions", "rules").returncode
+    return f"commit {out.stdout.strip()}" + (" with local changes" if changed else "")
 
 
 def _verdict(row: Row) -> str:
