@@ -16,7 +16,7 @@ from typing import Any
 
 from consult.conditions import ManyTest, compile_rules
 from consult.errors import InvalidAnswers, Problem, Source, display_path
-from consult.model import Answer, Applicability, KnowledgeBase, Question, Truth
+from consult.model import Answer, Applicability, KnowledgeBase, Question, Truth, by_identity
 from consult.schema import Checker
 from consult.yamlsrc import Node, YamlProblem, decode, describe, parse, read_text, suggest
 
@@ -105,23 +105,16 @@ class _Choices:
     """A question's choice ids, ready for checking (built once per question)."""
 
     def __init__(self, question: Question) -> None:
-        self.question = question
         self.order = question.choice_ids
         self.ids = frozenset(self.order)
         self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
 
 
-# Keyed by identity; each entry holds its question, so the id stays its own.
-_CHOICES: dict[int, _Choices] = {}
+_CHOICES: dict[int, tuple[Question, _Choices]] = {}
 
 
 def _choices(question: Question) -> _Choices:
-    found = _CHOICES.get(id(question))
-    if found is None or found.question is not question:
-        if len(_CHOICES) >= 4096:
-            _CHOICES.clear()
-        found = _CHOICES[id(question)] = _Choices(question)
-    return found
+    return by_identity(_CHOICES, question, _Choices)
 
 
 def _check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
@@ -256,17 +249,11 @@ def _value_check(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
     return [f"v, error = {check}(q{i}, v)", "if error:", "    return None"]
 
 
-_BANKS: dict[int, _Bank] = {}
+_BANKS: dict[int, tuple[KnowledgeBase, _Bank]] = {}
 
 
 def _bank(kb: KnowledgeBase) -> _Bank:
-    # Keyed by identity: the entry holds the knowledge base, so the id stays its own.
-    found = _BANKS.get(id(kb))
-    if found is None or found.kb is not kb:
-        if len(_BANKS) >= 8:
-            _BANKS.clear()
-        found = _BANKS[id(kb)] = _Bank(kb)
-    return found
+    return by_identity(_BANKS, kb, _Bank, limit=8)
 
 
 def _drop_switched_off(

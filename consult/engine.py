@@ -27,6 +27,7 @@ from consult.model import (
     Procedure,
     Rule,
     Truth,
+    by_identity,
 )
 
 
@@ -222,22 +223,14 @@ def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _STR: Callable[[str], str] = encode_basestring
-# JSON text of bank objects (procedures, evidence, indications), by identity;
-# each entry holds its object, so the id stays its own.
+# JSON text of bank objects (procedures, evidence, indications), by identity.
 _BANK_JSON: dict[int, tuple[object, str]] = {}
 _REASON_HEAD: dict[tuple[str, str], str] = {}
 _HEADS: dict[tuple[str, str], str] = {}
 
 
 def _bank_json(obj: object, build: Callable[[], str]) -> str:
-    hit = _BANK_JSON.get(id(obj))
-    if hit is not None and hit[0] is obj:
-        return hit[1]
-    if len(_BANK_JSON) >= 4096:
-        _BANK_JSON.clear()
-    text = build()
-    _BANK_JSON[id(obj)] = (obj, text)
-    return text
+    return by_identity(_BANK_JSON, obj, lambda _obj: build())
 
 
 def _ids(values: tuple[str, ...]) -> str:
@@ -487,21 +480,14 @@ class _Plan:
     """What the engine derives once per knowledge base: all rules compiled together."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
         self.truths: ManyTest = compile_rules([r.when for r in kb.rules], kb.questions)
 
 
-_PLANS: dict[int, _Plan] = {}
+_PLANS: dict[int, tuple[KnowledgeBase, _Plan]] = {}
 
 
 def _plan(kb: KnowledgeBase) -> _Plan:
-    # Keyed by identity: the plan holds the knowledge base, so the id stays its own.
-    plan = _PLANS.get(id(kb))
-    if plan is None or plan.kb is not kb:
-        if len(_PLANS) >= 8:
-            _PLANS.clear()
-        plan = _PLANS[id(kb)] = _Plan(kb)
-    return plan
+    return by_identity(_PLANS, kb, _Plan, limit=8)
 
 
 class _Evaluation:

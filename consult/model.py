@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from consult.errors import Source
 
@@ -229,3 +229,27 @@ class KnowledgeBase:
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError if there is none)."""
         return self.by_id[question_id]
+
+
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def by_identity(
+    cache: dict[int, tuple[_Key, _Value]],
+    key: _Key,
+    build: Callable[[_Key], _Value],
+    limit: int = 4096,
+) -> _Value:
+    """What `build(key)` gives, computed once per object (bank objects are immutable).
+
+    The entry keeps its object alive, so an id is never reused while cached.
+    """
+    hit = cache.get(id(key))
+    if hit is not None and hit[0] is key:
+        return hit[1]
+    if len(cache) >= limit:
+        cache.clear()
+    value = build(key)
+    cache[id(key)] = (key, value)
+    return value
