@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from consult.answers import AnswerSet
 from consult.batchread import read_json, read_line, read_yaml
-from consult.engine import Result, evaluate
+from consult.engine import evaluate
 from consult.errors import InputError, InvalidAnswers, Problem, Source, display_path
 from consult.model import KnowledgeBase
+from consult.result import Result
 from consult.yamlsrc import MAX_BYTES, YamlProblem, decode
 
 if TYPE_CHECKING:

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from consult.batchrun import Env as BatchEnv
     from consult.batchrun import Pairs
     from consult.draft import DraftWriter
-    from consult.engine import Result
     from consult.intake import Intake
     from consult.model import KnowledgeBase
+    from consult.result import Result
 
 EPILOG = """\b
 Examples:
@@ -429,7 +429,7 @@ def _show_table(rows: list[list[str]]) -> None:
 def _show(result: object) -> None:
     from rich.console import Console
 
-    from consult.engine import Result
+    from consult.result import Result
     from consult.view import render_result
 
     assert isinstance(result, Result)

@@ -16,9 +16,9 @@ from typing import Any, BinaryIO
 
 from consult.answers import AnswerSet
 from consult.batch import Item, Renderer
-from consult.engine import Result
 from consult.errors import Problem
 from consult.model import KnowledgeBase
+from consult.result import Result
 
 COLUMNS = (
     "source",

@@ -24,10 +24,10 @@ from consult.answers import (
     read_answer_file,
 )
 from consult.draft import DraftWriter, answer_file_text, new_draft_path, path_error, read_draft
-from consult.engine import Result
 from consult.errors import InputError, display_path
 from consult.files import write_private
 from consult.model import Answer, KnowledgeBase, Question
+from consult.result import Result
 
 
 class Nav(Enum):

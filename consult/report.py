@@ -16,8 +16,8 @@ import yaml
 
 from consult import __version__
 from consult.answers import AnswerSet
-from consult.engine import Candidate, Reason, Result
 from consult.model import Answer, Evidence, KnowledgeBase, Question
+from consult.result import Candidate, Reason, Result
 
 SCHEMA = "consult-summary/1"
 NOTES = "notes"

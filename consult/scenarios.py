@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consult.answers import answer_set_from_node
-from consult.engine import Result, evaluate_traced
+from consult.engine import evaluate_traced
 from consult.errors import InputError, InvalidAnswers, Problem, display_path
 from consult.model import KnowledgeBase
+from consult.result import Result
 from consult.schema import Checker
 from consult.yamlsrc import Node, YamlProblem, parse, read_text
 

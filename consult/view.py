@@ -15,8 +15,8 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.engine import Candidate, Result, Undetermined
 from consult.model import Evidence, KnowledgeBase
+from consult.result import Candidate, Result, Undetermined
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "

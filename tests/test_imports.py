@@ -20,6 +20,7 @@ HEAVY = (
     "rich",
     "pydantic",
     "consult.engine",
+    "consult.result",
     "consult.loader",
     "consult.answers",
     "consult.conditions",

@@ -12,7 +12,6 @@ import pytest
 import consult
 from consult.answers import AnswerSet, read_answer_file
 from consult.draft import DraftWriter, fingerprint, read_draft
-from consult.engine import Result
 from consult.errors import InputError
 from consult.intake import (
     BACK,
@@ -28,6 +27,7 @@ from consult.intake import (
     run_intake,
 )
 from consult.model import Answer, KnowledgeBase
+from consult.result import Result
 from tests.conftest import DATA
 
 Step = tuple[str, Any]

@@ -21,6 +21,7 @@ RANK = {
     "yamlsrc": 2,
     "files": 2,
     "quickyaml": 2,
+    "result": 2,
     "sink": 3,
     "schema": 3,
     "conditions": 4,

@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Console
 
 import consult
-from consult.engine import Result
 from consult.model import KnowledgeBase
+from consult.result import Result
 from consult.view import DISCLAIMER, render_result
 
 BASE = {"age": 44, "sex": "male", "concerns": ["hair_loss"], "pregnant": False}
