@@ -14,7 +14,7 @@ from operator import is_
 from pathlib import Path
 from typing import Any
 
-from consult.conditions import ManyTest, compile_rules
+from consult.codegen import ManyTest, compile_rules
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 from consult.model import Answer, Applicability, KnowledgeBase, Question, Truth, by_identity
 from consult.schema import Checker

@@ -14,7 +14,7 @@ from operator import is_
 from typing import Any
 
 from consult.answers import AnswerSet, applicability, check_mapping
-from consult.conditions import ManyTest, compile_rules
+from consult.codegen import ManyTest, compile_rules
 from consult.model import (
     Answer,
     Applicability,

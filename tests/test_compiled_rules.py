@@ -14,7 +14,8 @@ import pytest
 
 import consult
 from consult.answers import applicability, check_mapping
-from consult.conditions import compile_condition, compile_rules
+from consult.codegen import compile_rules
+from consult.conditions import compile_condition
 from consult.errors import Source
 from consult.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Question
 from tests.test_conditions import ANSWERS, LEAVES, const

@@ -24,6 +24,7 @@ HEAVY = (
     "consult.loader",
     "consult.answers",
     "consult.conditions",
+    "consult.codegen",
     "consult.intake",
     "consult.batch",
 )

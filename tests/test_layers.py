@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "consult"
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 
 # Each module may import consult modules of a lower rank only.
-RANK = {
+RANK: dict[str, float] = {
     "errors": 0,
     "model": 1,
     "yamlsrc": 2,
@@ -25,6 +25,7 @@ RANK = {
     "sink": 3,
     "schema": 3,
     "conditions": 4,
+    "codegen": 4.5,
     "loader": 5,
     "answers": 6,
     "engine": 7,

@@ -1,0 +1,136 @@
+"""All conditions of a bank compiled together into one generated function.
+
+The engine tests every rule of the bank for every answer set, so the rules
+are also compiled together into one generated Python function: each answer
+is read once, whether a question applies is worked out once (in bank order,
+from its `when`), and no closure tree is walked. The source is written from
+the checked condition tree only; question ids and compared values are bound
+as constants of the function's namespace, never written into the source, so
+no text from a bank file is ever evaluated. Truth is an int inside the
+function (3 true, 1 unknown, 0 false: Kleene "and" is `&`, "or" is `|`),
+with the same short-circuits as the closures of `consult.conditions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, assert_never
+
+from consult.conditions import questions_of
+from consult.model import AllOf, Answers, AnyOf, Compare, Condition, Not, Question, Truth
+
+_MISSING = object()
+_TRUTHS: tuple[Truth, ...] = (False, None, None, True)
+_NOT = (3, 1, 0, 0)
+_OPS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
+ManyTest = Callable[[Answers], tuple[Truth, ...]]
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.constants: dict[str, object] = {}
+        self.variables: dict[str, str] = {}
+        self.temps = 0
+
+    def constant(self, value: object) -> str:
+        name = f"k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def variable(self, qid: str) -> str:
+        if qid not in self.variables:
+            self.variables[qid] = f"v{len(self.variables)}"
+        return self.variables[qid]
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def expr(self, condition: Condition) -> str:
+        match condition:
+            case Compare():
+                return self._compare(condition)
+            case AllOf():
+                # Stop at the first false part, as `_compile_all` does.
+                t = self.temp()
+                parts = [self.expr(p) for p in condition.parts]
+                if len(parts) == 1:
+                    return parts[0]
+                body = f"({t} := {parts[0]})"
+                for part in parts[1:-1]:
+                    body += f" and ({t} := {t} & {part})"
+                return f"({body} and ({t} & {parts[-1]}))"
+            case AnyOf():
+                # Stop at the first true part, as `_compile_any` does.
+                t = self.temp()
+                parts = [self.expr(p) for p in condition.parts]
+                if len(parts) == 1:
+                    return parts[0]
+                body = f"({t} | {parts[-1]})"
+                for part in reversed(parts[1:-1]):
+                    body = f"(3 if ({t} := {t} | {part}) == 3 else {body})"
+                return f"(3 if ({t} := {parts[0]}) == 3 else {body})"
+            case Not():
+                return f"NOT[{self.expr(condition.part)}]"
+            case _:  # pragma: no cover
+                assert_never(condition)
+
+    def _compare(self, c: Compare) -> str:
+        v = self.variable(c.question)
+        if c.op == "answered":
+            return f"(3 if {v} is not M else 0)"
+        if c.op == "unanswered":
+            return f"(0 if {v} is not M else 3)"
+        # A missing answer: false if the question is switched off, else unknown.
+        return f"((3 if {self._predicate(c, v)} else 0) if {v} is not M else n{v})"
+
+    def _predicate(self, c: Compare, v: str) -> str:
+        value = c.value
+        if c.op == "between":
+            assert isinstance(value, tuple)
+            return f"{self.constant(value[0])} <= {v} <= {self.constant(value[1])}"
+        k = self.constant(value)
+        if c.op == "equals":
+            return f"{v} == {k}"
+        if c.op == "one_of":
+            return f"{v} in {k}"
+        if c.op == "contains":
+            return f"{k} in {v}"
+        if c.op == "contains_any":
+            return f"not {k}.isdisjoint({v})"
+        if c.op == "contains_all":
+            return f"{k}.issubset({v})"
+        return f"{v} {_OPS[c.op]} {k}"
+
+
+def compile_rules(conditions: Sequence[Condition], questions: Sequence[Question]) -> ManyTest:
+    """Compile conditions into one test of an answer set returning a truth for each.
+
+    `questions` is the whole bank in order. The truths equal those of
+    `compile_condition` of each condition under the bank's applicability.
+    """
+    writer = _Writer()
+    exprs = [writer.expr(c) for c in conditions]
+    # Every question read, directly or through a `when` on the way, needs its
+    # answer and the truth a comparison on it takes when it is missing.
+    needed = set(writer.variables)
+    for question in reversed(questions):  # a `when` reads only earlier questions
+        if question.id in needed and question.when is not None:
+            needed.update(questions_of(question.when))
+    lines = ["def test(answers):", "    g = answers.get"]
+    for question in questions:
+        if question.id not in needed:
+            continue
+        v = writer.variable(question.id)
+        lines.append(f"    {v} = g({writer.constant(question.id)}, M)")
+        if question.when is None:
+            lines.append(f"    n{v} = 1")
+        else:
+            off = writer.expr(question.when)
+            lines.append(f"    n{v} = (0 if {off} == 0 else 1) if {v} is M else 1")
+    lines.append("    return (" + "".join(f"T[{e}], " for e in exprs) + ")")
+    namespace: dict[str, Any] = {"M": _MISSING, "T": _TRUTHS, "NOT": _NOT, **writer.constants}
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<consult rules>", "exec"), namespace)  # noqa: S102 - see above
+    test: ManyTest = namespace["test"]
+    return test
