@@ -22,6 +22,7 @@ HEAVY = (
     "consult.engine",
     "consult.result",
     "consult.loader",
+    "consult.ruleread",
     "consult.answers",
     "consult.conditions",
     "consult.codegen",
