@@ -18,11 +18,12 @@ from consult.answers import AnswerSet
 from consult.batch import Bank, Item, Outcome, Renderer, iter_inputs, problems_of, read_item, run
 from consult.engine import evaluate
 from consult.errors import ExitStatus, InputError, InvalidAnswers, Problem, display_path
+from consult.files import private_output, refuse_existing
 from consult.formats import CsvRows, JsonRecords, RecordWriter, TableRows
 from consult.model import KnowledgeBase
 from consult.report import render_markdown
 from consult.result import Result
-from consult.sink import SummaryFolder, private_output, refuse_existing
+from consult.sink import SummaryFolder
 
 FORMATS = ("text", "table", "json", "jsonl", "csv", "markdown")
 Pairs = Iterator[tuple[Item, Outcome]]

@@ -1,67 +1,101 @@
-"""Writing files that hold patient data: atomic, owner-only, never clobbering by accident."""
+"""Files that hold patient data: atomic, owner-only, never replaced by accident.
+
+Data goes to a temporary owner-only file beside the target, is flushed to disk,
+and only then is moved into place, so a failure or an interruption at any point
+leaves the old file (or none), never a partial one. Without `force` an existing
+file is never replaced, even one that appears while the data is being written.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from consult.errors import InputError, display_path
 
 PRIVATE_MODE = 0o600
 
 
-def write_private(path: Path, data: str | bytes, *, overwrite: bool = False) -> None:
-    """Write a file atomically with owner-only permissions.
+def refuse_existing(path: Path, force: bool) -> None:
+    """Fail early, before any work, when the target exists and `force` is not given."""
+    if not force and (path.exists() or path.is_symlink()):
+        raise InputError(f"{display_path(path)}: already exists (use --force to replace it)")
 
-    The data goes to a temporary file in the same folder, is flushed to disk and
-    then renamed over the target, so a failure at any point leaves the old file
-    (or none), never a partial one.
+
+@contextlib.contextmanager
+def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
+    """A binary stream that becomes `path` when the block ends without an error.
+
+    Raises:
+        InputError: the file exists (without `force`) or cannot be written.
+    """
+    refuse_existing(path, force)
+    shown = display_path(path)
+    tmp = _temporary(path, shown)
+    try:
+        with tmp.open("wb") as handle:
+            yield handle
+            _sync(handle, shown)
+        move_into_place(tmp, path, force=force)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_private(path: Path, data: str | bytes, *, overwrite: bool = False) -> None:
+    """Write a whole file atomically with owner-only permissions.
 
     Raises:
         InputError: the file exists and `overwrite` is false, or it cannot be written.
     """
-    shown = display_path(path)
-    if not overwrite and path.exists():
-        raise InputError(f"{shown}: already exists (use --force to replace it)")
-    folder = path.parent if str(path.parent) else Path()
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    with private_output(path, force=overwrite) as handle:
+        try:
+            handle.write(payload)
+        except OSError as exc:
+            raise InputError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+
+
+def move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
+    """Rename a finished temporary file to `path`; without `force`, only if nothing is there."""
+    shown = display_path(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        if force:
+            tmp.replace(path)
+            return
+        path.hardlink_to(tmp)  # fails if something appeared meanwhile: no clobbering
+    except FileExistsError:
+        raise InputError(f"{shown}: already exists (use --force to replace it)") from None
+    except OSError as exc:
+        if force or path.exists() or path.is_symlink():
+            raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
+        # A filesystem without hard links: a checked rename instead.
+        tmp.replace(path)
+        return
+    tmp.unlink()
+
+
+def _temporary(path: Path, shown: str) -> Path:
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except FileNotFoundError:
         raise InputError(f"{shown}: the folder {display_path(folder)} does not exist") from None
     except OSError as exc:
         raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), PRIVATE_MODE)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            tmp.replace(path)
-        else:
-            _link_new(tmp, path, shown)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
-        raise
+    os.fchmod(fd, PRIVATE_MODE)
+    os.close(fd)
+    return Path(name)
 
 
-def _link_new(tmp: Path, path: Path, shown: str) -> None:
-    """Move the finished file into place only if nothing is there yet (no race)."""
+def _sync(handle: BinaryIO, shown: str) -> None:
     try:
-        path.hardlink_to(tmp)
-    except FileExistsError:
-        raise InputError(f"{shown}: already exists (use --force to replace it)") from None
-    except OSError:
-        # Filesystems without hard links: fall back to a checked rename.
-        if path.exists():
-            raise InputError(f"{shown}: already exists (use --force to replace it)") from None
-        tmp.replace(path)
-        return
-    tmp.unlink()
+        handle.flush()
+        os.fsync(handle.fileno())
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot write: {exc.strerror}") from None

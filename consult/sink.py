@@ -1,72 +1,17 @@
-"""Streaming output files that hold patient data: atomic, owner-only, never clobbering.
+"""A folder of consultation summaries, staged and moved in only when the run ends.
 
-The streaming counterpart of `consult.files.write_private`, for output too big
-to hold in memory: records go to a temporary owner-only file beside the
-target, which is renamed into place only when the run finishes. A failure or
-an interruption removes the temporary file, so the old file (or none) stays.
+Streaming output files are `consult.files.private_output`; this module adds the
+folder of one summary per answer set (`consult evaluate --format markdown -o DIR`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from consult.errors import InputError, display_path
-from consult.files import PRIVATE_MODE, write_private
-
-
-def refuse_existing(path: Path, force: bool) -> None:
-    """Fail early, before any work, when the target exists and --force is not given."""
-    if not force and (path.exists() or path.is_symlink()):
-        raise InputError(f"{display_path(path)}: already exists (use --force to replace it)")
-
-
-@contextlib.contextmanager
-def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
-    """A binary stream that becomes `path` when the block ends without an error."""
-    refuse_existing(path, force)
-    shown = display_path(path)
-    fd, tmp = _temporary(path, shown)
-    try:
-        with open(fd, "wb") as handle:  # noqa: PTH123
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        _commit(Path(tmp), path, shown, force)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
-        raise
-
-
-def _temporary(path: Path, shown: str) -> tuple[int, str]:
-    folder = path.parent if str(path.parent) else Path()
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except FileNotFoundError:
-        raise InputError(f"{shown}: the folder {display_path(folder)} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
-    os.fchmod(fd, PRIVATE_MODE)
-    return fd, name
-
-
-def _commit(tmp: Path, path: Path, shown: str, force: bool) -> None:
-    try:
-        if force:
-            tmp.replace(path)
-            return
-        path.hardlink_to(tmp)  # fails if something appeared meanwhile: no clobbering
-    except FileExistsError:
-        raise InputError(f"{shown}: already exists (use --force to replace it)") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
-    tmp.unlink()
+from consult.files import move_into_place, refuse_existing, write_private
 
 
 class SummaryFolder:
@@ -108,12 +53,7 @@ class SummaryFolder:
         for name in sorted(self.names):  # check every name before moving any
             refuse_existing(self.folder / name, self.force)
         for name in sorted(self.names):
-            _commit(
-                self.staging / name,
-                self.folder / name,
-                display_path(self.folder / name),
-                self.force,
-            )
+            move_into_place(self.staging / name, self.folder / name, force=self.force)
         self.staging.rmdir()
         return len(self.names)
 
