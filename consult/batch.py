@@ -25,7 +25,7 @@ from consult.engine import evaluate
 from consult.errors import InputError, InvalidAnswers, Problem, Source, display_path
 from consult.model import KnowledgeBase
 from consult.result import Result
-from consult.yamlsrc import MAX_BYTES, YamlProblem, decode
+from consult.yamlsrc import MAX_BYTES, YamlProblem, decode, read_text
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -168,28 +168,13 @@ def read_item(kb: KnowledgeBase, item: Item) -> AnswerSet:
         if item.line:
             return read_line(kb, _line_text(item), item.name, item.line)
         if item.path:
-            text = _read_file(item.path, item.name)
+            text = read_text(item.path, item.name)
         else:
             text = decode(item.data, item.name)
     except YamlProblem as exc:
         raise InvalidAnswers([exc.problem]) from None
     reader = read_json if item.path.endswith(".json") else read_yaml
     return reader(kb, text, item.name)
-
-
-def _read_file(path: str, name: str) -> str:
-    """A file's text, with the errors of `consult.yamlsrc.read_text` (no 1 MB buffer)."""
-    try:
-        with open(path, "rb") as handle:  # noqa: PTH123
-            regular = os.fstat(handle.fileno()).st_size <= MAX_BYTES
-            data = handle.read() if regular else handle.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a folder, not a file") from None
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    return decode(data, name)
 
 
 def _line_text(item: Item) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,12 +69,14 @@ class YamlProblem(Exception):
         super().__init__(str(problem))
 
 
-def read_text(path: Path, shown: str | None = None) -> str:
+def read_text(path: Path | str, shown: str | None = None) -> str:
     """Read a UTF-8 text file of at most 1 MB, with errors that name the file."""
     name = shown or display_path(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        with open(path, "rb") as handle:  # noqa: PTH123 - batches pass plain strings
+            # A small file is read at its size, without a 1 MB buffer.
+            small = os.fstat(handle.fileno()).st_size <= MAX_BYTES
+            data = handle.read() if small else handle.read(MAX_BYTES + 1)
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder, not a file") from None
     except FileNotFoundError:
