@@ -1,7 +1,7 @@
 """The import direction of the package, checked rather than hoped for.
 
 Pure stages (conditions, loader, answers, engine, report) never touch the
-terminal libraries; only `cli` uses typer, only `prompts` uses questionary.
+terminal libraries; only the `cli*` modules use typer, only `prompts` uses questionary.
 """
 
 from __future__ import annotations
@@ -40,12 +40,20 @@ RANK: dict[str, float] = {
     "view": 9,
     "intake": 10,
     "prompts": 11,
-    "cli": 12,
-    "__main__": 13,
+    "cli_app": 12,
+    "cli_bank": 12.5,
+    "cli_batch": 12.5,
+    "cli_intake": 12.5,
+    "cli": 13,
+    "__main__": 14,
 }
 TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}
 ALLOWED_TERMINAL = {
     "cli": {"typer", "rich"},
+    "cli_app": {"typer", "rich"},
+    "cli_bank": {"typer", "rich"},
+    "cli_batch": {"typer", "rich"},
+    "cli_intake": {"typer", "rich"},
     "prompts": {"questionary", "prompt_toolkit", "rich"},
     "view": {"rich"},
     "intake": {"rich"},
