@@ -183,7 +183,6 @@ class _Bank:
     """Per-bank tables for checking answer sets (built once per knowledge base)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
         with_when = [q for q in kb.questions if q.when is not None]
         self.when_ids = [q.id for q in with_when]
         self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -216,8 +217,6 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _STR: Callable[[str], str] = encode_basestring
 # JSON text of bank objects (procedures, evidence, indications), by identity.
 _BANK_JSON: dict[int, tuple[object, str]] = {}
-_REASON_HEAD: dict[tuple[str, str], str] = {}
-_HEADS: dict[tuple[str, str], str] = {}
 
 
 def _bank_json(obj: object, build: Callable[[], str]) -> str:
@@ -245,6 +244,16 @@ def _answers_json(answers: Mapping[str, Answer]) -> str:
     except TypeError:  # an unhashable value: encode the plain way
         return _ENCODE(_plain(answers))
     return "{" + ",".join(parts) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _reason_head(text: str, rule: str) -> str:
+    return '{"text":' + _STR(text) + ',"rule":' + _STR(rule) + ',"answers":'
+
+
+@lru_cache(maxsize=4096)
+def _head(procedure: str, name: str) -> str:
+    return '{"procedure":' + _STR(procedure) + ',"name":' + _STR(name)
 
 
 class _ResultJson:
@@ -295,31 +304,9 @@ class _ResultJson:
         key = id(reason)
         text = self._reasons.get(key)
         if text is None:
-            head = self._reason_head(reason)
+            head = _reason_head(reason.text, reason.rule)
             text = self._reasons[key] = head + self._plain_answers(reason.answers) + "}"
         return text
-
-    @staticmethod
-    def _reason_head(reason: Reason) -> str:
-        key = (reason.text, reason.rule)
-        head = _REASON_HEAD.get(key)
-        if head is None:
-            if len(_REASON_HEAD) >= 4096:
-                _REASON_HEAD.clear()
-            head = _REASON_HEAD[key] = (
-                '{"text":' + _STR(reason.text) + ',"rule":' + _STR(reason.rule) + ',"answers":'
-            )
-        return head
-
-    @staticmethod
-    def _head(proc: Procedure) -> str:
-        key = (proc.id, proc.name)
-        head = _HEADS.get(key)
-        if head is None:
-            if len(_HEADS) >= 4096:
-                _HEADS.clear()
-            head = _HEADS[key] = '{"procedure":' + _STR(proc.id) + ',"name":' + _STR(proc.name)
-        return head
 
     @staticmethod
     def _evidence(evidence: Evidence) -> str:
@@ -330,7 +317,7 @@ class _ResultJson:
         evidence = c.indications[0].evidence if c.indications else proc.evidence
         return "".join(
             (
-                self._head(proc),
+                _head(proc.id, proc.name),
                 ',"rules":',
                 _ids(c.rules),
                 ',"answers":',
@@ -375,7 +362,7 @@ class _ResultJson:
     def _exclusion(self, e: Exclusion) -> str:
         return "".join(
             (
-                self._head(e.procedure),
+                _head(e.procedure.id, e.procedure.name),
                 ',"in_scope":',
                 "true" if e.in_scope else "false",
                 ',"reasons":[',
@@ -387,7 +374,7 @@ class _ResultJson:
     def _undetermined(self, u: Undetermined) -> str:
         return "".join(
             (
-                self._head(u.procedure),
+                _head(u.procedure.id, u.procedure.name),
                 ',"waiting_for":',
                 _ids(u.waiting_for),
                 ',"rules":',
@@ -420,7 +407,7 @@ class _ResultJson:
     def _information(self, i: Information) -> str:
         return "".join(
             (
-                self._head(i.procedure),
+                _head(i.procedure.id, i.procedure.name),
                 ',"text":',
                 _STR(i.reason.text),
                 ',"rule":',
