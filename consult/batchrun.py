@@ -152,7 +152,12 @@ def _records(
     kind = "tsv" if fmt == "table" else fmt
     with _stream(opts, env) as out:
         writer = RecordWriter(out, kind)
-        total, failed = _drain(env, pairs, writer.add)
+
+        def write(_item: Item, outcome: Outcome) -> None:
+            if outcome.text:
+                writer.add(outcome.text)
+
+        total, failed = _drain(env, pairs, write)
         writer.close()
     return _finish(opts, env, total, failed)
 
@@ -166,22 +171,26 @@ def _stream(opts: Options, env: Env) -> Iterator[BinaryIO]:
         yield out
 
 
-def _drain(env: Env, pairs: Pairs, add: Callable[[bytes], None]) -> tuple[int, int]:
-    """Write each outcome's text and messages; count inputs and failures."""
+def _drain(env: Env, pairs: Pairs, add: Callable[[Item, Outcome], None]) -> tuple[int, int]:
+    """Say each outcome's messages and pass it on; count inputs and failures."""
     total = failed = 0
-    for _, outcome in pairs:
+    for item, outcome in pairs:
         total += 1
         failed += not outcome.ok
         for message in outcome.messages:
             env.say(message)
-        if outcome.text:
-            add(outcome.text)
+        add(item, outcome)
     return total, failed
 
 
 def _table(opts: Options, env: Env, pairs: Pairs) -> ExitStatus:
     rows: list[list[str]] = []
-    total, failed = _drain(env, pairs, lambda text: rows.append(text.decode().split("\t")))
+
+    def add_row(_item: Item, outcome: Outcome) -> None:
+        if outcome.text:
+            rows.append(outcome.text.decode().split("\t"))
+
+    total, failed = _drain(env, pairs, add_row)
     env.show_table(rows)
     return _finish(opts, env, total, failed)
 
@@ -203,27 +212,20 @@ def _summaries(
         # One summary: to stdout or to the named file.
         return _single_summary(kb, opts, env, next(iter(items)))
     folder = SummaryFolder(output, force=opts.force)
+
+    def stage(item: Item, outcome: Outcome) -> None:
+        if outcome.ok:
+            folder.add(summary_stem(item), outcome.text)
+
     try:
         pairs = env.progress(run(kb, opts.bank, items, _Markdown(opts.date), opts.jobs))
-        total, failed = _stage(env, pairs, folder)
+        total, failed = _drain(env, pairs, stage)
         count = folder.commit()
     except BaseException:
         folder.discard()
         raise
     env.say(f"wrote {count} summar{'ies' if count != 1 else 'y'} to {display_path(output)}")
     return _finish(opts, env, total, failed)
-
-
-def _stage(env: Env, pairs: Pairs, folder: SummaryFolder) -> tuple[int, int]:
-    total = failed = 0
-    for item, outcome in pairs:
-        total += 1
-        failed += not outcome.ok
-        for message in outcome.messages:
-            env.say(message)
-        if outcome.ok:
-            folder.add(summary_stem(item), outcome.text)
-    return total, failed
 
 
 def summary_stem(item: Item) -> str:
