@@ -222,9 +222,6 @@ class _Evaluation:
         )
 
 
-_KINDS = ("candidate", "exclude", "caveat", "refer", "inform")
-
-
 def _by_kind(rules: list[Rule]) -> dict[str, list[Rule]]:
     """The rules sorted by the effects they have (a rule may have several)."""
     return {

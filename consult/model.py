@@ -192,6 +192,10 @@ class Reference:
     source: Source
 
 
+# What a rule can do, in the order a rule lists them (see `Rule`).
+EFFECTS = ("candidate", "exclude", "caveat", "refer", "inform")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     """A condition and what follows when it holds."""

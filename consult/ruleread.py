@@ -14,6 +14,7 @@ from consult.conditions import ConditionParser, compile_condition, questions_of
 from consult.errors import Problem, Source
 from consult.model import (
     CERTAINTIES,
+    EFFECTS,
     AllOf,
     Compare,
     Condition,
@@ -29,8 +30,6 @@ from consult.model import (
 )
 from consult.schema import Checker
 from consult.yamlsrc import Node, suggest
-
-EFFECTS = ("candidate", "exclude", "caveat", "refer", "inform")
 
 
 class RuleReader:
