@@ -380,6 +380,26 @@ def patient_ref_error(ref: Any) -> str:
     return ""
 
 
+def answer_words(
+    question: Question | None, value: Answer, *, sep: str = ", ", nothing: str = "none"
+) -> str:
+    """An answer as the patient saw it: Yes/No, choice labels, the number or the text."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if question is None or isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return sep.join(_choice_label(question, v) for v in value) or nothing
+    if question.kind == "one_of":
+        return _choice_label(question, value)
+    return value
+
+
+def _choice_label(question: Question, choice_id: str) -> str:
+    choice = question.choice(choice_id)
+    return choice.label if choice is not None else choice_id
+
+
 def answers_document(answers: Mapping[str, Answer], patient_ref: str = "") -> dict[str, Any]:
     """The answer-file document (contract format) for a set of answers."""
     doc: dict[str, Any] = {"consult": FORMAT_VERSION}

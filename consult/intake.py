@@ -18,6 +18,7 @@ from typing import Protocol, TypeAlias
 
 from consult.answers import (
     AnswerSet,
+    answer_words,
     applicability,
     check_mapping,
     check_value,
@@ -265,18 +266,7 @@ def show_answer(question: Question, value: Answer | None) -> str:
     """An answer in words, for the review screen and notices."""
     if value is None:
         return "Not known"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, tuple):
-        return "; ".join(_label(question, v) for v in value) or "None picked"
-    if question.kind == "one_of" and isinstance(value, str):
-        return _label(question, value)
-    return str(value)
-
-
-def _label(question: Question, choice_id: str) -> str:
-    choice = question.choice(choice_id)
-    return choice.label if choice is not None else choice_id
+    return answer_words(question, value, sep="; ", nothing="None picked")
 
 
 class Stopped(KeyboardInterrupt):

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 import yaml
 
 from consult import __version__
-from consult.answers import AnswerSet
-from consult.model import Answer, Evidence, KnowledgeBase, Question
+from consult.answers import AnswerSet, answer_words
+from consult.model import Answer, Evidence, KnowledgeBase
 from consult.result import Candidate, Reason, Result
 
 SCHEMA = "consult-summary/1"
@@ -134,7 +134,9 @@ def _evidence(kb: KnowledgeBase, label: str, note: Evidence) -> Iterator[str]:
 
 
 def _answer_list(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> str:
-    shown = [f"{_question_text(kb, q)}: {_label(kb.by_id.get(q), v)}" for q, v in answers.items()]
+    shown = [
+        f"{_question_text(kb, q)}: {answer_words(kb.by_id.get(q), v)}" for q, v in answers.items()
+    ]
     return escape("; ".join(shown)) if shown else escape("none")
 
 
@@ -145,24 +147,6 @@ def _questions(kb: KnowledgeBase, ids: Iterable[str]) -> str:
 def _question_text(kb: KnowledgeBase, qid: str) -> str:
     question = kb.by_id.get(qid)
     return question.text if question else qid
-
-
-def _label(question: Question | None, value: Answer) -> str:
-    """The answer as the patient saw it: choice labels, Yes/No, the number or text."""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if question is None or isinstance(value, int):
-        return str(value)
-    if isinstance(value, tuple):
-        return ", ".join(_choice_label(question, v) for v in value) or "none"
-    if question.kind == "one_of":
-        return _choice_label(question, value)
-    return value
-
-
-def _choice_label(question: Question, choice_id: str) -> str:
-    choice = question.choice(choice_id)
-    return choice.label if choice else choice_id
 
 
 def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
@@ -215,7 +199,7 @@ def _answers(kb: KnowledgeBase, answers: AnswerSet) -> Iterator[str]:
     given = answers.answers
     for section in kb.sections:
         lines = [
-            escape(f"{kb.by_id[q].text}: {_label(kb.by_id[q], given[q])}")
+            escape(f"{kb.by_id[q].text}: {answer_words(kb.by_id[q], given[q])}")
             for q in section.questions
             if q in given and q != NOTES
         ]
