@@ -325,6 +325,13 @@ def parse_answer_text(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
     return answer_set_from_node(kb, root, name)
 
 
+def as_document(answers: Node) -> Node:
+    """A bare answers mapping wrapped as an answer document (format version 1)."""
+    where = answers.source
+    fields = {"consult": Node(FORMAT_VERSION, where), "answers": answers}
+    return Node(fields, where, {"consult": where, "answers": where})
+
+
 def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     """Check a parsed answer document."""
     problems: list[Problem] = []

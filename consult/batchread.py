@@ -22,6 +22,7 @@ from consult.answers import (
     FORMAT_VERSION,
     AnswerSet,
     answer_set_from_node,
+    as_document,
     check_answers,
     patient_ref_error,
 )
@@ -129,15 +130,8 @@ def _positioned(
     if root is None:
         raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
     if bare and root.is_mapping and not (root.value.keys() & {"consult", "answers"}):
-        root = _document(root)
+        root = as_document(root)
     return answer_set_from_node(kb, root, name)
-
-
-def _document(answers: Node) -> Node:
-    """A bare answers mapping as an answer document."""
-    where = answers.source
-    fields = {"consult": Node(FORMAT_VERSION, where), "answers": answers}
-    return Node(fields, where, {"consult": where, "answers": where})
 
 
 def _node(value: Any, where: Source) -> Node:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from consult.answers import answer_set_from_node
+from consult.answers import answer_set_from_node, as_document
 from consult.engine import evaluate_traced
 from consult.errors import InputError, InvalidAnswers, Problem, display_path
 from consult.model import KnowledgeBase
@@ -74,11 +74,8 @@ def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list
     fields = check.fields(root, ("answers", "expect"), ("description", "patient"))
     if fields is None or problems:
         return [str(p) for p in problems]
-    document = Node(
-        {"consult": Node(1, root.source), "answers": fields["answers"]}, root.source, {}
-    )
     try:
-        answers = answer_set_from_node(kb, document, name)
+        answers = answer_set_from_node(kb, as_document(fields["answers"]), name)
     except InvalidAnswers as exc:
         return [str(p) for p in exc.problems]
     result, fired = evaluate_traced(kb, answers)
