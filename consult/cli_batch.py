@@ -175,16 +175,14 @@ def export(
     """
     from consult.batch import read_item
     from consult.engine import evaluate as run_rules
-    from consult.files import write_private
+    from consult.files import refuse_existing, write_private
     from consult.loader import load
     from consult.report import render_markdown
 
     with exit_on_error(), stop_on_signals():
         when = _consultation_date(date)
-        if str(output) != "-" and not force and output.exists():
-            from consult.errors import InputError, display_path
-
-            raise InputError(f"{display_path(output)}: already exists (use --force to replace it)")
+        if str(output) != "-":
+            refuse_existing(output, force)  # before any work
         kb = load(questions, rules)
         checked = read_item(kb, _answers_item(answers))
         text = render_markdown(kb, checked, run_rules(kb, checked), date=when)
