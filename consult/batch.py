@@ -2,7 +2,8 @@
 
 Inputs are answer files, folders (searched recursively), `-` for stdin, or
 JSONL (one answer set per line). Each input becomes an `Item`; workers read,
-check and evaluate items and send back the finished output text, so the parent
+check and evaluate items (the renderer evaluates: JSON records are written
+straight from the engine's decision) and send back the finished output text, so the parent
 only writes. With several jobs, chunks of items go to a process pool through a
 bounded window: output keeps the input order and memory stays flat however
 many inputs there are.
@@ -21,10 +22,8 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from consult.answers import AnswerSet
 from consult.batchread import read_json, read_line, read_yaml
-from consult.engine import evaluate
 from consult.errors import InputError, InvalidAnswers, Problem, Source, display_path
 from consult.model import KnowledgeBase
-from consult.result import Result
 from consult.yamlsrc import MAX_BYTES, YamlProblem, decode, read_text
 
 if TYPE_CHECKING:
@@ -64,10 +63,10 @@ class Outcome(NamedTuple):
 
 
 class Renderer:
-    """Turns an evaluated (or failed) input into output text; runs in the workers."""
+    """Evaluates a checked input, or reports a failed one, as output text; runs in the workers."""
 
-    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
-        """Output for an input that was evaluated."""
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
+        """The output (UTF-8) of an input whose answers passed the checks."""
         raise NotImplementedError
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
@@ -204,9 +203,8 @@ def run_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
         problems = problems_of(item, exc)
         text = renderer.bad(item, problems)
         return Outcome(False, text.encode(), tuple(map(str, problems)))
-    result = evaluate(kb, answers)
-    warnings = tuple(f"warning: {w}" for w in result.warnings)
-    return Outcome(True, renderer.good(kb, item, answers, result).encode(), warnings)
+    warnings = tuple(f"warning: {w}" for w in answers.warnings)
+    return Outcome(True, renderer.good(kb, item, answers), warnings)
 
 
 # ---- many inputs -----------------------------------------------------------------

@@ -258,9 +258,10 @@ class _Markdown(Renderer):
     def __init__(self, date: str) -> None:
         self.date = date
 
-    def good(self, kb: KnowledgeBase, _item: Item, answers: AnswerSet, result: Result) -> str:
+    def good(self, kb: KnowledgeBase, _item: Item, answers: AnswerSet) -> bytes:
         """The summary."""
-        return render_markdown(kb, answers, result, date=self.date)
+        result = evaluate(kb, answers)
+        return render_markdown(kb, answers, result, date=self.date).encode()
 
     def bad(self, _item: Item, _problems: Sequence[Problem]) -> str:
         """No summary for an input that failed."""

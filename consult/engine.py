@@ -3,11 +3,16 @@
 Exclusion always wins over candidacy. A procedure whose candidacy or safety
 screen depends on an unanswered question is *undetermined*, never offered, and
 the questions that would settle it are listed under `unknown`.
+
+The decision (which procedures are candidates, excluded or undetermined, and
+by which rules) is made in one place, `decide`. `evaluate` turns it into a
+`Result`; `consult.resultjson` writes it straight to the result JSON for batch
+runs. Both read the same decision, so they cannot disagree on an outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import compress, repeat
 from operator import is_
@@ -21,6 +26,7 @@ from consult.model import (
     Indication,
     KnowledgeBase,
     Procedure,
+    Question,
     Rule,
     Truth,
     by_identity,
@@ -38,6 +44,7 @@ from consult.result import (
 
 __all__ = [
     "Candidate",
+    "Decision",
     "Exclusion",
     "Information",
     "Reason",
@@ -45,6 +52,7 @@ __all__ = [
     "Result",
     "Undetermined",
     "Unknown",
+    "decide",
     "evaluate",
     "evaluate_traced",
 ]
@@ -57,187 +65,251 @@ def evaluate(kb: KnowledgeBase, answers: Mapping[str, Any] | AnswerSet) -> Resul
         InvalidAnswers: naming the question, for an invalid plain mapping.
     """
     checked = answers if isinstance(answers, AnswerSet) else check_mapping(kb, answers)
-    return _Evaluation(kb, checked.answers).run(checked.warnings)
+    return _Results(decide(kb, checked.answers)).result(checked.warnings)
 
 
 def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, frozenset[str]]:
     """Evaluate a checked answer set; also return the ids of the rules that fired."""
-    evaluation = _Evaluation(kb, answers.answers)
-    result = evaluation.run(answers.warnings)
-    return result, frozenset(r.id for rules in evaluation.fired.values() for r in rules)
+    decision = decide(kb, answers.answers)
+    result = _Results(decision).result(answers.warnings)
+    return result, frozenset(r.id for r in decision.fired)
 
 
-class _Plan:
-    """What the engine derives once per knowledge base: all rules compiled together."""
+class Plan:
+    """What the engine derives once per knowledge base.
+
+    Every rule condition and every procedure's scope condition are compiled
+    together into one generated function (`consult.codegen`).
+    """
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.truths: ManyTest = compile_rules([r.when for r in kb.rules], kb.questions)
-
-
-_PLANS: dict[int, tuple[KnowledgeBase, _Plan]] = {}
-
-
-def _plan(kb: KnowledgeBase) -> _Plan:
-    return by_identity(_PLANS, kb, _Plan, limit=8)
-
-
-class _Evaluation:
-    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, Answer]) -> None:
         self.kb = kb
+        self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        conditions = [r.when for r in kb.rules]
+        self.scopes: dict[str, tuple[int, int]] = {}
+        for proc in self.procedures:
+            start = len(conditions)
+            conditions.extend(proc.scope)
+            self.scopes[proc.id] = (start, len(conditions))
+        self.truths: ManyTest = compile_rules(conditions, kb.questions)
+        self.rule_count = len(kb.rules)
+        self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+
+    def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
+        """The indications the candidate rules of a procedure name, each once, in order."""
+        key = (proc.id, *(r.id for r in rules))
+        found = self._indications.get(key)
+        if found is None:
+            named = (proc.indication(r.indication) for r in rules if r.indication)
+            found = self._indications[key] = tuple(dict.fromkeys(i for i in named if i))
+        return found
+
+
+_PLANS: dict[int, tuple[KnowledgeBase, Plan]] = {}
+
+
+def plan_of(kb: KnowledgeBase) -> Plan:
+    """The engine's plan of a knowledge base (built once per bank)."""
+    return by_identity(_PLANS, kb, Plan, limit=8)
+
+
+# What the decision lists: the procedure, then the rules behind the outcome.
+CandidateOutcome = tuple[Procedure, list[Rule], list[Rule]]  # candidate rules, caveat rules
+ExclusionOutcome = tuple[Procedure, list[Rule], bool]  # exclude rules, in scope
+# waiting for (question ids), blocking rules, candidate rules, caveat rules
+UndeterminedOutcome = tuple[Procedure, tuple[str, ...], list[Rule], list[Rule], list[Rule]]
+UnknownOutcome = tuple[Question, tuple[str, ...], tuple[str, ...]]  # needed by, rule ids
+
+_NONE: list[Rule] = []  # shared empty list: never appended to
+
+
+class Decision:
+    """The outcome of one answer set, as procedures and the rules behind them."""
+
+    __slots__ = (
+        "_applies",
+        "answers",
+        "candidates",
+        "excluded",
+        "fired",
+        "information",
+        "open",
+        "plan",
+        "referrals",
+        "undetermined",
+        "unknown",
+    )
+
+    def __init__(self, plan: Plan, answers: Mapping[str, Answer]) -> None:
+        self.plan = plan
         self.answers = answers
-        self.applies: Applicability = applicability(kb, answers)
-        self.fired: dict[str, list[Rule]] = {}
-        self.open: dict[str, list[Rule]] = {}
-        self.open_rules: list[Rule] = []  # in bank order
-        self._why: dict[str, Reason] = {}
+        self._applies: Applicability | None = None
+        truths: tuple[Truth, ...] = plan.truths(answers)
+        rules = plan.kb.rules
+        self.fired: list[Rule] = list(compress(rules, map(is_, truths, repeat(True))))
+        # A complete answer set leaves no rule open.
+        self.open: list[Rule] = (
+            list(compress(rules, map(is_, truths, repeat(None)))) if None in truths else []
+        )
+        self.referrals: list[tuple[Rule, str]] = []
+        self.information: list[tuple[Rule, str]] = []
+        candidate, exclude, caveat = self._sort_fired()
+        open_candidate: dict[str, list[Rule]] = {}
+        open_exclude: dict[str, list[Rule]] = {}
+        for rule in self.open:
+            for pid in rule.candidate:
+                open_candidate.setdefault(pid, []).append(rule)
+            for pid in rule.exclude:
+                open_exclude.setdefault(pid, []).append(rule)
+        self.candidates: list[CandidateOutcome] = []
+        self.excluded: list[ExclusionOutcome] = []
+        self.undetermined: list[UndeterminedOutcome] = []
+        for proc in plan.procedures:
+            pid = proc.id
+            reasons = exclude.get(pid)
+            if reasons is not None:
+                start, end = plan.scopes[pid]
+                in_scope = start == end or any(t is not False for t in truths[start:end])
+                self.excluded.append((proc, reasons, in_scope))
+                continue
+            fits = candidate.get(pid)
+            if fits is not None and pid not in open_exclude:
+                self.candidates.append((proc, fits, caveat.get(pid, _NONE)))
+            elif fits is not None or pid in open_candidate:
+                blocking = open_exclude[pid] if fits is not None else open_candidate[pid]
+                waiting = self._missing(blocking)
+                cautions = caveat.get(pid, _NONE)
+                self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
+        self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
 
-    def run(self, warnings: tuple[str, ...]) -> Result:
-        truths: tuple[Truth, ...] = _plan(self.kb).truths(self.answers)
-        rules = self.kb.rules
-        self.fired = _by_kind(list(compress(rules, map(is_, truths, repeat(True)))))
-        if None in truths:  # a complete answer set leaves no rule open
-            self.open_rules = list(compress(rules, map(is_, truths, repeat(None))))
-        self.open = _by_kind(self.open_rules)
-        return self._result(warnings)
+    def _sort_fired(self) -> tuple[dict[str, list[Rule]], ...]:
+        """The fired rules by the procedure they make a candidate, exclude or caution."""
+        candidate: dict[str, list[Rule]] = {}
+        exclude: dict[str, list[Rule]] = {}
+        caveat: dict[str, list[Rule]] = {}
+        for rule in self.fired:
+            for pid in rule.candidate:
+                candidate.setdefault(pid, []).append(rule)
+            for pid in rule.exclude:
+                exclude.setdefault(pid, []).append(rule)
+            for pid in rule.caveat:
+                caveat.setdefault(pid, []).append(rule)
+            if rule.refer:
+                self.referrals.extend((rule, rid) for rid in rule.refer)
+            if rule.inform:
+                self.information.extend((rule, pid) for pid in rule.inform)
+        return candidate, exclude, caveat
 
-    def _read(self, rule: Rule) -> dict[str, Answer]:
+    def read(self, rule: Rule) -> dict[str, Answer]:
+        """The answers a rule read (those given)."""
         answers = self.answers
         return {q: answers[q] for q in rule.questions if q in answers}
 
-    def _reason(self, rule: Rule) -> Reason:
-        # One Reason per fired rule, shared by every procedure the rule names.
-        reason = self._why.get(rule.id)
-        if reason is None:
-            reason = self._why[rule.id] = Reason(rule.text, rule.id, self._read(rule))
-        return reason
-
-    def _reasons(self, kind: str, target: str) -> list[Reason]:
-        return [self._reason(r) for r in self.fired[kind] if target in getattr(r, kind)]
-
-    def _result(self, warnings: tuple[str, ...]) -> Result:
-        kb = self.kb
-        # Every reason of every exclusion in one pass over the fired exclude rules.
-        ex_reasons: dict[str, list[Reason]] = {}
-        for rule in self.fired["exclude"]:
-            reason = self._reason(rule)
-            for pid in rule.exclude:
-                ex_reasons.setdefault(pid, []).append(reason)
-        excluded_ids = ex_reasons.keys()
-        candidate_ids = {p for r in self.fired["candidate"] for p in r.candidate}
-        maybe_candidate = {p for r in self.open["candidate"] for p in r.candidate}
-        maybe_excluded = {p for r in self.open["exclude"] for p in r.exclude}
-        candidates, excluded, undetermined = [], [], []
-        for pid, proc in kb.procedures.items():
-            if pid in excluded_ids:
-                reasons = tuple(ex_reasons[pid])
-                excluded.append(Exclusion(proc, reasons, self._in_scope(proc)))
-            elif pid in candidate_ids and pid not in maybe_excluded:
-                candidates.append(self._candidate(proc))
-            elif pid in candidate_ids or pid in maybe_candidate:
-                undetermined.append(self._undetermined(proc, pid in candidate_ids))
-        live = {c.procedure.id for c in candidates} | {u.procedure.id for u in undetermined}
-        return Result(
-            candidates=tuple(candidates),
-            excluded=tuple(excluded),
-            undetermined=tuple(undetermined),
-            referrals=self._referrals(),
-            information=self._information(),
-            unknown=self._unknown(live, excluded_ids, candidate_ids),
-            warnings=warnings,
-            version=kb.version,
-            sha256=kb.sha256,
-            answers=self.answers,
-        )
-
-    def _in_scope(self, proc: Procedure) -> bool:
-        answers, applies = self.answers, self.applies
-        return not proc.scope or any(t(answers, applies) is not False for t in proc.scope)
-
-    def _candidate(self, proc: Procedure) -> Candidate:
-        rules = [r for r in self.fired["candidate"] if proc.id in r.candidate]
-        read: dict[str, Answer] = {}
-        indications: list[Indication] = []
-        for rule in rules:
-            read.update(self._read(rule))
-            found = proc.indication(rule.indication) if rule.indication else None
-            if found is not None and found not in indications:
-                indications.append(found)
-        caveats = tuple(self._reasons("caveat", proc.id))
-        return Candidate(proc, tuple(r.id for r in rules), read, tuple(indications), caveats)
-
-    def _undetermined(self, proc: Procedure, is_candidate: bool) -> Undetermined:
-        pid = proc.id
-        blocking = [r for r in self.open["exclude"] if pid in r.exclude]
-        if not is_candidate:
-            blocking = [r for r in self.open["candidate"] if pid in r.candidate]
-        candidate_rules = tuple(r.id for r in self.fired["candidate"] if pid in r.candidate)
-        caveats = tuple(self._reasons("caveat", pid))
-        return Undetermined(
-            proc, self._missing(blocking), tuple(r.id for r in blocking), candidate_rules, caveats
-        )
-
     def _missing(self, rules: list[Rule]) -> tuple[str, ...]:
         wanted = {q for r in rules for q in self._missing_of(r)}
-        return tuple(q.id for q in self.kb.questions if q.id in wanted)
+        return tuple(q.id for q in self.plan.kb.questions if q.id in wanted)
 
     def _missing_of(self, rule: Rule) -> list[str]:
-        answers, applies = self.answers, self.applies
+        """The questions of an open rule that are unanswered and not switched off."""
+        if self._applies is None:
+            self._applies = applicability(self.plan.kb, self.answers)
+        answers, applies = self.answers, self._applies
         return [q for q in rule.questions if q not in answers and applies(q) is not False]
 
-    def _referrals(self) -> tuple[ReferralFinding, ...]:
-        found: list[ReferralFinding] = []
-        for rule in self.fired["refer"]:
-            for rid in rule.refer:
-                referral = self.kb.referrals[rid]
-                found.append(ReferralFinding(rid, referral.name, self._reason(rule)))
-        return tuple(found)
-
-    def _information(self) -> tuple[Information, ...]:
-        found: list[Information] = []
-        for rule in self.fired["inform"]:
-            reason = self._reason(rule)
-            found.extend(Information(self.kb.procedures[pid], reason) for pid in rule.inform)
-        return tuple(found)
-
     def _unknown(
-        self, live: set[str], excluded: AbstractSet[str], candidates: set[str]
-    ) -> tuple[Unknown, ...]:
+        self, excluded: AbstractSet[str], candidates: AbstractSet[str]
+    ) -> list[UnknownOutcome]:
         """Questions whose answers would have changed an outcome, with those outcomes."""
-        if not self.open_rules:
-            return ()
-        raised = {rid for r in self.fired["refer"] for rid in r.refer}
+        if not self.open:
+            return []
+        live = {c[0].id for c in self.candidates} | {u[0].id for u in self.undetermined}
+        raised = {rid for rule, rid in self.referrals}
         needed: dict[str, dict[str, None]] = {}
         rules: dict[str, dict[str, None]] = {}
-        for rule in self.open_rules:
+        for rule in self.open:
             targets = _targets_that_matter(rule, live, excluded, candidates, raised)
             if not targets:
                 continue
             for qid in self._missing_of(rule):
                 needed.setdefault(qid, {}).update(dict.fromkeys(targets))
                 rules.setdefault(qid, {})[rule.id] = None
-        return tuple(
-            Unknown(q.id, q.text, tuple(needed[q.id]), tuple(rules[q.id]))
-            for q in self.kb.questions
+        return [
+            (q, tuple(needed[q.id]), tuple(rules[q.id]))
+            for q in self.plan.kb.questions
             if q.id in needed
+        ]
+
+
+def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Decision:
+    """The decision for a checked answer mapping (see `consult.answers`)."""
+    return Decision(plan_of(kb), answers)
+
+
+class _Results:
+    """Builds the `Result` records of a decision."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self._why: dict[str, Reason] = {}
+
+    def _reason(self, rule: Rule) -> Reason:
+        # One Reason per fired rule, shared by every procedure the rule names.
+        reason = self._why.get(rule.id)
+        if reason is None:
+            reason = self._why[rule.id] = Reason(rule.text, rule.id, self.decision.read(rule))
+        return reason
+
+    def _reasons(self, rules: list[Rule]) -> tuple[Reason, ...]:
+        return tuple(map(self._reason, rules))
+
+    def result(self, warnings: tuple[str, ...]) -> Result:
+        d = self.decision
+        kb = d.plan.kb
+        return Result(
+            candidates=tuple(self._candidate(*c) for c in d.candidates),
+            excluded=tuple(
+                Exclusion(proc, self._reasons(rules), in_scope)
+                for proc, rules, in_scope in d.excluded
+            ),
+            undetermined=tuple(
+                Undetermined(
+                    proc,
+                    waiting,
+                    tuple(r.id for r in blocking),
+                    tuple(r.id for r in fits),
+                    self._reasons(cautions),
+                )
+                for proc, waiting, blocking, fits, cautions in d.undetermined
+            ),
+            referrals=tuple(
+                ReferralFinding(rid, kb.referrals[rid].name, self._reason(rule))
+                for rule, rid in d.referrals
+            ),
+            information=tuple(
+                Information(kb.procedures[pid], self._reason(rule)) for rule, pid in d.information
+            ),
+            unknown=tuple(Unknown(q.id, q.text, needed, rules) for q, needed, rules in d.unknown),
+            warnings=warnings,
+            version=kb.version,
+            sha256=kb.sha256,
+            answers=d.answers,
         )
 
-
-def _by_kind(rules: list[Rule]) -> dict[str, list[Rule]]:
-    """The rules sorted by the effects they have (a rule may have several)."""
-    return {
-        "candidate": [r for r in rules if r.candidate],
-        "exclude": [r for r in rules if r.exclude],
-        "caveat": [r for r in rules if r.caveat],
-        "refer": [r for r in rules if r.refer],
-        "inform": [r for r in rules if r.inform],
-    }
+    def _candidate(self, proc: Procedure, rules: list[Rule], cautions: list[Rule]) -> Candidate:
+        read: dict[str, Answer] = {}
+        for rule in rules:
+            read.update(self.decision.read(rule))
+        indications = self.decision.plan.indications(proc, rules)
+        return Candidate(
+            proc, tuple(r.id for r in rules), read, indications, self._reasons(cautions)
+        )
 
 
 def _targets_that_matter(
     rule: Rule,
     live: set[str],
     excluded: AbstractSet[str],
-    candidates: set[str],
+    candidates: AbstractSet[str],
     raised: set[str],
 ) -> list[str]:
     """The outcomes an open rule could still change."""

@@ -16,9 +16,10 @@ from typing import Any, BinaryIO
 
 from consult.answers import AnswerSet
 from consult.batch import Item, Renderer
+from consult.engine import Decision, decide
 from consult.errors import Problem
 from consult.model import KnowledgeBase
-from consult.result import Result
+from consult.resultjson import result_json
 
 COLUMNS = (
     "source",
@@ -61,10 +62,10 @@ def problem_dicts(problems: Sequence[Problem]) -> list[dict[str, Any]]:
 class JsonRecords(Renderer):
     """One JSON object per input (jsonl, and the items of a json array)."""
 
-    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The result record (the same JSON as `_dumps` of the record with `to_dict()`)."""
         head = _dumps(_head(item, answers.patient_ref))
-        return f'{head[:-1]},"result":{result.to_json()}}}'
+        return (head[:-1] + ',"result":').encode() + result_json(kb, answers) + b"}"
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """The error record."""
@@ -74,16 +75,16 @@ class JsonRecords(Renderer):
         return _dumps(record)
 
 
-def summary_cells(item: Item, answers: AnswerSet, result: Result) -> list[str]:
+def summary_cells(item: Item, answers: AnswerSet, decision: Decision) -> list[str]:
     """The summary columns of an evaluated input (see COLUMNS)."""
     return [
         item.name,
         str(item.line or ""),
         answers.patient_ref,
-        " ".join(c.procedure.id for c in result.candidates),
-        " ".join(e.procedure.id for e in result.excluded),
-        " ".join(dict.fromkeys(r.id for r in result.referrals)),  # one per referral
-        " ".join(u.procedure.id for u in result.undetermined),
+        " ".join(c[0].id for c in decision.candidates),
+        " ".join(e[0].id for e in decision.excluded),
+        " ".join(dict.fromkeys(rid for _rule, rid in decision.referrals)),  # one per referral
+        " ".join(u[0].id for u in decision.undetermined),
         "",
     ]
 
@@ -96,9 +97,9 @@ def error_cells(item: Item, problems: Sequence[Problem]) -> list[str]:
 class CsvRows(Renderer):
     """One CSV row per input (RFC 4180 quoting; formula-looking cells defused)."""
 
-    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The summary row."""
-        return csv_line(summary_cells(item, answers, result))
+        return csv_line(summary_cells(item, answers, decide(kb, answers.answers))).encode()
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """The error row."""
@@ -121,9 +122,9 @@ def _csv_cell(cell: str) -> str:
 class TableRows(Renderer):
     """Tab-separated summary rows: a plain table, or the cells of a rich one."""
 
-    def good(self, _kb: KnowledgeBase, item: Item, answers: AnswerSet, result: Result) -> str:
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The summary row."""
-        return tab_line(summary_cells(item, answers, result))
+        return tab_line(summary_cells(item, answers, decide(kb, answers.answers))).encode()
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """The error row."""

@@ -162,8 +162,9 @@ class Procedure:
     indications: tuple[Indication, ...] = ()
     source: Source
     # Which patients the procedure is for, from its candidate rules (e.g. "the
-    # concerns include scars"); empty means every patient. Set by the loader.
-    scope: tuple[Test, ...] = field(default=(), compare=False, repr=False)
+    # concerns include scars"): in scope when any of these conditions is not
+    # false; empty means every patient. Set by the loader.
+    scope: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
 
     def indication(self, indication_id: str) -> Indication | None:
         """The indication with this id, if any."""

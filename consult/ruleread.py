@@ -286,7 +286,7 @@ def _with_scope(
             parts = (*_membership_leaves(rule.when), *(g for g in gates if g is not None))
             if not parts:
                 return procedure
-            scope.append(compile_condition(AllOf(parts=parts, source=rule.source)))
+            scope.append(AllOf(parts=parts, source=rule.source))
     return replace(procedure, scope=tuple(scope))
 
 

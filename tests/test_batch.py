@@ -537,10 +537,10 @@ def test_result_records_equal_the_contract_result(kb: KnowledgeBase) -> None:
     item = Item("a.yaml", path=str(ANSWERS / "good-hair-male.yaml"))
     answers = read_item(kb, item)
     result = evaluate(kb, answers)
-    record = json.loads(JsonRecords().good(kb, item, answers, result))
+    record = json.loads(JsonRecords().good(kb, item, answers))
     assert record == {"file": "a.yaml", "patient_ref": "P-0042", "result": result.to_dict()}
     line = Item("s.jsonl", 7, data=b"{}")
-    assert list(json.loads(JsonRecords().good(kb, line, answers, result)))[:3] == [
+    assert list(json.loads(JsonRecords().good(kb, line, answers)))[:3] == [
         "file",
         "line",
         "patient_ref",

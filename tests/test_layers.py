@@ -30,6 +30,7 @@ RANK: dict[str, float] = {
     "loader": 5.5,
     "answers": 6,
     "engine": 7,
+    "resultjson": 7.5,
     "scenarios": 8,
     "batch": 8,
     "batchread": 7,

@@ -1,4 +1,5 @@
-"""`Result.to_json()` writes exactly what `json.dumps(result.to_dict())` writes, compactly."""
+"""`Result.to_json()` and the batch writer `result_json` write exactly what
+`json.dumps(result.to_dict())` writes, compactly."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 import yaml
 
 import consult
-from consult.answers import applicability
+from consult.answers import AnswerSet, applicability, check_mapping
 from consult.model import Answer, KnowledgeBase, Question
+from consult.resultjson import result_json
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
@@ -26,11 +28,17 @@ def plain_json(result: Any) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+def assert_same_json(kb: KnowledgeBase, answers: dict[str, Any] | AnswerSet) -> None:
+    checked = answers if isinstance(answers, AnswerSet) else check_mapping(kb, answers)
+    result = consult.evaluate(kb, checked)
+    expected = plain_json(result)
+    assert result.to_json() == expected
+    assert result_json(kb, checked).decode() == expected
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_scenarios(kb: KnowledgeBase, path: Path) -> None:
-    answers = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
-    result = consult.evaluate(kb, answers)
-    assert result.to_json() == plain_json(result)
+    assert_same_json(kb, yaml.safe_load(path.read_text(encoding="utf-8"))["answers"])
 
 
 def random_value(rng: random.Random, question: Question) -> Answer:
@@ -47,11 +55,11 @@ def random_value(rng: random.Random, question: Question) -> Answer:
     return rng.choice(["", 'Née Müller "quoted" \\ back\tslash', "line\nbreak", "☃"])
 
 
-def random_answers(rng: random.Random, kb: KnowledgeBase) -> dict[str, Answer]:
+def random_answers(rng: random.Random, kb: KnowledgeBase, share: float = 0.85) -> dict[str, Answer]:
     answers: dict[str, Answer] = {}
     applies = applicability(kb, answers)
     for question in kb.questions:
-        if applies(question.id) is not False and rng.random() < 0.85:
+        if applies(question.id) is not False and rng.random() < share:
             answers[question.id] = random_value(rng, question)
     return answers
 
@@ -59,8 +67,21 @@ def random_answers(rng: random.Random, kb: KnowledgeBase) -> dict[str, Answer]:
 def test_random_answer_sets(kb: KnowledgeBase) -> None:
     rng = random.Random(7)
     for _ in range(500):
-        result = consult.evaluate(kb, random_answers(rng, kb))
-        assert result.to_json() == plain_json(result)
+        assert_same_json(kb, random_answers(rng, kb))
+
+
+def test_random_complete_answer_sets(kb: KnowledgeBase) -> None:
+    rng = random.Random(8)
+    for _ in range(500):
+        assert_same_json(kb, random_answers(rng, kb, share=1.0))
+
+
+def test_warnings_and_unanswered_safety_screen(kb: KnowledgeBase) -> None:
+    checked = check_mapping(kb, {"concerns": ["hair_loss"]})
+    warned = AnswerSet(checked.answers, warnings=('a.yaml:3:1: "x" \\ ignored',))
+    assert_same_json(kb, warned)
+    assert json.loads(result_json(kb, warned))["warnings"] == ['a.yaml:3:1: "x" \\ ignored']
+    assert json.loads(result_json(kb, checked))["unknown"]  # the screen was left unanswered
 
 
 def test_repeated_calls_agree(kb: KnowledgeBase) -> None:

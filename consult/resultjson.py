@@ -1,0 +1,249 @@
+"""The result JSON of an answer set, written straight from the engine's decision.
+
+Batch runs write one result per answer set. Building the `Result` records and
+then their JSON costs several times more than writing the JSON from the
+decision (`consult.engine.decide`) directly, so batch output is written here.
+The bytes are exactly `json.dumps(evaluate(kb, answers).to_dict(),
+ensure_ascii=False, separators=(",", ":"))` in UTF-8; a test compares the two
+on tens of thousands of answer sets. Every piece of bank text (names,
+evidence, rule texts) is encoded once per bank.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
+from typing import Any
+
+from consult.answers import AnswerSet
+from consult.engine import Decision, Plan, plan_of
+from consult.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _json(value: object) -> bytes:
+    return _ENCODE(value).encode()
+
+
+def result_json(kb: KnowledgeBase, answers: AnswerSet) -> bytes:
+    """The result JSON of a checked answer set, compact, as UTF-8 bytes."""
+    parts = _parts_of(kb)
+    return parts.write(Decision(parts.plan, answers.answers), answers.warnings)
+
+
+class _Parts:
+    """The encoded bank text of one knowledge base, and the writer that joins it."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.plan: Plan = plan_of(kb)
+        self.rule_id = {r.id: _json(r.id) for r in kb.rules}
+        self.reason_head = {
+            r.id: b'{"text":' + _json(r.text) + b',"rule":' + _json(r.id) + b',"answers":'
+            for r in kb.rules
+        }
+        self.head = {
+            p.id: b'{"procedure":' + _json(p.id) + b',"name":' + _json(p.name)
+            for p in kb.procedures.values()
+        }
+        self.evidence = {p.id: _evidence(p.evidence) for p in kb.procedures.values()}
+        self.tail = {p.id: _tail(p) for p in kb.procedures.values()}
+        self.indication = {
+            (p.id, i.id): (
+                b'{"id":'
+                + _json(i.id)
+                + b',"label":'
+                + _json(i.label)
+                + b',"evidence":'
+                + _evidence(i.evidence)
+                + b"}",
+                _evidence(i.evidence),
+            )
+            for p in kb.procedures.values()
+            for i in p.indications
+        }
+        self.referral_head = {
+            rid: b'{"id":' + _json(rid) + b',"name":' + _json(ref.name) + b',"reason":'
+            for rid, ref in kb.referrals.items()
+        }
+        self.question_head = {
+            q.id: b'{"question":' + _json(q.id) + b',"text":' + _json(q.text) + b',"needed_by":'
+            for q in kb.questions
+        }
+        self.kb_tail = (
+            b',"knowledge_base":{"version":'
+            + _json(kb.version)
+            + b',"sha256":'
+            + _json(kb.sha256)
+            + b"}}"
+        )
+        # `"question":value` of the answers seen, by (question id, value).
+        self.pairs: dict[tuple[str, Answer], bytes] = {}
+
+    def write(self, d: Decision, warnings: tuple[str, ...]) -> bytes:
+        """The result JSON of a decision."""
+        answers = d.answers
+        reasons: dict[str, bytes] = {}
+
+        def reason(rule: Rule) -> bytes:
+            # A rule's reason is the same wherever it appears: write it once.
+            text = reasons.get(rule.id)
+            if text is None:
+                read = self._answers(answers, rule.questions)
+                text = reasons[rule.id] = self.reason_head[rule.id] + read + b"}"
+            return text
+
+        out: list[bytes] = [b'{"candidates":[']
+        add = out.append
+        for n, (proc, rules, cautions) in enumerate(d.candidates):
+            pid = proc.id
+            indications = [self.indication[pid, i.id] for i in d.plan.indications(proc, rules)]
+            questions = rules[0].questions
+            if len(rules) > 1:
+                questions = tuple(dict.fromkeys(chain.from_iterable(r.questions for r in rules)))
+            add(b"," if n else b"")
+            add(self.head[pid])
+            add(b',"rules":')
+            add(self._ids(rules))
+            add(b',"answers":')
+            add(self._answers(answers, questions))
+            add(b',"evidence":')
+            add(indications[0][1] if indications else self.evidence[pid])
+            add(b',"indications":[')
+            add(b",".join([i[0] for i in indications]))
+            add(b'],"caveats":[')
+            add(b",".join(map(reason, cautions)))
+            add(b"],")
+            add(self.tail[pid])
+        add(b'],"excluded":[')
+        add(
+            b",".join(
+                [
+                    self.head[proc.id]
+                    + (
+                        b',"in_scope":true,"reasons":['
+                        if in_scope
+                        else b',"in_scope":false,"reasons":['
+                    )
+                    + b",".join(map(reason, rules))
+                    + b"]}"
+                    for proc, rules, in_scope in d.excluded
+                ]
+            )
+        )
+        add(b'],"undetermined":[')
+        add(
+            b",".join(
+                [
+                    self.head[proc.id]
+                    + b',"waiting_for":'
+                    + _strings(waiting)
+                    + b',"rules":'
+                    + self._ids(blocking)
+                    + b',"candidate_rules":'
+                    + self._ids(fits)
+                    + b',"caveats":['
+                    + b",".join(map(reason, cautions))
+                    + b"]}"
+                    for proc, waiting, blocking, fits, cautions in d.undetermined
+                ]
+            )
+        )
+        add(b'],"referrals":[')
+        add(
+            b",".join(
+                [
+                    self.referral_head[rid]
+                    + self.reason_head[rule.id][8:-11]  # the rule's text and id
+                    + b',"answers":'
+                    + self._answers(answers, rule.questions)
+                    + b"}"
+                    for rule, rid in d.referrals
+                ]
+            )
+        )
+        add(b'],"information":[')
+        add(
+            b",".join(
+                [
+                    self.head[pid]
+                    + b',"text":'
+                    + reason(rule)[8:-1]  # the rule's text, id and answers
+                    + b',"evidence":'
+                    + self.evidence[pid]
+                    + b"}"
+                    for rule, pid in d.information
+                ]
+            )
+        )
+        add(b'],"unknown":[')
+        add(
+            b",".join(
+                [
+                    self.question_head[q.id]
+                    + _strings(needed)
+                    + b',"rules":'
+                    + _strings(rules)
+                    + b"}"
+                    for q, needed, rules in d.unknown
+                ]
+            )
+        )
+        add(b'],"warnings":')
+        add(_strings(warnings))
+        add(self.kb_tail)
+        return b"".join(out)
+
+    def _ids(self, rules: Iterable[Rule]) -> bytes:
+        rule_id = self.rule_id
+        return b"[" + b",".join([rule_id[r.id] for r in rules]) + b"]"
+
+    def _answers(self, answers: Mapping[str, Answer], questions: Iterable[str]) -> bytes:
+        """`{"question":value,...}` of the questions answered, in the order given."""
+        pairs = self.pairs
+        parts = []
+        for qid in questions:
+            value = answers.get(qid, _MISSING)
+            if value is _MISSING:
+                continue
+            key = (qid, value)
+            text = pairs.get(key)
+            if text is None:
+                if len(pairs) >= 16384:  # free text can make many distinct pairs
+                    pairs.clear()
+                plain = list(value) if isinstance(value, tuple) else value
+                text = pairs[key] = _json({qid: plain})[1:-1]
+            parts.append(text)
+        return b"{" + b",".join(parts) + b"}"
+
+
+_MISSING: Any = object()
+
+
+def _strings(values: Iterable[str]) -> bytes:
+    return _json(list(values)) if values else b"[]"
+
+
+def _evidence(evidence: Evidence) -> bytes:
+    return _json(evidence.to_dict())
+
+
+def _tail(proc: Procedure) -> bytes:
+    return (
+        b'"protocol":'
+        + _json(proc.protocol)
+        + b',"downtime":'
+        + _json(proc.downtime)
+        + b',"regulatory":'
+        + _json(proc.regulatory)
+        + b"}"
+    )
+
+
+_PARTS: dict[int, tuple[KnowledgeBase, _Parts]] = {}
+
+
+def _parts_of(kb: KnowledgeBase) -> _Parts:
+    build: Callable[[KnowledgeBase], _Parts] = _Parts
+    return by_identity(_PARTS, kb, build, limit=8)
