@@ -34,9 +34,9 @@ JSONL_SUFFIXES = (".jsonl",)
 STDIN = "<stdin>"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Items per chunk sent to a worker: small at first so output starts at once,
-# then up to MAX_CHUNK (a few ms of work), which makes process overhead negligible.
+# then up to MAX_CHUNK (some 40 ms of work), which makes process overhead negligible.
 FIRST_CHUNK = 16
-MAX_CHUNK = 64
+MAX_CHUNK = 256
 # Chunks in flight per worker: enough that a worker never waits for the
 # parent, few enough that memory stays flat (output is held in input order).
 WINDOW = 3
@@ -254,20 +254,49 @@ def _pooled(
     """`jobs` processes at work: this one takes every jobs-th chunk, workers the rest.
 
     Working in the parent too keeps one process per core (the parent would
-    otherwise compete with the workers for a core) and halves, for two jobs,
-    the output that has to travel back through pipes.
+    otherwise compete with the workers for a core). Workers hand their output
+    back through spill files (see `_spill_folder`).
     """
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
-    window: deque[tuple[list[Item], Future[list[Outcome]] | None]] = deque()
-    with _workers(jobs - 1, bank, renderer) as pool:
+    window: deque[tuple[list[Item], str, Future[list[Spilled]] | None]] = deque()
+    with _spill_folder() as folder, _workers(jobs - 1, bank, renderer) as pool:
         for index, chunk in enumerate(chunks):
-            mine = index % jobs == 0
-            window.append((chunk, None if mine else pool.submit(_run_chunk, chunk)))
+            if index % jobs == 0:
+                window.append((chunk, "", None))
+            else:
+                path = os.path.join(folder, str(index))  # noqa: PTH118
+                window.append((chunk, path, pool.submit(_run_spilled, chunk, path)))
             if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft())
         while window:
             yield from _collect(window.popleft())
+
+
+# What a worker sends back for each item: ok, the length of its output, its messages.
+Spilled = tuple[bool, int, tuple[str, ...]]
+
+
+@contextmanager
+def _spill_folder() -> Iterator[str]:
+    """A private folder (mode 0700) for the workers' output, in memory where possible.
+
+    Workers write each chunk's output to a file here instead of sending it
+    through the result pipe: a pipe moves a few megabytes in 64 KiB steps,
+    each a wake-up of both processes, and the worker waits meanwhile. Each
+    file (mode 0600) is read and removed by the parent as soon as the chunk
+    is written out; the folder goes when the run ends, however it ends.
+    """
+    import shutil
+    import tempfile
+
+    shm = "/dev/shm"
+    memory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None  # noqa: PTH112
+    folder = tempfile.mkdtemp(prefix="consult-batch-", dir=memory)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -295,14 +324,27 @@ def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPool
 
 
 def _collect(
-    entry: tuple[list[Item], Future[list[Outcome]] | None],
+    entry: tuple[list[Item], str, Future[list[Spilled]] | None],
 ) -> Iterator[tuple[Item, Outcome]]:
-    chunk, pending = entry
-    outcomes = _run_chunk(chunk) if pending is None else _result(pending)
+    chunk, path, pending = entry
+    outcomes = _run_chunk(chunk) if pending is None else _unspill(path, _result(pending))
     yield from zip(chunk, outcomes, strict=True)
 
 
-def _result(pending: Future[list[Outcome]]) -> list[Outcome]:
+def _unspill(path: str, spilled: list[Spilled]) -> list[Outcome]:
+    """The outcomes of a chunk a worker ran: its output read back from the spill file."""
+    with open(path, "rb") as handle:  # noqa: PTH123
+        data = handle.read()
+    os.unlink(path)  # noqa: PTH108
+    outcomes = []
+    start = 0
+    for ok, length, messages in spilled:
+        outcomes.append(Outcome(ok, data[start : start + length], messages))
+        start += length
+    return outcomes
+
+
+def _result(pending: Future[list[Spilled]]) -> list[Spilled]:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
@@ -326,6 +368,15 @@ def _run_chunk(chunk: list[Item]) -> list[Outcome]:
     assert _WORKER is not None
     kb, renderer = _WORKER
     return [run_item(kb, item, renderer) for item in chunk]
+
+
+def _run_spilled(chunk: list[Item], path: str) -> list[Spilled]:
+    """Run a chunk in a worker: output to a new private file, the rest sent back."""
+    outcomes = _run_chunk(chunk)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "wb") as handle:  # noqa: PTH123
+        handle.write(b"".join(o.text for o in outcomes))
+    return [(o.ok, len(o.text), o.messages) for o in outcomes]
 
 
 def default_jobs() -> int:

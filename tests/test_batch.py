@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import consult.batch
 from consult import quickyaml
 from consult.answers import read_answer_file
 from consult.batch import Bank, Item, iter_inputs, read_item, run
@@ -364,6 +366,39 @@ def test_the_pool_keeps_input_order_and_reads_inputs_lazily(kb: KnowledgeBase) -
     outcomes.close()
     assert seen == list(range(1, 1001))
     assert pulled < 1000 + 2 * 3 * 256 + 256  # a bounded window ahead, not everything
+
+
+def test_worker_output_is_spilled_privately_and_removed(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders: list[Path] = []
+    real = consult.batch._spill_folder
+
+    @contextlib.contextmanager
+    def recorded() -> Iterator[str]:
+        with real() as folder:
+            folders.append(Path(folder))
+            yield folder
+
+    monkeypatch.setattr(consult.batch, "_spill_folder", recorded)
+    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, 3001))
+    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
+    outcomes = run(kb, bank, items, JsonRecords(), jobs=2)
+    first = [next(outcomes) for _ in range(600)]
+    (folder,) = folders
+    assert folder.stat().st_mode & 0o777 == 0o700
+    modes = {p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert modes <= {0o600}
+    rest = list(outcomes)
+    assert [json.loads(o.text)["line"] for _, o in first + rest] == list(range(1, 3001))
+    assert not folder.exists()
+
+
+def test_the_spill_folder_goes_when_the_run_fails() -> None:
+    with pytest.raises(RuntimeError), consult.batch._spill_folder() as folder:
+        Path(folder, "1").write_bytes(b"x")
+        raise RuntimeError
+    assert not Path(folder).exists()
 
 
 def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
