@@ -32,6 +32,9 @@ class AnswerSet:
     warnings: tuple[str, ...] = ()
     source: str = ""
     sources: dict[str, Source] = field(default_factory=dict, compare=False)
+    # The engine's rule truths, when they were worked out while checking (the
+    # batch fast path): (the engine plan they belong to, the truths).
+    truths: tuple[object, tuple[Truth, ...]] | None = field(default=None, compare=False, repr=False)
 
 
 def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
@@ -210,11 +213,7 @@ def _compile_valid(kb: KnowledgeBase) -> Callable[[Mapping[str, Any]], dict[str,
     constants of the namespace, never text in the source. It accepts exactly
     what `check_value` accepts, normalised the same way, or gives up (None).
     """
-    namespace: dict[str, Any] = {
-        "KNOWN": frozenset(q.id for q in kb.questions),
-        "many": _check_many,
-        "text": _check_text,
-    }
+    namespace: dict[str, Any] = {"KNOWN": frozenset(q.id for q in kb.questions)}
     lines = [
         "def valid(given):",
         "    if not KNOWN.issuperset(given):",
@@ -223,9 +222,9 @@ def _compile_valid(kb: KnowledgeBase) -> Callable[[Mapping[str, Any]], dict[str,
         "    out = {}",
     ]
     for i, q in enumerate(kb.questions):
-        namespace[f"k{i}"], namespace[f"q{i}"] = q.id, q
+        namespace[f"k{i}"] = q.id
         lines += [f"    v = g(k{i})", "    if v is not None:"]
-        lines += [f"        {line}" for line in _value_check(q, i, namespace)]
+        lines += [f"        {line}" for line in value_check_lines(q, i, namespace)]
         lines.append(f"        out[k{i}] = v")
     lines.append("    return out")
     source = "\n".join(lines) + "\n"
@@ -234,18 +233,25 @@ def _compile_valid(kb: KnowledgeBase) -> Callable[[Mapping[str, Any]], dict[str,
     return valid
 
 
-def _value_check(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
+def value_check_lines(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
+    """Source lines that check the answer `v` to question `q` (number `i` of the bank).
+
+    They leave `v` normalised as `check_value` does, or `return None` when it
+    would report a problem. The names they use (all starting `a_`) are put in
+    `namespace`, so generated functions elsewhere (`consult.codegen`) can use them too.
+    """
     if q.kind == "yes_no":
         return ["if v.__class__ is not bool:", "    return None"]
     if q.kind == "integer" and q.minimum is not None and q.maximum is not None:
-        namespace[f"lo{i}"], namespace[f"hi{i}"] = q.minimum, q.maximum
-        return [f"if v.__class__ is not int or not lo{i} <= v <= hi{i}:", "    return None"]
+        namespace[f"a_lo{i}"], namespace[f"a_hi{i}"] = q.minimum, q.maximum
+        return [f"if v.__class__ is not int or not a_lo{i} <= v <= a_hi{i}:", "    return None"]
     if q.kind == "one_of":
-        namespace[f"ids{i}"] = frozenset(q.choice_ids)
-        return [f"if v.__class__ is not str or v not in ids{i}:", "    return None"]
-    check = {"many_of": "many", "text": "text"}.get(q.kind, "check")
-    namespace.setdefault("check", check_value)
-    return [f"v, error = {check}(q{i}, v)", "if error:", "    return None"]
+        namespace[f"a_ids{i}"] = frozenset(q.choice_ids)
+        return [f"if v.__class__ is not str or v not in a_ids{i}:", "    return None"]
+    namespace[f"a_q{i}"] = q
+    check = {"many_of": "a_many", "text": "a_text"}.get(q.kind, "a_check")
+    namespace.update(a_many=_check_many, a_text=_check_text, a_check=check_value)
+    return [f"v, error = {check}(a_q{i}, v)", "if error:", "    return None"]
 
 
 _BANKS: dict[int, tuple[KnowledgeBase, _Bank]] = {}

@@ -1,11 +1,13 @@
 """Answer sets for batch runs: a fast path, with the positioned validator behind it.
 
-Every answer set goes through `consult.answers.check_answers`, the validator of
-answer files and the intake. The fast path parses with `json.loads` or the
-plain-YAML reader and gives placeholder positions; whenever the validator finds
-a problem or a warning (or the text is outside the fast reader's subset), the
-text is read again by the positioned parser so that every message names its
-`file:line:col`, exactly as `consult evaluate FILE` reports it.
+The fast path parses with `json.loads` or the plain-YAML reader and checks
+the answers with the engine's generated checker (`Plan.check`: the value
+checks of `consult.answers`, and the rule truths worked out on the way).
+Whenever that checker gives up (a problem or a warning to report), or the text
+is outside the fast reader's subset, the text is read again by the positioned
+parser and checked by `consult.answers.check_answers`, the validator of answer
+files and the intake, so that every message names its `file:line:col`, exactly
+as `consult evaluate FILE` reports it.
 
 JSONL lines hold either a full answer document (an object with a `consult` or
 `answers` key) or a bare answers mapping (`{"age": 40, ...}`).
@@ -14,7 +16,6 @@ JSONL lines hold either a full answer document (an object with a `consult` or
 from __future__ import annotations
 
 import json
-from itertools import repeat
 from typing import Any
 
 from consult import quickyaml
@@ -23,9 +24,9 @@ from consult.answers import (
     AnswerSet,
     answer_set_from_node,
     as_document,
-    check_answers,
     patient_ref_error,
 )
+from consult.engine import plan_of
 from consult.errors import InvalidAnswers, Problem, Source
 from consult.model import KnowledgeBase
 from consult.yamlsrc import Node, YamlProblem, parse
@@ -97,12 +98,10 @@ def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     ref = _ref(doc.get("patient"))
     if ref is None or not isinstance(answers, dict):
         return None
-    where = Source(name)
-    triples = zip(map(str, answers.keys()), answers.values(), repeat(where))
-    checked, warnings, problems = check_answers(kb, triples)
-    if problems or warnings:
+    checked = plan_of(kb).check(answers)
+    if checked is None:
         return None
-    return AnswerSet(checked, ref, (), name)
+    return AnswerSet(checked.answers, ref, (), name, truths=checked.truths)
 
 
 def _ref(patient: Any) -> str | None:

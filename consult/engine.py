@@ -18,8 +18,8 @@ from itertools import compress, repeat
 from operator import is_
 from typing import Any
 
-from consult.answers import AnswerSet, applicability, check_mapping
-from consult.codegen import ManyTest, compile_rules
+from consult.answers import AnswerSet, applicability, check_mapping, value_check_lines
+from consult.codegen import CheckedTest, ManyTest, compile_checked, compile_rules
 from consult.model import (
     Answer,
     Applicability,
@@ -53,6 +53,7 @@ __all__ = [
     "Undetermined",
     "Unknown",
     "decide",
+    "decide_checked",
     "evaluate",
     "evaluate_traced",
 ]
@@ -65,12 +66,12 @@ def evaluate(kb: KnowledgeBase, answers: Mapping[str, Any] | AnswerSet) -> Resul
         InvalidAnswers: naming the question, for an invalid plain mapping.
     """
     checked = answers if isinstance(answers, AnswerSet) else check_mapping(kb, answers)
-    return _Results(decide(kb, checked.answers)).result(checked.warnings)
+    return _Results(decide_checked(kb, checked)).result(checked.warnings)
 
 
 def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, frozenset[str]]:
     """Evaluate a checked answer set; also return the ids of the rules that fired."""
-    decision = decide(kb, answers.answers)
+    decision = decide_checked(kb, answers)
     result = _Results(decision).result(answers.warnings)
     return result, frozenset(r.id for r in decision.fired)
 
@@ -91,9 +92,25 @@ class Plan:
             start = len(conditions)
             conditions.extend(proc.scope)
             self.scopes[proc.id] = (start, len(conditions))
+        self.conditions = conditions
         self.truths: ManyTest = compile_rules(conditions, kb.questions)
-        self.rule_count = len(kb.rules)
+        self._check: CheckedTest | None = None
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+
+    def check(self, given: Mapping[str, Any]) -> AnswerSet | None:
+        """A plain answer mapping checked, with its truths, if it needs no message; else None.
+
+        One generated function checks the answers and computes the truths
+        (`consult.codegen.compile_checked`); whatever needs a message (a
+        problem or a warning) is left to `consult.answers.check_answers`.
+        """
+        if self._check is None:
+            kb = self.kb
+            self._check = compile_checked(self.conditions, kb.questions, value_check_lines)
+        checked = self._check(given)
+        if checked is None:
+            return None
+        return AnswerSet(checked[0], truths=(self, checked[1]))
 
     def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
         """The indications the candidate rules of a procedure name, each once, in order."""
@@ -140,11 +157,14 @@ class Decision:
         "unknown",
     )
 
-    def __init__(self, plan: Plan, answers: Mapping[str, Answer]) -> None:
+    def __init__(
+        self, plan: Plan, answers: Mapping[str, Answer], truths: tuple[Truth, ...] | None = None
+    ) -> None:
         self.plan = plan
         self.answers = answers
         self._applies: Applicability | None = None
-        truths: tuple[Truth, ...] = plan.truths(answers)
+        if truths is None:
+            truths = plan.truths(answers)
         rules = plan.kb.rules
         self.fired: list[Rule] = list(compress(rules, map(is_, truths, repeat(True))))
         # A complete answer set leaves no rule open.
@@ -243,6 +263,14 @@ class Decision:
 def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Decision:
     """The decision for a checked answer mapping (see `consult.answers`)."""
     return Decision(plan_of(kb), answers)
+
+
+def decide_checked(kb: KnowledgeBase, answers: AnswerSet) -> Decision:
+    """The decision for a checked answer set, reusing truths worked out while checking."""
+    plan = plan_of(kb)
+    known = answers.truths
+    truths = known[1] if known is not None and known[0] is plan else None
+    return Decision(plan, answers.answers, truths)
 
 
 class _Results:

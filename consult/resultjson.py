@@ -17,7 +17,7 @@ from itertools import chain
 from typing import Any
 
 from consult.answers import AnswerSet
-from consult.engine import Decision, Plan, plan_of
+from consult.engine import Decision, Plan, decide_checked, plan_of
 from consult.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -29,8 +29,7 @@ def _json(value: object) -> bytes:
 
 def result_json(kb: KnowledgeBase, answers: AnswerSet) -> bytes:
     """The result JSON of a checked answer set, compact, as UTF-8 bytes."""
-    parts = _parts_of(kb)
-    return parts.write(Decision(parts.plan, answers.answers), answers.warnings)
+    return _parts_of(kb).write(decide_checked(kb, answers), answers.warnings)
 
 
 class _Parts:

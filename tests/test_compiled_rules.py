@@ -16,7 +16,8 @@ import consult
 from consult.answers import applicability, check_mapping
 from consult.codegen import compile_rules
 from consult.conditions import compile_condition
-from consult.errors import Source
+from consult.engine import plan_of
+from consult.errors import InvalidAnswers, Source
 from consult.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Question
 from tests.test_conditions import ANSWERS, LEAVES, const
 
@@ -52,10 +53,10 @@ def test_groups_match_the_closures(a: object, b: object, c: object) -> None:
         assert generated(condition, ANSWERS) is reference
 
 
-def random_answers(kb: KnowledgeBase, rng: random.Random) -> dict[str, Any]:
+def random_answers(kb: KnowledgeBase, rng: random.Random, skip: float = 0.35) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for question in kb.questions:
-        if rng.random() < 0.35:
+        if rng.random() < skip:
             continue
         if question.kind == "yes_no":
             answers[question.id] = rng.random() < 0.5
@@ -72,14 +73,62 @@ def random_answers(kb: KnowledgeBase, rng: random.Random) -> dict[str, Any]:
     return answers
 
 
+@pytest.mark.parametrize("skip", [0.35, 0.05, 0.0])
 @pytest.mark.parametrize("bank", ["shipped", "test"])
-def test_random_answer_sets_agree(bank: str, kb: KnowledgeBase) -> None:
+def test_random_answer_sets_agree(bank: str, skip: float, kb: KnowledgeBase) -> None:
+    # Sets with nothing pending take the Boolean expressions, the others Kleene logic.
     knowledge = consult.load() if bank == "shipped" else kb
     run_all = compile_rules([r.when for r in knowledge.rules], knowledge.questions)
     closures = [compile_condition(r.when) for r in knowledge.rules]
     rng = random.Random(20261121)
+    kinds = set()
     for _ in range(1500):
-        answers = check_mapping(knowledge, random_answers(knowledge, rng)).answers
+        answers = check_mapping(knowledge, random_answers(knowledge, rng, skip)).answers
         applies = applicability(knowledge, answers)
         expected = tuple(test(answers, applies) for test in closures)
-        assert run_all(answers) == expected
+        got = run_all(answers)
+        assert [type(t) for t in got] == [type(t) for t in expected]
+        assert got == expected
+        kinds.add(None in expected)
+    assert kinds == {False} if skip == 0 else True in kinds
+
+
+def spoiled(rng: random.Random, answers: dict[str, Any]) -> dict[str, Any]:
+    """Now and then a value the checker must refuse, a null, or an unknown question."""
+    roll = rng.random()
+    if roll < 0.1 and answers:
+        answers[rng.choice(list(answers))] = rng.choice([7, "x", -1, 10_000, [1], True, 2.5])
+    elif roll < 0.15:
+        answers["no_such_question"] = True
+    elif roll < 0.25 and answers:
+        answers[rng.choice(list(answers))] = None
+    return answers
+
+
+@pytest.mark.parametrize("bank", ["shipped", "test"])
+def test_the_fused_checker_agrees_with_the_validator_and_the_rules(
+    bank: str, kb: KnowledgeBase
+) -> None:
+    knowledge = consult.load() if bank == "shipped" else kb
+    plan = plan_of(knowledge)
+    rng = random.Random(11)
+    outcomes = set()
+    for _ in range(3000):
+        given = spoiled(rng, random_answers(knowledge, rng, rng.choice([0.0, 0.3])))
+        fused = plan.check(given)
+        try:
+            reference = check_mapping(knowledge, given)
+        except InvalidAnswers:
+            assert fused is None
+            outcomes.add("invalid")
+            continue
+        if reference.warnings:  # answers to switched-off questions: the validator says which
+            assert fused is None
+            outcomes.add("warning")
+            continue
+        assert fused is not None
+        assert list(fused.answers.items()) == list(reference.answers.items())
+        assert fused.truths is not None
+        assert fused.truths[1] == plan.truths(reference.answers)
+        outcomes.add("checked")
+    assert outcomes == {"invalid", "warning", "checked"}

@@ -33,7 +33,7 @@ RANK: dict[str, float] = {
     "resultjson": 7.5,
     "scenarios": 8,
     "batch": 8,
-    "batchread": 7,
+    "batchread": 7.6,
     "draft": 8,
     "report": 9,
     "formats": 9,
