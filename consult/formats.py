@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any, BinaryIO
 
 from consult.answers import AnswerSet
@@ -43,6 +45,12 @@ def _head(item: Item, ref: str | None) -> dict[str, Any]:
     return head
 
 
+@lru_cache(maxsize=64)
+def _string(text: str) -> str:
+    """A JSON string (file names repeat on every line of a JSONL file)."""
+    return encode_basestring(text)
+
+
 def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -64,8 +72,18 @@ class JsonRecords(Renderer):
 
     def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The result record (the same JSON as `_dumps` of the record with `to_dict()`)."""
-        head = _dumps(_head(item, answers.patient_ref))
-        return (head[:-1] + ',"result":').encode() + result_json(kb, answers) + b"}"
+        ref = answers.patient_ref
+        head = "".join(
+            (
+                '{"file":',
+                _string(item.name),
+                f',"line":{item.line}' if item.line else "",
+                ',"patient_ref":',
+                encode_basestring(ref) if ref else "null",
+                ',"result":',
+            )
+        )
+        return result_json(kb, answers, head.encode(), b"}")
 
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """The error record."""

@@ -27,9 +27,14 @@ def _json(value: object) -> bytes:
     return _ENCODE(value).encode()
 
 
-def result_json(kb: KnowledgeBase, answers: AnswerSet) -> bytes:
-    """The result JSON of a checked answer set, compact, as UTF-8 bytes."""
-    return _parts_of(kb).write(decide_checked(kb, answers), answers.warnings)
+def result_json(
+    kb: KnowledgeBase, answers: AnswerSet, head: bytes = b"", tail: bytes = b""
+) -> bytes:
+    """The result JSON of a checked answer set, compact, as UTF-8 bytes.
+
+    `head` and `tail` are written around it (a record that holds the result).
+    """
+    return _parts_of(kb).write(decide_checked(kb, answers), answers.warnings, head, tail)
 
 
 class _Parts:
@@ -80,8 +85,10 @@ class _Parts:
         # `"question":value` of the answers seen, by (question id, value).
         self.pairs: dict[tuple[str, Answer], bytes] = {}
 
-    def write(self, d: Decision, warnings: tuple[str, ...]) -> bytes:
-        """The result JSON of a decision."""
+    def write(
+        self, d: Decision, warnings: tuple[str, ...], head: bytes = b"", tail: bytes = b""
+    ) -> bytes:
+        """The result JSON of a decision, between `head` and `tail`."""
         answers = d.answers
         reasons: dict[str, bytes] = {}
 
@@ -93,7 +100,7 @@ class _Parts:
                 text = reasons[rule.id] = self.reason_head[rule.id] + read + b"}"
             return text
 
-        out: list[bytes] = [b'{"candidates":[']
+        out: list[bytes] = [head, b'{"candidates":[']
         add = out.append
         for n, (proc, rules, cautions) in enumerate(d.candidates):
             pid = proc.id
@@ -116,82 +123,61 @@ class _Parts:
             add(b"],")
             add(self.tail[pid])
         add(b'],"excluded":[')
-        add(
-            b",".join(
-                [
-                    self.head[proc.id]
-                    + (
-                        b',"in_scope":true,"reasons":['
-                        if in_scope
-                        else b',"in_scope":false,"reasons":['
-                    )
-                    + b",".join(map(reason, rules))
-                    + b"]}"
-                    for proc, rules, in_scope in d.excluded
-                ]
-            )
-        )
+        sep = b""
+        for proc, rules, in_scope in d.excluded:
+            add(sep)
+            add(self.head[proc.id])
+            add(b',"in_scope":true,"reasons":[' if in_scope else b',"in_scope":false,"reasons":[')
+            add(b",".join(map(reason, rules)))
+            add(b"]}")
+            sep = b","
         add(b'],"undetermined":[')
-        add(
-            b",".join(
-                [
-                    self.head[proc.id]
-                    + b',"waiting_for":'
-                    + _strings(waiting)
-                    + b',"rules":'
-                    + self._ids(blocking)
-                    + b',"candidate_rules":'
-                    + self._ids(fits)
-                    + b',"caveats":['
-                    + b",".join(map(reason, cautions))
-                    + b"]}"
-                    for proc, waiting, blocking, fits, cautions in d.undetermined
-                ]
-            )
-        )
+        sep = b""
+        for proc, waiting, blocking, fits, cautions in d.undetermined:
+            add(sep)
+            add(self.head[proc.id])
+            add(b',"waiting_for":')
+            add(_strings(waiting))
+            add(b',"rules":')
+            add(self._ids(blocking))
+            add(b',"candidate_rules":')
+            add(self._ids(fits))
+            add(b',"caveats":[')
+            add(b",".join(map(reason, cautions)))
+            add(b"]}")
+            sep = b","
         add(b'],"referrals":[')
-        add(
-            b",".join(
-                [
-                    self.referral_head[rid]
-                    + self.reason_head[rule.id][8:-11]  # the rule's text and id
-                    + b',"answers":'
-                    + self._answers(answers, rule.questions)
-                    + b"}"
-                    for rule, rid in d.referrals
-                ]
-            )
-        )
+        sep = b""
+        for rule, rid in d.referrals:
+            add(sep)
+            add(self.referral_head[rid])
+            add(reason(rule)[8:])  # the rule's text, id and answers
+            sep = b","
         add(b'],"information":[')
-        add(
-            b",".join(
-                [
-                    self.head[pid]
-                    + b',"text":'
-                    + reason(rule)[8:-1]  # the rule's text, id and answers
-                    + b',"evidence":'
-                    + self.evidence[pid]
-                    + b"}"
-                    for rule, pid in d.information
-                ]
-            )
-        )
+        sep = b""
+        for rule, pid in d.information:
+            add(sep)
+            add(self.head[pid])
+            add(b',"text":')
+            add(reason(rule)[8:-1])  # the rule's text, id and answers
+            add(b',"evidence":')
+            add(self.evidence[pid])
+            add(b"}")
+            sep = b","
         add(b'],"unknown":[')
-        add(
-            b",".join(
-                [
-                    self.question_head[q.id]
-                    + _strings(needed)
-                    + b',"rules":'
-                    + _strings(rules)
-                    + b"}"
-                    for q, needed, rules in d.unknown
-                ]
-            )
-        )
+        sep = b""
+        for q, needed, rules in d.unknown:
+            add(sep)
+            add(self.question_head[q.id])
+            add(_strings(needed))
+            add(b',"rules":')
+            add(_strings(rules))
+            add(b"}")
+            sep = b","
         add(b'],"warnings":')
         add(_strings(warnings))
         add(self.kb_tail)
+        add(tail)
         return b"".join(out)
 
     def _ids(self, rules: Iterable[Rule]) -> bytes:

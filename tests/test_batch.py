@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -574,6 +575,12 @@ def test_result_records_equal_the_contract_result(kb: KnowledgeBase) -> None:
     result = evaluate(kb, answers)
     record = json.loads(JsonRecords().good(kb, item, answers))
     assert record == {"file": "a.yaml", "patient_ref": "P-0042", "result": result.to_dict()}
+    odd = Item('dossier "é"\\n.jsonl', 7, data=b"{}")
+    for ref in ("", 'Müller-\u2603 "7"'):
+        record = {"file": odd.name, "line": 7, "patient_ref": ref or None}
+        record["result"] = result.to_dict()
+        text = JsonRecords().good(kb, odd, replace(answers, patient_ref=ref))
+        assert text == json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
     line = Item("s.jsonl", 7, data=b"{}")
     assert list(json.loads(JsonRecords().good(kb, line, answers)))[:3] == [
         "file",
