@@ -166,12 +166,12 @@ class _Parts:
             sep = b","
         add(b'],"unknown":[')
         sep = b""
-        for q, needed, rules in d.unknown:
+        for q, needed, rule_ids in d.unknown:
             add(sep)
             add(self.question_head[q.id])
             add(_strings(needed))
             add(b',"rules":')
-            add(_strings(rules))
+            add(_strings(rule_ids))
             add(b"}")
             sep = b","
         add(b'],"warnings":')
