@@ -166,6 +166,7 @@ WORKER_LABELS = {
     "to_dict": "`consult.evaluate(kb, dict).to_dict()`",
     "json": "`json.dumps(consult.evaluate(kb, dict).to_dict())`",
     "text": "evaluate, then the compact JSON text (`to_json()` where there is one)",
+    "record": "batch: one JSONL line to its JSON record (`run_item`)",
     "load": "`consult.load()`: the shipped bank (per load)",
 }
 

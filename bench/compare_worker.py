@@ -31,6 +31,17 @@ def compact(result: Any) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+def batch_record(kb: Any) -> Callable[[bytes], object] | None:
+    """One JSONL line to its batch record, as `consult evaluate` does it (None if too old)."""
+    try:
+        from consult.batch import Item, run_item
+        from consult.formats import JsonRecords
+    except ImportError:
+        return None
+    renderer = JsonRecords()
+    return lambda line: run_item(kb, Item("s.jsonl", 1, data=line), renderer)
+
+
 def main() -> None:
     sets: list[dict[str, Any]] = json.loads(Path(sys.argv[1]).read_text())
     root = Path(sys.argv[2])
@@ -54,6 +65,10 @@ def main() -> None:
         "json": per_item(lambda s: json.dumps(evaluate(kb, s).to_dict()), sets),
         "text": per_item(lambda s: compact(evaluate(kb, s)), sets),
     }
+    record = batch_record(kb)
+    if record is not None:
+        lines = [json.dumps({"consult": 1, "answers": s}).encode() for s in sets]
+        out["record"] = per_item(record, lines)
     sys.stdout.write(json.dumps(out))
 
 
