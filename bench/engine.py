@@ -41,14 +41,39 @@ def _per_set(fn: Callable[[Any], object], items: Sequence[Any], rounds: int) -> 
     return statistics.median(times)
 
 
+def _batch_json_writer() -> Callable[[KnowledgeBase, dict[str, Any]], bytes] | None:
+    """The batch path's result JSON (checked on its own fast path), where there is one."""
+    try:
+        from consult.engine import plan_of
+        from consult.resultjson import result_json
+    except ImportError:
+        return None
+
+    def write(kb: KnowledgeBase, answers: dict[str, Any]) -> bytes:
+        checked = plan_of(kb).check(answers)
+        if checked is None:
+            raise SystemExit("a generated answer set needs a message: the generator is wrong")
+        return result_json(kb, checked)
+
+    return write
+
+
+_batch_json = _batch_json_writer()
+
+
 def check_agreement(
     kb: KnowledgeBase, sets: list[dict[str, Answer]], peer: Peer, base: Baseline
 ) -> int:
     """Every answer set gives the same outcome in all three; returns the count checked."""
     for index, answers in enumerate(sets):
         result = consult.evaluate(kb, answers)
-        if hasattr(result, "to_json") and result.to_json() != _dumps(result.to_dict()):
+        text = _dumps(result.to_dict())
+        if hasattr(result, "to_json") and result.to_json() != text:
             raise SystemExit(f"answer set {index}: Result.to_json() differs from to_dict()")
+        if _batch_json is not None and _batch_json(kb, plain(answers)) != text.encode():
+            raise SystemExit(
+                f"answer set {index}: the batch record's result differs from to_dict()"
+            )
         ours = from_result(result)
         if base.outcome(answers) != ours:
             raise SystemExit(f"answer set {index}: the plain-Python baseline disagrees: {answers}")
@@ -129,7 +154,10 @@ def measure(count: int, rounds: int, peer_count: int) -> Section:
             f"outcome on all {checked:,} answer sets ({complete:,} complete, "
             f"{checked - complete:,} with unanswered questions) before timing: candidates with "
             "their candidate and caveat rules, exclusions with their rules, undetermined "
-            "procedures with their caveat rules, referrals and information notes, in order."
+            "procedures with their caveat rules, referrals and information notes, in order. "
+            "The batch path's result JSON (answers checked by its generated checker, JSON "
+            "written from the decision) was byte-identical to `json.dumps(result.to_dict())` "
+            "on every set."
         ),
         (
             "The peer and the baseline are three-valued too: a condition becomes 'is true' and "
