@@ -55,6 +55,23 @@ def run_quiet(cmd: Sequence[str], **kwargs: object) -> float:
     return elapsed
 
 
+def run_together(cmds: Sequence[Sequence[str]]) -> float:
+    """Wall time of several commands started at once, until the last one ends."""
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for cmd in cmds
+    ]
+    errors = [
+        (cmd, proc.communicate()[1], proc.returncode) for cmd, proc in zip(cmds, procs, strict=True)
+    ]
+    elapsed = time.perf_counter() - start
+    for cmd, err, code in errors:
+        if code not in (0, 1):
+            text = err.decode(errors="replace")[-2000:]
+            raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{text}")
+    return elapsed
+
+
 def interleaved_medians(
     commands: dict[str, Sequence[str]], runs: int, warmups: int = 2
 ) -> dict[str, float]:

@@ -14,6 +14,7 @@ bench/history.md, which bench/run.py copies into RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -100,6 +101,8 @@ def main() -> None:
         if args.after:
             after = Path(tmp) / "after"
             unpack(args.after, after)
+        for tree in (before, after):  # both byte-compiled, as `pip install` leaves them
+            compileall.compile_dir(tree / "consult", quiet=1)
         sets_file = Path(tmp) / "sets.json"
         sets_file.write_text(json.dumps(sets))
         if "engine" in args.sections:

@@ -29,6 +29,19 @@ NOTES = HERE / "notes.md"
 PACKAGES = ("consult", "typer", "rich", "questionary", "prompt_toolkit", "PyYAML")
 
 
+def _byte_compile() -> None:
+    """Byte-compile consult as `pip install` does, so that no run compiles its source.
+
+    Under `PYTHONDONTWRITEBYTECODE` (set on some machines) an editable install
+    never caches bytecode, and every consult process would compile its modules.
+    """
+    import compileall
+
+    import consult
+
+    compileall.compile_dir(Path(consult.__file__).parent, quiet=1)
+
+
 def _need_bench_extra() -> None:
     try:
         import json_logic  # noqa: F401
@@ -193,6 +206,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     _need_bench_extra()
+    _byte_compile()
     start = time.perf_counter()
     sections = _run(args.quick, set(args.only))
     seconds = time.perf_counter() - start
