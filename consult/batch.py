@@ -226,7 +226,7 @@ def run(
     would cost more than it saves); each worker loads the knowledge base once,
     or inherits the parent's when processes are forked.
     """
-    chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK)
+    chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
     first = next(chunks, [])
     if jobs <= 1 or len(first) < FIRST_CHUNK:
         for chunk in chain([first], chunks):
@@ -235,12 +235,27 @@ def run(
     yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs)
 
 
-def _chunks(items: Iterable[Item], first: int) -> Iterator[list[Item]]:
-    """Small chunks first (quick first output), then bigger ones (less overhead)."""
+def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
+    """Small chunks first (quick first output), then bigger ones (less overhead).
+
+    With several jobs the end is watched for, `jobs` chunks ahead: the last
+    items go out in smaller chunks, so the processes finish together instead
+    of one working through a last big chunk while the others wait.
+    """
     iterator = iter(items)
     size = first
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    ahead: deque[Item] = deque()
+    end = False
+    while True:
+        if not end:
+            wanted = size + (jobs - 1) * MAX_CHUNK
+            ahead.extend(islice(iterator, wanted - len(ahead)))
+            end = len(ahead) < wanted
+        if not ahead:
+            return
+        if end and jobs > 1:
+            size = min(size, max(FIRST_CHUNK, -(-len(ahead) // (2 * jobs))))
+        yield [ahead.popleft() for _ in range(min(size, len(ahead)))]
         size = min(size * 2, MAX_CHUNK)
 
 

@@ -366,7 +366,7 @@ def test_the_pool_keeps_input_order_and_reads_inputs_lazily(kb: KnowledgeBase) -
     seen = [json.loads(next(outcomes)[1].text)["line"] for _ in range(1000)]
     outcomes.close()
     assert seen == list(range(1, 1001))
-    assert pulled < 1000 + 2 * 3 * 256 + 256  # a bounded window ahead, not everything
+    assert pulled < 1000 + 2 * 3 * 256 + 2 * 256  # a bounded window ahead, not everything
 
 
 def test_worker_output_is_spilled_privately_and_removed(
@@ -400,6 +400,21 @@ def test_the_spill_folder_goes_when_the_run_fails() -> None:
         Path(folder, "1").write_bytes(b"x")
         raise RuntimeError
     assert not Path(folder).exists()
+
+
+@pytest.mark.parametrize("count", [1, 15, 16, 100, 1000, 5000])
+def test_chunks_grow_then_shrink_towards_the_end(count: int) -> None:
+    items = [Item(str(n)) for n in range(count)]
+    chunks = list(consult.batch._chunks(iter(items), 16, 2))
+    assert [i for chunk in chunks for i in chunk] == items
+    sizes = [len(c) for c in chunks]
+    assert max(sizes) <= consult.batch.MAX_CHUNK
+    if count > 4 * consult.batch.MAX_CHUNK:
+        # the last items go out in chunks a quarter of the full size or less
+        assert sizes[-4:] == sorted(sizes[-4:], reverse=True)
+        assert max(sizes[-4:]) <= consult.batch.MAX_CHUNK // 4
+    one_job = [len(c) for c in consult.batch._chunks(iter(items), 256, 1)]
+    assert one_job == [256] * (count // 256) + ([count % 256] if count % 256 else [])
 
 
 def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
