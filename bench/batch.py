@@ -65,6 +65,12 @@ def _check_output(cmd: list[str], expected: int) -> None:
         )
 
 
+def _check_floor(cmd: list[str], expected: int) -> None:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0 or out.stdout.strip() != str(expected):
+        raise SystemExit(f"{' '.join(cmd)}: parsed {out.stdout.strip()}, expected {expected}")
+
+
 def measure_files(count: int, rounds: int, tmp: Path) -> Section:
     """YAML answer files: consult with 1 and 2 jobs against the CSafeLoader parse floor."""
     kb = consult.load()
@@ -76,8 +82,10 @@ def measure_files(count: int, rounds: int, tmp: Path) -> Section:
     one, two = _evaluate(folder, 1), _evaluate(folder, 2)
     _check_output(one, count)
     pair = [_evaluate(folder / "a", 1), _evaluate(folder / "b", 1)]
+    floor = [PYTHON, FLOOR, "yaml", str(folder)]
+    _check_floor(floor, count)
     commands: dict[str, list[str] | list[list[str]]] = {
-        "floor": [PYTHON, FLOOR, "yaml", str(folder)],
+        "floor": floor,
         "1": one,
         "2": two,
         "pair": pair,
@@ -137,6 +145,7 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
     write_jsonl(sets, big)
     write_jsonl(sets[:small], little)
     _check_output(_evaluate(big, 1), count)
+    _check_floor([PYTHON, FLOOR, "jsonl", str(big)], count)
     jobs = min(2, cores())
     commands = {"floor": [PYTHON, FLOOR, "jsonl", str(big)], "1": _evaluate(big, 1)}
     if jobs > 1:

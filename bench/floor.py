@@ -1,6 +1,6 @@
 """The parse floor: read and parse the same inputs with nothing else done.
 
-    python bench/floor.py yaml FOLDER    # every *.yaml file, PyYAML's CSafeLoader
+    python bench/floor.py yaml FOLDER    # every *.yaml file under FOLDER, PyYAML's CSafeLoader
     python bench/floor.py jsonl FILE     # every line, json.loads
 
 Runs as its own process so that it is timed exactly like consult: start-up,
@@ -17,10 +17,9 @@ def _yaml(folder: Path) -> int:
     import yaml
 
     count = 0
-    for path in sorted(folder.iterdir()):
-        if path.suffix == ".yaml":
-            yaml.load(path.read_bytes().decode("utf-8"), Loader=yaml.CSafeLoader)
-            count += 1
+    for path in sorted(folder.rglob("*.yaml")):
+        yaml.load(path.read_bytes().decode("utf-8"), Loader=yaml.CSafeLoader)
+        count += 1
     return count
 
 
