@@ -274,13 +274,13 @@ def _pooled(
     """
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
-    window: deque[tuple[list[Item], str, Future[list[Spilled]] | None]] = deque()
+    window: deque[tuple[list[Item], str, Future[Returned] | None]] = deque()
     with _spill_folder() as folder, _workers(jobs - 1, bank, renderer) as pool:
         for index, chunk in enumerate(chunks):
             if index % jobs == 0:
                 window.append((chunk, "", None))
             else:
-                path = os.path.join(folder, str(index))  # noqa: PTH118
+                path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
                 window.append((chunk, path, pool.submit(_run_spilled, chunk, path)))
             if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft())
@@ -292,6 +292,13 @@ def _pooled(
 Spilled = tuple[bool, int, tuple[str, ...]]
 
 
+class Returned(NamedTuple):
+    """What a worker sends back for a chunk: spilled output, or the outcomes themselves."""
+
+    spilled: list[Spilled]
+    outcomes: list[Outcome]  # when the output could not be spilled
+
+
 @contextmanager
 def _spill_folder() -> Iterator[str]:
     """A private folder (mode 0700) for the workers' output, in memory where possible.
@@ -301,13 +308,19 @@ def _spill_folder() -> Iterator[str]:
     each a wake-up of both processes, and the worker waits meanwhile. Each
     file (mode 0600) is read and removed by the parent as soon as the chunk
     is written out; the folder goes when the run ends, however it ends.
+    Without a folder ("": none could be made), or when a file cannot be
+    written (a full `/dev/shm`), the output goes through the pipe after all.
     """
     import shutil
     import tempfile
 
     shm = "/dev/shm"
     memory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None  # noqa: PTH112
-    folder = tempfile.mkdtemp(prefix="consult-batch-", dir=memory)
+    try:
+        folder = tempfile.mkdtemp(prefix="consult-batch-", dir=memory)
+    except OSError:
+        yield ""
+        return
     try:
         yield folder
     finally:
@@ -339,10 +352,14 @@ def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPool
 
 
 def _collect(
-    entry: tuple[list[Item], str, Future[list[Spilled]] | None],
+    entry: tuple[list[Item], str, Future[Returned] | None],
 ) -> Iterator[tuple[Item, Outcome]]:
     chunk, path, pending = entry
-    outcomes = _run_chunk(chunk) if pending is None else _unspill(path, _result(pending))
+    if pending is None:
+        outcomes = _run_chunk(chunk)
+    else:
+        returned = _result(pending)
+        outcomes = returned.outcomes or _unspill(path, returned.spilled)
     yield from zip(chunk, outcomes, strict=True)
 
 
@@ -359,7 +376,7 @@ def _unspill(path: str, spilled: list[Spilled]) -> list[Outcome]:
     return outcomes
 
 
-def _result(pending: Future[list[Spilled]]) -> list[Spilled]:
+def _result(pending: Future[Returned]) -> Returned:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
@@ -385,13 +402,22 @@ def _run_chunk(chunk: list[Item]) -> list[Outcome]:
     return [run_item(kb, item, renderer) for item in chunk]
 
 
-def _run_spilled(chunk: list[Item], path: str) -> list[Spilled]:
+def _run_spilled(chunk: list[Item], path: str) -> Returned:
     """Run a chunk in a worker: output to a new private file, the rest sent back."""
     outcomes = _run_chunk(chunk)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with open(fd, "wb") as handle:  # noqa: PTH123
-        handle.write(b"".join(o.text for o in outcomes))
-    return [(o.ok, len(o.text), o.messages) for o in outcomes]
+    if not outcomes or not path:
+        return Returned([], outcomes)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return Returned([], outcomes)
+    try:
+        with open(fd, "wb") as handle:  # noqa: PTH123
+            handle.write(b"".join(o.text for o in outcomes))
+    except OSError:  # the folder is full: none of it is read, the whole chunk goes by pipe
+        os.unlink(path)  # noqa: PTH108
+        return Returned([], outcomes)
+    return Returned([(o.ok, len(o.text), o.messages) for o in outcomes], [])
 
 
 def default_jobs() -> int:

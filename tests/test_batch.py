@@ -395,6 +395,52 @@ def test_worker_output_is_spilled_privately_and_removed(
     assert not folder.exists()
 
 
+def pooled_lines(kb: KnowledgeBase, count: int) -> list[int]:
+    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, count + 1))
+    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
+    return [json.loads(o.text)["line"] for _, o in run(kb, bank, items, JsonRecords(), jobs=2)]
+
+
+def test_without_a_spill_folder_output_comes_through_the_pipe(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_folder(*_args: object, **_kwargs: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.mkdtemp", no_folder)
+    assert pooled_lines(kb, 1500) == list(range(1, 1501))
+
+
+def test_a_spill_file_that_cannot_be_written_goes_through_the_pipe(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Full(io.RawIOBase):
+        def __init__(self, fd: int) -> None:
+            self.fd = fd
+
+        def write(self, _data: object) -> int:
+            raise OSError(28, "No space left on device")
+
+        def close(self) -> None:
+            os.close(self.fd)
+
+    # Forked workers inherit the patched `open` of the module (and the parent never uses it).
+    monkeypatch.setattr(consult.batch, "open", lambda fd, _mode: Full(fd), raising=False)
+    folders: list[Path] = []
+    real = consult.batch._spill_folder
+
+    @contextlib.contextmanager
+    def recorded() -> Iterator[str]:
+        with real() as folder:
+            folders.append(Path(folder))
+            yield folder
+            assert list(Path(folder).iterdir()) == []  # nothing half-written left behind
+
+    monkeypatch.setattr(consult.batch, "_spill_folder", recorded)
+    assert pooled_lines(kb, 1500) == list(range(1, 1501))
+    assert folders
+
+
 def test_the_spill_folder_goes_when_the_run_fails() -> None:
     with pytest.raises(RuntimeError), consult.batch._spill_folder() as folder:
         Path(folder, "1").write_bytes(b"x")
