@@ -299,6 +299,42 @@ class Returned(NamedTuple):
     outcomes: list[Outcome]  # when the output could not be spilled
 
 
+SPILL_PREFIX = "consult-batch-"
+
+
+def spill_place() -> str:
+    """Where spill folders go: `/dev/shm` (memory) when usable, else the temporary folder."""
+    import tempfile
+
+    shm = "/dev/shm"
+    usable = os.path.isdir(shm) and os.access(shm, os.W_OK)  # noqa: PTH112
+    return shm if usable else tempfile.gettempdir()
+
+
+def _remove_stale_spills(place: str) -> None:
+    """Remove spill folders of this user whose run was killed before it could tidy up."""
+    import shutil
+
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name.removeprefix(SPILL_PREFIX).split("-")[0]
+        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(
+                follow_symlinks=False
+            ):
+                continue
+            os.kill(int(pid), 0)  # the run is still going: leave it
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 @contextmanager
 def _spill_folder() -> Iterator[str]:
     """A private folder (mode 0700) for the workers' output, in memory where possible.
@@ -310,14 +346,16 @@ def _spill_folder() -> Iterator[str]:
     is written out; the folder goes when the run ends, however it ends.
     Without a folder ("": none could be made), or when a file cannot be
     written (a full `/dev/shm`), the output goes through the pipe after all.
+    A folder left by a run that was killed outright (no chance to tidy up)
+    is removed by the next pooled run of the same user.
     """
     import shutil
     import tempfile
 
-    shm = "/dev/shm"
-    memory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None  # noqa: PTH112
+    place = spill_place()
+    _remove_stale_spills(place)
     try:
-        folder = tempfile.mkdtemp(prefix="consult-batch-", dir=memory)
+        folder = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=place)
     except OSError:
         yield ""
         return

@@ -441,6 +441,28 @@ def test_a_spill_file_that_cannot_be_written_goes_through_the_pipe(
     assert folders
 
 
+def test_spill_folders_of_killed_runs_are_removed_by_the_next_run() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    dead = int(done.stdout)
+    place = Path(consult.batch.spill_place())
+    stale = place / f"consult-batch-{dead}-x1"
+    live = place / f"consult-batch-{os.getpid()}-x2"
+    other = place / f"consult-batchy-{dead}-x3"
+    for folder in (stale, live, other):
+        folder.mkdir(mode=0o700)
+        (folder / "7").write_bytes(b"a record")
+    try:
+        with consult.batch._spill_folder() as folder:
+            assert Path(folder).parent == place
+        assert not stale.exists()
+        assert live.exists() and other.exists()
+    finally:
+        for folder in (stale, live, other):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_the_spill_folder_goes_when_the_run_fails() -> None:
     with pytest.raises(RuntimeError), consult.batch._spill_folder() as folder:
         Path(folder, "1").write_bytes(b"x")
