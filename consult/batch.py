@@ -3,8 +3,8 @@
 Inputs are answer files, folders (searched recursively), `-` for stdin, or
 JSONL (one answer set per line). Each input becomes an `Item`; workers read,
 check and evaluate items (the renderer evaluates: JSON records are written
-straight from the engine's decision) and send back the finished output text, so the parent
-only writes. With several jobs, chunks of items go to a process pool through a
+straight from the engine's decision) and send back the finished output text,
+so the parent only hands out chunks and writes. With several jobs, chunks of items go to a process pool through a
 bounded window: output keeps the input order and memory stays flat however
 many inputs there are.
 """
@@ -221,10 +221,10 @@ def run(
 ) -> Iterator[tuple[Item, Outcome]]:
     """Evaluate every item and yield its outcome, in input order.
 
-    `jobs` above 1 has that many processes at work (this one and a pool of
-    `jobs - 1`), unless the inputs fit in one small chunk (starting processes
-    would cost more than it saves); each worker loads the knowledge base once,
-    or inherits the parent's when processes are forked.
+    `jobs` above 1 has a pool of that many worker processes at work, unless
+    the inputs fit in one small chunk (starting processes would cost more than
+    it saves); each worker loads the knowledge base once, or inherits the
+    parent's when processes are forked.
     """
     chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
     first = next(chunks, [])
@@ -266,22 +266,22 @@ def _pooled(
     renderer: Renderer,
     jobs: int,
 ) -> Iterator[tuple[Item, Outcome]]:
-    """`jobs` processes at work: this one takes every jobs-th chunk, workers the rest.
+    """`jobs` worker processes evaluate the chunks; this one hands them out and writes.
 
-    Working in the parent too keeps one process per core (the parent would
-    otherwise compete with the workers for a core). Workers hand their output
-    back through spill files (see `_spill_folder`).
+    This process does not evaluate chunks itself: busy, it would keep the
+    pool's threads (which feed the workers and take their results) from the
+    interpreter, and the workers would wait on it. Measured on 10,000 YAML
+    files with two jobs: 0.915 s with two workers against 0.95 s with one
+    worker and this process taking every other chunk (median of 8 rounds).
+    Workers hand their output back through spill files (see `_spill_folder`).
     """
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
-    window: deque[tuple[list[Item], str, Future[Returned] | None]] = deque()
-    with _spill_folder() as folder, _workers(jobs - 1, bank, renderer) as pool:
+    window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
+    with _spill_folder() as folder, _workers(jobs, bank, renderer) as pool:
         for index, chunk in enumerate(chunks):
-            if index % jobs == 0:
-                window.append((chunk, "", None))
-            else:
-                path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
-                window.append((chunk, path, pool.submit(_run_spilled, chunk, path)))
+            path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
+            window.append((chunk, path, pool.submit(_run_spilled, chunk, path)))
             if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft())
         while window:
@@ -389,15 +389,10 @@ def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPool
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(
-    entry: tuple[list[Item], str, Future[Returned] | None],
-) -> Iterator[tuple[Item, Outcome]]:
+def _collect(entry: tuple[list[Item], str, Future[Returned]]) -> Iterator[tuple[Item, Outcome]]:
     chunk, path, pending = entry
-    if pending is None:
-        outcomes = _run_chunk(chunk)
-    else:
-        returned = _result(pending)
-        outcomes = returned.outcomes or _unspill(path, returned.spilled)
+    returned = _result(pending)
+    outcomes = returned.outcomes or _unspill(path, returned.spilled)
     yield from zip(chunk, outcomes, strict=True)
 
 
