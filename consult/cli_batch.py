@@ -67,8 +67,8 @@ def evaluate(
             "-j",
             metavar="N",
             min=1,
-            help="Processes evaluating at once: this one and N-1 workers "
-            "(default: the machine's cores).",
+            help="Worker processes evaluating at once (default: the machine's cores); "
+            "1 evaluates in this process.",
             show_default=False,
         ),
     ] = None,
