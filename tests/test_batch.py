@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import consult.batch
 from consult import quickyaml
 from consult.answers import read_answer_file
-from consult.batch import Bank, Item, iter_inputs, read_item, run
+from consult.batch import Bank, Item, Outcome, iter_inputs, read_item, run
 from consult.batchrun import Env, Options, Pairs, evaluate_command
 from consult.cli import app
 from consult.engine import evaluate
@@ -369,36 +369,45 @@ def test_the_pool_keeps_input_order_and_reads_inputs_lazily(kb: KnowledgeBase) -
     assert pulled < 1000 + 2 * 3 * 256 + 2 * 256  # a bounded window ahead, not everything
 
 
-def test_worker_output_is_spilled_privately_and_removed(
-    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folders: list[Path] = []
+@pytest.fixture
+def spills(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, list[str]]]:
+    """The spill folders of pooled runs, each with the files left in it when its run ended."""
+    seen: list[tuple[Path, list[str]]] = []
     real = consult.batch._spill_folder
 
     @contextlib.contextmanager
     def recorded() -> Iterator[str]:
         with real() as folder:
-            folders.append(Path(folder))
+            left: list[str] = []
+            seen.append((Path(folder), left))
             yield folder
+            left += [p.name for p in Path(folder).iterdir()]
 
     monkeypatch.setattr(consult.batch, "_spill_folder", recorded)
-    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, 3001))
+    return seen
+
+
+def pooled(kb: KnowledgeBase, count: int) -> Iterator[tuple[Item, Outcome]]:
+    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, count + 1))
     bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
-    outcomes = run(kb, bank, items, JsonRecords(), jobs=2)
+    return run(kb, bank, items, JsonRecords(), jobs=2)
+
+
+def lines_of(pairs: Iterable[tuple[Item, Outcome]]) -> list[int]:
+    return [json.loads(outcome.text)["line"] for _, outcome in pairs]
+
+
+def test_worker_output_is_spilled_privately_and_removed(
+    kb: KnowledgeBase, spills: list[tuple[Path, list[str]]]
+) -> None:
+    outcomes = pooled(kb, 3000)
     first = [next(outcomes) for _ in range(600)]
-    (folder,) = folders
+    ((folder, _),) = spills
     assert folder.stat().st_mode & 0o777 == 0o700
     modes = {p.stat().st_mode & 0o777 for p in folder.iterdir()}
     assert modes <= {0o600}
-    rest = list(outcomes)
-    assert [json.loads(o.text)["line"] for _, o in first + rest] == list(range(1, 3001))
+    assert lines_of(first + list(outcomes)) == list(range(1, 3001))
     assert not folder.exists()
-
-
-def pooled_lines(kb: KnowledgeBase, count: int) -> list[int]:
-    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, count + 1))
-    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
-    return [json.loads(o.text)["line"] for _, o in run(kb, bank, items, JsonRecords(), jobs=2)]
 
 
 def test_without_a_spill_folder_output_comes_through_the_pipe(
@@ -408,11 +417,11 @@ def test_without_a_spill_folder_output_comes_through_the_pipe(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("tempfile.mkdtemp", no_folder)
-    assert pooled_lines(kb, 1500) == list(range(1, 1501))
+    assert lines_of(pooled(kb, 1500)) == list(range(1, 1501))
 
 
 def test_a_spill_file_that_cannot_be_written_goes_through_the_pipe(
-    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, spills: list[tuple[Path, list[str]]]
 ) -> None:
     class Full(io.RawIOBase):
         def __init__(self, fd: int) -> None:
@@ -426,19 +435,8 @@ def test_a_spill_file_that_cannot_be_written_goes_through_the_pipe(
 
     # Forked workers inherit the patched `open` of the module (and the parent never uses it).
     monkeypatch.setattr(consult.batch, "open", lambda fd, _mode: Full(fd), raising=False)
-    folders: list[Path] = []
-    real = consult.batch._spill_folder
-
-    @contextlib.contextmanager
-    def recorded() -> Iterator[str]:
-        with real() as folder:
-            folders.append(Path(folder))
-            yield folder
-            assert list(Path(folder).iterdir()) == []  # nothing half-written left behind
-
-    monkeypatch.setattr(consult.batch, "_spill_folder", recorded)
-    assert pooled_lines(kb, 1500) == list(range(1, 1501))
-    assert folders
+    assert lines_of(pooled(kb, 1500)) == list(range(1, 1501))
+    assert [left for _, left in spills] == [[]]  # nothing half-written left behind
 
 
 def test_spill_folders_of_killed_runs_are_removed_by_the_next_run() -> None:
