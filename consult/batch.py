@@ -300,6 +300,7 @@ class Returned(NamedTuple):
 
 
 SPILL_PREFIX = "consult-batch-"
+SPILL_BUFFER = 256 * 1024  # records are read back through a buffer of this size
 
 
 def spill_place() -> str:
@@ -392,21 +393,19 @@ def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPool
 def _collect(entry: tuple[list[Item], str, Future[Returned]]) -> Iterator[tuple[Item, Outcome]]:
     chunk, path, pending = entry
     returned = _result(pending)
-    outcomes = returned.outcomes or _unspill(path, returned.spilled)
+    outcomes: Iterable[Outcome] = returned.outcomes or _unspill(path, returned.spilled)
     yield from zip(chunk, outcomes, strict=True)
 
 
-def _unspill(path: str, spilled: list[Spilled]) -> list[Outcome]:
-    """The outcomes of a chunk a worker ran: its output read back from the spill file."""
-    with open(path, "rb") as handle:  # noqa: PTH123
-        data = handle.read()
-    os.unlink(path)  # noqa: PTH108
-    outcomes = []
-    start = 0
-    for ok, length, messages in spilled:
-        outcomes.append(Outcome(ok, data[start : start + length], messages))
-        start += length
-    return outcomes
+def _unspill(path: str, spilled: list[Spilled]) -> Iterator[Outcome]:
+    """The outcomes of a chunk a worker ran, its output read back one record at a time.
+
+    Only the record being written is held in memory, not the whole chunk.
+    """
+    with open(path, "rb", buffering=SPILL_BUFFER) as handle:  # noqa: PTH123
+        os.unlink(path)  # noqa: PTH108 - the open file stays readable
+        for ok, length, messages in spilled:
+            yield Outcome(ok, handle.read(length), messages)
 
 
 def _result(pending: Future[Returned]) -> Returned:
