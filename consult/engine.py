@@ -65,7 +65,13 @@ def evaluate(kb: KnowledgeBase, answers: Mapping[str, Any] | AnswerSet) -> Resul
     Raises:
         InvalidAnswers: naming the question, for an invalid plain mapping.
     """
-    checked = answers if isinstance(answers, AnswerSet) else check_mapping(kb, answers)
+    if isinstance(answers, AnswerSet):
+        checked = answers
+    else:
+        # The generated checker first (it also works out the truths); the
+        # validator words the messages whenever there is something to say.
+        quick = plan_of(kb).check(answers) if isinstance(answers, Mapping) else None
+        checked = quick or check_mapping(kb, answers)
     return _Results(decide_checked(kb, checked)).result(checked.warnings)
 
 

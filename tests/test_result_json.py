@@ -70,6 +70,16 @@ def test_random_answer_sets(kb: KnowledgeBase) -> None:
         assert_same_json(kb, random_answers(rng, kb))
 
 
+def test_a_plain_mapping_gives_the_result_of_its_checked_answer_set(kb: KnowledgeBase) -> None:
+    # A plain dict takes the generated checker; an AnswerSet was checked by the validator.
+    rng = random.Random(9)
+    for share in (0.85, 1.0) * 150:
+        answers = random_answers(rng, kb, share)
+        plain = {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+        expected = consult.evaluate(kb, check_mapping(kb, plain)).to_dict()
+        assert consult.evaluate(kb, plain).to_dict() == expected
+
+
 def test_random_complete_answer_sets(kb: KnowledgeBase) -> None:
     rng = random.Random(8)
     for _ in range(500):
