@@ -57,7 +57,7 @@ def _sizes(quick: bool) -> dict[str, int]:
         }  # fmt: skip
     return {
         "runs": 15, "sets": 20_000, "rounds": 3, "peer": 20_000, "files": 10_000, "lines": 100_000, "small": 1_000,
-        "batch_rounds": 3, "sessions": 100,
+        "batch_rounds": 5, "sessions": 100,
     }  # fmt: skip
 
 
