@@ -3,10 +3,10 @@
 Inputs are answer files, folders (searched recursively), `-` for stdin, or
 JSONL (one answer set per line). Each input becomes an `Item`; workers read,
 check and evaluate items (the renderer evaluates: JSON records are written
-straight from the engine's decision) and send back the finished output text,
-so the parent only hands out chunks and writes. With several jobs, chunks of items go to a process pool through a
-bounded window: output keeps the input order and memory stays flat however
-many inputs there are.
+straight from the engine's decision) and hand back the finished output text,
+so the parent only hands out chunks and writes. With several jobs, chunks of
+items go to a process pool through a bounded window: output keeps the input
+order and memory stays flat however many inputs there are.
 """
 
 from __future__ import annotations

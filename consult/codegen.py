@@ -8,7 +8,10 @@ the checked condition tree only; question ids and compared values are bound
 as constants of the function's namespace, never written into the source, so
 no text from a bank file is ever evaluated. Truth is an int inside the
 function (3 true, 1 unknown, 0 false: Kleene "and" is `&`, "or" is `|`),
-with the same short-circuits as the closures of `consult.conditions`.
+with the same short-circuits as the closures of `consult.conditions`; when
+no question compared is pending, plain Boolean expressions are used instead.
+`compile_checked` writes the same tests into a function that first checks a
+plain answer mapping, question by question (batch input, the Python API).
 """
 
 from __future__ import annotations
