@@ -102,13 +102,14 @@ class _Parts:
 
         out: list[bytes] = [head, b'{"candidates":[']
         add = out.append
-        for n, (proc, rules, cautions) in enumerate(d.candidates):
+        sep = b""
+        for proc, rules, cautions in d.candidates:
             pid = proc.id
             indications = [self.indication[pid, i.id] for i in d.plan.indications(proc, rules)]
             questions = rules[0].questions
             if len(rules) > 1:
                 questions = tuple(dict.fromkeys(chain.from_iterable(r.questions for r in rules)))
-            add(b"," if n else b"")
+            add(sep)
             add(self.head[pid])
             add(b',"rules":')
             add(self._ids(rules))
@@ -122,6 +123,7 @@ class _Parts:
             add(b",".join(map(reason, cautions)))
             add(b"],")
             add(self.tail[pid])
+            sep = b","
         add(b'],"excluded":[')
         sep = b""
         for proc, rules, in_scope in d.excluded:
@@ -195,10 +197,12 @@ class _Parts:
             key = (qid, value)
             text = pairs.get(key)
             if text is None:
-                if len(pairs) >= 16384:  # free text can make many distinct pairs
-                    pairs.clear()
                 plain = list(value) if isinstance(value, tuple) else value
-                text = pairs[key] = _json({qid: plain})[1:-1]
+                text = _json({qid: plain})[1:-1]
+                if not isinstance(value, str) or len(value) <= 64:  # not free text
+                    if len(pairs) >= 16384:
+                        pairs.clear()
+                    pairs[key] = text
             parts.append(text)
         return b"{" + b",".join(parts) + b"}"
 
