@@ -177,16 +177,10 @@ class Decision:
         self.open: list[Rule] = (
             list(compress(rules, map(is_, truths, repeat(None)))) if None in truths else []
         )
-        self.referrals: list[tuple[Rule, str]] = []
-        self.information: list[tuple[Rule, str]] = []
-        candidate, exclude, caveat = self._sort_fired()
-        open_candidate: dict[str, list[Rule]] = {}
-        open_exclude: dict[str, list[Rule]] = {}
-        for rule in self.open:
-            for pid in rule.candidate:
-                open_candidate.setdefault(pid, []).append(rule)
-            for pid in rule.exclude:
-                open_exclude.setdefault(pid, []).append(rule)
+        self.referrals = [(rule, rid) for rule in self.fired for rid in rule.refer]
+        self.information = [(rule, pid) for rule in self.fired for pid in rule.inform]
+        candidate, exclude, caveat = _by_procedure(self.fired)
+        open_candidate, open_exclude, _ = _by_procedure(self.open)
         self.candidates: list[CandidateOutcome] = []
         self.excluded: list[ExclusionOutcome] = []
         self.undetermined: list[UndeterminedOutcome] = []
@@ -207,24 +201,6 @@ class Decision:
                 cautions = caveat.get(pid, _NONE)
                 self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
         self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
-
-    def _sort_fired(self) -> tuple[dict[str, list[Rule]], ...]:
-        """The fired rules by the procedure they make a candidate, exclude or caution."""
-        candidate: dict[str, list[Rule]] = {}
-        exclude: dict[str, list[Rule]] = {}
-        caveat: dict[str, list[Rule]] = {}
-        for rule in self.fired:
-            for pid in rule.candidate:
-                candidate.setdefault(pid, []).append(rule)
-            for pid in rule.exclude:
-                exclude.setdefault(pid, []).append(rule)
-            for pid in rule.caveat:
-                caveat.setdefault(pid, []).append(rule)
-            if rule.refer:
-                self.referrals.extend((rule, rid) for rid in rule.refer)
-            if rule.inform:
-                self.information.extend((rule, pid) for pid in rule.inform)
-        return candidate, exclude, caveat
 
     def read(self, rule: Rule) -> dict[str, Answer]:
         """The answers a rule read (those given)."""
@@ -264,6 +240,21 @@ class Decision:
             for q in self.plan.kb.questions
             if q.id in needed
         ]
+
+
+def _by_procedure(rules: list[Rule]) -> tuple[dict[str, list[Rule]], ...]:
+    """The rules by the procedures they make a candidate, exclude and caution about."""
+    candidate: dict[str, list[Rule]] = {}
+    exclude: dict[str, list[Rule]] = {}
+    caveat: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for pid in rule.candidate:
+            candidate.setdefault(pid, []).append(rule)
+        for pid in rule.exclude:
+            exclude.setdefault(pid, []).append(rule)
+        for pid in rule.caveat:
+            caveat.setdefault(pid, []).append(rule)
+    return candidate, exclude, caveat
 
 
 def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Decision:
