@@ -7,14 +7,13 @@ so what a prompt accepts and what a file may contain cannot drift apart.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from consult.codegen import ManyTest, compile_rules
+from consult.codegen import compile_checked
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 from consult.model import Answer, Applicability, KnowledgeBase, Question, Truth, by_identity
 from consult.schema import Checker
@@ -186,51 +185,19 @@ class _Bank:
     """Per-bank tables for checking answer sets (built once per knowledge base)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        with_when = [q for q in kb.questions if q.when is not None]
-        self.when_ids = [q.id for q in with_when]
-        self.whens: ManyTest = compile_rules([q.when for q in with_when if q.when], kb.questions)
-        self._valid = _compile_valid(kb)
+        # The engine's checker without the rules: `compile_checked` with no conditions.
+        self._check = compile_checked((), kb.questions, value_check_lines)
 
     def quick(self, given: Mapping[str, Any]) -> dict[str, Answer] | None:
         """The checked answers in bank order when every answer is valid and applies.
 
         None when anything needs a message (an unknown question, an invalid
-        value, an answer switched off by others): the full check then says what.
+        value, an answer switched off by earlier answers): the full check then
+        says what. It accepts exactly what `check_value` accepts, normalised
+        the same way.
         """
-        answers = self._valid(given)
-        if answers is None:
-            return None
-        off = compress(self.when_ids, map(is_, self.whens(answers), repeat(False)))
-        # Nothing answered is switched off by the other answers, so nothing is
-        # switched off by the earlier answers alone either.
-        return answers if answers.keys().isdisjoint(off) else None
-
-
-def _compile_valid(kb: KnowledgeBase) -> Callable[[Mapping[str, Any]], dict[str, Answer] | None]:
-    """One generated function checking a whole answer mapping, question by question.
-
-    Written like `compile_rules`: question ids, ranges and choices are
-    constants of the namespace, never text in the source. It accepts exactly
-    what `check_value` accepts, normalised the same way, or gives up (None).
-    """
-    namespace: dict[str, Any] = {"KNOWN": frozenset(q.id for q in kb.questions)}
-    lines = [
-        "def valid(given):",
-        "    if not KNOWN.issuperset(given):",
-        "        return None",
-        "    g = given.get",
-        "    out = {}",
-    ]
-    for i, q in enumerate(kb.questions):
-        namespace[f"k{i}"] = q.id
-        lines += [f"    v = g(k{i})", "    if v is not None:"]
-        lines += [f"        {line}" for line in value_check_lines(q, i, namespace)]
-        lines.append(f"        out[k{i}] = v")
-    lines.append("    return out")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, "<consult answers>", "exec"), namespace)  # noqa: S102 - see docstring
-    valid: Callable[[Mapping[str, Any]], dict[str, Answer] | None] = namespace["valid"]
-    return valid
+        checked = self._check(given)
+        return None if checked is None else checked[0]
 
 
 def value_check_lines(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
