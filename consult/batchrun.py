@@ -19,7 +19,7 @@ from consult.batch import Bank, Item, Outcome, Renderer, iter_inputs, problems_o
 from consult.engine import evaluate
 from consult.errors import ExitStatus, InputError, InvalidAnswers, Problem, display_path
 from consult.files import private_output, refuse_existing
-from consult.formats import CsvRows, JsonRecords, RecordWriter, TableRows
+from consult.formats import CsvRows, JsonRecords, RecordWriter, TableRows, framing
 from consult.model import KnowledgeBase
 from consult.report import render_markdown
 from consult.result import Result
@@ -144,18 +144,21 @@ def _records(
 ) -> ExitStatus:
     renderers: dict[str, Renderer] = {"csv": CsvRows(), "table": TableRows()}
     renderer = renderers.get(fmt, JsonRecords())
-    pairs = run(kb, opts.bank, items, renderer, opts.jobs)
     if fmt == "table" and env.stdout_is_tty and opts.output is None:
-        return _table(opts, env, env.progress(pairs))
+        return _table(opts, env, env.progress(run(kb, opts.bank, items, renderer, opts.jobs)))
+    kind = "tsv" if fmt == "table" else fmt
+    # Pooled workers frame the records, and whole chunks are copied to the output.
+    pairs = run(kb, opts.bank, items, renderer, opts.jobs, framing(kind))
     if opts.output is not None or not env.stdout_is_tty:
         pairs = env.progress(pairs)  # never between records on the screen
-    kind = "tsv" if fmt == "table" else fmt
     with _stream(opts, env) as out:
         writer = RecordWriter(out, kind)
 
         def write(_item: Item, outcome: Outcome) -> None:
             if outcome.text:
                 writer.add(outcome.text)
+            if outcome.spill is not None:
+                writer.add_spill(outcome.spill)
 
         total, failed = _drain(env, pairs, write)
         writer.close()

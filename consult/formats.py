@@ -10,14 +10,16 @@ null, "error": "file:line:col: message", "problems": [...]}` for a failed one.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any, BinaryIO
 
 from consult.answers import AnswerSet
-from consult.batch import Item, Renderer
+from consult.batch import Framing, Item, Renderer, Spill
 from consult.engine import Decision, decide
 from consult.errors import Problem
 from consult.model import KnowledgeBase
@@ -155,6 +157,14 @@ def tab_line(cells: Sequence[str]) -> str:
     return "\t".join(c.translate(table) for c in cells)
 
 
+def framing(kind: str) -> Framing:
+    """What a RecordWriter of this kind writes before and after each record.
+
+    The first record of a json array has `[` and a line break before it instead.
+    """
+    return (b",\n", b"") if kind == "json" else (b"", b"\n")
+
+
 class RecordWriter:
     """Streams records (UTF-8) to a binary stream: jsonl, a json array, csv or tsv."""
 
@@ -162,6 +172,7 @@ class RecordWriter:
         self.out = out
         self.kind = kind
         self.count = 0
+        self.frame = framing(kind)
         if kind == "csv":
             out.write(csv_line(COLUMNS).encode() + b"\n")
         elif kind == "tsv":
@@ -169,13 +180,60 @@ class RecordWriter:
 
     def add(self, record: bytes) -> None:
         """Write one record."""
-        if self.kind == "json":
-            self.out.write((b"[\n" if self.count == 0 else b",\n") + record)
-        else:
-            self.out.write(record + b"\n")
+        before, after = (b"[\n", b"") if self.kind == "json" and not self.count else self.frame
+        self.out.write(before + record + after)
         self.count += 1
+
+    def add_spill(self, spill: Spill) -> None:
+        """Write a chunk of records framed by `framing`, copied from its spill file."""
+        if not spill.records:
+            return
+        start = 0
+        if self.kind == "json" and self.count == 0:
+            self.out.write(b"[\n")  # in place of the first record's separator
+            start = len(self.frame[0])
+        copy_to(self.out, spill.handle, start, spill.length - start)
+        self.count += spill.records
 
     def close(self) -> None:
         """Finish the output (closes a json array)."""
         if self.kind == "json":
             self.out.write(b"\n]\n" if self.count else b"[]\n")
+
+
+# Errors of os.sendfile that mean "not between these two files": copy instead.
+_NO_SENDFILE = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV))
+
+
+def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
+    """Copy `length` bytes of a file from `offset` to the end of a stream.
+
+    Between two files the kernel copies (`os.sendfile`: no trip through this
+    process); a stream without a file (or a pair sendfile refuses) is written
+    in blocks.
+    """
+    try:
+        target = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        target = -1
+    if target >= 0:
+        out.flush()
+        try:
+            while length > 0:
+                sent = os.sendfile(target, source.fileno(), offset, length)
+                if sent == 0:
+                    raise OSError(errno.EIO, "spill file ended early")
+                offset += sent
+                length -= sent
+        except OSError as exc:
+            if exc.errno not in _NO_SENDFILE:
+                raise
+        else:
+            return
+    source.seek(offset)
+    while length > 0:
+        block = source.read(min(length, 1 << 20))
+        if not block:
+            raise OSError(errno.EIO, "spill file ended early")
+        out.write(block)
+        length -= len(block)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -30,7 +31,7 @@ from consult.batchrun import Env, Options, Pairs, evaluate_command
 from consult.cli import app
 from consult.engine import evaluate
 from consult.errors import InvalidAnswers
-from consult.formats import COLUMNS, JsonRecords
+from consult.formats import COLUMNS, JsonRecords, RecordWriter, copy_to
 from consult.loader import load
 from consult.model import KnowledgeBase
 
@@ -466,6 +467,131 @@ def test_the_spill_folder_goes_when_the_run_fails() -> None:
         Path(folder, "1").write_bytes(b"x")
         raise RuntimeError
     assert not Path(folder).exists()
+
+
+def batch_lines(count: int) -> str:
+    """JSONL answer sets, every seventh one invalid (an error record and a message)."""
+    rng = random.Random(11)
+    lines = []
+    for n in range(count):
+        age = "x" if n % 7 == 3 else rng.randint(16, 90)
+        lines.append(json.dumps({"age": age, "concerns": ["hair_loss"], "smoker": n % 2 == 0}))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "table"])
+def test_pooled_chunks_are_copied_whole_to_a_file_as_one_job_writes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    (tmp_path / "s.jsonl").write_text(batch_lines(900))
+    args = ("--input-format", "jsonl", str(tmp_path / "s.jsonl"), "-f", fmt)
+    one = invoke(*args, "-j", "1", "-o", str(tmp_path / "one"))
+    sent: list[int] = []
+    real = os.sendfile
+
+    def counted(out: int, source: int, offset: int | None, count: int) -> int:
+        done = real(out, source, offset, count)
+        sent.append(done)
+        return done
+
+    monkeypatch.setattr(consult.formats.os, "sendfile", counted)
+    two = invoke(*args, "-j", "2", "-o", str(tmp_path / "two"))
+    assert one == two  # the same status and messages (stdout is empty with -o)
+    assert one[0] == 1
+    assert (tmp_path / "two").read_bytes() == (tmp_path / "one").read_bytes()
+    assert sum(sent) > 0.9 * (tmp_path / "two").stat().st_size  # the records went by sendfile
+    if fmt == "json":
+        assert len(json.loads((tmp_path / "two").read_text())) == 900
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "table"])
+def test_pooled_output_to_a_pipe_matches_one_job(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "s.jsonl").write_text(batch_lines(700))
+    outputs = []
+    for jobs in ("1", "2"):
+        source = str(tmp_path / "s.jsonl")
+        command = [sys.executable, "-m", "consult", "evaluate", "--input-format", "jsonl"]
+        done = subprocess.run(
+            [*command, source, "-f", fmt, "-j", jobs, *BANK],
+            capture_output=True,
+            check=False,
+        )
+        outputs.append((done.returncode, done.stdout, done.stderr))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == 1
+    assert outputs[0][1].count(b"\n") >= 700
+
+
+def spill_of(tmp_path: Path, data: bytes, records: int) -> consult.batch.Spill:
+    path = tmp_path / f"spill-{len(data)}"
+    path.write_bytes(data + b"more than the chunk")
+    return consult.batch.Spill(path.open("rb", buffering=0), len(data), records)
+
+
+def test_a_json_array_starts_right_whichever_way_its_first_records_come(tmp_path: Path) -> None:
+    for spilled_first in (True, False):
+        out = io.BytesIO()
+        writer = RecordWriter(out, "json")
+        spill = spill_of(tmp_path, b',\n{"a":1},\n{"a":2}', 2)
+        if spilled_first:
+            writer.add_spill(spill)
+            writer.add(b'{"a":3}')
+        else:
+            writer.add(b'{"a":3}')
+            writer.add_spill(spill)
+        writer.add_spill(spill_of(tmp_path, b"", 0))  # a chunk with no records
+        writer.close()
+        spill.handle.close()
+        found = [r["a"] for r in json.loads(out.getvalue())]
+        assert found == ([1, 2, 3] if spilled_first else [3, 1, 2])
+
+
+def test_copy_to_a_buffered_file_keeps_what_was_written_around_it(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
+    with (tmp_path / "out").open("wb") as out, source.open("rb", buffering=0) as handle:
+        out.write(b"head")  # still in the stream's buffer
+        copy_to(out, handle, 10, 700_000)
+        out.write(b"tail")
+    assert (tmp_path / "out").read_bytes() == b"head" + source.read_bytes()[10:700_010] + b"tail"
+
+
+def test_copy_to_falls_back_to_writing_where_sendfile_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(300_000)
+    (tmp_path / "source").write_bytes(data)
+    real = os.sendfile
+    calls = 0
+
+    def refusing(out: int, source: int, offset: int | None, count: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real(out, source, offset, min(count, 1000))  # a partial send first
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(consult.formats.os, "sendfile", refusing)
+    with (tmp_path / "out").open("wb") as out, (tmp_path / "source").open("rb") as handle:
+        copy_to(out, handle, 0, len(data))
+    assert (tmp_path / "out").read_bytes() == data
+    assert calls == 2
+    memory = io.BytesIO()  # no file underneath: written in blocks
+    with (tmp_path / "source").open("rb") as handle:
+        copy_to(memory, handle, 5, 1000)
+    assert memory.getvalue() == data[5:1005]
+
+
+def test_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
+    (tmp_path / "source").write_bytes(b"x" * 100_000)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with (
+        open(write_end, "wb") as out,  # noqa: PTH123
+        (tmp_path / "source").open("rb") as handle,
+        pytest.raises(BrokenPipeError),
+    ):
+        copy_to(out, handle, 0, 100_000)
 
 
 @pytest.mark.parametrize("count", [1, 15, 16, 100, 1000, 5000])
