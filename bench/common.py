@@ -7,9 +7,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 PYTHON = sys.executable
 # The console script next to the interpreter: no shell, no version-manager shim.
@@ -38,33 +40,55 @@ class Section:
     details: list[str] = field(default_factory=list)  # extra table lines (markdown)
 
 
-def run_quiet(cmd: Sequence[str], **kwargs: object) -> float:
-    """Wall time of one run of a command, output discarded; fails loudly on error."""
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-        **kwargs,  # type: ignore[call-overload]
-    )
-    elapsed = time.perf_counter() - start
+def run_quiet(cmd: Sequence[str], out: Path | None = None, **kwargs: object) -> float:
+    """Wall time of one run of a command; fails loudly on error.
+
+    Its output goes to the file `out` (emptied before the clock starts), or is
+    discarded (/dev/null) without one.
+    """
+    with _target(out) as target:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            cmd,
+            stdout=target,
+            stderr=subprocess.PIPE,
+            check=False,
+            **kwargs,  # type: ignore[call-overload]
+        )
+        elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         err = proc.stderr.decode(errors="replace")[-2000:]
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err}")
     return elapsed
 
 
-def run_together(cmds: Sequence[Sequence[str]]) -> float:
-    """Wall time of several commands started at once, until the last one ends."""
-    start = time.perf_counter()
-    procs = [
-        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for cmd in cmds
-    ]
-    errors = [
-        (cmd, proc.communicate()[1], proc.returncode) for cmd, proc in zip(cmds, procs, strict=True)
-    ]
-    elapsed = time.perf_counter() - start
+@contextmanager
+def _target(out: Path | None) -> Iterator[int | BinaryIO]:
+    if out is None:
+        yield subprocess.DEVNULL
+        return
+    with out.open("wb") as handle:
+        yield handle
+
+
+def run_together(cmds: Sequence[Sequence[str]], outs: Sequence[Path | None] = ()) -> float:
+    """Wall time of several commands started at once, until the last one ends.
+
+    Each writes its output to its file in `outs`, or to /dev/null.
+    """
+    targets = list(outs) or [None] * len(cmds)
+    with ExitStack() as stack:
+        files = [stack.enter_context(_target(out)) for out in targets]
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE)
+            for cmd, f in zip(cmds, files, strict=True)
+        ]
+        errors = [
+            (cmd, proc.communicate()[1], proc.returncode)
+            for cmd, proc in zip(cmds, procs, strict=True)
+        ]
+        elapsed = time.perf_counter() - start
     for cmd, err, code in errors:
         if code not in (0, 1):
             text = err.decode(errors="replace")[-2000:]
@@ -73,13 +97,19 @@ def run_together(cmds: Sequence[Sequence[str]]) -> float:
 
 
 def interleaved_medians(
-    commands: dict[str, Sequence[str]], runs: int, warmups: int = 2
+    commands: dict[str, Sequence[str]],
+    runs: int,
+    warmups: int = 2,
+    outs: dict[str, Path] | None = None,
 ) -> dict[str, float]:
-    """Median wall time (seconds) of each command, the runs interleaved round-robin."""
+    """Median wall time (seconds) of each command, the runs interleaved round-robin.
+
+    A command named in `outs` writes its output to that file, the others to /dev/null.
+    """
     times: dict[str, list[float]] = {k: [] for k in commands}
     for i in range(warmups + runs):
         for key, cmd in commands.items():
-            elapsed = run_quiet(cmd)
+            elapsed = run_quiet(cmd, (outs or {}).get(key))
             if i >= warmups:
                 times[key].append(elapsed)
     return {k: statistics.median(v) for k, v in times.items()}

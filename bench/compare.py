@@ -1,13 +1,16 @@
 """Before and after: the same measurements on two versions of consult, side by side.
 
     python bench/compare.py REV [--after REV2] [--title TEXT] [--record]
+                            [--sections engine,startup,batch]
 
 REV (a commit) is unpacked into a scratch folder; "after" is the working tree,
 or the commit REV2.
 Both versions evaluate the same generated answer sets against the same bank
 (this working tree's), each in its own process, the rounds interleaved
 (before, after, before, after, ...) so that machine noise hits both alike.
-Start-up is compared the same way. With --record the table is appended to
+Start-up is compared the same way, and so is the batch section (not run by
+default): `consult evaluate --format jsonl` over generated YAML answer files
+with one and two jobs, the output written to a file. With --record the table is appended to
 bench/history.md, which bench/run.py copies into RESULTS.md.
 """
 
@@ -73,6 +76,33 @@ def startup(before: Path, after: Path, runs: int) -> dict[str, float]:
     return interleaved_medians(commands, runs)
 
 
+def batch(before: Path, after: Path, files: Path, runs: int, out: Path) -> dict[str, float]:
+    """Median wall time of a batch run with 1 and 2 jobs, both versions, interleaved."""
+    code = "sys.argv[0] = 'consult'; from consult.__main__ import main; main()"
+    commands = {}
+    for label, tree in (("before", before), ("after", after)):
+        prefix = f"import sys; sys.path.insert(0, {str(tree)!r}); "
+        for jobs in ("1", "2"):
+            evaluate = ["evaluate", "--format", "jsonl", "--jobs", jobs, str(files)]
+            commands[f"{label} {jobs}"] = [PYTHON, "-c", prefix + code, *evaluate]
+    outs = {key: out / f"{key.replace(' ', '-')}.jsonl" for key in commands}
+    return interleaved_medians(commands, runs, warmups=1, outs=outs)
+
+
+def batch_rows(t: dict[str, float], count: int, runs: int) -> list[str]:
+    rows = [
+        f"| `consult evaluate --format jsonl --jobs {jobs}`, {count:,} YAML files "
+        f"(median of {runs}) | {t[f'before {jobs}']:.3f} s | {t[f'after {jobs}']:.3f} s "
+        f"| {t[f'before {jobs}'] / t[f'after {jobs}']:.2f}× |"
+        for jobs in ("1", "2")
+    ]
+    ratio = {v: t[f"{v} 1"] / t[f"{v} 2"] for v in ("before", "after")}
+    rows.append(
+        f"| `--jobs 2` over `--jobs 1` | {ratio['before']:.2f}× | {ratio['after']:.2f}× | |"
+    )
+    return rows
+
+
 def main() -> None:
     """Compare a commit with the working tree."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -129,6 +159,16 @@ def main() -> None:
                 f"| {t['before ' + arg] / t['after ' + arg]:.2f}× |"
                 for arg in ("--version", "--help")
             ]
+        if "batch" in args.sections:
+            from gen import write_yaml_files
+
+            files = Path(tmp) / "files"
+            write_yaml_files(sets, files)
+            out = Path(tmp) / "out"
+            out.mkdir()
+            rows += batch_rows(
+                batch(before, after, files, args.rounds, out), len(sets), args.rounds
+            )
     title = args.title or f"{short} → {after_name}"
     lines = [
         f"### {title}",
@@ -136,9 +176,17 @@ def main() -> None:
         f"Before: {short}; after: {after_name}. "
         + (
             f"{args.sets:,} answer sets, median of {args.rounds} interleaved rounds, "
-            "one process per round and version."
+            "one process per round and version. "
             if "engine" in args.sections
-            else "Start-up only: each command median of 15 runs, the versions interleaved."
+            else "Start-up: each command median of 15 runs, the versions interleaved. "
+            if "startup" in args.sections
+            else ""
+        )
+        + (
+            "Batch: whole `consult evaluate` processes writing their records to a file, "
+            "the versions and job counts interleaved."
+            if "batch" in args.sections
+            else ""
         ),
         "",
         "| measurement | before | after | speed-up |",
