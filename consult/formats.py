@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import select
 from collections.abc import Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring
@@ -219,15 +220,9 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
     if target >= 0:
         out.flush()
         try:
-            while length > 0:
-                sent = os.sendfile(target, source.fileno(), offset, length)
-                if sent == 0:
-                    raise OSError(errno.EIO, "spill file ended early")
-                offset += sent
-                length -= sent
-        except OSError as exc:
-            if exc.errno not in _NO_SENDFILE:
-                raise
+            _send(target, source.fileno(), offset, length)
+        except _Refused as refused:
+            offset, length = refused.args
         else:
             return
     source.seek(offset)
@@ -237,3 +232,24 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
             raise OSError(errno.EIO, "spill file ended early")
         out.write(block)
         length -= len(block)
+
+
+class _Refused(Exception):
+    """sendfile will not copy between these two files; args: where it stopped, what is left."""
+
+
+def _send(target: int, source: int, offset: int, length: int) -> None:
+    while length > 0:
+        try:
+            sent = os.sendfile(target, source, offset, length)
+        except BlockingIOError:  # a non-blocking output that is full: wait for room
+            select.select([], [target], [])
+            continue
+        except OSError as exc:
+            if exc.errno in _NO_SENDFILE:
+                raise _Refused(offset, length) from None
+            raise
+        if sent == 0:
+            raise OSError(errno.EIO, "spill file ended early")
+        offset += sent
+        length -= sent

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -580,6 +581,26 @@ def test_copy_to_falls_back_to_writing_where_sendfile_refuses(
     with (tmp_path / "source").open("rb") as handle:
         copy_to(memory, handle, 5, 1000)
     assert memory.getvalue() == data[5:1005]
+
+
+def test_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
+    data = os.urandom(1 << 20)  # far more than a pipe holds
+    (tmp_path / "source").write_bytes(data)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    received = bytearray()
+
+    def drain() -> None:
+        while chunk := os.read(read_end, 65536):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    with open(write_end, "wb") as out, (tmp_path / "source").open("rb") as handle:  # noqa: PTH123
+        copy_to(out, handle, 0, len(data))
+    reader.join()
+    os.close(read_end)
+    assert bytes(received) == data
 
 
 def test_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
