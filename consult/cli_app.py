@@ -136,7 +136,7 @@ def stop_on_signals() -> Iterator[None]:
     """Turn SIGHUP and SIGTERM into Stopped, so a run ends as on Ctrl-C (nothing partial stays)."""
     import signal
 
-    from consult.intake import Stopped
+    from consult.errors import Stopped
 
     def stop(signum: int, _frame: object) -> None:
         raise Stopped(signum)

@@ -134,8 +134,7 @@ def _resume_hint(path: Path, questions: Path | None, rules: Path | None) -> str:
 @contextmanager
 def _intake_stops(hint: str) -> Iterator[None]:
     """Ctrl-C, a closed terminal or SIGTERM: the draft stays; say how to resume."""
-    from consult.errors import ExitStatus
-    from consult.intake import Stopped
+    from consult.errors import ExitStatus, Stopped
 
     try:
         yield

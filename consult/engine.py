@@ -99,9 +99,19 @@ class Plan:
             conditions.extend(proc.scope)
             self.scopes[proc.id] = (start, len(conditions))
         self.conditions = conditions
-        self.truths: ManyTest = compile_rules(conditions, kb.questions)
+        self._truths: ManyTest | None = None
         self._check: CheckedTest | None = None
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+
+    def truths(self, answers: Mapping[str, Answer]) -> tuple[Truth, ...]:
+        """The truth of every rule and scope condition for checked answers.
+
+        Compiled on first use: batch input and `evaluate` on a plain dict get
+        their truths from `check` and never need this one.
+        """
+        if self._truths is None:
+            self._truths = compile_rules(self.conditions, self.kb.questions)
+        return self._truths(answers)
 
     def check(self, given: Mapping[str, Any]) -> AnswerSet | None:
         """A plain answer mapping checked, with its truths, if it needs no message; else None.

@@ -87,3 +87,15 @@ def display_path(path: Path | str) -> str:
         except ValueError:
             return text
     return text
+
+
+class Stopped(KeyboardInterrupt):
+    """A run was stopped by a signal (a closed terminal, SIGTERM).
+
+    A KeyboardInterrupt, so that the prompt library and asyncio let it through
+    wherever the signal lands, exactly as they do for Ctrl-C.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum

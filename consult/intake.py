@@ -269,18 +269,6 @@ def show_answer(question: Question, value: Answer | None) -> str:
     return answer_words(question, value, sep="; ", nothing="None picked")
 
 
-class Stopped(KeyboardInterrupt):
-    """The session was stopped by a signal (a closed terminal, SIGTERM).
-
-    A KeyboardInterrupt, so that the prompt library and asyncio let it through
-    wherever the signal lands, exactly as they do for Ctrl-C.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by signal {signum}")
-        self.signum = signum
-
-
 Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
 
 

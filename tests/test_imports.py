@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,16 @@ def test_version_imports_only_the_package() -> None:
     code = "import sys; from consult.__main__ import main; main()"
     extra = imported(code, "--version") - imported("import sys")
     assert extra == {"consult", "consult.__main__"}
+
+
+def test_a_batch_run_leaves_the_intake_and_the_terminal_libraries_alone(tmp_path: Path) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_text('{"consult": 1, "answers": {"age": 40, "concerns": ["hair_loss"]}}')
+    code = "import sys; from consult.__main__ import main; sys.argv[0] = 'consult'; main()"
+    try:
+        names = imported(code, "evaluate", str(answers), "--format", "jsonl")
+    except subprocess.CalledProcessError as exc:  # pragma: no cover - shows why
+        raise AssertionError(exc.stderr) from None
+    assert "consult.engine" in names  # it did evaluate
+    assert not {n for n in names if n.split(".")[0] in {"questionary", "prompt_toolkit", "rich"}}
+    assert "consult.intake" not in names
