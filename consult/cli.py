@@ -5,6 +5,7 @@ A bug ends in one line naming the exception type and place; see `run`.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -38,6 +39,12 @@ def run() -> None:
             "Set CONSULT_DEBUG=1 to see the traceback.\n"
         )
         sys.exit(INTERNAL_ERROR)
+    finally:
+        # The interpreter's last garbage collection at exit walks every object
+        # left (the bank, the compiled rules, the command line's own): about
+        # 14 ms of each command. Files are closed and output flushed by then;
+        # frozen objects are only left out of that last collection.
+        gc.freeze()
 
 
 def _where(exc: BaseException) -> str:

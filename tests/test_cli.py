@@ -176,6 +176,7 @@ def test_a_bug_prints_one_line_without_its_message(
 
     monkeypatch.setattr(consult.cli, "app", broken)
     monkeypatch.delenv("CONSULT_DEBUG", raising=False)
+    monkeypatch.setattr(consult.cli.gc, "freeze", lambda: None)  # not the test process
     with pytest.raises(SystemExit) as info:
         consult.cli.run()
     assert info.value.code == 70
