@@ -62,7 +62,8 @@ def supports_batch() -> bool:
     return "--jobs" in out.stdout and "jsonl" in out.stdout
 
 
-def _check_output(cmd: list[str], expected: int) -> None:
+def _check_output(cmd: list[str], expected: int) -> int:
+    """Run consult once and check it wrote a line per input; return the bytes it wrote."""
     proc = subprocess.run(cmd, capture_output=True, check=False)
     lines = proc.stdout.count(b"\n")
     if proc.returncode != 0 or lines != expected:
@@ -70,6 +71,7 @@ def _check_output(cmd: list[str], expected: int) -> None:
         raise SystemExit(
             f"{' '.join(cmd)}: exit {proc.returncode}, {lines} lines, expected {expected}\n{tail}"
         )
+    return len(proc.stdout)
 
 
 def _check_lines(path: Path, expected: int) -> None:
@@ -179,14 +181,16 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
     big, little = tmp / "big.jsonl", tmp / "small.jsonl"
     write_jsonl(sets, big)
     write_jsonl(sets[:small], little)
-    _check_output(_evaluate(big, 1), count)
+    size = round(_check_output(_evaluate(big, 1), count) / count)  # bytes per record
     _check_floor([PYTHON, FLOOR, "jsonl", str(big)], count)
+    write_floor = [PYTHON, FLOOR, "jsonl-write", str(big), str(size)]
     jobs = min(2, cores())
     out = tmp / "out"
     out.mkdir(exist_ok=True)
     commands = {
         "floor": _to([PYTHON, FLOOR, "jsonl", str(big)], None),
         "1": _to(_evaluate(big, 1), out / "lines-1.jsonl"),
+        "write floor": _to(write_floor, out / "floor.jsonl"),
     }
     if jobs > 1:
         commands["2"] = _to(_evaluate(big, 2), out / "lines-2.jsonl")
@@ -217,6 +221,24 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
                 per_core_2 >= JSONL_TARGET,
             )
         )
+    write_rate = count / times["write floor"]
+    left = 1e6 / JSONL_TARGET - 1e6 / write_rate
+    section.rows.append(
+        Row(
+            f"no consult: `json.loads` of each line and a {size:,}-byte record (consult's "
+            "average) written for it to a file",
+            f"{write_rate:,.0f}/s",
+            "the target",
+            write_rate / JSONL_TARGET,
+            "",
+            None,
+        )
+    )
+    section.notes.append(
+        f"The last rate row is the floor under the target with records of this size: at "
+        f"{JSONL_TARGET:,}/s, parsing a line and writing its record leave {left:.1f} µs per "
+        "line for checking the answers, working out the rules and writing the explanation."
+    )
     for j in sorted({1, jobs}):
         rss_big = peak_rss_kib(_evaluate(big, j))
         rss_small = peak_rss_kib(_evaluate(little, j))

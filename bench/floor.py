@@ -2,6 +2,7 @@
 
     python bench/floor.py yaml FOLDER    # every *.yaml file under FOLDER, PyYAML's CSafeLoader
     python bench/floor.py jsonl FILE     # every line, json.loads
+    python bench/floor.py jsonl-write FILE SIZE   # json.loads, then SIZE bytes per line to stdout
 
 Runs as its own process so that it is timed exactly like consult: start-up,
 imports, reading and parsing, end to end.
@@ -34,9 +35,27 @@ def _jsonl(path: Path) -> int:
     return count
 
 
+def _jsonl_write(path: Path, size: int) -> int:
+    """Parse every line and write a record of `size` bytes for it: the I/O under a batch."""
+    import json
+
+    record = b"x" * (size - 1) + b"\n"
+    out = sys.stdout.buffer
+    count = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            json.loads(line)
+            out.write(record)
+            count += 1
+    return count
+
+
 def main() -> None:
-    """Parse the inputs; print how many."""
+    """Parse the inputs; print how many (to stderr when records go to stdout)."""
     kind, where = sys.argv[1], Path(sys.argv[2])
+    if kind == "jsonl-write":
+        sys.stderr.write(f"{_jsonl_write(where, int(sys.argv[3]))}\n")
+        return
     count = _yaml(where) if kind == "yaml" else _jsonl(where)
     print(count)
 
