@@ -485,17 +485,13 @@ def _run_spilled(chunk: list[Item], path: str, framing: Framing | None = None) -
     outcomes = _run_chunk(chunk)
     if not outcomes or not path:
         return Returned([], outcomes)
-    if framing is None:
-        parts = [o.text for o in outcomes]
-        lengths = [len(text) for text in parts]
-    else:
-        before, after = framing
-        extra = len(before) + len(after)
-        parts = []
-        for o in outcomes:
-            if o.text:
-                parts += (before, o.text, after)
-        lengths = [len(o.text) + extra if o.text else 0 for o in outcomes]
+    before, after = framing or (b"", b"")
+    extra = len(before) + len(after)
+    parts: list[bytes] = []
+    for o in outcomes:
+        if o.text:
+            parts += (before, o.text, after)
+    lengths = [len(o.text) + extra if o.text else 0 for o in outcomes]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError:
