@@ -308,14 +308,15 @@ def _pooled(
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
     window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
+    framed = framing is not None
     with _spill_folder() as folder, _workers(jobs, bank, renderer) as pool:
         for index, chunk in enumerate(chunks):
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
             window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
             if len(window) >= jobs * WINDOW:
-                yield from _collect(window.popleft())
+                yield from _collect(window.popleft(), framed)
         while window:
-            yield from _collect(window.popleft())
+            yield from _collect(window.popleft(), framed)
 
 
 # What a worker sends back for each item: ok, the length of its output, its messages.
@@ -327,7 +328,6 @@ class Returned(NamedTuple):
 
     spilled: list[Spilled]
     outcomes: list[Outcome]  # when the output could not be spilled
-    framed: bool = False  # the spilled records are framed (lengths include the framing)
 
 
 SPILL_PREFIX = "consult-batch-"
@@ -421,10 +421,12 @@ def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPool
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(entry: tuple[list[Item], str, Future[Returned]]) -> Iterator[tuple[Item, Outcome]]:
+def _collect(
+    entry: tuple[list[Item], str, Future[Returned]], framed: bool
+) -> Iterator[tuple[Item, Outcome]]:
     chunk, path, pending = entry
     returned = _result(pending)
-    if returned.framed:
+    if framed and not returned.outcomes:
         yield from _framed(path, chunk, returned.spilled)
         return
     outcomes: Iterable[Outcome] = returned.outcomes or _unspill(path, returned.spilled)
@@ -503,7 +505,7 @@ def _run_spilled(chunk: list[Item], path: str, framing: Framing | None = None) -
         os.unlink(path)  # noqa: PTH108
         return Returned([], outcomes)
     spilled = [(o.ok, n, o.messages) for o, n in zip(outcomes, lengths, strict=True)]
-    return Returned(spilled, [], framing is not None)
+    return Returned(spilled, [])
 
 
 def default_jobs() -> int:

@@ -211,7 +211,7 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
 
     Between two files the kernel copies (`os.sendfile`: no trip through this
     process); a stream without a file (or a pair sendfile refuses) is written
-    in blocks.
+    in blocks, from where sendfile stopped.
     """
     try:
         target = out.fileno()
@@ -219,13 +219,9 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
         target = -1
     if target >= 0:
         out.flush()
-        try:
-            _send(target, source.fileno(), offset, length)
-        except _Refused as refused:
-            offset, length = refused.args
-        else:
-            return
-    source.seek(offset)
+        offset, length = _send(target, source.fileno(), offset, length)
+    if length > 0:
+        source.seek(offset)
     while length > 0:
         block = source.read(min(length, 1 << 20))
         if not block:
@@ -234,11 +230,8 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
         length -= len(block)
 
 
-class _Refused(Exception):
-    """sendfile will not copy between these two files; args: where it stopped, what is left."""
-
-
-def _send(target: int, source: int, offset: int, length: int) -> None:
+def _send(target: int, source: int, offset: int, length: int) -> tuple[int, int]:
+    """Send what sendfile will; return where it stopped and how much is left (0: all)."""
     while length > 0:
         try:
             sent = os.sendfile(target, source, offset, length)
@@ -247,9 +240,10 @@ def _send(target: int, source: int, offset: int, length: int) -> None:
             continue
         except OSError as exc:
             if exc.errno in _NO_SENDFILE:
-                raise _Refused(offset, length) from None
+                break
             raise
         if sent == 0:
             raise OSError(errno.EIO, "spill file ended early")
         offset += sent
         length -= sent
+    return offset, length
