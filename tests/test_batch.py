@@ -253,6 +253,48 @@ def test_jsonl_from_stdin_reports_lines() -> None:
     ]
 
 
+REPEATS = [
+    # (line, column and key of the repeat): at every depth, next to colons in strings
+    ('{"consult": 1, "answers": {"age": 30, "notes": "10:30 slot", "age": 31}}', 62, "age"),
+    ('{"answers": {"age": 30}, "answers": {"age": 31}, "consult": 1}', 26, "answers"),
+    ('{"consult": 1, "consult": 1, "answers": {"age": 30}}', 16, "consult"),
+    ('{"age": 30, "concerns": ["scars"], "age": 30}', 36, "age"),
+    ('{"consult": 1, "answers": {"concerns": [{"x": 1, "x": 2}]}}', 50, "x"),
+    ('{"consult": 1, "answers": {"age": 30}, "patient": {"ref": "A", "ref": "B"}}', 64, "ref"),
+    ('{"consult" : 1, "answers": {"age": 30, "age" : 30}}', 40, "age"),
+]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_repeated_keys_are_found_wherever_they_are(tmp_path: Path, suffix: str) -> None:
+    # json.loads keeps the last of a repeated key without a word: every repeat
+    # must still be reported, whichever way the line is parsed.
+    fine = '{"consult": 1, "answers": {"age": 30, "notes": "at 10:30, \\"a\\": b"}}'
+    if suffix == ".jsonl":
+        Path(tmp_path / "in.jsonl").write_text("\n".join([fine] + [r[0] for r in REPEATS]))
+        args = ["--input-format", "jsonl", str(tmp_path / "in.jsonl")]
+        expected = [
+            f"{tmp_path / 'in.jsonl'}:{n}:{col}: duplicate key '{key}' (first at line {n})"
+            for n, (_, col, key) in enumerate(REPEATS, start=2)
+        ]
+    else:
+        for n, text in enumerate([fine] + [r[0] for r in REPEATS]):
+            Path(tmp_path / f"{n}.json").write_text(text)
+        args = [str(tmp_path)]
+        expected = [
+            f"{tmp_path / f'{n}.json'}:1:{col}: duplicate key '{key}' (first at line 1)"
+            for n, (_, col, key) in enumerate(REPEATS, start=1)
+        ]
+    status, out, err = invoke(*args, "-f", "jsonl")
+    assert status == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert "result" in records[0]
+    assert [
+        r["line"] if suffix == ".jsonl" else r["file"][-6:] for r in records if "result" in r
+    ] == [1 if suffix == ".jsonl" else "0.json"]
+    assert sorted(err.splitlines()[:-1]) == sorted(expected)
+
+
 def test_jsonl_files_and_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("sets").mkdir()
