@@ -81,6 +81,13 @@ def _check_lines(path: Path, expected: int) -> None:
         raise SystemExit(f"{path}: {lines} lines, expected {expected}")
 
 
+def _check_counted(cmd: list[str], expected: int) -> None:
+    """A floor that writes records to stdout and its count to stderr ran through."""
+    out = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    if out.returncode != 0 or out.stderr.decode().strip() != str(expected):
+        raise SystemExit(f"{' '.join(cmd)}: {out.stderr.decode().strip()}, expected {expected}")
+
+
 def _check_floor(cmd: list[str], expected: int) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0 or out.stdout.strip() != str(expected):
@@ -184,6 +191,8 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
     size = round(_check_output(_evaluate(big, 1), count) / count)  # bytes per record
     _check_floor([PYTHON, FLOOR, "jsonl", str(big)], count)
     write_floor = [PYTHON, FLOOR, "jsonl-write", str(big), str(size)]
+    check_floor = [PYTHON, FLOOR, "jsonl-check", str(big), str(size)]
+    _check_counted(check_floor, count)
     jobs = min(2, cores())
     out = tmp / "out"
     out.mkdir(exist_ok=True)
@@ -191,6 +200,7 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
         "floor": _to([PYTHON, FLOOR, "jsonl", str(big)], None),
         "1": _to(_evaluate(big, 1), out / "lines-1.jsonl"),
         "write floor": _to(write_floor, out / "floor.jsonl"),
+        "check floor": _to(check_floor, out / "floor.jsonl"),
     }
     if jobs > 1:
         commands["2"] = _to(_evaluate(big, 2), out / "lines-2.jsonl")
@@ -234,11 +244,31 @@ def measure_jsonl(count: int, small: int, rounds: int, tmp: Path) -> Section:
             None,
         )
     )
-    section.notes.append(
-        f"The last rate row is the floor under the target with records of this size: at "
-        f"{JSONL_TARGET:,}/s, parsing a line and writing its record leave {left:.1f} µs per "
-        "line for checking the answers, working out the rules and writing the explanation."
+    check_rate = count / times["check floor"]
+    section.rows.append(
+        Row(
+            "consult's checking alone: the same, with the answers of each line checked and "
+            "every rule's truth worked out (`Plan.check`); no decision, no explanation",
+            f"{check_rate:,.0f}/s",
+            "the target",
+            check_rate / JSONL_TARGET,
+            "",
+            None,
+        )
     )
+    section.notes += [
+        (
+            f'The two "no consult" and "checking alone" rows are floors under the target '
+            f"with records of this size. At {JSONL_TARGET:,}/s, parsing a line and writing its "
+            f"record leave {left:.1f} µs per line for checking the answers, working out the "
+            "rules and writing the explanation. The second row adds consult's generated check "
+            "of the answers and of every rule and scope condition, everything consult does "
+            "before its decision: at "
+            f"{1e6 / check_rate:.1f} µs per line it leaves "
+            f"{1e6 / JSONL_TARGET - 1e6 / check_rate:.1f} µs for the decision and the "
+            "explanation of each answer set."
+        ),
+    ]
     for j in sorted({1, jobs}):
         rss_big = peak_rss_kib(_evaluate(big, j))
         rss_small = peak_rss_kib(_evaluate(little, j))
