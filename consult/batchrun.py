@@ -160,7 +160,13 @@ def _records(
             if outcome.spill is not None:
                 writer.add_spill(outcome.spill)
 
-        total, failed = _drain(env, pairs, write)
+        try:
+            total, failed = _drain(env, pairs, write)
+        except BaseException:
+            # Stopped (Ctrl-C, a signal) or failed: what was evaluated still goes out.
+            with contextlib.suppress(OSError, ValueError):
+                writer.flush()
+            raise
         writer.close()
     return _finish(opts, env, total, failed)
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pexpect
 import pytest
@@ -391,6 +391,59 @@ def test_a_run_that_fails_midway_leaves_the_old_file(
     assert err.splitlines()[-1] == "Interrupted."
     assert Path("out.csv").read_text() == "old\n"
     assert sorted(p.name for p in Path().iterdir()) == ["answers", "out.csv"]
+
+
+def test_a_run_stopped_midway_keeps_the_records_it_made_on_stdout(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import consult.formats
+
+    calls, original = 0, consult.formats.csv_line
+
+    def failing(cells: Sequence[str]) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 4:  # the header, two records, then Ctrl-C
+            raise KeyboardInterrupt
+        return original(cells)
+
+    monkeypatch.setattr(consult.formats, "csv_line", failing)
+    status, out, err = invoke(str(mixed), "-f", "csv", "-j", "1")
+    assert status == 130
+    assert err.splitlines()[-1] == "Interrupted."
+    rows = list(csv.reader(io.StringIO(out)))
+    assert [r[0] for r in rows] == ["source", *MIXED_ORDER[:2]]
+
+
+class Writes(io.BytesIO):
+    """A stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(bytes(data))
+        return super().write(data)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "json", "csv"])
+def test_records_are_written_whole_and_in_batches(kind: str) -> None:
+    out = Writes()
+    writer = RecordWriter(out, kind)
+    records = [b'{"n":%d,"pad":"%s"}' % (n, b"x" * (n * 97 % 9000)) for n in range(200)]
+    for record in records:
+        writer.add(record)
+    writer.close()
+    if kind == "json":
+        assert [r["n"] for r in json.loads(out.getvalue())] == list(range(200))
+    else:
+        body = out.getvalue().split(b"\n")
+        assert body[-1] == b""
+        assert body[1 if kind == "csv" else 0 : -1] == records
+    assert 1 < len(out.writes) < 200 / 8  # batches of many records
+    ends = (b"\n",) if kind != "json" else (b"}", b"]\n")
+    assert all(w.endswith(ends) for w in out.writes)  # never a record cut between writes
 
 
 # ---- streaming and order -------------------------------------------------------------
