@@ -122,17 +122,30 @@ def _check_depth(text: str, name: str) -> None:
     bound = sum(text.count(c) for c in "[{-:?")
     if bound <= _SCAN_ABOVE:
         return
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise YamlProblem(_too_deep(_source(event, name)))
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        _scan_depth(text, name, _Loader)
     except yaml.MarkedYAMLError as exc:
-        raise YamlProblem(_marked_problem(exc, name)) from None
+        if "nesting depth" not in str(exc.problem):
+            raise YamlProblem(_marked_problem(exc, name)) from None
+        # LibYAML 0.2.5 (in PyYAML 6.0.4 wheels) stops at its own limit of 1,000
+        # levels while scanning ahead, before the events that would show level 65.
+        # The pure-Python parser has no such limit and does not recurse either, so
+        # it finds the same place and message whichever PyYAML is installed.
+        try:
+            _scan_depth(text, name, yaml.SafeLoader)
+        except yaml.MarkedYAMLError as again:
+            raise YamlProblem(_marked_problem(again, name)) from None
+
+
+def _scan_depth(text: str, name: str, loader: Any) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlProblem(_too_deep(_source(event, name)))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _marked_problem(exc: yaml.MarkedYAMLError, name: str) -> Problem:
