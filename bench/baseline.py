@@ -14,8 +14,8 @@ from typing import Any
 
 from outcome import Outcome, from_truths
 
-from consult.conditions import questions_of
-from consult.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not
+from consult.bank.conditions import questions_of
+from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not
 
 _TRUTH: dict[int, bool | None] = {3: True, 1: None, 0: False}
 _MISSING = object()

@@ -34,8 +34,8 @@ def compact(result: Any) -> str:
 def batch_record(kb: Any) -> Callable[[bytes], object] | None:
     """One JSONL line to its batch record, as `consult evaluate` does it (None if too old)."""
     try:
-        from consult.batch import Item, run_item
-        from consult.formats import JsonRecords
+        from consult.batch.formats import JsonRecords
+        from consult.batch.items import Item, run_item
     except ImportError:
         return None
     renderer = JsonRecords()
@@ -46,7 +46,7 @@ def main() -> None:
     sets: list[dict[str, Any]] = json.loads(Path(sys.argv[1]).read_text())
     root = Path(sys.argv[2])
     import consult
-    from consult.answers import check_mapping
+    from consult.engine.answers import check_mapping
 
     start = time.perf_counter()
     loads = 5

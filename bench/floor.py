@@ -61,7 +61,7 @@ def _jsonl_check(path: Path, size: int) -> int:
     import json
 
     import consult
-    from consult.engine import plan_of
+    from consult.engine.decide import plan_of
 
     check = plan_of(consult.load()).check
     record = b"x" * (size - 1) + b"\n"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from consult.answers import applicability
-from consult.model import Answer, KnowledgeBase, Question
+from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.engine.answers import applicability
 
 SEED = 20261121
 INCOMPLETE_SHARE = 0.15
@@ -169,8 +169,8 @@ class Coverage:
 
 def coverage(kb: KnowledgeBase, sets: list[dict[str, Answer]]) -> Coverage:
     """Which questions, choices and rules the sets reach (rules evaluated by consult)."""
-    from consult.answers import check_mapping
-    from consult.engine import evaluate_traced
+    from consult.engine.answers import check_mapping
+    from consult.engine.decide import evaluate_traced
 
     answered: set[str] = set()
     picked: set[tuple[str, object]] = set()

@@ -10,7 +10,7 @@ from common import Row, Section
 from gen import Generator
 
 import consult
-from consult.model import Answer
+from consult.bank.model import Answer
 
 TARGET_MS = 5.0
 
@@ -41,8 +41,8 @@ class ScriptedAsker:
 
 def measure(sessions: int, tmp: Path) -> Section:
     """Run `sessions` scripted consultations; time per question asked."""
-    from consult.draft import DraftWriter
-    from consult.intake import Intake, run_intake
+    from consult.intake.draft import DraftWriter
+    from consult.intake.flow import Intake, run_intake
 
     kb = consult.load()
     sets = list(Generator(kb, seed=5, incomplete_share=0.0).answer_sets(sessions))

@@ -20,7 +20,7 @@ from typing import Any
 
 from outcome import Outcome, from_truths
 
-from consult.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not
+from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not
 
 Logic = Any
 PACKAGE = "json-logic-qubit"

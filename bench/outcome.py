@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from consult.model import KnowledgeBase, Rule
+from consult.bank.model import KnowledgeBase, Rule
 
 Outcome = tuple[Any, ...]
 

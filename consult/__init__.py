@@ -16,17 +16,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from consult.engine import evaluate
-    from consult.loader import load
+    from consult.bank.loader import load
+    from consult.engine.decide import evaluate
 
 
 def __getattr__(name: str) -> Any:
     if name == "load":
-        from consult.loader import load
+        from consult.bank.loader import load
 
         return load
     if name == "evaluate":
-        from consult.engine import evaluate
+        from consult.engine.decide import evaluate
 
         return evaluate
     raise AttributeError(f"module 'consult' has no attribute {name!r}")

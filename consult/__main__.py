@@ -12,7 +12,7 @@ def main() -> None:
 
         sys.stdout.write(f"consult {__version__}\n")
         return
-    from consult.cli import run
+    from consult.cli.main import run
 
     run()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import consult
-from consult.model import KnowledgeBase
+from consult.bank.model import KnowledgeBase
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,93 +1,155 @@
 """The import direction of the package, checked rather than hoped for.
 
-Pure stages (conditions, loader, answers, engine, report) never touch the
-terminal libraries; only the `cli*` modules use typer, only `prompts` uses questionary.
+The package is cut into stages (see docs/architecture.md). A stage imports only
+stages below it; `intake` and `batch` stand side by side and never import each
+other. Inside a stage, modules import only modules of a lower rank, so there are
+no cycles. Only the `cli` stage uses typer, only `intake.prompts` uses
+questionary, and the pure stages (bank, engine) never touch the terminal.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "consult"
-MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 
-# Each module may import consult modules of a lower rank only.
-RANK: dict[str, float] = {
+# The rank of each stage: a module may import the stages of a lower rank.
+STAGE_RANK: dict[str, int] = {
     "errors": 0,
-    "model": 1,
-    "yamlsrc": 2,
-    "files": 2,
-    "quickyaml": 2,
-    "result": 2,
-    "sink": 3,
-    "schema": 3,
-    "conditions": 4,
-    "codegen": 4.5,
-    "ruleread": 5,
-    "loader": 5.5,
-    "answers": 6,
-    "engine": 7,
-    "resultjson": 7.5,
-    "scenarios": 8,
-    "batch": 8,
-    "batchread": 7.6,
-    "draft": 8,
-    "report": 9,
-    "formats": 9,
-    "batchrun": 10,
-    "view": 9,
-    "intake": 10,
-    "prompts": 11,
-    "cli_app": 12,
-    "cli_bank": 12.5,
-    "cli_batch": 12.5,
-    "cli_intake": 12.5,
-    "cli": 13,
-    "__main__": 14,
+    "bank": 1,
+    "engine": 2,
+    "output": 3,
+    "intake": 4,
+    "batch": 4,
+    "cli": 5,
+    "__main__": 6,
+    "__init__": 6,
 }
+
+# The rank of each module inside its stage: a module imports lower ranks only.
+MODULE_RANK: dict[str, dict[str, float]] = {
+    "bank": {
+        "model": 0,
+        "yamlsource": 0,
+        "quickyaml": 0,
+        "schema": 1,
+        "conditions": 2,
+        "codegen": 3,
+        "rules": 4,
+        "loader": 5,
+    },
+    "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2},
+    "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
+    "intake": {"draft": 0, "flow": 1, "prompts": 2},
+    "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
+    "cli": {"app": 0, "bank": 1, "batch": 1, "intake": 1, "main": 2},
+}
+
 TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}
 ALLOWED_TERMINAL = {
     "cli": {"typer", "rich"},
-    "cli_app": {"typer", "rich"},
-    "cli_bank": {"typer", "rich"},
-    "cli_batch": {"typer", "rich"},
-    "cli_intake": {"typer", "rich"},
-    "prompts": {"questionary", "prompt_toolkit", "rich"},
-    "view": {"rich"},
-    "intake": {"rich"},
+    "intake.prompts": {"questionary", "prompt_toolkit", "rich"},
+    "intake.flow": {"rich"},
+    "output.terminal": {"rich"},
 }
 
 
-def imports_of(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+def modules() -> list[str]:
+    """Every module of the package as `stage.module` (or `stage` for a top-level one)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        found.append(".".join(p for p in parts if p != "__init__") or "__init__")
+    return found
+
+
+MODULES = modules()
+
+
+def imports_of(module: str, package: Path = PACKAGE) -> set[str]:
+    parts = module.split(".")
+    path = package.joinpath(*parts).with_suffix(".py")
+    if not path.exists():
+        path = package.joinpath(*parts, "__init__.py")
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
-            if node.module == "consult":
-                found.update(f"consult.{alias.name}" for alias in node.names)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_module_has_a_rank(module: str) -> None:
-    assert module in RANK, f"add consult/{module}.py to RANK in {__file__}"
+def stage_of(module: str) -> str:
+    return module.split(".")[0]
+
+
+def upward_imports(module: str, package: Path = PACKAGE) -> list[str]:
+    """The imports of `module` that reach a stage not below its own."""
+    stage = stage_of(module)
+    wrong = []
+    for name in sorted(imports_of(module, package)):
+        parts = name.split(".")
+        if parts[0] != "consult" or len(parts) < 2 or parts[1] not in STAGE_RANK:
+            continue
+        if parts[1] != stage and STAGE_RANK[parts[1]] >= STAGE_RANK[stage]:
+            wrong.append(name)
+    return wrong
+
+
+def test_every_stage_and_module_has_a_rank() -> None:
+    for module in MODULES:
+        stage, _, name = module.partition(".")
+        assert stage in STAGE_RANK, f"add the stage of consult/{module} to STAGE_RANK"
+        if name:
+            assert name in MODULE_RANK[stage], f"add {module} to MODULE_RANK in {__file__}"
+
+
+def test_modules_and_imports_are_found() -> None:
+    # Guards the guard: the walk sees the stages, their modules and their imports.
+    assert {"errors", "bank.loader", "engine.decide", "cli.main", "batch.pool"} <= set(MODULES)
+    assert "consult.bank.model" in imports_of("engine.decide")
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_imports_point_down(module: str) -> None:
+def test_stages_import_only_stages_below(module: str) -> None:
+    assert upward_imports(module) == []
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if "." in m])
+def test_modules_inside_a_stage_import_lower_ranks(module: str) -> None:
+    stage, _, own = module.partition(".")
+    ranks = MODULE_RANK[stage]
     for name in imports_of(module):
         parts = name.split(".")
-        if parts[0] == "consult" and len(parts) > 1 and parts[1] in RANK:
-            assert RANK[parts[1]] < RANK[module], f"{module} imports {name}"
+        if parts[:2] == ["consult", stage] and len(parts) > 2 and parts[2] in ranks:
+            assert ranks[parts[2]] < ranks[own], f"{module} imports {name}"
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_terminal_libraries_stay_at_the_edge(module: str) -> None:
     used = {name.split(".")[0] for name in imports_of(module)} & TERMINAL
-    assert used <= ALLOWED_TERMINAL.get(module, set()), f"{module} imports {sorted(used)}"
+    allowed = ALLOWED_TERMINAL.get(module, ALLOWED_TERMINAL.get(stage_of(module), set()))
+    assert used <= allowed, f"{module} imports {sorted(used)}"
+
+
+@pytest.mark.parametrize(
+    ("module", "line"),
+    [
+        ("engine.decide", "from consult.batch.pool import run"),
+        ("batch.pool", "from consult.intake import flow"),
+        ("bank.loader", "import consult.output.files"),
+    ],
+)
+def test_the_guard_fails_on_an_upward_import(tmp_path: Path, module: str, line: str) -> None:
+    copy = tmp_path / "consult"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy.joinpath(*module.split(".")).with_suffix(".py")
+    target.write_text(line + "\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
+    assert upward_imports(module, copy) != []
+    assert upward_imports(module) == []

@@ -1,0 +1,397 @@
+"""The condition language: parse and type-check `when:` blocks, compile them.
+
+One language serves question `when` and rule `when`. Conditions are checked
+against the bank when it loads and compiled into closures; nothing is ever
+evaluated from text. Evaluation is three-valued (see `docs/knowledge-base.md`):
+a comparison on a missing answer is unknown (None), or false when the question
+is switched off by its own `when`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import assert_never
+
+from consult.bank.model import (
+    AllOf,
+    Answers,
+    AnyOf,
+    Applicability,
+    Compare,
+    Condition,
+    Not,
+    Question,
+    Test,
+    Truth,
+)
+from consult.bank.yamlsource import Node, describe, suggest
+from consult.errors import Problem, Source
+
+ALIASES = {">=": "gte", ">": "gt", "<=": "lte", "<": "lt"}
+# operator -> the question kinds it applies to
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "equals": ("yes_no", "one_of", "integer", "text"),
+    "one_of": ("one_of", "integer"),
+    "contains": ("many_of",),
+    "contains_any": ("many_of",),
+    "contains_all": ("many_of",),
+    "gte": ("integer",),
+    "gt": ("integer",),
+    "lte": ("integer",),
+    "lt": ("integer",),
+    "between": ("integer",),
+    "answered": ("yes_no", "one_of", "many_of", "integer", "text"),
+    "unanswered": ("yes_no", "one_of", "many_of", "integer", "text"),
+}
+_GROUPS = ("all", "any", "not")
+
+
+class ConditionParser:
+    """Parses `when:` nodes for one owner, appending problems instead of raising."""
+
+    def __init__(
+        self,
+        owner: str,
+        visible: Mapping[str, Question],
+        problems: list[Problem],
+        later: Collection[str] = (),
+        *,
+        complete: bool = True,
+    ) -> None:
+        self.owner = owner
+        self.visible = visible
+        self.later = later
+        # False when part of the bank could not be read: unknown ids are then
+        # not reported, as they would only echo the earlier problem.
+        self.complete = complete
+        self.problems = problems
+
+    def parse(self, node: Node) -> Condition | None:
+        """Parse one condition node; None (with problems recorded) if it is invalid."""
+        if not node.is_mapping or not node.value:
+            self._fail(node.source, f"a condition must be a mapping, got {describe(node)}")
+            return None
+        keys = set(node.value)
+        if "question" in keys:
+            return self._compare(node)
+        groups = keys & set(_GROUPS)
+        if len(keys) != 1 or not groups:
+            self._unknown_form(node)
+            return None
+        key = groups.pop()
+        if key == "not":
+            part = self.parse(node.value["not"])
+            return Not(part=part, source=node.source) if part else None
+        return self._group(key, node.value[key], node.source)
+
+    def _fail(self, source: Source, message: str) -> None:
+        self.problems.append(Problem(source, f"{self.owner}: {message}"))
+
+    def _unknown_form(self, node: Node) -> None:
+        assert node.key_sources is not None
+        for key, source in node.key_sources.items():
+            if key not in _GROUPS:
+                options = [*_GROUPS, "question"]
+                self._fail(source, f"unknown condition key {key!r}{suggest(key, options)}")
+                return
+        first = next(iter(node.key_sources.values()))
+        self._fail(first, "a condition has exactly one of 'all', 'any', 'not'")
+        return
+
+    def _group(self, key: str, node: Node, source: Source) -> Condition | None:
+        if not node.is_list or not node.value:
+            self._fail(node.source, f"'{key}' needs a non-empty list of conditions")
+            return None
+        parts = [self.parse(item) for item in node.value]
+        if any(p is None for p in parts):
+            return None
+        done = tuple(p for p in parts if p is not None)
+        return (
+            AllOf(parts=done, source=source) if key == "all" else AnyOf(parts=done, source=source)
+        )
+
+    def _compare(self, node: Node) -> Condition | None:
+        assert node.key_sources is not None
+        qnode = node.value["question"]
+        ops = [k for k in node.value if k != "question"]
+        if len(ops) != 1:
+            what = "no operator" if not ops else f"operators {', '.join(map(repr, ops))}"
+            self._fail(node.source, f"a comparison needs exactly one operator, got {what}")
+            return None
+        raw_op = ops[0]
+        op = ALIASES.get(raw_op, raw_op)
+        if op not in OPERATORS:
+            hint = suggest(raw_op, [*OPERATORS, *ALIASES])
+            self._fail(node.key_sources[raw_op], f"unknown operator {raw_op!r}{hint}")
+            return None
+        question = self._question(qnode)
+        if question is None:
+            return None
+        value_node = node.value[raw_op]
+        value = self._value(question, op, value_node)
+        if value is _INVALID:
+            return None
+        return Compare(question=question.id, op=op, value=value, source=value_node.source)
+
+    def _question(self, node: Node) -> Question | None:
+        qid = node.value
+        if not isinstance(qid, str):
+            self._fail(node.source, f"'question' must be a question id, got {describe(node)}")
+            return None
+        if qid in self.visible:
+            return self.visible[qid]
+        if qid in self.later:
+            self._fail(node.source, f"refers to question {qid!r}, which is not asked before it")
+            return None
+        if self.complete:
+            hint = suggest(qid, list(self.visible))
+            self._fail(node.source, f"unknown question {qid!r}{hint}")
+        return None
+
+    def _value(self, question: Question, op: str, node: Node) -> object:
+        if question.kind not in OPERATORS[op]:
+            kinds = " or ".join(OPERATORS[op])
+            message = f"{op!r} needs a {kinds} question, but {question.id!r} is {question.kind}"
+            self._fail(node.source, message)
+            return _INVALID
+        checker = _VALUE_CHECKS[op]
+        error = checker(question, node.plain())
+        if error:
+            self._fail(node.source, f"{op!r} on {question.id!r}: {error}")
+            return _INVALID
+        return _normalise(op, node.plain())
+
+
+_INVALID = object()
+
+
+def _check_flag(_question: Question, value: object) -> str:
+    return "" if value is True else f"expected true, got {describe(value)}"
+
+
+def _check_single(question: Question, value: object) -> str:
+    if question.kind == "yes_no":
+        return "" if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
+    if question.kind == "integer":
+        return _check_int(question, value)
+    if question.kind == "text":
+        return "" if isinstance(value, str) else f"expected text, got {describe(value)}"
+    return _check_choice(question, value)
+
+
+def _check_choice(question: Question, value: object) -> str:
+    ids = question.choice_ids
+    if isinstance(value, str) and value in ids:
+        return ""
+    hint = suggest(value, ids) if isinstance(value, str) else ""
+    return f"expected one of {', '.join(ids)}; got {describe(value)}{hint}"
+
+
+def _check_int(question: Question, value: object) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"expected a whole number, got {describe(value)}"
+    lo, hi = question.minimum, question.maximum
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return f"{value} is outside the question's range {lo}-{hi}"
+    return ""
+
+
+def _check_list(question: Question, value: object) -> str:
+    if not isinstance(value, list) or not value:
+        return f"expected a non-empty list, got {describe(value)}"
+    for item in value:
+        error = _check_single(question, item)
+        if error:
+            return error
+    return ""
+
+
+def _check_between(question: Question, value: object) -> str:
+    if not isinstance(value, list) or len(value) != 2:
+        return f"expected a list [low, high], got {describe(value)}"
+    error = _check_int(question, value[0]) or _check_int(question, value[1])
+    if error:
+        return error
+    if value[0] > value[1]:
+        return f"low {value[0]} is above high {value[1]}"
+    return ""
+
+
+_VALUE_CHECKS: dict[str, Callable[[Question, object], str]] = {
+    "equals": _check_single,
+    "one_of": _check_list,
+    "contains": _check_choice,
+    "contains_any": _check_list,
+    "contains_all": _check_list,
+    "gte": _check_int,
+    "gt": _check_int,
+    "lte": _check_int,
+    "lt": _check_int,
+    "between": _check_between,
+    "answered": _check_flag,
+    "unanswered": _check_flag,
+}
+
+
+def _normalise(op: str, value: object) -> object:
+    if op in {"one_of", "contains_any", "contains_all"}:
+        assert isinstance(value, list)
+        return frozenset(value)
+    if op == "between":
+        assert isinstance(value, list)
+        return (value[0], value[1])
+    return value
+
+
+# --- evaluation -------------------------------------------------------------
+
+
+def questions_of(condition: Condition) -> Iterator[str]:
+    """The ids of the questions a condition reads, depth first, with repeats."""
+    match condition:
+        case Compare():
+            yield condition.question
+        case AllOf() | AnyOf():
+            for part in condition.parts:
+                yield from questions_of(part)
+        case Not():
+            yield from questions_of(condition.part)
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
+def compile_condition(condition: Condition) -> Test:
+    """Compile a checked condition into a three-valued test of an answer set."""
+    match condition:
+        case Compare():
+            return _compile_compare(condition)
+        case AllOf():
+            return _compile_all(tuple(compile_condition(p) for p in condition.parts))
+        case AnyOf():
+            return _compile_any(tuple(compile_condition(p) for p in condition.parts))
+        case Not():
+            return _compile_not(compile_condition(condition.part))
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
+def holds(condition: Condition, answers: Answers, applies: Applicability | None = None) -> Truth:
+    """Evaluate a condition directly (compiles it first; for tests and one-offs)."""
+    return compile_condition(condition)(answers, applies or _always_applies)
+
+
+def _always_applies(_question: str) -> Truth:
+    return True
+
+
+def _compile_all(parts: tuple[Test, ...]) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        result: Truth = True
+        for part in parts:
+            value = part(answers, applies)
+            if value is False:
+                return False
+            if value is None:
+                result = None
+        return result
+
+    return test
+
+
+def _compile_any(parts: tuple[Test, ...]) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        result: Truth = False
+        for part in parts:
+            value = part(answers, applies)
+            if value is True:
+                return True
+            if value is None:
+                result = None
+        return result
+
+    return test
+
+
+def _compile_not(part: Test) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = part(answers, applies)
+        return None if value is None else not value
+
+    return test
+
+
+def _predicate(op: str, expected: object) -> Callable[[object], bool]:
+    if op == "equals":
+        return lambda v: v == expected
+    if op == "one_of":
+        assert isinstance(expected, frozenset)
+        return expected.__contains__
+    if op == "contains":
+        return lambda v: expected in v  # type: ignore[operator]
+    if op == "contains_any":
+        assert isinstance(expected, frozenset)
+        return lambda v: not expected.isdisjoint(v)  # type: ignore[arg-type]
+    if op == "contains_all":
+        assert isinstance(expected, frozenset)
+        return expected.issubset  # type: ignore[return-value]
+    if op == "between":
+        assert isinstance(expected, tuple)
+        lo: int = expected[0]
+        hi: int = expected[1]
+        return lambda v: lo <= v <= hi  # type: ignore[operator]
+    return _ORDER[op](expected)
+
+
+_ORDER: dict[str, Callable[[object], Callable[[object], bool]]] = {
+    "gte": lambda n: lambda v: v >= n,  # type: ignore[operator]
+    "gt": lambda n: lambda v: v > n,  # type: ignore[operator]
+    "lte": lambda n: lambda v: v <= n,  # type: ignore[operator]
+    "lt": lambda n: lambda v: v < n,  # type: ignore[operator]
+}
+
+
+def _compile_compare(condition: Compare) -> Test:
+    qid = condition.question
+    if condition.op == "answered":
+        return lambda answers, _applies: qid in answers
+    if condition.op == "unanswered":
+        return lambda answers, _applies: qid not in answers
+    if condition.op in _DIRECT:  # the most common tests, without a predicate call
+        return _DIRECT[condition.op](qid, condition.value)
+    predicate = _predicate(condition.op, condition.value)
+
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = answers.get(qid, _MISSING)
+        if value is _MISSING:
+            # A question switched off by its own `when` does not apply: false.
+            return False if applies(qid) is False else None
+        return predicate(value)
+
+    return test
+
+
+def _compile_equals(qid: str, expected: object) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = answers.get(qid, _MISSING)
+        if value is _MISSING:
+            return False if applies(qid) is False else None
+        return value == expected
+
+    return test
+
+
+def _compile_contains(qid: str, expected: object) -> Test:
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        value = answers.get(qid, _MISSING)
+        if value is _MISSING:
+            return False if applies(qid) is False else None
+        return expected in value  # type: ignore[operator]
+
+    return test
+
+
+_DIRECT: dict[str, Callable[[str, object], Test]] = {
+    "equals": _compile_equals,
+    "contains": _compile_contains,
+}
+_MISSING = object()

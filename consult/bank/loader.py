@@ -1,0 +1,263 @@
+"""Load `questions/` and `rules/` into a checked, compiled KnowledgeBase.
+
+Two passes: shape and types per file, then cross-references across files.
+Every problem is collected and raised once, sorted, as `path:line:col: message`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from consult.bank.conditions import ConditionParser, compile_condition
+from consult.bank.model import (
+    KINDS,
+    AllOf,
+    Choice,
+    Condition,
+    KnowledgeBase,
+    Question,
+    Section,
+)
+from consult.bank.rules import RuleReader
+from consult.bank.schema import Checker
+from consult.bank.yamlsource import MAX_BYTES, Node, YamlProblem, decode, iter_yaml_files, parse
+from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
+
+DEFAULT_MAX_LENGTH = 2000
+_QUESTION_KEYS = ("choices", "min", "max", "max_length", "help", "required", "when")
+
+
+def shipped_bank() -> tuple[Path, Path]:
+    """The folders of the bank that ships with the package."""
+    package = Path(__file__).resolve().parent.parent
+    # Installed: consult/questions. Source checkout or editable install: ../questions.
+    for base in (package, package.parent):
+        if (base / "questions").is_dir() and (base / "rules").is_dir():
+            return base / "questions", base / "rules"
+    raise InputError("the shipped question bank is missing from this installation")
+
+
+def load(questions: Path | str | None = None, rules: Path | str | None = None) -> KnowledgeBase:
+    """Load and check a bank; the shipped one for any folder not given.
+
+    Raises:
+        InvalidDefinitions: listing every problem found, sorted by place.
+        InputError: a folder is missing.
+    """
+    default_questions, default_rules = (None, None)
+    if questions is None or rules is None:
+        default_questions, default_rules = shipped_bank()
+    qdir = Path(questions) if questions is not None else default_questions
+    rdir = Path(rules) if rules is not None else default_rules
+    assert qdir is not None and rdir is not None
+    return _Loader().load(qdir, rdir)
+
+
+@dataclass
+class _Loader:
+    problems: list[Problem] = field(default_factory=list)
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    versions: list[tuple[str, Node]] = field(default_factory=list)
+
+    def load(self, qdir: Path, rdir: Path) -> KnowledgeBase:
+        qdocs = self._read_folder(qdir, "questions")
+        rdocs = self._read_folder(rdir, "rules")
+        bank = _QuestionReader(self.problems, _all_question_ids(qdocs))
+        for doc in qdocs:
+            self._question_file(bank, doc)
+        version = self._version(qdir)
+        complete = len(qdocs) == len(list(iter_yaml_files(qdir))) and bool(qdocs)
+        rules = RuleReader(self.problems, bank.questions, complete)
+        for doc in rdocs:
+            rules.read_file(doc)
+        rules.cross_check()
+        if self.problems:
+            raise InvalidDefinitions(self.problems)
+        sha = self.digest.hexdigest()
+        return rules.build(bank.questions, bank.sections, f"{version}+{sha[:8]}", sha)
+
+    def _read_folder(self, folder: Path, kind: str) -> list[Node]:
+        shown = display_path(folder)
+        if not folder.is_dir():
+            raise InputError(f"{shown}: no such folder (the {kind} folder)")
+        files = list(iter_yaml_files(folder))
+        if not files:
+            self.problems.append(Problem(Source(shown), f"no YAML files in the {kind} folder"))
+        docs = []
+        for path in files:
+            doc = self._read_file(path, kind)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
+    def _read_file(self, path: Path, kind: str) -> Node | None:
+        name = display_path(path)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+            self.digest.update(f"{kind}/{path.name}\0".encode())
+            self.digest.update(data)
+            node = parse(decode(data, name), name)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return None
+        except OSError as exc:
+            raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+        if node is None:
+            self.problems.append(Problem(Source(name, 1, 1), "file is empty"))
+        return node
+
+    def _question_file(self, bank: _QuestionReader, doc: Node) -> None:
+        check = Checker("", self.problems)
+        fields = check.fields(doc, ("sections",), ("version",))
+        if fields is None:
+            return
+        if "version" in fields:
+            self.versions.append((str(fields["version"].value), fields["version"]))
+        for item in check.items(fields, "sections"):
+            bank.section(item)
+
+    def _version(self, qdir: Path) -> str:
+        if not self.versions:
+            if not self.problems:  # a file that could not be read may hold it
+                where = Source(display_path(qdir))
+                self.problems.append(Problem(where, "no questions file sets the bank 'version'"))
+            return "0"
+        for _, node in self.versions[1:]:
+            first = self.versions[0][1].source
+            message = f"'version' is set again (first at {first})"
+            self.problems.append(Problem(node.source, message))
+        return self.versions[0][0]
+
+
+def _all_question_ids(docs: list[Node]) -> set[str]:
+    """Every question id in the bank, so a `when` on a later one gets a precise message."""
+    found: set[str] = set()
+    for doc in docs:
+        sections = doc.value.get("sections") if doc.is_mapping else None
+        for section in sections.value if sections is not None and sections.is_list else []:
+            questions = section.value.get("questions") if section.is_mapping else None
+            for item in questions.value if questions is not None and questions.is_list else []:
+                ident = item.value.get("id") if item.is_mapping else None
+                if ident is not None and isinstance(ident.value, str):
+                    found.add(ident.value)
+    return found
+
+
+class _QuestionReader:
+    def __init__(self, problems: list[Problem], all_ids: set[str]) -> None:
+        self.problems = problems
+        self.all_ids = all_ids
+        self.questions: dict[str, Question] = {}
+        self.sections: list[Section] = []
+        self.section_ids: dict[str, Source] = {}
+
+    def section(self, node: Node) -> None:
+        check = Checker("section", self.problems)
+        check.name_from("section", node)
+        fields = check.fields(node, ("id", "title", "questions"), ("when",))
+        if fields is None:
+            return
+        sid = check.ident(fields)
+        check.owner = f"section {sid!r}" if sid else "section"
+        if sid in self.section_ids:
+            check.fail(fields["id"], f"duplicate section id (first at {self.section_ids[sid]})")
+        self.section_ids[sid] = node.source
+        title = check.text(fields, "title")
+        when = None
+        if "when" in fields:
+            when = self._parser(check.owner).parse(fields["when"])
+        ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
+        found = tuple(i for i in ids if i)
+        self.sections.append(Section(id=sid, title=title, questions=found, source=node.source))
+
+    def _parser(self, owner: str) -> ConditionParser:
+        later = self.all_ids - set(self.questions)
+        return ConditionParser(owner, dict(self.questions), self.problems, later)
+
+    def question(self, node: Node, section: str, section_when: Condition | None) -> str:
+        check = Checker("question", self.problems)
+        check.name_from("question", node)
+        fields = check.fields(node, ("id", "text", "type"), _QUESTION_KEYS)
+        if fields is None:
+            return ""
+        qid = check.ident(fields)
+        check.owner = f"question {qid!r}" if qid else "question"
+        kind = fields["type"].value if "type" in fields else None
+        if "type" in fields and kind not in KINDS:
+            check.fail(fields["type"], f"'type' must be one of {', '.join(KINDS)}; got {kind!r}")
+            kind = None
+        question = Question(
+            id=qid,
+            text=check.text(fields, "text"),
+            kind=kind or "text",
+            section=section,
+            choices=self._choices(check, fields, kind),
+            help=check.text(fields, "help"),
+            required=check.flag(fields, "required"),
+            source=node.source,
+        )
+        if kind:
+            question = self._range(check, fields, question)
+        when = self._when(check, fields, section_when)
+        if when is not None:
+            question = replace(question, when=when, applies=compile_condition(when))
+        if qid and qid in self.questions:
+            first = self.questions[qid].source
+            check.fail(fields["id"], f"duplicate question id (first at {first})")
+        elif qid and kind:
+            self.questions[qid] = question
+        return qid
+
+    def _when(
+        self, check: Checker, fields: dict[str, Node], section_when: Condition | None
+    ) -> Condition | None:
+        own = None
+        if "when" in fields:
+            own = self._parser(check.owner).parse(fields["when"])
+        if own is not None and section_when is not None:
+            return AllOf(parts=(section_when, own), source=own.source)
+        return own or section_when
+
+    def _choices(self, check: Checker, fields: dict[str, Node], kind: object) -> tuple[Choice, ...]:
+        items = check.items(fields, "choices")
+        if kind in {"one_of", "many_of"} and not items:
+            check.fail(fields.get("choices") or fields["id"], f"a {kind} question needs 'choices'")
+        if items and kind not in {"one_of", "many_of"}:
+            check.fail(fields["choices"], f"'choices' only go with one_of or many_of, not {kind}")
+        choices: list[Choice] = []
+        for item in items:
+            sub = check.fields(item, ("id", "label"), ("help", "exclusive"))
+            if sub is None:
+                continue
+            choice = Choice(
+                id=check.ident(sub),
+                label=check.text(sub, "label"),
+                help=check.text(sub, "help"),
+                exclusive=check.flag(sub, "exclusive"),
+            )
+            if choice.exclusive and kind != "many_of":
+                check.fail(sub["exclusive"], "'exclusive' only goes with many_of choices")
+            if choice.id and any(c.id == choice.id for c in choices):
+                check.fail(sub["id"], f"duplicate choice {choice.id!r}")
+            choices.append(choice)
+        return tuple(choices)
+
+    def _range(self, check: Checker, fields: dict[str, Node], question: Question) -> Question:
+        lo, hi = check.integer(fields, "min"), check.integer(fields, "max")
+        length = check.integer(fields, "max_length")
+        if question.kind == "integer":
+            if "min" not in fields or "max" not in fields:
+                check.fail(fields["type"], "an integer question needs 'min' and 'max'")
+            elif lo is not None and hi is not None and lo > hi:
+                check.fail(fields["min"], f"'min' {lo} is above 'max' {hi}")
+        elif "min" in fields or "max" in fields:
+            where = fields.get("min") or fields["max"]
+            check.fail(
+                where, f"'min' and 'max' only go with integer questions, not {question.kind}"
+            )
+        if length is not None and (question.kind != "text" or length < 1):
+            check.fail(fields["max_length"], "'max_length' goes with text questions and is >= 1")
+        return replace(question, minimum=lo, maximum=hi, max_length=length or DEFAULT_MAX_LENGTH)

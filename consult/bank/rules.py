@@ -1,0 +1,305 @@
+"""Read the rules folder: references, referrals, procedures with evidence, and rules.
+
+Shape and types are checked per file as it is read; `cross_check` then checks
+that every procedure, referral, reference and indication a rule or evidence
+note names exists. Problems are collected, never raised here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from consult.bank.conditions import ConditionParser, compile_condition, questions_of
+from consult.bank.model import (
+    CERTAINTIES,
+    EFFECTS,
+    AllOf,
+    Compare,
+    Condition,
+    Evidence,
+    Indication,
+    KnowledgeBase,
+    Procedure,
+    Question,
+    Reference,
+    Referral,
+    Rule,
+    Section,
+)
+from consult.bank.schema import Checker
+from consult.bank.yamlsource import Node, suggest
+from consult.errors import Problem, Source
+
+
+class RuleReader:
+    """Reads the rules folder: references, referrals, procedures and rules, then cross-checks."""
+
+    def __init__(
+        self, problems: list[Problem], questions: dict[str, Question], complete: bool
+    ) -> None:
+        self.problems = problems
+        self.questions = questions
+        self.complete = complete
+        self.procedures: dict[str, tuple[Procedure, dict[str, Node]]] = {}
+        self.referrals: dict[str, Referral] = {}
+        self.references: dict[str, Reference] = {}
+        self.rules: dict[str, tuple[Rule, dict[str, Node]]] = {}
+        self.reference_uses: list[tuple[str, Node, str]] = []
+
+    def read_file(self, doc: Node) -> None:
+        """Read one rules file (any of its four sections may be absent)."""
+        check = Checker("", self.problems)
+        keys = ("procedures", "references", "referrals", "rules")
+        fields = check.fields(doc, (), keys)
+        if fields is None:
+            return
+        for item in check.items(fields, "references"):
+            self._reference(item)
+        for item in check.items(fields, "referrals"):
+            self._referral(item)
+        for item in check.items(fields, "procedures"):
+            self._procedure(item)
+        for item in check.items(fields, "rules"):
+            self._rule(item)
+
+    def _duplicate(self, check: Checker, fields: dict[str, Node], seen: dict[str, Source]) -> bool:
+        ident = fields["id"].value
+        if ident in seen:
+            check.fail(fields["id"], f"duplicate id (first at {seen[ident]})")
+            return True
+        return False
+
+    def _reference(self, node: Node) -> None:
+        check = Checker("reference", self.problems)
+        check.name_from("reference", node)
+        fields = check.fields(node, ("id", "citation"))
+        if fields is None:
+            return
+        rid = check.ident(fields, kind="reference")
+        check.owner = f"reference {rid!r}"
+        seen = {k: v.source for k, v in self.references.items()}
+        if rid and not self._duplicate(check, fields, seen):
+            citation = check.text(fields, "citation")
+            self.references[rid] = Reference(id=rid, citation=citation, source=node.source)
+
+    def _referral(self, node: Node) -> None:
+        check = Checker("referral", self.problems)
+        check.name_from("referral", node)
+        fields = check.fields(node, ("id", "name"), ("description",))
+        if fields is None:
+            return
+        rid = check.ident(fields)
+        check.owner = f"referral {rid!r}"
+        seen = {k: v.source for k, v in self.referrals.items()}
+        if rid and not self._duplicate(check, fields, seen):
+            self.referrals[rid] = Referral(
+                id=rid,
+                name=check.text(fields, "name"),
+                description=check.text(fields, "description"),
+                source=node.source,
+            )
+
+    def _procedure(self, node: Node) -> None:
+        check = Checker("procedure", self.problems)
+        optional = ("protocol", "downtime", "regulatory", "indications")
+        fields = check.fields(node, ("id", "name", "description", "evidence"), optional)
+        if fields is None:
+            return
+        pid = check.ident(fields)
+        check.owner = f"procedure {pid!r}"
+        evidence = self._evidence(check, fields.get("evidence"))
+        indications = tuple(
+            i for i in (self._indication(check, n) for n in check.items(fields, "indications")) if i
+        )
+        procedure = Procedure(
+            id=pid,
+            name=check.text(fields, "name"),
+            description=check.text(fields, "description"),
+            protocol=check.text(fields, "protocol"),
+            downtime=check.text(fields, "downtime"),
+            regulatory=check.text(fields, "regulatory"),
+            evidence=evidence or _NO_EVIDENCE,
+            indications=indications,
+            source=node.source,
+        )
+        seen = {k: v[0].source for k, v in self.procedures.items()}
+        if pid and not self._duplicate(check, fields, seen):
+            self.procedures[pid] = (procedure, fields)
+
+    def _indication(self, check: Checker, node: Node) -> Indication | None:
+        fields = check.fields(node, ("id", "label", "evidence"))
+        if fields is None:
+            return None
+        evidence = self._evidence(check, fields.get("evidence"))
+        if evidence is None:
+            return None
+        return Indication(
+            id=check.ident(fields), label=check.text(fields, "label"), evidence=evidence
+        )
+
+    def _evidence(self, check: Checker, node: Node | None) -> Evidence | None:
+        if node is None:
+            return None
+        optional = ("design", "certainty_source")
+        fields = check.fields(node, ("certainty", "level", "summary", "references"), optional)
+        if fields is None:
+            return None
+        certainty = fields["certainty"].value if "certainty" in fields else None
+        if "certainty" in fields and certainty not in CERTAINTIES:
+            options = ", ".join(CERTAINTIES)
+            check.fail(
+                fields["certainty"], f"'certainty' must be one of {options}; got {certainty!r}"
+            )
+        level = check.integer(fields, "level")
+        if level is not None and not 1 <= level <= 5:
+            check.fail(fields["level"], f"'level' (Oxford CEBM 2011) must be 1-5, got {level}")
+        refs = check.ids(fields, "references", kind="reference")
+        if "references" in fields and not refs:
+            check.fail(fields["references"], "'references' needs at least one reference id")
+        for ref in refs:
+            self.reference_uses.append((ref, fields["references"], check.owner))
+        if certainty not in CERTAINTIES or level is None:
+            return None
+        return Evidence(
+            certainty=certainty,
+            level=level,
+            summary=check.text(fields, "summary"),
+            references=refs,
+            design=check.text(fields, "design"),
+            certainty_source=check.text(fields, "certainty_source"),
+        )
+
+    def _rule(self, node: Node) -> None:
+        check = Checker("rule", self.problems)
+        check.name_from("rule", node)
+        fields = check.fields(node, ("id", "when"), (*EFFECTS, "text", "indication", "description"))
+        if fields is None:
+            return
+        rid = check.ident(fields, kind="rule")
+        check.owner = f"rule {rid!r}"
+        when = None
+        if "when" in fields:
+            parser = ConditionParser(
+                check.owner, self.questions, self.problems, complete=self.complete
+            )
+            when = parser.parse(fields["when"])
+        effects = {key: check.ids(fields, key) for key in EFFECTS}
+        if not any(effects.values()) and not any(k in fields for k in EFFECTS):
+            check.fail(node, f"a rule needs at least one of {', '.join(EFFECTS)}")
+        text = check.text(fields, "text")
+        needs_text = [k for k in ("exclude", "caveat", "refer", "inform") if effects[k]]
+        if needs_text and "text" not in fields:
+            check.fail(node, f"'{needs_text[0]}' needs a 'text' shown to the clinician")
+        seen = {k: v[0].source for k, v in self.rules.items()}
+        if when is None or not rid or self._duplicate(check, fields, seen):
+            return
+        ordered = tuple(dict.fromkeys(questions_of(when)))
+        rule = Rule(
+            id=rid,
+            when=when,
+            text=text,
+            indication=check.text(fields, "indication"),
+            description=check.text(fields, "description"),
+            source=node.source,
+            questions=ordered,
+            test=compile_condition(when),
+            **effects,
+        )
+        self.rules[rid] = (rule, fields)
+
+    def cross_check(self) -> None:
+        """Check the ids that rules and evidence notes name, across all files."""
+        for ref, node, owner in self.reference_uses:
+            if ref not in self.references:
+                hint = _hint(ref, self.references)
+                self.problems.append(
+                    Problem(node.source, f"{owner}: unknown reference {ref!r}{hint}")
+                )
+        for rule, fields in self.rules.values():
+            self._check_targets(rule, fields)
+
+    def _check_targets(self, rule: Rule, fields: dict[str, Node]) -> None:
+        owner = f"rule {rule.id!r}"
+        for key in ("candidate", "exclude", "caveat", "inform"):
+            for pid in getattr(rule, key):
+                if pid not in self.procedures:
+                    hint = _hint(pid, self.procedures)
+                    message = f"{owner}: unknown procedure {pid!r}{hint}"
+                    self.problems.append(Problem(fields[key].source, message))
+        for rid in rule.refer:
+            if rid not in self.referrals:
+                hint = _hint(rid, self.referrals)
+                message = f"{owner}: unknown referral {rid!r}{hint}"
+                self.problems.append(Problem(fields["refer"].source, message))
+        if rule.indication:
+            self._check_indication(rule, fields, owner)
+
+    def _check_indication(self, rule: Rule, fields: dict[str, Node], owner: str) -> None:
+        where = fields["indication"].source
+        if not rule.candidate:
+            self.problems.append(Problem(where, f"{owner}: 'indication' goes with 'candidate'"))
+        for pid in rule.candidate:
+            entry = self.procedures.get(pid)
+            if entry and entry[0].indication(rule.indication) is None:
+                known = [i.id for i in entry[0].indications]
+                hint = _hint(rule.indication, known)
+                message = f"{owner}: procedure {pid!r} has no indication {rule.indication!r}{hint}"
+                self.problems.append(Problem(where, message))
+
+    def build(
+        self, by_id: dict[str, Question], sections: list[Section], version: str, sha: str
+    ) -> KnowledgeBase:
+        """The checked knowledge base (call only when no problem was found)."""
+        questions = tuple(by_id.values())
+        rules = [r for r, _ in self.rules.values()]
+        return KnowledgeBase(
+            questions=questions,
+            sections=tuple(sections),
+            procedures={k: _with_scope(v[0], rules, by_id) for k, v in self.procedures.items()},
+            referrals=dict(self.referrals),
+            references=dict(self.references),
+            rules=tuple(r for r, _ in self.rules.values()),
+            version=version,
+            sha256=sha,
+            by_id=dict(by_id),
+        )
+
+
+_MEMBERSHIP = ("contains", "contains_any", "contains_all")
+
+
+def _with_scope(
+    procedure: Procedure, rules: list[Rule], questions: dict[str, Question]
+) -> Procedure:
+    """Attach the patients a procedure is for, from its candidate rules.
+
+    A candidate rule puts the procedure in scope when its choice tests (such as
+    "the concerns include scars") hold and the questions it reads apply (a
+    scar-type question asked only for scars). A candidate rule with neither,
+    or no candidate rule at all, puts it in scope for everyone.
+    """
+    scope = []
+    for rule in rules:
+        if procedure.id in rule.candidate:
+            gates = [questions[q].when for q in rule.questions if questions[q].when]
+            parts = (*_membership_leaves(rule.when), *(g for g in gates if g is not None))
+            if not parts:
+                return procedure
+            scope.append(AllOf(parts=parts, source=rule.source))
+    return replace(procedure, scope=tuple(scope))
+
+
+def _membership_leaves(condition: Condition) -> tuple[Condition, ...]:
+    if isinstance(condition, Compare) and condition.op in _MEMBERSHIP:
+        return (condition,)
+    if isinstance(condition, AllOf):
+        return tuple(leaf for part in condition.parts for leaf in _membership_leaves(part))
+    return ()
+
+
+_NO_EVIDENCE = Evidence(certainty="insufficient", level=5, summary="", references=())
+
+
+def _hint(word: str, options: Iterable[str]) -> str:
+    return suggest(word, list(options))

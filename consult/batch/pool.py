@@ -1,0 +1,325 @@
+"""Batch evaluation: many answer sets, streamed, in input order, never stopping at a bad one.
+
+Each input is an `Item` (see `consult.batch.items`); workers read,
+check and evaluate items (the renderer evaluates: JSON records are written
+straight from the engine's decision) and hand back the finished output text,
+so the parent only hands out chunks and writes. With several jobs, chunks of
+items go to a process pool through a bounded window: output keeps the input
+order and memory stays flat however many inputs there are.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from itertools import chain, islice
+from typing import TYPE_CHECKING, NamedTuple
+
+from consult.bank.model import KnowledgeBase
+from consult.batch.items import Bank, Item, Outcome, Renderer, Spill, run_item
+from consult.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Items per chunk sent to a worker: small at first so output starts at once,
+# then up to MAX_CHUNK (some 40 ms of work), which makes process overhead negligible.
+FIRST_CHUNK = 16
+MAX_CHUNK = 256
+# Chunks in flight per worker: enough that a worker never waits for the
+# parent, few enough that memory stays flat (output is held in input order).
+WINDOW = 3
+
+
+_WORKER: tuple[KnowledgeBase, Renderer] | None = None
+
+
+# How each record is framed in the output: the bytes before it and after it.
+Framing = tuple[bytes, bytes]
+
+
+def run(
+    kb: KnowledgeBase,
+    bank: Bank,
+    items: Iterable[Item],
+    renderer: Renderer,
+    jobs: int,
+    framing: Framing | None = None,
+) -> Iterator[tuple[Item, Outcome]]:
+    """Evaluate every item and yield its outcome, in input order.
+
+    `jobs` above 1 has a pool of that many worker processes at work, unless
+    the inputs fit in one small chunk (starting processes would cost more than
+    it saves); each worker loads the knowledge base once, or inherits the
+    parent's when processes are forked.
+
+    With `framing`, pooled workers write each chunk's records already framed
+    (`before + record + after`, records with no text left out) and the chunk
+    reaches the caller as a `Spill` on its last outcome, to be copied to the
+    output whole; outcomes that carry their text are not framed.
+    """
+    chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
+    first = next(chunks, [])
+    if jobs <= 1 or len(first) < FIRST_CHUNK:
+        for chunk in chain([first], chunks):
+            yield from zip(chunk, (run_item(kb, item, renderer) for item in chunk), strict=True)
+        return
+    yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs, framing)
+
+
+def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
+    """Small chunks first (quick first output), then bigger ones (less overhead).
+
+    With several jobs the end is watched for, `jobs` chunks ahead: the last
+    items go out in smaller chunks, so the processes finish together instead
+    of one working through a last big chunk while the others wait.
+    """
+    iterator = iter(items)
+    size = first
+    ahead: deque[Item] = deque()
+    end = False
+    while True:
+        if not end:
+            wanted = size + (jobs - 1) * MAX_CHUNK
+            ahead.extend(islice(iterator, wanted - len(ahead)))
+            end = len(ahead) < wanted
+        if not ahead:
+            return
+        if end and jobs > 1:
+            size = min(size, max(FIRST_CHUNK, -(-len(ahead) // (2 * jobs))))
+        yield [ahead.popleft() for _ in range(min(size, len(ahead)))]
+        size = min(size * 2, MAX_CHUNK)
+
+
+def _pooled(
+    kb: KnowledgeBase,
+    bank: Bank,
+    chunks: Iterator[list[Item]],
+    renderer: Renderer,
+    jobs: int,
+    framing: Framing | None,
+) -> Iterator[tuple[Item, Outcome]]:
+    """`jobs` worker processes evaluate the chunks; this one hands them out and writes.
+
+    This process does not evaluate chunks itself: busy, it would keep the
+    pool's threads (which feed the workers and take their results) from the
+    interpreter, and the workers would wait on it. Measured on 10,000 YAML
+    files with two jobs: 0.915 s with two workers against 0.95 s with one
+    worker and this process taking every other chunk (median of 8 rounds).
+    Workers hand their output back through spill files (see `_spill_folder`);
+    framed, a chunk's output is copied from its file to the output whole,
+    by the kernel (`os.sendfile`), instead of being read back record by record.
+    """
+    global _WORKER
+    _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
+    window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
+    framed = framing is not None
+    with _spill_folder() as folder, _workers(jobs, bank, renderer) as pool:
+        for index, chunk in enumerate(chunks):
+            path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
+            window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
+            if len(window) >= jobs * WINDOW:
+                yield from _collect(window.popleft(), framed)
+        while window:
+            yield from _collect(window.popleft(), framed)
+
+
+# What a worker sends back for each item: ok, the length of its output, its messages.
+Spilled = tuple[bool, int, tuple[str, ...]]
+
+
+class Returned(NamedTuple):
+    """What a worker sends back for a chunk: spilled output, or the outcomes themselves."""
+
+    spilled: list[Spilled]
+    outcomes: list[Outcome]  # when the output could not be spilled
+
+
+SPILL_PREFIX = "consult-batch-"
+SPILL_BUFFER = 256 * 1024  # records are read back through a buffer of this size
+
+
+def spill_place() -> str:
+    """Where spill folders go: `/dev/shm` (memory) when usable, else the temporary folder."""
+    import tempfile
+
+    shm = "/dev/shm"
+    usable = os.path.isdir(shm) and os.access(shm, os.W_OK)  # noqa: PTH112
+    return shm if usable else tempfile.gettempdir()
+
+
+def _remove_stale_spills(place: str) -> None:
+    """Remove spill folders of this user whose run was killed before it could tidy up."""
+    import shutil
+
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name.removeprefix(SPILL_PREFIX).split("-")[0]
+        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(
+                follow_symlinks=False
+            ):
+                continue
+            os.kill(int(pid), 0)  # the run is still going: leave it
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+@contextmanager
+def _spill_folder() -> Iterator[str]:
+    """A private folder (mode 0700) for the workers' output, in memory where possible.
+
+    Workers write each chunk's output to a file here instead of sending it
+    through the result pipe: a pipe moves a few megabytes in 64 KiB steps,
+    each a wake-up of both processes, and the worker waits meanwhile. Each
+    file (mode 0600) is read and removed by the parent as soon as the chunk
+    is written out; the folder goes when the run ends, however it ends.
+    Without a folder ("": none could be made), or when a file cannot be
+    written (a full `/dev/shm`), the output goes through the pipe after all.
+    A folder left by a run that was killed outright (no chance to tidy up)
+    is removed by the next pooled run of the same user.
+    """
+    import shutil
+    import tempfile
+
+    place = spill_place()
+    _remove_stale_spills(place)
+    try:
+        folder = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=place)
+    except OSError:
+        yield ""
+        return
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that only the parent stops, and never in the middle of a chunk.
+
+    Workers ignore Ctrl-C, SIGTERM and SIGHUP (a closed terminal signals the
+    whole process group): a worker killed while holding a queue lock could hang
+    the shutdown. The parent handles the signal, cancels the chunks not yet
+    started and waits for the running ones (a few milliseconds each).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(count, initializer=_start_worker, initargs=(bank, renderer))
+        pool.submit(int).result()  # start the workers while stop signals wait
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        yield pool
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(
+    entry: tuple[list[Item], str, Future[Returned]], framed: bool
+) -> Iterator[tuple[Item, Outcome]]:
+    chunk, path, pending = entry
+    returned = _result(pending)
+    if framed and not returned.outcomes:
+        yield from _framed(path, chunk, returned.spilled)
+        return
+    outcomes: Iterable[Outcome] = returned.outcomes or _unspill(path, returned.spilled)
+    yield from zip(chunk, outcomes, strict=True)
+
+
+def _framed(path: str, chunk: list[Item], spilled: list[Spilled]) -> Iterator[tuple[Item, Outcome]]:
+    """The outcomes of a chunk whose framed output stays in its file, handed on with the last."""
+    with open(path, "rb", buffering=0) as handle:  # noqa: PTH123
+        os.unlink(path)  # noqa: PTH108 - the open file stays readable
+        last = len(spilled) - 1
+        length = sum(s[1] for s in spilled)
+        records = sum(1 for s in spilled if s[1])
+        for number, (item, (ok, _, messages)) in enumerate(zip(chunk, spilled, strict=True)):
+            spill = Spill(handle, length, records) if number == last else None
+            yield item, Outcome(ok, b"", messages, spill)
+
+
+def _unspill(path: str, spilled: list[Spilled]) -> Iterator[Outcome]:
+    """The outcomes of a chunk a worker ran, its output read back one record at a time.
+
+    Only the record being written is held in memory, not the whole chunk.
+    """
+    with open(path, "rb", buffering=SPILL_BUFFER) as handle:  # noqa: PTH123
+        os.unlink(path)  # noqa: PTH108 - the open file stays readable
+        for ok, length, messages in spilled:
+            yield Outcome(ok, handle.read(length), messages)
+
+
+def _result(pending: Future[Returned]) -> Returned:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pending.result()
+    except BrokenProcessPool:
+        raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
+
+
+def _start_worker(bank: Bank, renderer: Renderer) -> None:
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked while workers started
+    global _WORKER
+    if _WORKER is None:
+        from consult.bank.loader import load
+
+        _WORKER = (load(bank.questions, bank.rules), renderer)
+
+
+def _run_chunk(chunk: list[Item]) -> list[Outcome]:
+    assert _WORKER is not None
+    kb, renderer = _WORKER
+    return [run_item(kb, item, renderer) for item in chunk]
+
+
+def _run_spilled(chunk: list[Item], path: str, framing: Framing | None = None) -> Returned:
+    """Run a chunk in a worker: output to a new private file, the rest sent back."""
+    outcomes = _run_chunk(chunk)
+    if not outcomes or not path:
+        return Returned([], outcomes)
+    before, after = framing or (b"", b"")
+    extra = len(before) + len(after)
+    parts: list[bytes] = []
+    for o in outcomes:
+        if o.text:
+            parts += (before, o.text, after)
+    lengths = [len(o.text) + extra if o.text else 0 for o in outcomes]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return Returned([], outcomes)
+    try:
+        with open(fd, "wb") as handle:  # noqa: PTH123
+            handle.write(b"".join(parts))
+    except OSError:  # the folder is full: none of it is read, the whole chunk goes by pipe
+        os.unlink(path)  # noqa: PTH108
+        return Returned([], outcomes)
+    spilled = [(o.ok, n, o.messages) for o, n in zip(outcomes, lengths, strict=True)]
+    return Returned(spilled, [])
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1

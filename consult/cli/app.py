@@ -1,0 +1,149 @@
+"""The command line's shared parts: the app, its common options, errors mapped to exit codes.
+
+The commands live in `consult.cli.bank`, `consult.cli.batch` and `consult.cli.intake`;
+`consult.cli.main` puts them together. Only these modules use typer, sys.exit and the
+rich consoles. Heavy modules (yaml, the engine, questionary, rich renderables) are
+imported inside the commands so that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from consult import __version__
+
+# consult.errors is imported where it is used: its dataclasses cost `--help`
+# about 3 ms (measured with bench/run.py; tests/cli/test_imports.py lists the rest).
+
+
+class _Commands(TyperGroup):
+    """Lists the commands in the order a clinic meets them, not by import order."""
+
+    ORDER = ("intake", "evaluate", "export", "validate", "test")
+
+    def list_commands(self, ctx: Any) -> list[str]:  # typer vendors click: Any spans both
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
+
+
+EPILOG = """\b
+Examples:
+  consult validate                          check the shipped question bank and rules
+  consult intake                            run a consultation at the terminal
+  consult evaluate answers.yaml             show what fits one patient's answers
+  consult evaluate answers.yaml --format json
+  consult test --coverage                   run the scenario tests of the bank
+
+\b
+Exit status: 0 success; 1 finished but found problems; 2 usage error or
+unusable input; 130 interrupted; 70 internal error (a bug).
+Decision support only: the clinician decides.
+"""
+
+app = typer.Typer(
+    name="consult",
+    cls=_Commands,
+    help="Patient consultation questionnaire and decision support for regenerative "
+    "aesthetic medicine.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+QuestionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--questions",
+        metavar="DIR",
+        help="Question bank folder (default: the bank shipped with consult).",
+        show_default=False,
+    ),
+]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        metavar="DIR",
+        help="Rules folder (default: the rules shipped with consult).",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"consult {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Patient consultation questionnaire and decision support."""
+
+
+@contextmanager
+def exit_on_error() -> Iterator[None]:
+    """Map expected errors to one line each on stderr and the contract's exit status."""
+    from consult.errors import ConsultError, ExitStatus, ProblemsError
+
+    try:
+        yield
+    except ProblemsError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"{problem}\n")
+        count = len(exc.problems)
+        sys.stderr.write(f"{count} problem{'s' if count != 1 else ''} found\n")
+        raise typer.Exit(exc.status) from None
+    except ConsultError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise typer.Exit(exc.status) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+    from consult.errors import ExitStatus
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(ExitStatus.OK)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGHUP and SIGTERM into Stopped, so a run ends as on Ctrl-C (nothing partial stays)."""
+    import signal
+
+    from consult.errors import Stopped
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

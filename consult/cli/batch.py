@@ -1,0 +1,319 @@
+"""The scripted commands: `consult evaluate PATH...` and `consult export`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, stop_on_signals
+
+if TYPE_CHECKING:
+    from consult.batch.items import Item
+    from consult.batch.run import Env as BatchEnv
+    from consult.batch.run import Pairs
+
+
+PathsArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="PATH...",
+        help="Answer files (YAML or JSON), folders (searched for *.yaml, *.yml, *.json), "
+        "or - for stdin.",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="text, table, json, jsonl, csv or markdown "
+        "(default: text for one answer set, table for several).",
+        show_default=False,
+    ),
+]
+InputFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="files, or jsonl: one answer set per line (a document, or a bare "
+        "answers mapping) in each file, folder (*.jsonl) or stdin.",
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE|DIR",
+        help="Write to this file (owner-only, put in place when the run ends) instead "
+        "of stdout; with --format markdown, a folder for one summary per answer set. "
+        "Without --format, the suffix picks it: .json, .jsonl, .csv, .tsv, .md.",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output.")]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        help="Worker processes evaluating at once (default: the machine's cores); "
+        "1 evaluates in this process.",
+        show_default=False,
+    ),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="Consultation date in markdown summaries (default: today).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def evaluate(
+    paths: PathsArgument,
+    output_format: FormatOption = None,
+    input_format: InputFormatOption = "files",
+    output: OutputOption = None,
+    force: ForceOption = False,
+    jobs: JobsOption = None,
+    date: DateOption = None,
+    questions: QuestionsOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Evaluate answer files without prompting: one, or thousands.
+
+    \b
+    Every input is evaluated even when some are bad; each bad one is reported
+    on stderr as file:line:col: message (and as an error record in json, jsonl
+    and csv), and the exit status is 1 when any failed (2 when the only input,
+    named alone, did). Output keeps the input order.
+
+    \b
+    Examples:
+      consult evaluate answers.yaml
+      consult evaluate answers.json --format json > result.json
+      cat answers.yaml | consult evaluate -
+      consult evaluate answers/ --format jsonl | jq .result.candidates
+      consult evaluate answers/ --format csv -o summary.csv
+      consult evaluate answers/ --format markdown -o summaries/
+      consult evaluate --input-format jsonl sets.jsonl --format jsonl --jobs 4
+    """
+    from consult.batch.run import FORMATS
+
+    _one_of(output_format or "text", FORMATS, "--format")
+    _one_of(input_format, ("files", "jsonl"), "--input-format")
+    from consult.bank.loader import load
+    from consult.batch.items import Bank
+    from consult.batch.pool import default_jobs
+    from consult.batch.run import Options, evaluate_command
+
+    with exit_on_error():
+        opts = Options(
+            paths=tuple(paths),
+            output_format=output_format,
+            jsonl=input_format == "jsonl",
+            output=output,
+            force=force,
+            jobs=jobs or default_jobs(),
+            date=_consultation_date(date),
+            bank=Bank(_str(questions), _str(rules)),
+        )
+        kb = load(questions, rules)
+        # SIGTERM or a closed terminal stop the run like Ctrl-C: no partial output stays.
+        with stop_on_signals():
+            status = evaluate_command(kb, opts, _batch_env())
+    raise typer.Exit(status)
+
+
+@app.command()
+def export(
+    answers: Annotated[
+        Path,
+        typer.Argument(
+            metavar="ANSWERS",
+            help="Answer file (YAML or JSON), or - for stdin.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="SUMMARY.md",
+            help="The summary to write (owner-only, atomic), or - for stdout.",
+            show_default=False,
+        ),
+    ],
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="Consultation date (default: today).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    questions: QuestionsOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Write a consultation summary (markdown) for one answer file.
+
+    \b
+    Referrals first, then candidates with evidence, caveats and the rules and
+    answers behind them, exclusions, open questions, the answers by section,
+    notes and the disclaimer. The same answers, bank and --date give the same file.
+
+    \b
+    Examples:
+      consult export answers.yaml -o summary.md
+      consult export answers.yaml -o summary.md --date 2026-11-02 --force
+    """
+    from consult.bank.loader import load
+    from consult.batch.items import read_item
+    from consult.engine.decide import evaluate as run_rules
+    from consult.output.files import refuse_existing, write_private
+    from consult.output.markdown import render_markdown
+
+    with exit_on_error(), stop_on_signals():
+        when = _consultation_date(date)
+        if str(output) != "-":
+            refuse_existing(output, force)  # before any work
+        kb = load(questions, rules)
+        checked = read_item(kb, _answers_item(answers))
+        text = render_markdown(kb, checked, run_rules(kb, checked), date=when)
+        if str(output) == "-":
+            sys.stdout.write(text)
+        else:
+            write_private(output, text, overwrite=force)
+
+
+def _answers_item(path: Path) -> Item:
+    from consult.bank.yamlsource import MAX_BYTES
+    from consult.batch.items import STDIN, Item
+    from consult.errors import display_path
+
+    if str(path) == "-":
+        return Item(STDIN, data=sys.stdin.buffer.read(MAX_BYTES + 1))
+    return Item(display_path(path), path=str(path))
+
+
+def _one_of(value: str, choices: tuple[str, ...], option: str) -> None:
+    if value not in choices:
+        raise typer.BadParameter(
+            f"{value!r} is not one of {', '.join(choices)}", param_hint=f"'{option}'"
+        )
+
+
+def _str(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _consultation_date(text: str | None) -> str:
+    import datetime
+    import re
+
+    if text is None:
+        return datetime.date.today().isoformat()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"{text!r} is not a date like 2026-11-02", param_hint="'--date'")
+
+
+def _batch_env() -> BatchEnv:
+    from consult.batch.run import Env
+
+    return Env(
+        stdin=sys.stdin.buffer,
+        stdout=sys.stdout.buffer,
+        say=_say_line,
+        stdout_is_tty=sys.stdout.isatty(),
+        progress=_progress,
+        show_table=_show_table,
+        show_result=_show,
+    )
+
+
+def _say_line(line: str) -> None:
+    # Looked up at each call: a live progress bar redirects sys.stderr.
+    sys.stderr.write(line + "\n")
+
+
+def _progress(pairs: Pairs) -> Pairs:
+    """A progress bar on stderr once a run takes more than a second (terminals only)."""
+    import time
+
+    if not sys.stderr.isatty():
+        yield from pairs
+        return
+    start, done = time.monotonic(), 0
+    for pair in pairs:
+        done += 1
+        yield pair
+        if time.monotonic() - start > 1.0:
+            break
+    else:
+        return
+    yield from _with_bar(pairs, done)
+
+
+def _with_bar(pairs: Pairs, done: int) -> Pairs:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    count = TextColumn("{task.completed:,} answer sets")
+    columns = (TextColumn("evaluating"), BarColumn(), count, TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("evaluating", total=None, completed=done)
+        for pair in pairs:
+            yield pair
+            bar.advance(task)
+
+
+def _show_table(rows: list[list[str]]) -> None:
+    """The batch summary for the screen; problems are already listed on stderr."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    titles = ("answers", "patient", "referrals", "candidates", "excluded", "not assessable yet")
+    table = Table(*titles, highlight=False)
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[0].min_width = min(40, max((len(r[0]) + len(r[1]) + 1 for r in rows), default=0))
+    for source, line, ref, candidates, excluded, referrals, undetermined, error in rows:
+        where = Text(f"{source}:{line}" if line else source)
+        if error:
+            failed = Text("✗ failed, see above", style="bold red")
+            table.add_row(where, "", failed, "", "", "")
+            continue
+        cells = (ref, referrals, candidates, excluded, undetermined)
+        table.add_row(where, *(Text(", ".join(c.split(" ")) if c else "-") for c in cells))
+    Console(highlight=False).print(table)
+
+
+def _show(result: object) -> None:
+    from rich.console import Console
+
+    from consult.engine.result import Result
+    from consult.output.terminal import render_result
+
+    assert isinstance(result, Result)
+    Console(highlight=False).print(render_result(result))

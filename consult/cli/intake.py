@@ -1,0 +1,167 @@
+"""The interactive command: `consult intake`, with its stops, signals and resume hint."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, stop_on_signals
+
+if TYPE_CHECKING:
+    from consult.bank.model import KnowledgeBase
+    from consult.engine.answers import AnswerSet
+    from consult.engine.result import Result
+    from consult.intake.draft import DraftWriter
+    from consult.intake.flow import Intake
+
+
+@app.command()
+def intake(
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers", metavar="FILE", help="Pre-fill from an answer file; ask only the rest."
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", metavar="DRAFT", help="Continue a draft where it stopped."),
+    ] = None,
+    draft: Annotated[
+        Path | None,
+        typer.Option(
+            "--draft",
+            metavar="PATH",
+            help="Draft file to autosave to (default: a new file in "
+            "$XDG_STATE_HOME/consult/drafts or ~/.local/state/consult/drafts).",
+        ),
+    ] = None,
+    questions: QuestionsOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Run a consultation at the terminal, show the result and offer to save it.
+
+    \b
+    Only the questions that apply are asked. Ctrl-B goes back one question;
+    a review screen lists every answer before the result. The answers so far
+    are autosaved to a draft after every answer; after Ctrl-C or a closed
+    terminal, --resume DRAFT continues at the first unanswered question.
+
+    \b
+    Examples:
+      consult intake
+      consult intake --answers known.yaml
+      consult intake --resume ~/.local/state/consult/drafts/intake-20261102-093000.json
+
+    \b
+    Keys, drafts and the hidden-answer rule: docs/intake.md
+    """
+    _need_terminal()
+    if resume is not None and (answers is not None or draft is not None):
+        raise typer.BadParameter(
+            "cannot be combined with --answers or --draft", param_hint="'--resume'"
+        )
+    from consult.bank.loader import load
+    from consult.intake import flow
+
+    with exit_on_error():
+        kb = load(questions, rules)
+        writer, state, notices = flow.begin(kb, resume=resume, draft=draft, prefill=answers)
+    hint = _resume_hint(writer.path, questions, rules)
+    with exit_on_error(), _intake_stops(hint), stop_on_signals():
+        saved = _consult(kb, state, writer, notices)
+    _after_intake(writer.path, saved, hint)
+
+
+def _need_terminal() -> None:
+    from consult.errors import ExitStatus
+
+    if not sys.stdin.isatty():
+        sys.stderr.write(
+            "consult intake needs an interactive terminal (stdin is not a terminal).\n"
+            "To evaluate answers without prompts: consult evaluate ANSWERS\n"
+        )
+        raise typer.Exit(ExitStatus.INVALID)
+
+
+def _consult(
+    kb: KnowledgeBase, state: Intake, writer: DraftWriter, notices: list[str]
+) -> Path | None:
+    """The session itself: questions, review, result on screen, saving."""
+    from datetime import datetime
+
+    from consult.intake import flow
+    from consult.intake.prompts import QuestionaryAsker
+
+    asker = QuestionaryAsker()
+    asker.notice(f"Question bank {kb.version}. Draft autosaved to: {writer.path}")
+    asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
+    for line in notices:
+        asker.notice(line)
+    flow.run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
+    answers = flow.answer_set(state)
+    result = _show_intake_result(kb, answers)
+    now = datetime.now()
+    stem, date = f"consult-{now:%Y%m%d-%H%M}", now.date().isoformat()
+    return flow.offer_saves(asker, kb, answers, result, stem=stem, date=date)
+
+
+def _show_intake_result(kb: KnowledgeBase, answers: AnswerSet) -> Result:
+    from rich.console import Console
+
+    from consult.engine.decide import evaluate as run_rules
+    from consult.output.terminal import render_result
+
+    result = run_rules(kb, answers)
+    Console(highlight=False).print(render_result(result, kb=kb))
+    return result
+
+
+def _resume_hint(path: Path, questions: Path | None, rules: Path | None) -> str:
+    import shlex
+
+    words = ["consult", "intake", "--resume", str(path)]
+    words += ["--questions", str(questions)] if questions is not None else []
+    words += ["--rules", str(rules)] if rules is not None else []
+    return f"The draft is saved: {path}\nResume with: {shlex.join(words)}\n"
+
+
+@contextmanager
+def _intake_stops(hint: str) -> Iterator[None]:
+    """Ctrl-C, a closed terminal or SIGTERM: the draft stays; say how to resume."""
+    from consult.errors import ExitStatus, Stopped
+
+    try:
+        yield
+    except Stopped as exc:
+        _say(f"\nStopped by signal {exc.signum}. {hint}")
+        raise typer.Exit(128 + exc.signum) from None
+    except KeyboardInterrupt:
+        _say(f"\nInterrupted. {hint}")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except EOFError:
+        _say(f"\nInput ended (Ctrl-D or a closed terminal). {hint}")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except Exception:
+        _say(f"\n{hint}")
+        raise
+
+
+def _say(text: str) -> None:
+    # The terminal may be gone (SIGHUP): the draft is what matters, not this line.
+    with suppress(OSError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+def _after_intake(draft: Path, saved: Path | None, hint: str) -> None:
+    if saved is not None:
+        draft.unlink(missing_ok=True)
+        sys.stderr.write("The draft was removed: the answer file holds the answers.\n")
+    else:
+        sys.stderr.write(f"{hint}It holds patient data: delete it when it is no longer needed.\n")

@@ -1,0 +1,8 @@
+"""The engine stage: an answer set checked and decided, pure (no I/O, no terminal).
+
+Owns: parsing and checking answers against the bank (`answers`), the decision and
+the `Result` it builds (`decide`, `result`), and the bank's scenario tests
+(`scenarios`).
+
+May import: `consult.errors` and `consult.bank`.
+"""

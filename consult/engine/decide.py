@@ -1,0 +1,357 @@
+"""Evaluate an answer set against the rules: pure, no I/O.
+
+Exclusion always wins over candidacy. A procedure whose candidacy or safety
+screen depends on an unanswered question is *undetermined*, never offered, and
+the questions that would settle it are listed under `unknown`.
+
+The decision (which procedures are candidates, excluded or undetermined, and
+by which rules) is made in one place, `decide`. `evaluate` turns it into a
+`Result`; `consult.output.resultjson` writes it straight to the result JSON for batch
+runs. Both read the same decision, so they cannot disagree on an outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from itertools import compress, repeat
+from operator import is_
+from typing import Any
+
+from consult.bank.codegen import CheckedTest, ManyTest, compile_checked, compile_rules
+from consult.bank.model import (
+    Answer,
+    Applicability,
+    Indication,
+    KnowledgeBase,
+    Procedure,
+    Question,
+    Rule,
+    Truth,
+    by_identity,
+)
+from consult.engine.answers import AnswerSet, applicability, check_mapping, value_check_lines
+from consult.engine.result import (
+    Candidate,
+    Exclusion,
+    Information,
+    Reason,
+    ReferralFinding,
+    Result,
+    Undetermined,
+    Unknown,
+)
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "Exclusion",
+    "Information",
+    "Reason",
+    "ReferralFinding",
+    "Result",
+    "Undetermined",
+    "Unknown",
+    "decide",
+    "decide_checked",
+    "evaluate",
+    "evaluate_traced",
+]
+
+
+def evaluate(kb: KnowledgeBase, answers: Mapping[str, Any] | AnswerSet) -> Result:
+    """Evaluate answers (a plain mapping or a checked AnswerSet) against the rules.
+
+    Raises:
+        InvalidAnswers: naming the question, for an invalid plain mapping.
+    """
+    if isinstance(answers, AnswerSet):
+        checked = answers
+    else:
+        # The generated checker first (it also works out the truths); the
+        # validator words the messages whenever there is something to say.
+        quick = plan_of(kb).check(answers) if isinstance(answers, Mapping) else None
+        checked = quick or check_mapping(kb, answers)
+    return _Results(decide_checked(kb, checked)).result(checked.warnings)
+
+
+def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, frozenset[str]]:
+    """Evaluate a checked answer set; also return the ids of the rules that fired."""
+    decision = decide_checked(kb, answers)
+    result = _Results(decision).result(answers.warnings)
+    return result, frozenset(r.id for r in decision.fired)
+
+
+class Plan:
+    """What the engine derives once per knowledge base.
+
+    Every rule condition and every procedure's scope condition are compiled
+    together into one generated function (`consult.bank.codegen`).
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        conditions = [r.when for r in kb.rules]
+        self.scopes: dict[str, tuple[int, int]] = {}
+        for proc in self.procedures:
+            start = len(conditions)
+            conditions.extend(proc.scope)
+            self.scopes[proc.id] = (start, len(conditions))
+        self.conditions = conditions
+        self._truths: ManyTest | None = None
+        self._check: CheckedTest | None = None
+        self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+
+    def truths(self, answers: Mapping[str, Answer]) -> tuple[Truth, ...]:
+        """The truth of every rule and scope condition for checked answers.
+
+        Compiled on first use: batch input and `evaluate` on a plain dict get
+        their truths from `check` and never need this one.
+        """
+        if self._truths is None:
+            self._truths = compile_rules(self.conditions, self.kb.questions)
+        return self._truths(answers)
+
+    def check(self, given: Mapping[str, Any]) -> AnswerSet | None:
+        """A plain answer mapping checked, with its truths, if it needs no message; else None.
+
+        One generated function checks the answers and computes the truths
+        (`consult.bank.codegen.compile_checked`); whatever needs a message (a
+        problem or a warning) is left to `consult.engine.answers.check_answers`.
+        """
+        if self._check is None:
+            kb = self.kb
+            self._check = compile_checked(self.conditions, kb.questions, value_check_lines)
+        checked = self._check(given)
+        if checked is None:
+            return None
+        return AnswerSet(checked[0], truths=(self, checked[1]))
+
+    def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
+        """The indications the candidate rules of a procedure name, each once, in order."""
+        key = (proc.id, *(r.id for r in rules))
+        found = self._indications.get(key)
+        if found is None:
+            named = (proc.indication(r.indication) for r in rules if r.indication)
+            found = self._indications[key] = tuple(dict.fromkeys(i for i in named if i))
+        return found
+
+
+_PLANS: dict[int, tuple[KnowledgeBase, Plan]] = {}
+
+
+def plan_of(kb: KnowledgeBase) -> Plan:
+    """The engine's plan of a knowledge base (built once per bank)."""
+    return by_identity(_PLANS, kb, Plan, limit=8)
+
+
+# What the decision lists: the procedure, then the rules behind the outcome.
+CandidateOutcome = tuple[Procedure, list[Rule], list[Rule]]  # candidate rules, caveat rules
+ExclusionOutcome = tuple[Procedure, list[Rule], bool]  # exclude rules, in scope
+# waiting for (question ids), blocking rules, candidate rules, caveat rules
+UndeterminedOutcome = tuple[Procedure, tuple[str, ...], list[Rule], list[Rule], list[Rule]]
+UnknownOutcome = tuple[Question, tuple[str, ...], tuple[str, ...]]  # needed by, rule ids
+
+_NONE: list[Rule] = []  # shared empty list: never appended to
+
+
+class Decision:
+    """The outcome of one answer set, as procedures and the rules behind them."""
+
+    __slots__ = (
+        "_applies",
+        "answers",
+        "candidates",
+        "excluded",
+        "fired",
+        "information",
+        "open",
+        "plan",
+        "referrals",
+        "undetermined",
+        "unknown",
+    )
+
+    def __init__(
+        self, plan: Plan, answers: Mapping[str, Answer], truths: tuple[Truth, ...] | None = None
+    ) -> None:
+        self.plan = plan
+        self.answers = answers
+        self._applies: Applicability | None = None
+        if truths is None:
+            truths = plan.truths(answers)
+        rules = plan.kb.rules
+        self.fired: list[Rule] = list(compress(rules, map(is_, truths, repeat(True))))
+        # A complete answer set leaves no rule open.
+        self.open: list[Rule] = (
+            list(compress(rules, map(is_, truths, repeat(None)))) if None in truths else []
+        )
+        self.referrals = [(rule, rid) for rule in self.fired for rid in rule.refer]
+        self.information = [(rule, pid) for rule in self.fired for pid in rule.inform]
+        candidate, exclude, caveat = _by_procedure(self.fired)
+        open_candidate, open_exclude, _ = _by_procedure(self.open)
+        self.candidates: list[CandidateOutcome] = []
+        self.excluded: list[ExclusionOutcome] = []
+        self.undetermined: list[UndeterminedOutcome] = []
+        for proc in plan.procedures:
+            pid = proc.id
+            reasons = exclude.get(pid)
+            if reasons is not None:
+                start, end = plan.scopes[pid]
+                in_scope = start == end or any(t is not False for t in truths[start:end])
+                self.excluded.append((proc, reasons, in_scope))
+                continue
+            fits = candidate.get(pid)
+            if fits is not None and pid not in open_exclude:
+                self.candidates.append((proc, fits, caveat.get(pid, _NONE)))
+            elif fits is not None or pid in open_candidate:
+                blocking = open_exclude[pid] if fits is not None else open_candidate[pid]
+                waiting = self._missing(blocking)
+                cautions = caveat.get(pid, _NONE)
+                self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
+        self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
+
+    def read(self, rule: Rule) -> dict[str, Answer]:
+        """The answers a rule read (those given)."""
+        answers = self.answers
+        return {q: answers[q] for q in rule.questions if q in answers}
+
+    def _missing(self, rules: list[Rule]) -> tuple[str, ...]:
+        wanted = {q for r in rules for q in self._missing_of(r)}
+        return tuple(q.id for q in self.plan.kb.questions if q.id in wanted)
+
+    def _missing_of(self, rule: Rule) -> list[str]:
+        """The questions of an open rule that are unanswered and not switched off."""
+        if self._applies is None:
+            self._applies = applicability(self.plan.kb, self.answers)
+        answers, applies = self.answers, self._applies
+        return [q for q in rule.questions if q not in answers and applies(q) is not False]
+
+    def _unknown(
+        self, excluded: AbstractSet[str], candidates: AbstractSet[str]
+    ) -> list[UnknownOutcome]:
+        """Questions whose answers would have changed an outcome, with those outcomes."""
+        if not self.open:
+            return []
+        live = {c[0].id for c in self.candidates} | {u[0].id for u in self.undetermined}
+        raised = {rid for rule, rid in self.referrals}
+        needed: dict[str, dict[str, None]] = {}
+        rules: dict[str, dict[str, None]] = {}
+        for rule in self.open:
+            targets = _targets_that_matter(rule, live, excluded, candidates, raised)
+            if not targets:
+                continue
+            for qid in self._missing_of(rule):
+                needed.setdefault(qid, {}).update(dict.fromkeys(targets))
+                rules.setdefault(qid, {})[rule.id] = None
+        return [
+            (q, tuple(needed[q.id]), tuple(rules[q.id]))
+            for q in self.plan.kb.questions
+            if q.id in needed
+        ]
+
+
+def _by_procedure(rules: list[Rule]) -> tuple[dict[str, list[Rule]], ...]:
+    """The rules by the procedures they make a candidate, exclude and caution about."""
+    candidate: dict[str, list[Rule]] = {}
+    exclude: dict[str, list[Rule]] = {}
+    caveat: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for pid in rule.candidate:
+            candidate.setdefault(pid, []).append(rule)
+        for pid in rule.exclude:
+            exclude.setdefault(pid, []).append(rule)
+        for pid in rule.caveat:
+            caveat.setdefault(pid, []).append(rule)
+    return candidate, exclude, caveat
+
+
+def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Decision:
+    """The decision for a checked answer mapping (see `consult.engine.answers`)."""
+    return Decision(plan_of(kb), answers)
+
+
+def decide_checked(kb: KnowledgeBase, answers: AnswerSet) -> Decision:
+    """The decision for a checked answer set, reusing truths worked out while checking."""
+    plan = plan_of(kb)
+    known = answers.truths
+    truths = known[1] if known is not None and known[0] is plan else None
+    return Decision(plan, answers.answers, truths)
+
+
+class _Results:
+    """Builds the `Result` records of a decision."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        self._why: dict[str, Reason] = {}
+
+    def _reason(self, rule: Rule) -> Reason:
+        # One Reason per fired rule, shared by every procedure the rule names.
+        reason = self._why.get(rule.id)
+        if reason is None:
+            reason = self._why[rule.id] = Reason(rule.text, rule.id, self.decision.read(rule))
+        return reason
+
+    def _reasons(self, rules: list[Rule]) -> tuple[Reason, ...]:
+        return tuple(map(self._reason, rules))
+
+    def result(self, warnings: tuple[str, ...]) -> Result:
+        d = self.decision
+        kb = d.plan.kb
+        return Result(
+            candidates=tuple(self._candidate(*c) for c in d.candidates),
+            excluded=tuple(
+                Exclusion(proc, self._reasons(rules), in_scope)
+                for proc, rules, in_scope in d.excluded
+            ),
+            undetermined=tuple(
+                Undetermined(
+                    proc,
+                    waiting,
+                    tuple(r.id for r in blocking),
+                    tuple(r.id for r in fits),
+                    self._reasons(cautions),
+                )
+                for proc, waiting, blocking, fits, cautions in d.undetermined
+            ),
+            referrals=tuple(
+                ReferralFinding(rid, kb.referrals[rid].name, self._reason(rule))
+                for rule, rid in d.referrals
+            ),
+            information=tuple(
+                Information(kb.procedures[pid], self._reason(rule)) for rule, pid in d.information
+            ),
+            unknown=tuple(Unknown(q.id, q.text, needed, rules) for q, needed, rules in d.unknown),
+            warnings=warnings,
+            version=kb.version,
+            sha256=kb.sha256,
+            answers=d.answers,
+        )
+
+    def _candidate(self, proc: Procedure, rules: list[Rule], cautions: list[Rule]) -> Candidate:
+        read: dict[str, Answer] = {}
+        for rule in rules:
+            read.update(self.decision.read(rule))
+        indications = self.decision.plan.indications(proc, rules)
+        return Candidate(
+            proc, tuple(r.id for r in rules), read, indications, self._reasons(cautions)
+        )
+
+
+def _targets_that_matter(
+    rule: Rule,
+    live: set[str],
+    excluded: AbstractSet[str],
+    candidates: AbstractSet[str],
+    raised: set[str],
+) -> list[str]:
+    """The outcomes an open rule could still change."""
+    targets: list[str] = []
+    targets += [p for p in rule.candidate if p not in candidates and p not in excluded]
+    targets += [p for p in rule.exclude if p in live]
+    targets += [p for p in rule.caveat if p in live]
+    targets += [r for r in rule.refer if r not in raised]
+    targets += list(rule.inform)
+    return list(dict.fromkeys(targets))

@@ -1,0 +1,174 @@
+"""Scenario tests as data: answer sets with the results the rules must give."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from consult.bank.model import KnowledgeBase
+from consult.bank.schema import Checker
+from consult.bank.yamlsource import Node, YamlProblem, parse, read_text
+from consult.engine.answers import answer_set_from_node, as_document
+from consult.engine.decide import evaluate_traced
+from consult.engine.result import Result
+from consult.errors import InputError, InvalidAnswers, Problem, display_path
+
+_SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown")
+_FRAGMENTS = ("caveats", "excluded_reasons")
+
+
+@dataclass
+class Outcome:
+    """What a scenario run found."""
+
+    lines: list[str] = field(default_factory=list)
+    passed: int = 0
+    failed: int = 0
+    fired: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every scenario passed."""
+        return self.failed == 0 and self.passed > 0
+
+
+def scenario_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Scenario files named directly or found in folders (recursively), sorted."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"})
+        elif path.is_file():
+            yield path
+        else:
+            raise InputError(f"{display_path(path)}: no such file or folder")
+
+
+def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> Outcome:
+    """Run every scenario; failures are collected, never raised."""
+    outcome = Outcome()
+    for path in scenario_files(paths):
+        name = display_path(path)
+        failures = _run_one(kb, path, name, outcome)
+        if failures:
+            outcome.failed += 1
+            outcome.lines.append(f"FAIL {name}")
+            outcome.lines.extend(f"  {f}" for f in failures)
+        else:
+            outcome.passed += 1
+            outcome.lines.append(f"ok   {name}")
+    outcome.lines.append(f"{outcome.passed} passed, {outcome.failed} failed")
+    return outcome
+
+
+def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list[str]:
+    try:
+        root = parse(read_text(path, name), name)
+    except YamlProblem as exc:
+        return [str(exc.problem)]
+    if root is None:
+        return [f"{name}: file is empty"]
+    problems: list[Problem] = []
+    check = Checker("scenario", problems)
+    fields = check.fields(root, ("answers", "expect"), ("description", "patient"))
+    if fields is None or problems:
+        return [str(p) for p in problems]
+    try:
+        answers = answer_set_from_node(kb, as_document(fields["answers"]), name)
+    except InvalidAnswers as exc:
+        return [str(p) for p in exc.problems]
+    result, fired = evaluate_traced(kb, answers)
+    outcome.fired.update(fired)
+    outcome.answered.update(answers.answers)
+    return _compare(check, fields["expect"], result) + [str(p) for p in problems]
+
+
+def _ids(result: Result, key: str) -> list[str]:
+    if key == "candidates":
+        return [c.procedure.id for c in result.candidates]
+    if key == "excluded":
+        return [e.procedure.id for e in result.excluded]
+    if key == "undetermined":
+        return [u.procedure.id for u in result.undetermined]
+    if key == "referrals":
+        return [r.id for r in result.referrals]
+    if key == "information":
+        return [i.procedure.id for i in result.information]
+    return [u.question for u in result.unknown]
+
+
+def _texts(result: Result, key: str, procedure: str) -> list[str]:
+    if key == "caveats":
+        texts = [
+            r.text for c in result.candidates if c.procedure.id == procedure for r in c.caveats
+        ]
+        texts += [
+            r.text for u in result.undetermined if u.procedure.id == procedure for r in u.caveats
+        ]
+        return texts
+    return [r.text for e in result.excluded if e.procedure.id == procedure for r in e.reasons]
+
+
+def _compare(check: Checker, node: Node, result: Result) -> list[str]:
+    fields = check.fields(node, (), (*_SETS, *_FRAGMENTS))
+    if fields is None:
+        return []
+    failures: list[str] = []
+    for key in _SETS:
+        if key in fields:
+            failures += _compare_set(check, fields[key], key, _ids(result, key))
+    for key in _FRAGMENTS:
+        if key in fields:
+            failures += _compare_fragments(check, fields[key], key, result)
+    return failures
+
+
+def _compare_set(check: Checker, node: Node, key: str, got: list[str]) -> list[str]:
+    if not node.is_list:
+        check.fail(node, f"'{key}' must be a list")
+        return []
+    expected = {str(item.value) for item in node.value}
+    actual = set(got)
+    if expected == actual:
+        return []
+    missing = sorted(expected - actual)
+    extra = sorted(actual - expected)
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)}")
+    if extra:
+        parts.append(f"unexpected {', '.join(extra)}")
+    return [f"{node.source}: {key}: {'; '.join(parts)}"]
+
+
+def _compare_fragments(check: Checker, node: Node, key: str, result: Result) -> list[str]:
+    if not node.is_mapping:
+        check.fail(node, f"'{key}' must map procedure ids to lists of text fragments")
+        return []
+    failures = []
+    for procedure, fragments in node.value.items():
+        texts = _texts(result, key, procedure)
+        for item in fragments.value if fragments.is_list else [fragments]:
+            wanted = str(item.value)
+            if not any(wanted.lower() in t.lower() for t in texts):
+                failures.append(f"{item.source}: {key} of {procedure}: no text contains {wanted!r}")
+    return failures
+
+
+def coverage_report(kb: KnowledgeBase, outcome: Outcome) -> tuple[list[str], int]:
+    """Lines: a summary, then each rule that never fired and question never answered.
+
+    Also returns the number of rules that never fired (a failure: dead rules).
+    """
+    rules = [r for r in kb.rules if r.id not in outcome.fired]
+    questions = [q for q in kb.questions if q.id not in outcome.answered]
+    fired = len(kb.rules) - len(rules)
+    answered = len(kb.questions) - len(questions)
+    lines = [
+        f"coverage: {fired}/{len(kb.rules)} rules fired, "
+        + f"{answered}/{len(kb.questions)} questions answered"
+    ]
+    lines += [f"{r.source}: rule {r.id!r} fires in no scenario" for r in rules]
+    lines += [f"{q.source}: question {q.id!r} is answered in no scenario" for q in questions]
+    return lines, len(rules)

@@ -1,0 +1,216 @@
+"""Intake files: the draft saved after every answer, and the answer file at the end.
+
+A draft holds patient data, so it is written atomically with owner-only
+permissions (consult.output.files.write_private). It records the bank's version and
+sha256 and a fingerprint of every question it has an answer for: on resume, an
+answer to a question that was removed or changed is listed and not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.engine.answers import AnswerSet, answers_document, check_value
+from consult.errors import InputError, display_path
+from consult.output.files import write_private
+
+DRAFT_FORMAT = 1
+MAX_DRAFT_BYTES = 5_000_000
+FOLDER_MODE = 0o700
+
+
+def drafts_folder() -> Path:
+    """`$XDG_STATE_HOME/consult/drafts`, or `~/.local/state/consult/drafts`."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "consult" / "drafts"
+
+
+def new_draft_path(now: datetime, folder: Path | None = None) -> Path:
+    """A fresh draft file name in the drafts folder (created owner-only)."""
+    folder = folder or drafts_folder()
+    try:
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{display_path(folder)}: cannot create: {exc.strerror}") from None
+    stem = f"intake-{now:%Y%m%d-%H%M%S}"
+    path, number = folder / f"{stem}.json", 1
+    while path.exists():
+        number += 1
+        path = folder / f"{stem}-{number}.json"
+    return path
+
+
+def fingerprint(question: Question) -> str:
+    """A short hash of what an answer means: text, type, choices and limits.
+
+    Help text and `when` are left out: help does not change an answer's meaning,
+    and a changed `when` is handled by branching on resume.
+    """
+    parts: list[Any] = [question.text, question.kind, question.minimum, question.maximum]
+    parts.append(question.max_length)
+    parts.append([[c.id, c.label, c.exclusive] for c in question.choices])
+    data = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
+
+
+class DraftWriter:
+    """Writes one draft file; the bank's fingerprints are computed once."""
+
+    def __init__(self, path: Path, kb: KnowledgeBase) -> None:
+        self.path = path
+        self.kb = kb
+        self._prints = {q.id: fingerprint(q) for q in kb.questions}
+
+    def create(self) -> None:
+        """Write an empty draft, refusing to replace an existing file."""
+        self.save({}, (), "", overwrite=False)
+
+    def save(
+        self,
+        answers: Mapping[str, Answer],
+        skipped: Collection[str],
+        patient_ref: str,
+        *,
+        overwrite: bool = True,
+    ) -> None:
+        """Replace the draft with these answers (atomic, owner-only)."""
+        ids = [*answers, *sorted(skipped)]
+        doc = {
+            "consult_draft": DRAFT_FORMAT,
+            "bank": {"version": self.kb.version, "sha256": self.kb.sha256},
+            "patient": {"ref": patient_ref},
+            "answers": {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()},
+            "skipped": sorted(skipped),
+            "fingerprints": {qid: self._prints[qid] for qid in ids},
+        }
+        text = json.dumps(doc, ensure_ascii=False, indent=1)
+        write_private(self.path, text + "\n", overwrite=overwrite)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A draft read back and checked against the current bank."""
+
+    answers: dict[str, Answer]
+    skipped: tuple[str, ...]
+    patient_ref: str
+    bank_version: str
+    bank_changed: bool
+    not_kept: tuple[str, ...]  # one line per answer that was not kept, and why
+
+
+def read_draft(path: Path, kb: KnowledgeBase) -> Draft:
+    """Read a draft; answers to removed or changed questions are listed, not kept.
+
+    Raises:
+        InputError: the file cannot be read or is not an intake draft.
+    """
+    doc = _load(path)
+    bank = doc.get("bank")
+    sha = bank.get("sha256") if isinstance(bank, dict) else None
+    version = bank.get("version") if isinstance(bank, dict) else None
+    prints = doc.get("fingerprints")
+    if not isinstance(prints, dict):
+        prints = {}
+    answers, not_kept = _answers(kb, doc.get("answers"), prints)
+    skipped = _skipped(kb, doc.get("skipped"), prints, not_kept)
+    patient = doc.get("patient")
+    ref = patient.get("ref") if isinstance(patient, dict) else ""
+    return Draft(
+        answers=answers,
+        skipped=skipped,
+        patient_ref=ref if isinstance(ref, str) else "",
+        bank_version=str(version or "unknown"),
+        bank_changed=sha != kb.sha256,
+        not_kept=tuple(not_kept),
+    )
+
+
+def _load(path: Path) -> dict[str, Any]:
+    shown = display_path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DRAFT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_DRAFT_BYTES:
+        raise InputError(f"{shown}: too big for an intake draft")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"{shown}: not an intake draft (not readable JSON)") from None
+    if not isinstance(doc, dict) or doc.get("consult_draft") != DRAFT_FORMAT:
+        raise InputError(f"{shown}: not an intake draft of format {DRAFT_FORMAT}")
+    return doc
+
+
+def _why_not(kb: KnowledgeBase, qid: str, prints: Mapping[str, Any]) -> str:
+    question = kb.by_id.get(qid)
+    if question is None:
+        return f"{qid}: removed from the question bank"
+    if prints.get(qid) != fingerprint(question):
+        return f"{qid}: the question has changed since the draft was saved; it will be asked again"
+    return ""
+
+
+def _answers(
+    kb: KnowledgeBase, raw: Any, prints: Mapping[str, Any]
+) -> tuple[dict[str, Answer], list[str]]:
+    answers: dict[str, Answer] = {}
+    not_kept: list[str] = []
+    for qid, value in (raw if isinstance(raw, dict) else {}).items():
+        why = _why_not(kb, str(qid), prints)
+        if not why:
+            checked, error = check_value(kb.by_id[qid], value)
+            why = f"{qid}: {error}; it will be asked again" if error else ""
+        if why:
+            not_kept.append(why)
+        elif checked is not None:
+            answers[qid] = checked
+    return answers, not_kept
+
+
+def _skipped(
+    kb: KnowledgeBase, raw: Any, prints: Mapping[str, Any], not_kept: list[str]
+) -> tuple[str, ...]:
+    kept: list[str] = []
+    for qid in raw if isinstance(raw, list) else []:
+        why = _why_not(kb, str(qid), prints)
+        if not why and kb.by_id[qid].required:
+            why = f"{qid}: now needs an answer; it will be asked again"
+        if why:
+            not_kept.append(why)
+        else:
+            kept.append(str(qid))
+    return tuple(kept)
+
+
+def answer_file_text(answers: AnswerSet, path: Path) -> str:
+    """The answer file (contract format): JSON for a .json name, YAML otherwise."""
+    doc = answers_document(answers.answers, answers.patient_ref)
+    if path.suffix.lower() == ".json":
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    import yaml
+
+    return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+def path_error(text: str) -> str:
+    """Why a typed file name cannot be used for saving, or ""."""
+    if not text.strip():
+        return "enter a file name"
+    path = Path(text.strip()).expanduser()
+    if path.is_dir():
+        return f"{text.strip()} is a folder; enter a file name"
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    return ""

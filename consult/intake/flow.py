@@ -1,0 +1,378 @@
+"""The interactive intake loop, independent of any terminal.
+
+The loop talks to the clinician only through an `Asker` (questionary in
+`consult.intake.prompts`, a script in the tests). After every answer it re-applies
+branching, drops answers to questions that no longer apply and hands the state
+to a `save` callback (the draft file). The rule for hidden answers is written
+down in docs/intake.md, "Branching and hidden answers".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Protocol, TypeAlias
+
+from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.engine.answers import (
+    AnswerSet,
+    answer_words,
+    applicability,
+    check_mapping,
+    check_value,
+    read_answer_file,
+)
+from consult.engine.result import Result
+from consult.errors import InputError, display_path
+from consult.intake.draft import (
+    DraftWriter,
+    answer_file_text,
+    new_draft_path,
+    path_error,
+    read_draft,
+)
+from consult.output.files import write_private
+
+
+class Nav(Enum):
+    """A navigation reply instead of an answer."""
+
+    BACK = "back"
+
+
+BACK = Nav.BACK
+# An answer; None for "not known" (an optional question left unanswered); or BACK.
+Reply: TypeAlias = Answer | Nav | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One question as put to the clinician."""
+
+    question: Question
+    section: str  # the section title
+    current: Answer | None  # the answer so far, if any
+    was_skipped: bool  # answered "not known" before
+    can_go_back: bool
+    position: int  # 1-based among the questions that apply now
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    """One answer on the review screen; `value` None means "not known"."""
+
+    question: Question
+    value: Answer | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSection:
+    """The answers of one section, in bank order."""
+
+    title: str
+    lines: tuple[ReviewLine, ...]
+
+
+class Asker(Protocol):
+    """Everything the intake needs from a terminal (or a test script)."""
+
+    def ask(self, ask: Ask) -> Reply:
+        """Ask one question; return a valid answer, None (not known) or BACK."""
+        ...
+
+    def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
+        """Show every answer; return a question id to change, BACK, or None to finish."""
+        ...
+
+    def notice(self, text: str) -> None:
+        """Tell the clinician something (literal text, never markup)."""
+        ...
+
+    def confirm(self, message: str, default: bool) -> bool:
+        """Ask a yes/no question about the session itself (not the patient)."""
+        ...
+
+    def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
+        """Ask for a line of text that `check` accepts (it returns an error or "")."""
+        ...
+
+
+class Intake:
+    """The answers so far, with branching applied: what applies, what is done."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        answers: Mapping[str, Answer] | None = None,
+        skipped: Sequence[str] = (),
+        patient_ref: str = "",
+    ) -> None:
+        self.kb = kb
+        self.answers: dict[str, Answer] = dict(answers or {})
+        self.skipped: set[str] = set(skipped)
+        self.patient_ref = patient_ref
+        self._titles = {s.id: s.title for s in kb.sections}
+        self.visible: tuple[Question, ...] = ()
+        self._position: dict[str, int] = {}
+        self.dropped_at_start = self.refresh()
+
+    def refresh(self) -> list[str]:
+        """Re-apply branching; drop answers to questions that no longer apply.
+
+        Returns the ids of the questions whose answers were dropped. One pass in
+        bank order is enough because a `when` reads only earlier answers.
+        """
+        kept: dict[str, Answer] = {}
+        applies = applicability(self.kb, kept)
+        visible: list[Question] = []
+        dropped: list[str] = []
+        for question in self.kb.questions:
+            qid = question.id
+            if applies(qid) is False:
+                if qid in self.answers or qid in self.skipped:
+                    dropped.append(qid)
+                continue
+            visible.append(question)
+            if qid in self.answers:
+                kept[qid] = self.answers[qid]
+        self.answers = kept
+        self.skipped.difference_update(dropped)
+        self.visible = tuple(visible)
+        self._position = {q.id: i for i, q in enumerate(visible)}
+        return dropped
+
+    def is_done(self, qid: str) -> bool:
+        """The question has an answer or was answered "not known"."""
+        return qid in self.answers or qid in self.skipped
+
+    def record(self, question: Question, value: Answer | None) -> list[str]:
+        """Store an answer (None: not known) and re-apply branching; return dropped ids."""
+        self.answers.pop(question.id, None)
+        self.skipped.discard(question.id)
+        if value is None:
+            self.skipped.add(question.id)
+        else:
+            self.answers[question.id] = value
+        return self.refresh()
+
+    def next_open(self, after: Question | None = None) -> Question | None:
+        """The first question that applies and is not done, after `after` if given."""
+        start = 0 if after is None else self._position.get(after.id, -1) + 1
+        for question in self.visible[start:]:
+            if not self.is_done(question.id):
+                return question
+        return None if after is None else self.next_open()
+
+    def previous(self, question: Question) -> Question | None:
+        """The question that applies just before this one, if any."""
+        index = self._position.get(question.id, 0)
+        return self.visible[index - 1] if index > 0 else None
+
+    def ask_for(self, question: Question) -> Ask:
+        """The prompt data for one question."""
+        index = self._position.get(question.id, 0)
+        return Ask(
+            question=question,
+            section=self._titles.get(question.section, question.section),
+            current=self.answers.get(question.id),
+            was_skipped=question.id in self.skipped,
+            can_go_back=index > 0,
+            position=index + 1,
+            total=len(self.visible),
+        )
+
+    def review(self) -> list[ReviewSection]:
+        """Every question that applies, with its answer, grouped by section."""
+        sections: list[ReviewSection] = []
+        lines: list[ReviewLine] = []
+        for question in self.visible:
+            if lines and lines[-1].question.section != question.section:
+                sections.append(self._section(lines))
+                lines = []
+            lines.append(ReviewLine(question, self.answers.get(question.id)))
+        if lines:
+            sections.append(self._section(lines))
+        return sections
+
+    def _section(self, lines: list[ReviewLine]) -> ReviewSection:
+        sid = lines[0].question.section
+        return ReviewSection(self._titles.get(sid, sid), tuple(lines))
+
+
+def run_intake(intake: Intake, asker: Asker, save: Callable[[Intake], None]) -> None:
+    """Ask until every question that applies is done and the review is finished."""
+    question = intake.next_open()
+    while True:
+        if question is None:
+            question = _review(intake, asker)
+            if question is None:
+                return
+        question = _step(intake, asker, save, question)
+
+
+def _review(intake: Intake, asker: Asker) -> Question | None:
+    choice = asker.review(intake.review())
+    if choice is None:
+        return None
+    if choice is BACK:
+        return intake.visible[-1] if intake.visible else None
+    return intake.kb.by_id[choice]
+
+
+def _step(
+    intake: Intake, asker: Asker, save: Callable[[Intake], None], question: Question
+) -> Question | None:
+    reply = asker.ask(intake.ask_for(question))
+    if reply is BACK:
+        return intake.previous(question) or question
+    assert not isinstance(reply, Nav)
+    checked, error = check_reply(question, reply)
+    if error:
+        asker.notice(f"{question.text}: {error}")
+        return question
+    dropped = intake.record(question, checked)
+    if dropped:
+        asker.notice(dropped_message(intake.kb, dropped))
+    save(intake)
+    return intake.next_open(question)
+
+
+def answer_set(intake: Intake) -> AnswerSet:
+    """The finished answers, checked again as an answer file would be."""
+    checked = check_mapping(intake.kb, intake.answers, "intake")
+    return AnswerSet(checked.answers, intake.patient_ref, checked.warnings, "intake")
+
+
+def check_reply(question: Question, value: Answer | None) -> tuple[Answer | None, str]:
+    """The reply as stored, and why it cannot be ("" if it can); None is "not known".
+
+    The same validator as answer files, so a prompt and a file cannot disagree.
+    """
+    if value is None:
+        return None, "an answer is required" if question.required else ""
+    return check_value(question, value)
+
+
+def reply_error(question: Question, value: Answer | None) -> str:
+    """Why a reply cannot be stored, or ""."""
+    return check_reply(question, value)[1]
+
+
+def dropped_message(kb: KnowledgeBase, dropped: Sequence[str]) -> str:
+    """The notice shown when answers are dropped because their questions no longer apply."""
+    lines = [f"  - {kb.by_id[qid].text} ({qid})" for qid in dropped]
+    return "\n".join(["These questions no longer apply; their answers were removed:", *lines])
+
+
+def show_answer(question: Question, value: Answer | None) -> str:
+    """An answer in words, for the review screen and notices."""
+    if value is None:
+        return "Not known"
+    return answer_words(question, value, sep="; ", nothing="None picked")
+
+
+Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
+
+
+def render_summary(kb: KnowledgeBase, answers: AnswerSet, result: Result, date: str) -> str:
+    """The markdown consultation summary (the renderer of `consult export`)."""
+    from consult.output.markdown import render_markdown  # loaded only when a summary is saved
+
+    return render_markdown(kb, answers, result, date=date)
+
+
+def offer_saves(
+    asker: Asker,
+    kb: KnowledgeBase,
+    answers: AnswerSet,
+    result: Result,
+    *,
+    stem: str,
+    date: str,
+    summarize: Summarizer = render_summary,
+) -> Path | None:
+    """Offer to save the answer file and a markdown summary; return the answer file."""
+    saved = None
+    if asker.confirm("Save the answers to an answer file?", True):
+        saved = _save_as(
+            asker,
+            "Answer file (.yaml or .json)",
+            f"{stem}.yaml",
+            lambda path: answer_file_text(answers, path),
+        )
+    if asker.confirm("Save a markdown summary?", True):
+        text = summarize(kb, answers, result, date)
+        _save_as(asker, "Summary file", f"{stem}.md", lambda _path: text)
+    return saved
+
+
+def _save_as(asker: Asker, label: str, default: str, render: Callable[[Path], str]) -> Path:
+    """Ask for a file name until the file is written; never replace one without asking."""
+    while True:
+        path = Path(asker.ask_text(f"{label}:", default, path_error).strip()).expanduser()
+        shown = display_path(path)
+        replace = path.exists()
+        if replace and not asker.confirm(f"{shown} already exists. Replace it?", False):
+            continue
+        try:
+            write_private(path, render(path), overwrite=replace)
+        except InputError as exc:
+            asker.notice(str(exc))
+            continue
+        asker.notice(f"Saved {shown}")
+        return path
+
+
+def begin(
+    kb: KnowledgeBase,
+    *,
+    resume: Path | None = None,
+    draft: Path | None = None,
+    prefill: Path | None = None,
+    now: datetime | None = None,
+) -> tuple[DraftWriter, Intake, list[str]]:
+    """Start or resume an intake: its draft writer, its state and notices to show first.
+
+    The draft is written at once, so its path exists from the first question.
+    """
+    notices: list[str] = []
+    if resume is not None:
+        intake = _resumed(kb, resume, notices)
+        writer = DraftWriter(resume, kb)
+        writer.save(intake.answers, intake.skipped, intake.patient_ref)
+        return writer, intake, notices
+    if draft is not None and draft.exists():
+        shown = display_path(draft)
+        raise InputError(
+            f"{shown}: already exists (to continue it: consult intake --resume {shown})"
+        )
+    intake = Intake(kb)
+    if prefill is not None:
+        given = read_answer_file(kb, prefill)
+        notices.extend(f"warning: {w}" for w in given.warnings)
+        intake = Intake(kb, given.answers, (), given.patient_ref)
+    writer = DraftWriter(draft or new_draft_path(now or datetime.now()), kb)
+    writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
+    return writer, intake, notices
+
+
+def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> Intake:
+    found = read_draft(path, kb)
+    if found.bank_changed:
+        notices.append(
+            f"This draft was saved with question bank {found.bank_version}; "
+            f"the bank is now {kb.version}."
+        )
+    if found.not_kept:
+        notices.append("These answers were not kept:")
+        notices.extend(f"  - {line}" for line in found.not_kept)
+    elif found.bank_changed:
+        notices.append("Every answer still matches the current bank.")
+    intake = Intake(kb, found.answers, found.skipped, found.patient_ref)
+    if intake.dropped_at_start:
+        notices.append(dropped_message(kb, intake.dropped_at_start))
+    return intake

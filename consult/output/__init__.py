@@ -1,0 +1,8 @@
+"""The output stage: a result shown or written, for people and for programs.
+
+Owns: the terminal view (`terminal`), the markdown consultation summary
+(`markdown`), the result JSON written straight from the decision (`resultjson`)
+and owner-only atomic file writing (`files`).
+
+May import: `consult.errors`, `consult.bank` and `consult.engine`.
+"""

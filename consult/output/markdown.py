@@ -1,0 +1,217 @@
+"""The consultation summary in markdown: pure and deterministic.
+
+The same answers, bank and date give the same bytes. Metadata goes in YAML
+front matter written by `yaml.safe_dump`; every piece of text from the answers
+or the bank is escaped (a backslash before each ASCII punctuation character,
+control characters dropped, no line able to start a block), so a note cannot
+create headings, links, images, HTML, code or tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+import yaml
+
+from consult import __version__
+from consult.bank.model import Answer, Evidence, KnowledgeBase
+from consult.engine.answers import AnswerSet, answer_words
+from consult.engine.result import Candidate, Reason, Result
+
+SCHEMA = "consult-summary/1"
+NOTES = "notes"
+DISCLAIMER = (
+    "Decision support only, not a prescription: candidates are options to discuss, "
+    "not recommendations. The clinician decides."
+)
+_PUNCT = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape(text: str) -> str:
+    """One line of literal text: punctuation escaped, controls dropped, breaks made spaces."""
+    text = _CONTROL.sub("", text.replace("\r\n", " ").replace("\r", " "))
+    return " ".join(_PUNCT.sub(r"\\\1", text).split())
+
+
+def paragraph(text: str) -> str:
+    """Multi-line text as one literal paragraph with hard line breaks."""
+    lines = (escape(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\\\n".join(line for line in lines if line)
+
+
+def render_markdown(kb: KnowledgeBase, answers: AnswerSet, result: Result, *, date: str) -> str:
+    """The consultation summary a clinician would file, as markdown text."""
+    parts = [
+        _front_matter(answers, result, date),
+        "# Consultation summary",
+        *_referrals(result),
+        *_candidates(kb, result),
+        *_undetermined(kb, result),
+        *_excluded(result),
+        *_information(result),
+        *_unknown(kb, result),
+        *_answers(kb, answers),
+        *_notes(answers),
+        "## Disclaimer",
+        escape(DISCLAIMER),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _front_matter(answers: AnswerSet, result: Result, date: str) -> str:
+    meta = {
+        "schema": SCHEMA,
+        "patient_ref": _CONTROL.sub(" ", answers.patient_ref) or None,
+        "consultation_date": date,
+        "tool": "consult",
+        "tool_version": __version__,
+        "bank_version": result.version,
+        "bank_sha256": result.sha256,
+    }
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---"
+
+
+def _section(title: str, items: list[str], empty: str) -> Iterator[str]:
+    yield f"## {escape(title)}"
+    yield _bullets(items) if items else escape(empty)
+
+
+def _bullets(items: Iterable[str], indent: str = "") -> str:
+    return "\n".join(f"{indent}- {item}" for item in items)
+
+
+def _referrals(result: Result) -> Iterator[str]:
+    """One item per referral, with every reason that raised it."""
+    reasons: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for r in result.referrals:
+        names[r.id] = r.name
+        reasons.setdefault(r.id, []).append(f"{escape(r.reason.text)} ({_why(r.reason)})")
+    items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
+    yield from _section("Referrals", items, "None raised.")
+
+
+def _why(reason: Reason) -> str:
+    return escape(f"rule {reason.rule}")
+
+
+def _candidates(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    yield "## Candidate procedures"
+    if not result.candidates:
+        yield escape("None on these answers.")
+    for candidate in result.candidates:
+        yield f"### {escape(candidate.procedure.name)}"
+        yield _bullets(_candidate_lines(kb, candidate))
+
+
+def _candidate_lines(kb: KnowledgeBase, candidate: Candidate) -> Iterator[str]:
+    proc = candidate.procedure
+    evidence = [(i.label, i.evidence) for i in candidate.indications] or [("", proc.evidence)]
+    for label, note in evidence:
+        yield from _evidence(kb, label, note)
+    for caveat in candidate.caveats:
+        yield f"Caveat: {escape(caveat.text)} ({_why(caveat)})"
+    for title, text in (("Protocol", proc.protocol), ("Downtime", proc.downtime)):
+        if text:
+            yield f"{title}: {escape(text)}"
+    if proc.regulatory:
+        yield f"Regulatory: {escape(proc.regulatory)}"
+    yield escape(f"Rules: {', '.join(candidate.rules)}")
+    yield f"Answers behind it: {_answer_list(kb, candidate.answers)}"
+
+
+def _evidence(kb: KnowledgeBase, label: str, note: Evidence) -> Iterator[str]:
+    about = f" ({label})" if label else ""
+    certainty = note.certainty.replace("_", " ")
+    yield escape(
+        f"Evidence{about}: {certainty} certainty, OCEBM level {note.level}. {note.summary}"
+    )
+    for ref in note.references:
+        found = kb.references.get(ref)
+        yield escape(f"Reference {ref}: {found.citation if found else ref}")
+
+
+def _answer_list(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> str:
+    shown = [
+        f"{_question_text(kb, q)}: {answer_words(kb.by_id.get(q), v)}" for q, v in answers.items()
+    ]
+    return escape("; ".join(shown)) if shown else escape("none")
+
+
+def _questions(kb: KnowledgeBase, ids: Iterable[str]) -> str:
+    return "; ".join(_question_text(kb, q) for q in ids) or "more questions"
+
+
+def _question_text(kb: KnowledgeBase, qid: str) -> str:
+    question = kb.by_id.get(qid)
+    return question.text if question else qid
+
+
+def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
+    found = []
+    for pid in ids:
+        target = kb.procedures.get(pid) or kb.referrals.get(pid)
+        found.append(target.name if target else pid)
+    return ", ".join(found)
+
+
+def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    if result.undetermined:
+        items = [
+            escape(f"{u.procedure.name}: needs answers to {_questions(kb, u.waiting_for)}")
+            for u in result.undetermined
+        ]
+        yield from _section("Cannot be assessed yet", items, "")
+
+
+def _excluded(result: Result) -> Iterator[str]:
+    """Procedures for the patient's concerns with their reasons; the others on one line."""
+    items = [
+        f"{escape(e.procedure.name)}: "
+        + "; ".join(f"{escape(r.text)} ({_why(r)})" for r in e.reasons)
+        for e in result.excluded
+        if e.in_scope
+    ]
+    others = [e.procedure.name for e in result.excluded if not e.in_scope]
+    if others:
+        items.append(escape(f"Also ruled out, for other concerns: {', '.join(others)}"))
+    yield from _section("Excluded procedures", items, "None.")
+
+
+def _information(result: Result) -> Iterator[str]:
+    if result.information:
+        items = [
+            f"{escape(i.procedure.name)}: {escape(i.reason.text)} ({_why(i.reason)})"
+            for i in result.information
+        ]
+        yield from _section("Information", items, "")
+
+
+def _unknown(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in result.unknown]
+    yield from _section("Unanswered questions that matter", items, "None.")
+
+
+def _answers(kb: KnowledgeBase, answers: AnswerSet) -> Iterator[str]:
+    yield "## Answers"
+    given = answers.answers
+    for section in kb.sections:
+        lines = [
+            escape(f"{kb.by_id[q].text}: {answer_words(kb.by_id[q], given[q])}")
+            for q in section.questions
+            if q in given and q != NOTES
+        ]
+        if lines:
+            yield f"### {escape(section.title)}"
+            yield _bullets(lines)
+    if not any(q != NOTES for q in given):
+        yield escape("No answers given.")
+
+
+def _notes(answers: AnswerSet) -> Iterator[str]:
+    yield "## Notes"
+    note = answers.answers.get(NOTES)
+    text = paragraph(note) if isinstance(note, str) else ""
+    yield text or escape("None.")

@@ -1,0 +1,191 @@
+"""The result on screen: rich renderables for a terminal (no printing here).
+
+Referrals come first and prominent; then candidates with a certainty badge,
+caveats, evidence and references; procedures that cannot be assessed yet with
+the questions that would settle them; exclusions with reasons; information
+notes; unanswered questions that matter; the disclaimer. All knowledge-base
+and patient text is shown as literal text, never interpreted as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.panel import Panel
+from rich.text import Text
+
+from consult.bank.model import Evidence, KnowledgeBase
+from consult.engine.result import Candidate, Result, Undetermined
+
+DISCLAIMER = (
+    "Decision support only, not a prescription: candidates are options to discuss, "
+    "not recommendations. The clinician decides."
+)
+BADGE_STYLE = {
+    "high": "bold white on green",
+    "moderate": "bold black on bright_green",
+    "low": "bold black on yellow",
+    "very_low": "bold white on red",
+    "insufficient": "bold white on bright_black",
+}
+
+
+def badge(certainty: str) -> Text:
+    """A coloured certainty label such as ` LOW `."""
+    label = certainty.replace("_", " ").upper()
+    return Text(f" {label} ", style=BADGE_STYLE.get(certainty, "reverse"))
+
+
+def render_result(result: Result, *, kb: KnowledgeBase | None = None) -> RenderableType:
+    """The whole result as one renderable.
+
+    With the knowledge base, references are shown with their citations and
+    pending questions by their text rather than their id.
+    """
+    return Group(*_Parts(result, kb).all())
+
+
+class _Parts:
+    def __init__(self, result: Result, kb: KnowledgeBase | None) -> None:
+        self.result = result
+        self.kb = kb
+
+    def all(self) -> Iterator[RenderableType]:
+        result = self.result
+        yield from self.referrals()
+        yield _heading("Candidate procedures", len(result.candidates))
+        if not result.candidates:
+            yield Text("  None on these answers.", style="dim")
+        for candidate in result.candidates:
+            yield from self.candidate(candidate)
+        yield from self.undetermined()
+        yield from self.excluded()
+        yield from self.information()
+        yield from self.unknown()
+        yield Text(f"\n{DISCLAIMER}", style="bold italic")
+        yield Text(f"Knowledge base {result.version}", style="dim")
+
+    def referrals(self) -> Iterator[RenderableType]:
+        referrals = self.result.referrals
+        if not referrals:
+            return
+        lines = [
+            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
+        ]
+        title = f"REFER FIRST ({len(referrals)})"
+        yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
+
+    def candidate(self, candidate: Candidate) -> Iterator[RenderableType]:
+        proc = candidate.procedure
+        evidences = [(i.label, i.evidence) for i in candidate.indications]
+        if not evidences:
+            evidences = [("", proc.evidence)]
+        yield Text("")
+        yield _at(2, badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
+        for label, evidence in evidences:
+            yield from self.evidence(label, evidence)
+        for caveat in candidate.caveats:
+            yield _at(4, f"⚠ {caveat.text}", style="yellow")
+        for name, value in (
+            ("Protocol", proc.protocol),
+            ("Downtime", proc.downtime),
+            ("Regulatory", proc.regulatory),
+        ):
+            if value:
+                yield _at(4, f"{name}: {value}", style="dim")
+        yield _at(4, f"Why: rules {', '.join(candidate.rules)}", style="dim")
+
+    def evidence(self, label: str, evidence: Evidence) -> Iterator[RenderableType]:
+        prefix = f"{label}: " if label else ""
+        yield _at(
+            4,
+            "Evidence: ",
+            prefix,
+            evidence.summary,
+            (f" (certainty {evidence.certainty.replace('_', ' ')}; ", "dim"),
+            (f"OCEBM level {evidence.level})", "dim"),
+        )
+        for ref in evidence.references:
+            yield _at(6, f"[{ref}] {self.citation(ref)}".rstrip(), style="dim")
+
+    def citation(self, ref: str) -> str:
+        found = self.kb.references.get(ref) if self.kb is not None else None
+        return found.citation if found is not None else ""
+
+    def question_text(self, qid: str) -> str:
+        found = self.kb.by_id.get(qid) if self.kb is not None else None
+        return f"{found.text} ({qid})" if found is not None else qid
+
+    def undetermined(self) -> Iterator[RenderableType]:
+        items = self.result.undetermined
+        if items:
+            yield _heading("Cannot be assessed yet", len(items))
+        for item in items:
+            yield from self._pending(item)
+
+    def _pending(self, item: Undetermined) -> Iterator[RenderableType]:
+        yield _at(2, (item.procedure.name, "bold"), ": would be settled by")
+        for qid in item.waiting_for or ("more answers",):
+            yield _at(4, f"? {self.question_text(qid)}")
+
+    def excluded(self) -> Iterator[RenderableType]:
+        # Procedures for the patient's concerns come with their reasons; the
+        # others ruled out by the same findings are named on one line.
+        items = [e for e in self.result.excluded if e.in_scope]
+        others = [e.procedure.name for e in self.result.excluded if not e.in_scope]
+        if items:
+            yield _heading("Ruled out", len(items))
+        for exclusion in items:
+            yield _at(2, (exclusion.procedure.name, "bold"))
+            for reason in exclusion.reasons:
+                yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
+        if others:
+            yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
+
+    def information(self) -> Iterator[RenderableType]:
+        items = self.result.information
+        if items:
+            yield _heading("Information", len(items))
+        for note in items:
+            yield _at(2, (note.procedure.name, "bold"), ": ", note.reason.text)
+
+    def unknown(self) -> Iterator[RenderableType]:
+        items = self.result.unknown
+        if items:
+            yield _heading("Unanswered questions that matter", len(items))
+        for unknown in items:
+            needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
+            yield _at(2, f"? {unknown.text} ({unknown.question})")
+            yield _at(4, f"would settle: {needed}", style="dim")
+
+    def outcome_name(self, ident: str) -> str:
+        kb = self.kb
+        if kb is None:
+            return ident
+        named: Sequence[str] = [
+            p.name for p in (kb.procedures.get(ident), kb.referrals.get(ident)) if p is not None
+        ]
+        return named[0] if named else ident
+
+
+def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:
+    """Literal text indented as a block, so wrapped lines keep the indent."""
+    return _Indented(indent, Text.assemble(*parts, style=style))
+
+
+class _Indented:
+    """Text wrapped to the width left after the indent, without trailing padding."""
+
+    def __init__(self, indent: int, text: Text) -> None:
+        self.indent = indent
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width - self.indent, 20)
+        for line in self.text.wrap(console, width):
+            yield Text(" " * self.indent) + line
+
+
+def _heading(title: str, count: int) -> Text:
+    return Text(f"\n{title} ({count})", style="bold underline")

@@ -1,0 +1,434 @@
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import consult
+from consult.bank.model import Answer, KnowledgeBase
+from consult.engine.answers import AnswerSet, read_answer_file
+from consult.engine.result import Result
+from consult.errors import InputError
+from consult.intake.draft import DraftWriter, fingerprint, read_draft
+from consult.intake.flow import (
+    BACK,
+    Ask,
+    Intake,
+    Nav,
+    Reply,
+    ReviewSection,
+    answer_set,
+    begin,
+    offer_saves,
+    render_summary,
+    run_intake,
+)
+from tests.conftest import DATA
+
+Step = tuple[str, Any]
+
+
+class ScriptedAsker:
+    """Plays a script of (question id or action, reply) and records what it was shown."""
+
+    def __init__(self, script: Sequence[Step]) -> None:
+        self.script = list(script)
+        self.asked: list[str] = []
+        self.asks: list[Ask] = []
+        self.notices: list[str] = []
+        self.reviews: list[list[ReviewSection]] = []
+
+    def _next(self, expected: str) -> Any:
+        assert self.script, f"script ended; the intake wanted {expected}"
+        step, reply = self.script.pop(0)
+        assert step == expected, f"the intake wanted {expected}, the script has {step}"
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    def ask(self, ask: Ask) -> Reply:
+        self.asked.append(ask.question.id)
+        self.asks.append(ask)
+        reply: Reply = self._next(ask.question.id)
+        return reply
+
+    def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
+        self.reviews.append(list(sections))
+        choice: str | Nav | None = self._next("review")
+        return choice
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def confirm(self, message: str, default: bool) -> bool:
+        self.notices.append(f"confirm: {message} default={default}")
+        return bool(self._next("confirm"))
+
+    def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
+        assert message.endswith(":")
+        text = self._next("text")
+        reply = default if text is None else str(text)
+        assert check(reply) == "", check(reply)
+        return reply
+
+
+MALE_HAIR: list[Step] = [
+    ("age", 44),
+    ("sex", "male"),
+    ("concerns", ("hair_loss",)),
+    ("hair_loss_pattern", "patterned"),
+    ("norwood_stage", 3),
+    ("pregnant", False),
+    ("anticoagulants", True),
+    ("notes", "Patient text [bold]kept[/bold] literally"),
+]
+MALE_HAIR_ANSWERS = {qid: value for qid, value in MALE_HAIR}
+
+
+def run(kb: KnowledgeBase, script: Sequence[Step], intake: Intake | None = None) -> Intake:
+    state = intake or Intake(kb)
+    asker = ScriptedAsker(script)
+    saves: list[dict[str, Answer]] = []
+    run_intake(state, asker, lambda s: saves.append(dict(s.answers)))
+    assert asker.script == [], "the intake stopped before the script ended"
+    return state
+
+
+def test_whole_intake_asks_in_bank_order_and_finishes_at_review(kb: KnowledgeBase) -> None:
+    state = run(kb, [*MALE_HAIR, ("review", None)])
+    assert state.answers == MALE_HAIR_ANSWERS
+    assert list(state.answers) == [q for q, _ in MALE_HAIR]
+
+
+def test_only_questions_whose_when_holds_are_asked(kb: KnowledgeBase) -> None:
+    script: list[Step] = [
+        ("age", 30),
+        ("sex", "female"),
+        ("concerns", ("hair_loss",)),
+        ("hair_loss_pattern", "patterned"),  # norwood_stage is for men only
+        ("pregnant", False),
+        ("anticoagulants", False),
+        ("notes", None),
+        ("review", None),
+    ]
+    state = run(kb, script)
+    assert "norwood_stage" not in state.answers
+    no_hair = run(kb, [("age", 30), ("sex", "female"), ("concerns", ("scars",)), *script[4:]])
+    assert not {"hair_loss_pattern", "norwood_stage"} & set(no_hair.answers)
+
+
+def test_answers_hidden_by_a_changed_answer_are_dropped(kb: KnowledgeBase) -> None:
+    asker = ScriptedAsker(
+        [
+            *MALE_HAIR[:5],
+            ("pregnant", BACK),  # back to norwood_stage, hair_loss_pattern, concerns
+            ("norwood_stage", BACK),
+            ("hair_loss_pattern", BACK),
+            ("concerns", ("scars",)),
+            ("pregnant", False),
+            ("anticoagulants", False),
+            ("notes", None),
+            ("review", None),
+        ]
+    )
+    state = Intake(kb)
+    saved: list[dict[str, Answer]] = []
+    run_intake(state, asker, lambda s: saved.append(dict(s.answers)))
+    assert "hair_loss_pattern" not in state.answers
+    assert "norwood_stage" not in state.answers
+    assert "norwood_stage" not in saved[4 + 1]  # the draft saved right after the change
+    assert asker.notices == [
+        (
+            "These questions no longer apply; their answers were removed:\n"
+            "  - Pattern of hair loss (hair_loss_pattern)\n"
+            "  - Norwood stage (norwood_stage)"
+        )
+    ]
+    assert answer_set(state).answers == state.answers
+
+
+def test_back_returns_to_the_previous_question_then_continues_at_the_first_open_one(
+    kb: KnowledgeBase,
+) -> None:
+    asker = ScriptedAsker(
+        [
+            ("age", BACK),  # nothing before the first question: asked again
+            ("age", 44),
+            ("sex", "male"),
+            ("concerns", BACK),
+            ("sex", "female"),
+            ("concerns", ("hair_loss",)),
+            ("hair_loss_pattern", "patterned"),
+            ("pregnant", BACK),
+            ("hair_loss_pattern", BACK),
+            ("concerns", ("hair_loss",)),
+            ("pregnant", False),  # hair_loss_pattern is answered already
+            ("anticoagulants", False),
+            ("notes", None),
+            ("review", None),
+        ]
+    )
+    state = Intake(kb)
+    run_intake(state, asker, lambda _s: None)
+    assert [a.can_go_back for a in asker.asks[:2]] == [False, False]
+    assert asker.asks[2].can_go_back
+    assert asker.asks[4].current == "male"  # the answer so far is offered again
+    assert state.answers["sex"] == "female"
+    assert state.answers["hair_loss_pattern"] == "patterned"
+
+
+def test_review_lists_answers_by_section_and_edits_reapply_branching(kb: KnowledgeBase) -> None:
+    asker = ScriptedAsker(
+        [
+            *MALE_HAIR,
+            ("review", "sex"),
+            ("sex", "female"),  # norwood_stage no longer applies
+            ("review", "concerns"),
+            ("concerns", ("hair_loss", "scars")),
+            ("review", "sex"),
+            ("sex", "male"),  # norwood_stage applies again: asked at once
+            ("norwood_stage", 5),
+            ("review", None),
+        ]
+    )
+    state = Intake(kb)
+    run_intake(state, asker, lambda _s: None)
+    first = asker.reviews[0]
+    assert [s.title for s in first] == ["About the patient", "Hair loss", "Safety screen"]
+    assert [line.question.id for line in first[1].lines] == ["hair_loss_pattern", "norwood_stage"]
+    after_female = asker.reviews[1]
+    assert [line.question.id for line in after_female[1].lines] == ["hair_loss_pattern"]
+    assert state.answers["norwood_stage"] == 5
+    assert state.answers["concerns"] == ("hair_loss", "scars")
+    assert asker.asked[-1] == "norwood_stage"
+
+
+def test_back_from_review_goes_to_the_last_question(kb: KnowledgeBase) -> None:
+    state = run(kb, [*MALE_HAIR, ("review", BACK), ("notes", "changed"), ("review", None)])
+    assert state.answers["notes"] == "changed"
+
+
+def test_not_known_is_kept_apart_and_reported_unknown_by_the_engine(kb: KnowledgeBase) -> None:
+    script = [*MALE_HAIR[:5], ("pregnant", None), *MALE_HAIR[6:], ("review", None)]
+    state = run(kb, script)
+    assert "pregnant" not in state.answers
+    assert state.skipped == {"pregnant"}
+    result = consult.evaluate(kb, answer_set(state))
+    assert [u.question for u in result.unknown] == ["pregnant"]
+    review_line = next(line for line in state.review()[2].lines if line.question.id == "pregnant")
+    assert review_line.value is None
+
+
+def test_required_and_invalid_replies_are_refused_and_asked_again(kb: KnowledgeBase) -> None:
+    asker = ScriptedAsker(
+        [("age", None), ("age", 121), ("age", 44), *MALE_HAIR[1:], ("review", None)]
+    )
+    run_intake(Intake(kb), asker, lambda _s: None)
+    assert asker.notices == [
+        "Age in years: an answer is required",
+        "Age in years: expected a whole number from 0 to 120; got 121",
+    ]
+
+
+def test_replies_are_stored_as_the_validator_normalises_them(kb: KnowledgeBase) -> None:
+    script = [*MALE_HAIR, ("review", "concerns"), ("concerns", ["scars", "hair_loss"])]
+    state = run(kb, [*script, ("review", None)])
+    assert state.answers["concerns"] == ("hair_loss", "scars")
+
+
+def test_prefilled_answers_are_not_asked_again(kb: KnowledgeBase, tmp_path: Path) -> None:
+    given = tmp_path / "known.yaml"
+    given.write_text("consult: 1\nanswers: {age: 44, sex: male, pregnant: false}\n")
+    writer, state, notices = begin(kb, prefill=given, draft=tmp_path / "d.json")
+    assert notices == []
+    rest = [step for step in MALE_HAIR if step[0] not in {"age", "sex", "pregnant"}]
+    final = run(kb, [*rest, ("review", None)], state)
+    assert final.answers == MALE_HAIR_ANSWERS
+    assert json.loads(writer.path.read_text())["answers"] == {
+        "age": 44,
+        "sex": "male",
+        "pregnant": False,
+    }
+
+
+def test_draft_is_written_at_once_owner_only_in_a_private_folder(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    writer, _state, _notices = begin(kb)
+    folder = tmp_path / "state" / "consult" / "drafts"
+    assert writer.path.parent == folder
+    assert writer.path.exists()
+    assert stat.S_IMODE(writer.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    second, _, _ = begin(kb)
+    assert second.path != writer.path
+
+
+def test_an_existing_draft_is_never_started_over(kb: KnowledgeBase, tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text("{}")
+    with pytest.raises(InputError, match=r"already exists \(to continue it: consult intake"):
+        begin(kb, draft=tmp_path / "d.json")
+
+
+def test_interrupted_intake_resumes_at_the_first_unanswered_question(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    path = tmp_path / "draft.json"
+    writer, state, _ = begin(kb, draft=path)
+
+    def save(s: Intake) -> None:
+        writer.save(s.answers, s.skipped, s.patient_ref)
+
+    first = ScriptedAsker([*MALE_HAIR[:4], ("norwood_stage", KeyboardInterrupt())])
+    with pytest.raises(KeyboardInterrupt):
+        run_intake(state, first, save)
+
+    writer2, resumed, notices = begin(kb, resume=path)
+    assert notices == []
+    assert writer2.path == path
+    second = ScriptedAsker([*MALE_HAIR[4:], ("review", None)])
+    run_intake(resumed, second, save)
+    assert second.asked[0] == "norwood_stage"
+    assert resumed.answers == run(kb, [*MALE_HAIR, ("review", None)]).answers
+    assert read_draft(path, kb).answers == resumed.answers
+
+
+def copy_bank(tmp_path: Path, edit: Callable[[str], str]) -> KnowledgeBase:
+    target = tmp_path / "bank"
+    shutil.copytree(DATA, target)
+    hair = target / "questions" / "20-hair.yaml"
+    hair.write_text(edit(hair.read_text()))
+    return consult.load(questions=target / "questions", rules=target / "rules")
+
+
+def test_draft_from_another_bank_version_lists_answers_it_does_not_keep(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    path = tmp_path / "draft.json"
+    DraftWriter(path, kb).save(MALE_HAIR_ANSWERS, (), "")
+    changed = copy_bank(
+        tmp_path,
+        lambda text: (
+            text.replace("text: Norwood stage", "text: Norwood-Hamilton stage")
+            .replace("max: 7", "max: 6")
+            .replace("      - id: notes\n        text: Notes\n        type: text\n", "")
+            .replace("max_length: 200\n", "")
+        ),
+    )
+    _writer, state, notices = begin(changed, resume=path)
+    changed_line = "the question has changed since the draft was saved; it will be asked again"
+    assert notices == [
+        f"This draft was saved with question bank {kb.version}; the bank is now {changed.version}.",
+        "These answers were not kept:",
+        f"  - norwood_stage: {changed_line}",
+        "  - notes: removed from the question bank",
+    ]
+    assert "norwood_stage" not in state.answers
+    asker = ScriptedAsker([("norwood_stage", 2), ("review", None)])
+    run_intake(state, asker, lambda _s: None)
+    assert asker.asked == ["norwood_stage"]
+
+
+def test_help_text_alone_does_not_change_a_fingerprint(kb: KnowledgeBase, tmp_path: Path) -> None:
+    changed = copy_bank(tmp_path, lambda text: text.replace("horseshoe band only", "band"))
+    old, new = kb.question("norwood_stage"), changed.question("norwood_stage")
+    assert old.help != new.help
+    assert fingerprint(old) == fingerprint(new)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not an intake draft (not readable JSON)"),
+        ('{"consult": 1}', "not an intake draft of format 1"),
+    ],
+)
+def test_unreadable_drafts_are_refused(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("draft.json").write_text(content)
+    with pytest.raises(InputError) as caught:
+        read_draft(Path("draft.json"), kb)
+    assert str(caught.value) == f"draft.json: {message}"
+
+
+def test_draft_values_are_checked_again_on_resume(kb: KnowledgeBase, tmp_path: Path) -> None:
+    path = tmp_path / "draft.json"
+    DraftWriter(path, kb).save({"age": 44}, (), "")
+    doc = json.loads(path.read_text())
+    doc["answers"]["age"] = 400
+    path.write_text(json.dumps(doc))
+    draft = read_draft(path, kb)
+    assert draft.answers == {}
+    assert draft.not_kept == (
+        "age: expected a whole number from 0 to 120; got 400; it will be asked again",
+    )
+
+
+def finished(kb: KnowledgeBase) -> tuple[AnswerSet, Result]:
+    answers = answer_set(run(kb, [*MALE_HAIR, ("review", None)]))
+    return answers, consult.evaluate(kb, answers)
+
+
+def test_saving_writes_the_answer_file_and_never_replaces_one_without_asking(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("taken.yaml").write_text("keep me")
+    answers, result = finished(kb)
+    asker = ScriptedAsker(
+        [
+            ("confirm", True),
+            ("text", "taken.yaml"),
+            ("confirm", False),  # do not replace
+            ("text", "answers.yaml"),
+            ("confirm", True),
+            ("text", None),  # the offered name
+        ]
+    )
+
+    def summary(*_args: object) -> str:
+        return "# Summary\n"
+
+    saved = offer_saves(asker, kb, answers, result, stem="c", date="2026-11-02", summarize=summary)
+    assert saved == Path("answers.yaml")
+    assert Path("taken.yaml").read_text() == "keep me"
+    assert read_answer_file(kb, Path("answers.yaml")).answers == MALE_HAIR_ANSWERS
+    assert Path("c.md").read_text() == "# Summary\n"
+    assert stat.S_IMODE(Path("answers.yaml").stat().st_mode) == 0o600
+    assert [n for n in asker.notices if not n.startswith("confirm")] == [
+        "Saved answers.yaml",
+        "Saved c.md",
+    ]
+    assert "confirm: taken.yaml already exists. Replace it? default=False" in asker.notices
+
+
+def test_answer_file_may_be_json(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers, result = finished(kb)
+    asker = ScriptedAsker([("confirm", True), ("text", "a.json"), ("confirm", False)])
+    offer_saves(asker, kb, answers, result, stem="c", date="2026-11-02")
+    assert json.loads(Path("a.json").read_text())["answers"]["concerns"] == ["hair_loss"]
+    assert read_answer_file(kb, Path("a.json")).answers == MALE_HAIR_ANSWERS
+
+
+def test_summary_uses_the_export_renderer(kb: KnowledgeBase) -> None:
+    answers, result = finished(kb)
+    text = render_summary(kb, answers, result, "2026-11-02")
+    assert "# Consultation summary" in text
+    assert "2026-11-02" in text
+
+
+def test_the_hidden_answer_rule_is_written_down() -> None:
+    doc = (Path(__file__).parent.parent.parent / "docs" / "intake.md").read_text(encoding="utf-8")
+    section = doc.split("## Branching and hidden answers", 1)[1].split("\n## ", 1)[0]
+    assert "Answers to questions that no longer apply are dropped" in section

@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from consult.bank.loader import load
+from consult.bank.model import KnowledgeBase
+from consult.engine.answers import AnswerSet, read_answer_file
+from consult.engine.decide import evaluate
+from consult.output.markdown import escape, paragraph, render_markdown
+
+DATA = Path(__file__).parent.parent / "data"
+GOLDEN = DATA / "summary-good-hair-male.md"
+DATE = "2026-11-02"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load(DATA / "questions", DATA / "rules")
+
+
+def summary(kb: KnowledgeBase, answers: AnswerSet) -> str:
+    return render_markdown(kb, answers, evaluate(kb, answers), date=DATE)
+
+
+def split(text: str) -> tuple[dict[str, Any], str]:
+    """Front matter (parsed) and body."""
+    assert text.startswith("---\n")
+    head, body = text[4:].split("\n---\n", 1)
+    meta = yaml.safe_load(head)
+    assert isinstance(meta, dict)
+    return meta, body
+
+
+def tokens(body: str) -> list[Token]:
+    found: list[Token] = []
+    for token in MarkdownIt("commonmark").enable("table").parse(body):
+        found.append(token)
+        found.extend(token.children or [])
+    return found
+
+
+def headings(body: str) -> list[str]:
+    stream = MarkdownIt("commonmark").enable("table").parse(body)
+    return [
+        f"{'#' * int(t.tag[1])} {''.join(c.content for c in stream[i + 1].children or [])}"
+        for i, t in enumerate(stream)
+        if t.type == "heading_open"
+    ]
+
+
+ALLOWED = {
+    "heading_open",
+    "heading_close",
+    "paragraph_open",
+    "paragraph_close",
+    "bullet_list_open",
+    "bullet_list_close",
+    "list_item_open",
+    "list_item_close",
+    "inline",
+    "text",
+    "softbreak",
+    "hardbreak",
+}
+
+
+def test_summary_matches_the_golden_file(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    text = summary(kb, answers)
+    if os.environ.get("CONSULT_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_summary_is_deterministic(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    assert summary(kb, answers) == summary(kb, answers)
+
+
+def test_front_matter_holds_the_metadata(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    meta, _ = split(summary(kb, answers))
+    assert meta == {
+        "schema": "consult-summary/1",
+        "patient_ref": "P-0042",
+        "consultation_date": DATE,
+        "tool": "consult",
+        "tool_version": "0.1.0",
+        "bank_version": kb.version,
+        "bank_sha256": kb.sha256,
+    }
+
+
+@pytest.mark.parametrize("ref", ["no", "2026-01-02", "---", "a: b", "0123", "Jane <Doe> #1", ""])
+def test_front_matter_keeps_patient_refs_as_text(kb: KnowledgeBase, ref: str) -> None:
+    meta, _ = split(summary(kb, AnswerSet({"age": 30}, patient_ref=ref)))
+    assert meta["patient_ref"] == (ref or None)
+
+
+def test_sections_come_in_order_referrals_first(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    _, body = split(summary(kb, answers))
+    assert headings(body) == [
+        "# Consultation summary",
+        "## Referrals",
+        "## Candidate procedures",
+        "## Excluded procedures",
+        "## Unanswered questions that matter",
+        "## Answers",
+        "### About the patient",
+        "### Hair loss",
+        "### Safety screen",
+        "## Notes",
+        "## Disclaimer",
+    ]
+    assert "- Dermatology: Patchy hair loss needs a diagnosis first\\. (rule hair\\-patchy)" in body
+
+
+def test_undetermined_procedures_name_the_questions(kb: KnowledgeBase) -> None:
+    answers = AnswerSet({"age": 40, "sex": "male", "concerns": ("hair_loss",)})
+    _, body = split(summary(kb, answers))
+    assert "## Cannot be assessed yet" in body
+    assert "- PRP into the scalp\\: needs answers to Pattern of hair loss\n" in body
+
+
+HOSTILE = [
+    "# Heading",
+    "Line1\n===",
+    "Line1\n---",
+    "---",
+    "    indented code",
+    "```\nfenced\n```",
+    "- list\n* list\n+ list\n1. list\n2) list",
+    "> quote",
+    "[x](javascript:alert(1))",
+    "![img](http://e.x/i.png)",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "<!-- comment -->",
+    "&lt;b&gt; &#x3C; &amp;",
+    "<https://evil.example> www.example.com",
+    "[ref]: http://e.x\n[ref]",
+    "**bold** __b__ *em* _em_ `code` ~~strike~~",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "trailing backslash \\",
+    "\x1b[31mred\x1b[0m and \x07 bell",
+    "1.0 mL (Juvéderm®) — 100% *",
+    "<div>\n\nblock\n\n</div>",
+    "\n\n\nblank lines\n\n\n",
+]
+
+
+def literal(note: str) -> str:
+    """What the reader must see: each line's words, controls dropped."""
+    clean = re.sub(r"\x1b|[\x00-\x08\x0b-\x1f\x7f]", "", note)
+    return "\n".join(" ".join(line.split()) for line in clean.split("\n") if line.strip())
+
+
+def notes_text(body: str) -> str:
+    stream = MarkdownIt("commonmark").enable("table").parse(body)
+    start = next(i for i, t in enumerate(stream) if t.type == "inline" and t.content == "Notes")
+    inline = stream[start + 3]
+    assert inline.type == "inline"
+    return "".join("\n" if c.type == "hardbreak" else c.content for c in inline.children or [])
+
+
+@pytest.mark.parametrize("note", HOSTILE)
+def test_hostile_notes_stay_literal_text(kb: KnowledgeBase, note: str) -> None:
+    answers = AnswerSet({"age": 30, "notes": note}, patient_ref="P-1")
+    _, body = split(summary(kb, answers))
+    _, plain = split(summary(kb, AnswerSet({"age": 30, "notes": "plain"})))
+    assert {t.type for t in tokens(body)} <= ALLOWED
+    assert headings(body) == headings(plain)
+    assert notes_text(body) == literal(note)
+
+
+def test_all_hostile_notes_at_once(kb: KnowledgeBase) -> None:
+    note = "\n".join(HOSTILE)
+    _, body = split(summary(kb, AnswerSet({"age": 30, "notes": note})))
+    assert {t.type for t in tokens(body)} <= ALLOWED
+    assert notes_text(body) == literal(note)
+
+
+def hostile_bank(tmp_path: Path) -> KnowledgeBase:
+    """The test bank with markdown and HTML in every piece of text the summary shows."""
+    shutil.copytree(DATA / "questions", tmp_path / "questions")
+    shutil.copytree(DATA / "rules", tmp_path / "rules")
+    swaps = {
+        "questions/20-hair.yaml": [("Hair loss", "# Hair <b>loss</b>"), ("Patterned", "[P](x:y)")],
+        "questions/10-basics.yaml": [("Age in years", "| Age | years |")],
+        "rules/rules.yaml": [
+            ("PRP into the scalp", "<img src=x onerror=alert(1)> PRP"),
+            ("Density improves on average.", "![i](http://e.x) `code`"),
+            ('"Review of PRP for pattern hair loss."', "<https://e.x> **R1**"),
+            ("More bruising and bleeding on anticoagulants.", "> quoted\n---"),
+        ],
+    }
+    for name, pairs in swaps.items():
+        path = tmp_path / name
+        text = path.read_text()
+        for old, new in pairs:
+            assert old in text
+            text = text.replace(old, json.dumps(new))
+        path.write_text(text)
+    return load(tmp_path / "questions", tmp_path / "rules")
+
+
+def test_bank_text_is_escaped_too(tmp_path: Path) -> None:
+    kb = hostile_bank(tmp_path)
+    answers = AnswerSet(
+        {
+            "age": 30,
+            "sex": "male",
+            "concerns": ("hair_loss",),
+            "hair_loss_pattern": "patterned",
+            "pregnant": False,
+            "anticoagulants": True,
+        }
+    )
+    _, body = split(summary(kb, answers))
+    assert {t.type for t in tokens(body)} <= ALLOWED
+    assert "### <img src=x onerror=alert(1)> PRP" in headings(body)
+    assert "### # Hair <b>loss</b>" in headings(body)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a [b](c)", "a \\[b\\]\\(c\\)"),
+        ("  two\nlines  ", "two lines"),
+        ("tab\there", "tab here"),
+        ("bell\x07", "bell"),
+        ("Juvéderm®", "Juvéderm®"),
+    ],
+)
+def test_escape(text: str, expected: str) -> None:
+    assert escape(text) == expected
+
+
+def test_paragraph_uses_hard_breaks_and_drops_blank_lines() -> None:
+    assert paragraph("one\n\n    two\r\nthree") == "one\\\ntwo\\\nthree"
+
+
+def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase) -> None:
+    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    result = evaluate(kb, answers)
+    first = result.referrals[0]
+    second = replace(first, reason=replace(first.reason, text="Second reason.", rule="other"))
+    out_of_scope = replace(result.excluded[1], in_scope=False)
+    result = replace(result, referrals=(first, second), excluded=(result.excluded[0], out_of_scope))
+    _, body = split(render_markdown(kb, answers, result, date=DATE))
+    assert (
+        "- Dermatology: Patchy hair loss needs a diagnosis first\\. (rule hair\\-patchy); "
+        "Second reason\\. (rule other)\n\n"
+    ) in body
+    assert "- Also ruled out\\, for other concerns\\: Micrografts for hair\n" in body
