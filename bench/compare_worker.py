@@ -36,8 +36,13 @@ def batch_record(kb: Any) -> Callable[[bytes], object] | None:
     try:
         from consult.batch.formats import JsonRecords
         from consult.batch.items import Item, run_item
-    except ImportError:
-        return None
+    except ImportError:  # before the stage layout
+        try:
+            from consult.formats import JsonRecords  # type: ignore[import-not-found,no-redef]
+
+            from consult.batch import Item, run_item  # type: ignore[attr-defined,no-redef]
+        except ImportError:
+            return None
     renderer = JsonRecords()
     return lambda line: run_item(kb, Item("s.jsonl", 1, data=line), renderer)
 
@@ -46,7 +51,11 @@ def main() -> None:
     sets: list[dict[str, Any]] = json.loads(Path(sys.argv[1]).read_text())
     root = Path(sys.argv[2])
     import consult
-    from consult.engine.answers import check_mapping
+
+    try:
+        from consult.engine.answers import check_mapping
+    except ImportError:  # before the stage layout
+        from consult.answers import check_mapping  # type: ignore[import-not-found,no-redef]
 
     start = time.perf_counter()
     loads = 5
