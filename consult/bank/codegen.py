@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, assert_never
 
-from consult.bank.conditions import questions_of
+from consult.bank.conditions import compile_condition, questions_of
 from consult.bank.model import (
     AllOf,
     Answer,
@@ -28,6 +28,7 @@ from consult.bank.model import (
     Compare,
     Condition,
     Not,
+    Quantified,
     Question,
     Truth,
 )
@@ -35,6 +36,13 @@ from consult.bank.model import (
 _MISSING = object()
 _TRUTHS: tuple[Truth, ...] = (False, None, None, True)
 _NOT = (3, 1, 0, 0)
+_INT = {True: 3, None: 1, False: 0}
+
+
+def _applies(_question: str) -> Truth:
+    return True  # the questions of a repeating group have no `when`
+
+
 _OPS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 ManyTest = Callable[[Answers], tuple[Truth, ...]]
 
@@ -44,6 +52,30 @@ class _Writer:
         self.constants: dict[str, object] = {}
         self.variables: dict[str, str] = {}
         self.temps = 0
+        self.quantified: list[str] = []
+        self._quantifiers: dict[int, str] = {}
+
+    def quantifier(self, condition: Quantified) -> str:
+        """A variable holding the truth (3, 1, 0) of a quantifier over a repeating group.
+
+        Items are few and vary in number, so the closure of
+        `consult.bank.conditions` evaluates it, once per call, before the truths.
+        """
+        name = self._quantifiers.get(id(condition))
+        if name is not None:
+            return name
+        name = self._quantifiers[id(condition)] = f"q{len(self.quantified)}"
+        test = compile_condition(condition)
+        self.constants[f"Q{name}"] = lambda answers: _INT[test(answers, _applies)]
+        self.quantified.append(name)
+        return name
+
+    def quantifier_lines(self, answers: str) -> list[str]:
+        """Lines that work out each quantifier (an unknown one makes `p` pending)."""
+        lines = []
+        for name in self.quantified:
+            lines += [f"    {name} = Q{name}({answers})", f"    if {name} == 1:", "        p = 1"]
+        return lines
 
     def constant(self, value: object) -> str:
         name = f"k{len(self.constants)}"
@@ -85,6 +117,8 @@ class _Writer:
                 return f"(3 if ({t} := {parts[0]}) == 3 else {body})"
             case Not():
                 return f"NOT[{self.expr(condition.part)}]"
+            case Quantified():
+                return self.quantifier(condition)
             case _:  # pragma: no cover
                 assert_never(condition)
 
@@ -111,6 +145,8 @@ class _Writer:
                 return "(" + " or ".join(self.expr2(p) for p in condition.parts) + ")"
             case Not():
                 return f"(not {self.expr2(condition.part)})"
+            case Quantified():
+                return f"({self.quantifier(condition)} == 3)"
             case _:  # pragma: no cover
                 assert_never(condition)
 
@@ -188,6 +224,7 @@ def compile_rules(conditions: Sequence[Condition], questions: Sequence[Question]
         v = writer.variable(question.id)
         lines += [f"    {v} = g({writer.constant(question.id)}, M)", f"    if {v} is M:"]
         lines += writer.missing(question, v, "        ", pending=question.id in direct)
+    lines += writer.quantifier_lines("answers")
     lines += writer.returns(exprs, exprs2)
     namespace: dict[str, Any] = {"M": _MISSING, "T": _TRUTHS, "NOT": _NOT, **writer.constants}
     source = "\n".join(lines) + "\n"
@@ -197,11 +234,17 @@ def compile_rules(conditions: Sequence[Condition], questions: Sequence[Question]
 
 
 ValueCheck = Callable[[Question, int, dict[str, Any]], list[str]]
+# A repeating group, by its key question: (group id, the check of its plain items,
+# which returns them normalised, or None when they need a message).
+ItemsCheck = tuple[str, Callable[[Any], Any]]
 CheckedTest = Callable[[Mapping[str, Any]], tuple[dict[str, Answer], tuple[Truth, ...]] | None]
 
 
 def compile_checked(
-    conditions: Sequence[Condition], questions: Sequence[Question], value_check: ValueCheck
+    conditions: Sequence[Condition],
+    questions: Sequence[Question],
+    value_check: ValueCheck,
+    groups: Mapping[str, ItemsCheck] | None = None,
 ) -> CheckedTest:
     """Check a plain answer mapping and test the conditions on it, in one generated function.
 
@@ -210,8 +253,11 @@ def compile_checked(
     questions)` on those answers. It gives up (None) whenever the answers
     would need a message: an unknown question, a value `value_check`'s lines
     refuse, or an answer to a question switched off by the earlier answers.
-    A None value means "not answered", as in an answer file.
+    A None value means "not answered", as in an answer file. The answers of a
+    repeating group (`groups`, by key question) are checked by its own check,
+    and stored where its key question stands.
     """
+    groups = groups or {}
     writer = _Writer()
     exprs = [writer.expr(c) for c in conditions]
     exprs2 = [writer.expr2(c) for c in conditions]
@@ -220,7 +266,9 @@ def compile_checked(
         "M": _MISSING,
         "T": _TRUTHS,
         "NOT": _NOT,
-        "KNOWN": frozenset(q.id for q in questions),
+        "KNOWN": frozenset(
+            [*(q.id for q in questions if q.id not in groups), *(g for g, _ in groups.values())]
+        ),
     }
     lines = [
         "def check(given):",
@@ -231,6 +279,13 @@ def compile_checked(
         "    p = 0",
     ]
     for i, question in enumerate(questions):
+        if question.id in groups:  # a group's key question: the group's items
+            group, check_items = groups[question.id]
+            key = writer.constant(group)
+            namespace[f"I{i}"] = check_items
+            lines += [f"    v = g({key})", "    if v is not None:", f"        v = I{i}(v)"]
+            lines += ["        if v is None:", "            return None", f"        out[{key}] = v"]
+            continue
         v = writer.variable(question.id)
         key = writer.constant(question.id)
         lines += [f"    v = g({key})", "    if v is None:", f"        {v} = M"]
@@ -240,6 +295,7 @@ def compile_checked(
         if question.when is not None:  # answered, but switched off by the earlier answers
             lines += [f"        if {writer.expr(question.when)} == 0:", "            return None"]
         lines += [f"        {v} = v", f"        out[{key}] = v"]
+    lines += writer.quantifier_lines("out")
     lines += writer.returns(exprs, exprs2, "out, ")
     namespace.update(writer.constants)
     source = "\n".join(lines) + "\n"

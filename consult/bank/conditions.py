@@ -10,6 +10,7 @@ is switched off by its own `when`.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import replace
 from typing import assert_never
 
 from consult.bank.model import (
@@ -19,8 +20,11 @@ from consult.bank.model import (
     Applicability,
     Compare,
     Condition,
+    Items,
     Not,
+    Quantified,
     Question,
+    Section,
     Test,
     Truth,
 )
@@ -57,8 +61,14 @@ class ConditionParser:
         later: Collection[str] = (),
         *,
         complete: bool = True,
+        groups: Mapping[str, Section] | None = None,
     ) -> None:
         self.owner = owner
+        # Repeating groups, by quantifier name (`any_area`, `all_areas`).
+        self.quantifiers: dict[str, tuple[str, Section]] = {}
+        for group in (groups or {}).values():
+            self.quantifiers.update(quantifier_names(group))
+        self.inside: Section | None = None
         self.visible = visible
         self.later = later
         # False when part of the bank could not be read: unknown ids are then
@@ -74,6 +84,8 @@ class ConditionParser:
         keys = set(node.value)
         if "question" in keys:
             return self._compare(node)
+        if len(keys) == 1 and next(iter(keys)) in self.quantifiers:
+            return self._quantified(node)
         groups = keys & set(_GROUPS)
         if len(keys) != 1 or not groups:
             self._unknown_form(node)
@@ -84,6 +96,27 @@ class ConditionParser:
             return Not(part=part, source=node.source) if part else None
         return self._group(key, node.value[key], node.source)
 
+    def _quantified(self, node: Node) -> Condition | None:
+        name = next(iter(node.value))
+        kind, group = self.quantifiers[name]
+        if self.inside is not None:
+            self._fail(node.source, f"{name!r} cannot be used inside another quantifier")
+            return None
+        self.inside = group
+        try:
+            part = self.parse(node.value[name])
+        finally:
+            self.inside = None
+        if part is None:
+            return None
+        return Quantified(
+            kind="any" if kind == "any" else "all",
+            group=group.id,
+            key=group.key,
+            part=part,
+            source=node.source,
+        )
+
     def _fail(self, source: Source, message: str) -> None:
         self.problems.append(Problem(source, f"{self.owner}: {message}"))
 
@@ -91,7 +124,7 @@ class ConditionParser:
         assert node.key_sources is not None
         for key, source in node.key_sources.items():
             if key not in _GROUPS:
-                options = [*_GROUPS, "question"]
+                options = [*_GROUPS, "question", *self.quantifiers]
                 self._fail(source, f"unknown condition key {key!r}{suggest(key, options)}")
                 return
         first = next(iter(node.key_sources.values()))
@@ -139,7 +172,8 @@ class ConditionParser:
             self._fail(node.source, f"'question' must be a question id, got {describe(node)}")
             return None
         if qid in self.visible:
-            return self.visible[qid]
+            question = self.visible[qid]
+            return question if self._in_reach(question, node.source) else None
         if qid in self.later:
             self._fail(node.source, f"refers to question {qid!r}, which is not asked before it")
             return None
@@ -147,6 +181,25 @@ class ConditionParser:
             hint = suggest(qid, list(self.visible))
             self._fail(node.source, f"unknown question {qid!r}{hint}")
         return None
+
+    def _in_reach(self, question: Question, source: Source) -> bool:
+        """A group's question is read inside a quantifier over it, and only there."""
+        names = [n for n, (_, g) in self.quantifiers.items() if g.id == question.section]
+        if self.inside is None and names:
+            message = (
+                f"question {question.id!r} is answered per item of {question.section!r}: "
+                f"read it inside {' or '.join(sorted(names))}"
+            )
+            self._fail(source, message)
+            return False
+        if self.inside is not None and question.section != self.inside.id:
+            message = (
+                f"only questions of {self.inside.id!r} can be read inside a quantifier "
+                f"over it, not {question.id!r}"
+            )
+            self._fail(source, message)
+            return False
+        return True
 
     def _value(self, question: Question, op: str, node: Node) -> object:
         if question.kind not in OPERATORS[op]:
@@ -243,6 +296,12 @@ def _normalise(op: str, value: object) -> object:
     return value
 
 
+def quantifier_names(group: Section) -> dict[str, tuple[str, Section]]:
+    """The quantifiers over a repeating group: `any_area` and `all_areas` for `areas`."""
+    single = group.id[:-1] if group.id.endswith("s") and len(group.id) > 1 else group.id
+    return {f"any_{single}": ("any", group), f"all_{group.id}": ("all", group)}
+
+
 # --- evaluation -------------------------------------------------------------
 
 
@@ -254,8 +313,41 @@ def questions_of(condition: Condition) -> Iterator[str]:
         case AllOf() | AnyOf():
             for part in condition.parts:
                 yield from questions_of(part)
-        case Not():
+        case Not() | Quantified():
             yield from questions_of(condition.part)
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
+def quantifiers_of(condition: Condition) -> Iterator[Quantified]:
+    """The quantifiers over repeating groups in a condition, depth first."""
+    match condition:
+        case Quantified():
+            yield condition
+        case AllOf() | AnyOf():
+            for part in condition.parts:
+                yield from quantifiers_of(part)
+        case Not():
+            yield from quantifiers_of(condition.part)
+        case Compare():
+            return
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
+def restrict(condition: Condition, sites: frozenset[str] | None) -> Condition:
+    """The condition with every quantifier limited to the items of these key values."""
+    match condition:
+        case Quantified():
+            return replace(condition, sites=sites)
+        case AllOf():
+            return replace(condition, parts=tuple(restrict(p, sites) for p in condition.parts))
+        case AnyOf():
+            return replace(condition, parts=tuple(restrict(p, sites) for p in condition.parts))
+        case Not():
+            return replace(condition, part=restrict(condition.part, sites))
+        case Compare():
+            return condition
         case _:  # pragma: no cover
             assert_never(condition)
 
@@ -271,6 +363,8 @@ def compile_condition(condition: Condition) -> Test:
             return _compile_any(tuple(compile_condition(p) for p in condition.parts))
         case Not():
             return _compile_not(compile_condition(condition.part))
+        case Quantified():
+            return _compile_quantified(condition)
         case _:  # pragma: no cover
             assert_never(condition)
 
@@ -305,6 +399,41 @@ def _compile_any(parts: tuple[Test, ...]) -> Test:
             value = part(answers, applies)
             if value is True:
                 return True
+            if value is None:
+                result = None
+        return result
+
+    return test
+
+
+def items_in_view(
+    answers: Answers, group: str, key: str, sites: frozenset[str] | None
+) -> list[Answers]:
+    """The answers of each item a quantifier looks at, over the answers given for all.
+
+    An item's own answer wins over the same question answered once for the
+    whole patient (the flat form), which applies to every area. With no item
+    for these sites, the flat answers alone stand for them: a question they
+    leave open stays unknown.
+    """
+    found = answers.get(group)
+    views: list[Answers] = []
+    if isinstance(found, Items):
+        views += [{**answers, **it} for it in found.items if sites is None or it.get(key) in sites]
+    return views or [answers]
+
+
+def _compile_quantified(condition: Quantified) -> Test:
+    part = compile_condition(condition.part)
+    group, key, sites = condition.group, condition.key, condition.sites
+    settles = condition.kind == "any"  # an `any` is settled by a true item, `all` by a false one
+
+    def test(answers: Answers, applies: Applicability) -> Truth:
+        result: Truth = not settles
+        for view in items_in_view(answers, group, key, sites):
+            value = part(view, applies)
+            if value is settles:
+                return settles
             if value is None:
                 result = None
         return result

@@ -69,7 +69,7 @@ class _Loader:
             self._question_file(bank, doc)
         version = self._version(qdir)
         complete = len(qdocs) == len(list(iter_yaml_files(qdir))) and bool(qdocs)
-        rules = RuleReader(self.problems, bank.questions, complete)
+        rules = RuleReader(self.problems, bank.questions, complete, bank.groups())
         for doc in rdocs:
             rules.read_file(doc)
         rules.cross_check()
@@ -157,7 +157,7 @@ class _QuestionReader:
     def section(self, node: Node) -> None:
         check = Checker("section", self.problems)
         check.name_from("section", node)
-        fields = check.fields(node, ("id", "title", "questions"), ("when",))
+        fields = check.fields(node, ("id", "title", "questions"), ("when", "key"))
         if fields is None:
             return
         sid = check.ident(fields)
@@ -171,11 +171,38 @@ class _QuestionReader:
             when = self._parser(check.owner).parse(fields["when"])
         ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
         found = tuple(i for i in ids if i)
-        self.sections.append(Section(id=sid, title=title, questions=found, source=node.source))
+        key = self._key(check, fields, found) if "key" in fields else ""
+        section = Section(id=sid, title=title, questions=found, source=node.source, key=key)
+        self.sections.append(section)
+
+    def _key(self, check: Checker, fields: dict[str, Node], found: tuple[str, ...]) -> str:
+        """The key question of a repeating group: a one_of question of the section."""
+        key = check.ident(fields, "key")
+        if "when" in fields:
+            check.fail(fields["when"], "a repeating group (with 'key') cannot have a 'when'")
+        for qid in found:
+            question = self.questions.get(qid)
+            if question is not None and question.when is not None:
+                where = question.when.source
+                message = f"question {qid!r} is in a repeating group and cannot have a 'when'"
+                self.problems.append(Problem(where, message))
+        question = self.questions.get(key)
+        if key and (question is None or key not in found):
+            check.fail(fields["key"], f"'key' {key!r} is not a question of this section")
+            return ""
+        if question is not None and question.kind != "one_of":
+            check.fail(fields["key"], f"'key' {key!r} must be a one_of question")
+            return ""
+        return key
+
+    def groups(self) -> dict[str, Section]:
+        """The repeating groups read so far, by id."""
+        return {s.id: s for s in self.sections if s.key}
 
     def _parser(self, owner: str) -> ConditionParser:
         later = self.all_ids - set(self.questions)
-        return ConditionParser(owner, dict(self.questions), self.problems, later)
+        groups = self.groups()
+        return ConditionParser(owner, dict(self.questions), self.problems, later, groups=groups)
 
     def question(self, node: Node, section: str, section_when: Condition | None) -> str:
         check = Checker("question", self.problems)

@@ -16,7 +16,24 @@ KINDS: tuple[QuestionKind, ...] = ("yes_no", "one_of", "many_of", "integer", "te
 Certainty = Literal["high", "moderate", "low", "very_low", "insufficient"]
 CERTAINTIES: tuple[Certainty, ...] = ("high", "moderate", "low", "very_low", "insufficient")
 
-Answer: TypeAlias = bool | int | str | tuple[str, ...]
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """The answers of a repeating group: one mapping per item, its key question first."""
+
+    items: tuple[Mapping[str, Answer], ...]
+    key: str
+
+    def keys(self) -> tuple[str, ...]:
+        """The key answer of each item (such as the site), in order."""
+        return tuple(str(item[self.key]) for item in self.items)
+
+    def plain(self) -> list[dict[str, object]]:
+        """JSON-ready data: a list of mappings."""
+        return [{q: plain_answer(v) for q, v in item.items()} for item in self.items]
+
+
+Answer: TypeAlias = bool | int | str | tuple[str, ...] | Items
 Answers: TypeAlias = Mapping[str, Answer]
 # Three-valued truth: True, False, or None for "unknown: a needed answer is missing".
 Truth: TypeAlias = bool | None
@@ -32,6 +49,22 @@ class Compare:
     op: str
     value: object
     source: Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quantified:
+    """A test over the items of a repeating group: `{any_area: c}` or `{all_areas: c}`.
+
+    `sites` (key values) limits the items looked at; None means every item.
+    The engine sets it per procedure, to the sites the procedure treats.
+    """
+
+    kind: Literal["any", "all"]
+    group: str
+    key: str
+    part: Condition
+    source: Source
+    sites: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +91,16 @@ class Not:
     source: Source
 
 
-Condition: TypeAlias = Compare | AllOf | AnyOf | Not
+Condition: TypeAlias = Compare | AllOf | AnyOf | Not | Quantified
+
+
+def plain_answer(value: Answer) -> object:
+    """An answer as plain data (lists for choices, a list of mappings for items)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Items):
+        return value.plain()
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +153,9 @@ class Section:
     title: str
     questions: tuple[str, ...]
     source: Source
+    # A repeating group (such as treatment areas) names its key question: its
+    # questions are asked once per item, and the answers are kept per item.
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +206,8 @@ class Procedure:
     regulatory: str = ""
     indications: tuple[Indication, ...] = ()
     source: Source
+    # The key values (treatment areas) the procedure treats; None: any.
+    sites: frozenset[str] | None = None
     # Which patients the procedure is for, from its candidate rules (e.g. "the
     # concerns include scars"): in scope when any of these conditions is not
     # false; empty means every patient. Set by the loader.
@@ -215,6 +262,9 @@ class Rule:
     # The questions the condition reads, in bank order; set by the loader.
     questions: tuple[str, ...] = ()
     test: Test = field(default=lambda _a, _p: None, compare=False, repr=False)
+    # Set on the copies the engine makes when a finding belongs to one item of
+    # a repeating group (a treatment area): that item's key value.
+    area: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,6 +280,21 @@ class KnowledgeBase:
     version: str
     sha256: str
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def groups(self) -> Mapping[str, Section]:
+        """The repeating groups, by id."""
+        return {s.id: s for s in self.sections if s.key}
+
+    def group_of(self, question_id: str) -> Section | None:
+        """The repeating group a question belongs to, if any."""
+        question = self.by_id.get(question_id)
+        if question is None:
+            return None
+        for section in self.sections:
+            if section.id == question.section:
+                return section if section.key else None
+        return None
 
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError if there is none)."""

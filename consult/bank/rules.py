@@ -36,11 +36,16 @@ class RuleReader:
     """Reads the rules folder: references, referrals, procedures and rules, then cross-checks."""
 
     def __init__(
-        self, problems: list[Problem], questions: dict[str, Question], complete: bool
+        self,
+        problems: list[Problem],
+        questions: dict[str, Question],
+        complete: bool,
+        groups: dict[str, Section] | None = None,
     ) -> None:
         self.problems = problems
         self.questions = questions
         self.complete = complete
+        self.groups = groups or {}
         self.procedures: dict[str, tuple[Procedure, dict[str, Node]]] = {}
         self.referrals: dict[str, Referral] = {}
         self.references: dict[str, Reference] = {}
@@ -102,7 +107,7 @@ class RuleReader:
 
     def _procedure(self, node: Node) -> None:
         check = Checker("procedure", self.problems)
-        optional = ("protocol", "downtime", "regulatory", "indications")
+        optional = ("protocol", "downtime", "regulatory", "indications", "sites")
         fields = check.fields(node, ("id", "name", "description", "evidence"), optional)
         if fields is None:
             return
@@ -122,10 +127,34 @@ class RuleReader:
             evidence=evidence or _NO_EVIDENCE,
             indications=indications,
             source=node.source,
+            sites=self._sites(check, fields, node),
         )
         seen = {k: v[0].source for k, v in self.procedures.items()}
         if pid and not self._duplicate(check, fields, seen):
             self.procedures[pid] = (procedure, fields)
+
+    def _sites(self, check: Checker, fields: dict[str, Node], node: Node) -> frozenset[str] | None:
+        """The sites a procedure treats: choices of the repeating group's key, or `any`."""
+        group = next(iter(self.groups.values()), None)
+        if group is None:
+            if "sites" in fields:
+                check.fail(fields["sites"], "'sites' needs a repeating group in the questions")
+            return None
+        if "sites" not in fields:
+            check.fail(node, f"missing key 'sites' (the {group.key!r} values it treats, or any)")
+            return None
+        if fields["sites"].value == "any":
+            return None
+        choices = self.questions[group.key].choice_ids
+        found: set[str] = set()
+        for site in check.ids(fields, "sites"):
+            if site not in choices:
+                hint = suggest(site, choices)
+                check.fail(fields["sites"], f"unknown {group.key} {site!r}{hint}")
+            found.add(site)
+        if not found:
+            check.fail(fields["sites"], f"'sites' needs at least one {group.key}, or any")
+        return frozenset(found)
 
     def _indication(self, check: Checker, node: Node) -> Indication | None:
         fields = check.fields(node, ("id", "label", "evidence"))
@@ -181,7 +210,11 @@ class RuleReader:
         when = None
         if "when" in fields:
             parser = ConditionParser(
-                check.owner, self.questions, self.problems, complete=self.complete
+                check.owner,
+                self.questions,
+                self.problems,
+                complete=self.complete,
+                groups=self.groups,
             )
             when = parser.parse(fields["when"])
         effects = {key: check.ids(fields, key) for key in EFFECTS}
@@ -204,7 +237,11 @@ class RuleReader:
             source=node.source,
             questions=ordered,
             test=compile_condition(when),
-            **effects,
+            candidate=effects["candidate"],
+            exclude=effects["exclude"],
+            caveat=effects["caveat"],
+            refer=effects["refer"],
+            inform=effects["inform"],
         )
         self.rules[rid] = (rule, fields)
 

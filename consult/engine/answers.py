@@ -14,9 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from consult.bank.codegen import compile_checked
-from consult.bank.model import Answer, Applicability, KnowledgeBase, Question, Truth, by_identity
+from consult.bank.model import (
+    Answer,
+    Applicability,
+    Items,
+    KnowledgeBase,
+    Question,
+    Truth,
+    by_identity,
+    plain_answer,
+)
 from consult.bank.schema import Checker
 from consult.bank.yamlsource import Node, YamlProblem, decode, describe, parse, read_text, suggest
+from consult.engine.items import check_items, quick_items
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
@@ -164,8 +174,12 @@ def check_answers(
             return quick, [], []
     problems: list[Problem] = []
     found: dict[str, tuple[Answer, Source]] = {}
+    grouped = {g.id for g in kb.groups.values()} | {g.key for g in kb.groups.values()}
     for qid, value, source in raw:
         question = kb.by_id.get(qid)
+        if qid in grouped:
+            _group_answer(kb, qid, value, source, found, problems)
+            continue
         if question is None:
             hint = suggest(qid, list(kb.by_id))
             problems.append(Problem(source, f"unknown question {qid!r}{hint}"))
@@ -181,12 +195,35 @@ def check_answers(
     return answers, warnings, problems
 
 
+def _group_answer(
+    kb: KnowledgeBase,
+    qid: str,
+    value: Any,
+    source: Source,
+    found: dict[str, tuple[Answer, Source]],
+    problems: list[Problem],
+) -> None:
+    """Check a repeating group's items (stored under its key question), or refuse its key."""
+    groups = kb.groups
+    if qid not in groups:
+        group = next(g for g in groups.values() if g.key == qid)
+        message = f"{qid!r} names an item of {group.id!r}: give it in each item there"
+        problems.append(Problem(source, message))
+        return
+    if value is None:
+        return
+    items, more = check_items(kb, groups[qid], value, source, check_value)
+    problems.extend(more)
+    if items is not None:
+        found[groups[qid].key] = (items, source)
+
+
 class _Bank:
     """Per-bank tables for checking answer sets (built once per knowledge base)."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         # The engine's checker without the rules: `compile_checked` with no conditions.
-        self._check = compile_checked((), kb.questions, value_check_lines)
+        self._check = compile_checked((), kb.questions, value_check_lines, items_checks(kb))
 
     def quick(self, given: Mapping[str, Any]) -> dict[str, Answer] | None:
         """The checked answers in bank order when every answer is valid and applies.
@@ -198,6 +235,11 @@ class _Bank:
         """
         checked = self._check(given)
         return None if checked is None else checked[0]
+
+
+def items_checks(kb: KnowledgeBase) -> dict[str, tuple[str, Any]]:
+    """The quick checks of the bank's repeating groups, by key question (for `compile_checked`)."""
+    return {g.key: (g.id, quick_items(kb, g, check_value)) for g in kb.groups.values()}
 
 
 def value_check_lines(q: Question, i: int, namespace: dict[str, Any]) -> list[str]:
@@ -239,6 +281,9 @@ def _drop_switched_off(
         if entry is None:
             continue
         value, source = entry
+        if isinstance(value, Items):  # a group's items stand where its key question does
+            answers[kb.by_id[question.id].section] = value
+            continue
         if question.applies is not None and question.applies(answers, applies) is False:
             warnings.append(
                 f"{source}: {question.id!r} does not apply to these answers "
@@ -321,8 +366,10 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     triples: list[tuple[str, Any, Source]] = []
     if answers_node is not None:
         if answers_node.is_mapping and answers_node.key_sources is not None:
+            groups = kb.groups
             for key, node in answers_node.value.items():
-                triples.append((key, node.plain(), node.source))
+                value = node if key in groups and node.value is not None else node.plain()
+                triples.append((key, value, node.source))
         elif answers_node.value is not None:
             check.fail(answers_node, f"'answers' must be a mapping; got {describe(answers_node)}")
     checked, warnings, more = check_answers(kb, triples)
@@ -366,6 +413,8 @@ def answer_words(
     """An answer as the patient saw it: Yes/No, choice labels, the number or the text."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, Items):
+        return sep.join(value.keys()) or nothing
     if question is None or isinstance(value, int):
         return str(value)
     if isinstance(value, tuple):
@@ -385,5 +434,5 @@ def answers_document(answers: Mapping[str, Answer], patient_ref: str = "") -> di
     doc: dict[str, Any] = {"consult": FORMAT_VERSION}
     if patient_ref:
         doc["patient"] = {"ref": patient_ref}
-    doc["answers"] = {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+    doc["answers"] = {k: plain_answer(v) for k, v in answers.items()}
     return doc

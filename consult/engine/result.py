@@ -17,20 +17,31 @@ from consult.bank.model import (
     Answer,
     Indication,
     Procedure,
+    plain_answer,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why: the text shown, the rule behind it and the answers the rule read."""
+    """Why: the text shown, the rule behind it and the answers the rule read.
+
+    `area` names the treatment area whose answers raised it, if one did.
+    """
 
     text: str
     rule: str
     answers: Mapping[str, Answer]
+    area: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The text as shown in views, led by the treatment area it belongs to."""
+        return f"{self.area.capitalize()} area: {self.text}" if self.area else self.text
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {"text": self.text, "rule": self.rule, "answers": _plain(self.answers)}
+        data = {"text": self.text, "rule": self.rule, "answers": _plain(self.answers)}
+        return _with_area(data, self.area)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +130,14 @@ class ReferralFinding:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the contract's referral object)."""
-        return {
+        data = {
             "id": self.id,
             "name": self.name,
             "reason": self.reason.text,
             "rule": self.reason.rule,
             "answers": _plain(self.reason.answers),
         }
+        return _with_area(data, self.reason.area)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +149,16 @@ class Information:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {
+        data = {
             "procedure": self.procedure.id,
             "name": self.procedure.name,
             "text": self.reason.text,
             "rule": self.reason.rule,
             "answers": _plain(self.reason.answers),
-            "evidence": self.procedure.evidence.to_dict(),
         }
+        data = _with_area(data, self.reason.area)
+        data["evidence"] = self.procedure.evidence.to_dict()
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +218,14 @@ class Result:
 
 
 def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+    return {k: plain_answer(v) for k, v in answers.items()}
+
+
+def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
+    """The data with `"area"` last, when the finding belongs to one treatment area."""
+    if area:
+        data["area"] = area
+    return data
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

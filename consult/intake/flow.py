@@ -130,8 +130,11 @@ class Intake:
         applies = applicability(self.kb, kept)
         visible: list[Question] = []
         dropped: list[str] = []
+        keys = {g.key for g in self.kb.groups.values()}
         for question in self.kb.questions:
             qid = question.id
+            if qid in keys:  # asked once per area; the other questions apply to every area
+                continue
             if applies(qid) is False:
                 if qid in self.answers or qid in self.skipped:
                     dropped.append(qid)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import yaml
 
 from consult import __version__
-from consult.bank.model import Answer, Evidence, KnowledgeBase
+from consult.bank.model import Answer, Evidence, Items, KnowledgeBase
 from consult.engine.answers import AnswerSet, answer_words
 from consult.engine.result import Candidate, Reason, Result
 
@@ -88,7 +88,7 @@ def _referrals(result: Result) -> Iterator[str]:
     names: dict[str, str] = {}
     for r in result.referrals:
         names[r.id] = r.name
-        reasons.setdefault(r.id, []).append(f"{escape(r.reason.text)} ({_why(r.reason)})")
+        reasons.setdefault(r.id, []).append(f"{escape(r.reason.shown)} ({_why(r.reason)})")
     items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
     yield from _section("Referrals", items, "None raised.")
 
@@ -112,7 +112,7 @@ def _candidate_lines(kb: KnowledgeBase, candidate: Candidate) -> Iterator[str]:
     for label, note in evidence:
         yield from _evidence(kb, label, note)
     for caveat in candidate.caveats:
-        yield f"Caveat: {escape(caveat.text)} ({_why(caveat)})"
+        yield f"Caveat: {escape(caveat.shown)} ({_why(caveat)})"
     for title, text in (("Protocol", proc.protocol), ("Downtime", proc.downtime)):
         if text:
             yield f"{title}: {escape(text)}"
@@ -170,7 +170,7 @@ def _excluded(result: Result) -> Iterator[str]:
     """Procedures for the patient's concerns with their reasons; the others on one line."""
     items = [
         f"{escape(e.procedure.name)}: "
-        + "; ".join(f"{escape(r.text)} ({_why(r)})" for r in e.reasons)
+        + "; ".join(f"{escape(r.shown)} ({_why(r)})" for r in e.reasons)
         for e in result.excluded
         if e.in_scope
     ]
@@ -183,7 +183,7 @@ def _excluded(result: Result) -> Iterator[str]:
 def _information(result: Result) -> Iterator[str]:
     if result.information:
         items = [
-            f"{escape(i.procedure.name)}: {escape(i.reason.text)} ({_why(i.reason)})"
+            f"{escape(i.procedure.name)}: {escape(i.reason.shown)} ({_why(i.reason)})"
             for i in result.information
         ]
         yield from _section("Information", items, "")
@@ -203,11 +203,28 @@ def _answers(kb: KnowledgeBase, answers: AnswerSet) -> Iterator[str]:
             for q in section.questions
             if q in given and q != NOTES
         ]
+        lines += _item_lines(kb, given.get(section.id))
         if lines:
             yield f"### {escape(section.title)}"
             yield _bullets(lines)
     if not any(q != NOTES for q in given):
         yield escape("No answers given.")
+
+
+def _item_lines(kb: KnowledgeBase, found: Answer | None) -> list[str]:
+    """One line per item of a repeating group (a treatment area): its key, then its answers."""
+    if not isinstance(found, Items):
+        return []
+    lines = []
+    for item in found.items:
+        head = answer_words(kb.by_id[found.key], item[found.key])
+        words = [
+            f"{kb.by_id[q].text}: {answer_words(kb.by_id[q], v)}"
+            for q, v in item.items()
+            if q != found.key
+        ]
+        lines.append(escape(f"{head}: {'; '.join(words) or 'no answers'}"))
+    return lines
 
 
 def _notes(answers: AnswerSet) -> Iterator[str]:

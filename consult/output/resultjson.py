@@ -96,14 +96,14 @@ class _Parts:
         bench/notes.md for the measurements behind its shape).
         """
         answers = d.answers
-        reasons: dict[str, bytes] = {}
+        reasons: dict[int, bytes] = {}
 
         def reason(rule: Rule) -> bytes:
-            # A rule's reason is the same wherever it appears: write it once.
-            text = reasons.get(rule.id)
+            # A rule's reason is the same wherever it appears: write it once (per area).
+            text = reasons.get(id(rule))
             if text is None:
-                read = self._answers(answers, rule.questions)
-                text = reasons[rule.id] = self.reason_head[rule.id] + read + b"}"
+                read = self._answers(d.answers_of(rule), rule.questions)
+                text = reasons[id(rule)] = self.reason_head[rule.id] + read + _area(rule.area)
             return text
 
         out: list[bytes] = [head, b'{"candidates":[']
@@ -214,6 +214,11 @@ class _Parts:
 
 
 _MISSING: Any = object()
+
+
+def _area(area: str) -> bytes:
+    """The end of a reason: the treatment area it belongs to, if one."""
+    return b',"area":' + _json(area) + b"}" if area else b"}"
 
 
 def _strings(values: Iterable[str]) -> bytes:

@@ -71,7 +71,7 @@ class _Parts:
         if not referrals:
             return
         lines = [
-            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
+            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.shown) for r in referrals
         ]
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
@@ -86,7 +86,7 @@ class _Parts:
         for label, evidence in evidences:
             yield from self.evidence(label, evidence)
         for caveat in candidate.caveats:
-            yield _at(4, f"⚠ {caveat.text}", style="yellow")
+            yield _at(4, f"⚠ {caveat.shown}", style="yellow")
         for name, value in (
             ("Protocol", proc.protocol),
             ("Downtime", proc.downtime),
@@ -139,7 +139,7 @@ class _Parts:
         for exclusion in items:
             yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
-                yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
+                yield _at(4, f"✗ {reason.shown}  [{reason.rule}]")
         if others:
             yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
@@ -148,7 +148,7 @@ class _Parts:
         if items:
             yield _heading("Information", len(items))
         for note in items:
-            yield _at(2, (note.procedure.name, "bold"), ": ", note.reason.text)
+            yield _at(2, (note.procedure.name, "bold"), ": ", note.reason.shown)
 
     def unknown(self) -> Iterator[RenderableType]:
         items = self.result.unknown

@@ -19,6 +19,7 @@ from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, 
 from consult.engine.answers import applicability, check_mapping
 from consult.engine.decide import plan_of
 from consult.errors import InvalidAnswers, Source
+from tests.areas import is_key, random_items
 from tests.bank.test_conditions import ANSWERS, LEAVES, const
 
 S = Source("t.yaml", 1, 1)
@@ -56,7 +57,7 @@ def test_groups_match_the_closures(a: object, b: object, c: object) -> None:
 def random_answers(kb: KnowledgeBase, rng: random.Random, skip: float = 0.35) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for question in kb.questions:
-        if rng.random() < skip:
+        if rng.random() < skip or is_key(kb, question):
             continue
         if question.kind == "yes_no":
             answers[question.id] = rng.random() < 0.5
@@ -70,6 +71,8 @@ def random_answers(kb: KnowledgeBase, rng: random.Random, skip: float = 0.35) ->
             answers[question.id] = rng.sample(plain, rng.randint(1, min(3, len(plain))))
         else:
             answers[question.id] = "note"
+    if rng.random() < 0.6:  # treatment areas, each with its own answers
+        answers.update(random_items(rng, kb, lambda r, _q: r.random() < 0.5, 1 - skip))
     return answers
 
 

@@ -16,6 +16,7 @@ import consult
 from consult.bank.model import KnowledgeBase, Question
 from consult.engine.answers import applicability, check_answers, check_mapping
 from consult.errors import InvalidAnswers, Source
+from tests.areas import is_key, random_items
 
 ODD_VALUES: list[Any] = [
     None, True, False, 0, 1, -1, 5, 200, 3.0, "", "x", "female", "none", [], ["none"],
@@ -46,8 +47,10 @@ def answer_set(rng: random.Random, kb: KnowledgeBase) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     applies = applicability(kb, answers)
     for question in kb.questions:
-        if applies(question.id) is not False and rng.random() < 0.9:
+        if applies(question.id) is not False and rng.random() < 0.9 and not is_key(kb, question):
             answers[question.id] = valid_value(rng, question)
+    if rng.random() < 0.5:  # treatment areas, each with its own answers
+        answers.update(random_items(rng, kb, valid_value))
     ids = [q.id for q in kb.questions]
     if rng.random() < 0.4:  # something odd: a bad value, an unknown or a switched-off question
         answers[rng.choice([*ids, "bogus"])] = rng.choice(ODD_VALUES)

@@ -15,6 +15,7 @@ import consult
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.answers import AnswerSet, applicability, check_mapping
 from consult.output.resultjson import result_json
+from tests.areas import is_key, random_items
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 
@@ -59,8 +60,10 @@ def random_answers(rng: random.Random, kb: KnowledgeBase, share: float = 0.85) -
     answers: dict[str, Answer] = {}
     applies = applicability(kb, answers)
     for question in kb.questions:
-        if applies(question.id) is not False and rng.random() < share:
+        if applies(question.id) is not False and rng.random() < share and not is_key(kb, question):
             answers[question.id] = random_value(rng, question)
+    if rng.random() < 0.6:  # treatment areas, each with its own answers
+        answers.update(random_items(rng, kb, random_value, share))  # type: ignore[arg-type]
     return answers
 
 
