@@ -86,7 +86,7 @@ def _json(text: str, name: str, line: int) -> Any:
 
 
 def _members(doc: Any) -> int:
-    """The members of an object and of the objects directly in it.
+    """The members of an object, of the objects directly in it, and of those they list.
 
     Every member of a JSON object is written with one colon outside strings,
     and a colon outside strings means nothing else, so the text has at least
@@ -102,7 +102,16 @@ def _members(doc: Any) -> int:
     count = len(doc)
     for value in doc.values():
         if isinstance(value, dict):
-            count += len(value)
+            count += len(value) + _listed(value.values())
+    return count + _listed(doc.values())
+
+
+def _listed(values: Any) -> int:
+    """The members of the objects listed directly in these values (treatment areas)."""
+    count = 0
+    for value in values:
+        if value.__class__ is list:
+            count += sum(len(item) for item in value if item.__class__ is dict)
     return count
 
 

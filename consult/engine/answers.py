@@ -26,7 +26,7 @@ from consult.bank.model import (
 )
 from consult.bank.schema import Checker
 from consult.bank.yamlsource import Node, YamlProblem, decode, describe, parse, read_text, suggest
-from consult.engine.items import check_items, quick_items
+from consult.engine.items import group_answer, quick_items
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
@@ -178,7 +178,7 @@ def check_answers(
     for qid, value, source in raw:
         question = kb.by_id.get(qid)
         if qid in grouped:
-            _group_answer(kb, qid, value, source, found, problems)
+            group_answer(kb, qid, value, source, check_value, found, problems)
             continue
         if question is None:
             hint = suggest(qid, list(kb.by_id))
@@ -193,29 +193,6 @@ def check_answers(
             found[qid] = (checked, source)
     answers, warnings = _drop_switched_off(kb, found)
     return answers, warnings, problems
-
-
-def _group_answer(
-    kb: KnowledgeBase,
-    qid: str,
-    value: Any,
-    source: Source,
-    found: dict[str, tuple[Answer, Source]],
-    problems: list[Problem],
-) -> None:
-    """Check a repeating group's items (stored under its key question), or refuse its key."""
-    groups = kb.groups
-    if qid not in groups:
-        group = next(g for g in groups.values() if g.key == qid)
-        message = f"{qid!r} names an item of {group.id!r}: give it in each item there"
-        problems.append(Problem(source, message))
-        return
-    if value is None:
-        return
-    items, more = check_items(kb, groups[qid], value, source, check_value)
-    problems.extend(more)
-    if items is not None:
-        found[groups[qid].key] = (items, source)
 
 
 class _Bank:

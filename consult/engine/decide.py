@@ -14,25 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import replace
 from itertools import compress, repeat
 from operator import is_
 from typing import Any
 
 from consult.bank.codegen import CheckedTest, ManyTest, compile_checked, compile_rules
-from consult.bank.conditions import compile_condition, quantifiers_of, restrict
 from consult.bank.model import (
     Answer,
-    Answers,
     Applicability,
-    Condition,
     Indication,
-    Items,
     KnowledgeBase,
     Procedure,
     Question,
     Rule,
-    Test,
     Truth,
     by_identity,
 )
@@ -43,6 +37,7 @@ from consult.engine.answers import (
     items_checks,
     value_check_lines,
 )
+from consult.engine.areas import AreaRules
 from consult.engine.result import (
     Candidate,
     Exclusion,
@@ -110,62 +105,12 @@ class Plan:
             start = len(conditions)
             conditions.extend(proc.scope)
             self.scopes[proc.id] = (start, len(conditions))
-        # Rules over a repeating group (treatment areas) are also tested per
-        # procedure, on the areas it treats: one condition per distinct set of sites.
-        self.sited: list[SitedRule] = []
-        for rule in kb.rules:
-            if any(True for _ in quantifiers_of(rule.when)):
-                self.sited.append(self._sited(rule, conditions))
-        self.sited_ids = frozenset(r.id for r, _ in self.sited)
-        self.rank = {r.id: i for i, r in enumerate(kb.rules)}
+        # Rules over the treatment areas add their per-procedure conditions.
+        self.areas = AreaRules(kb, conditions)
         self.conditions = conditions
-        self._copies: dict[tuple[str, str], Rule] = {}
-        self._alone: dict[tuple[str, str], Test] = {}
         self._truths: ManyTest | None = None
         self._check: CheckedTest | None = None
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
-
-    def _sited(self, rule: Rule, conditions: list[Condition]) -> SitedRule:
-        """A rule over the areas, with the truth index that decides it for each procedure."""
-        index: dict[frozenset[str] | None, int] = {}
-        targets: list[tuple[str, str, int]] = []
-        for effect in ("candidate", "exclude", "caveat", "inform"):
-            for pid in getattr(rule, effect):
-                sites = self.kb.procedures[pid].sites
-                if sites not in index:
-                    index[sites] = len(conditions)
-                    conditions.append(restrict(rule.when, sites))
-                targets.append((effect, pid, index[sites]))
-        return rule, tuple(targets)
-
-    def in_area(self, rule: Rule, site: str) -> Rule:
-        """The copy of a rule whose finding belongs to one area (same id, `area` set)."""
-        key = (rule.id, site)
-        copy = self._copies.get(key)
-        if copy is None:
-            copy = self._copies[key] = replace(rule, area=site)
-        return copy
-
-    def areas(self, rule: Rule, answers: Answers, sites: frozenset[str] | None) -> list[str]:
-        """The areas (among these sites) whose answers alone make the rule hold."""
-        found = answers.get(self.group_of(rule))
-        if not isinstance(found, Items):
-            return []
-        held = []
-        for site in found.keys():  # noqa: SIM118 - Items.keys(), not a dict
-            if sites is not None and site not in sites:
-                continue
-            test = self._alone.get((rule.id, site))
-            if test is None:
-                alone = restrict(rule.when, frozenset((site,)))
-                test = self._alone[rule.id, site] = compile_condition(alone)
-            if test(answers, _applies) is True:
-                held.append(site)
-        return held
-
-    def group_of(self, rule: Rule) -> str:
-        """The repeating group a rule's quantifiers range over."""
-        return next(quantifiers_of(rule.when)).group
 
     def truths(self, answers: Mapping[str, Answer]) -> tuple[Truth, ...]:
         """The truth of every rule and scope condition for checked answers.
@@ -201,14 +146,6 @@ class Plan:
             named = (proc.indication(r.indication) for r in rules if r.indication)
             found = self._indications[key] = tuple(dict.fromkeys(i for i in named if i))
         return found
-
-
-# A rule over the areas: (the rule, its (effect, procedure id, truth index) targets).
-SitedRule = tuple[Rule, tuple[tuple[str, str, int], ...]]
-
-
-def _applies(_question: str) -> Truth:
-    return True  # the rules of areas read only the group's questions, which have no `when`
 
 
 _PLANS: dict[int, tuple[KnowledgeBase, Plan]] = {}
@@ -262,16 +199,20 @@ class Decision:
         self.open: list[Rule] = (
             list(compress(rules, map(is_, truths, repeat(None)))) if None in truths else []
         )
+        areas = plan.areas
         fired, open_ = self.fired, self.open
-        if plan.sited:  # rules over the areas act per procedure, below
-            fired = [r for r in fired if r.id not in plan.sited_ids]
-            open_ = [r for r in open_ if r.id not in plan.sited_ids]
-        self.referrals = [(rule, rid) for rule in self._in_areas(self.fired) for rid in rule.refer]
+        if areas.sited:  # rules over the areas act per procedure, below
+            fired = [r for r in fired if r.id not in areas.sited_ids]
+            open_ = [r for r in open_ if r.id not in areas.sited_ids]
+        raising = areas.in_areas(self.fired, answers) if areas.sited else self.fired
+        self.referrals = [(rule, rid) for rule in raising for rid in rule.refer]
         self.information = [(rule, pid) for rule in fired for pid in rule.inform]
         candidate, exclude, caveat = _by_procedure(fired)
         open_candidate, open_exclude, _ = _by_procedure(open_)
-        if plan.sited:
-            self._sited(truths, (candidate, exclude, caveat), (open_candidate, open_exclude))
+        if areas.sited:
+            effects = {"candidate": candidate, "exclude": exclude, "caveat": caveat}
+            unsettled = {"candidate": open_candidate, "exclude": open_exclude}
+            areas.apply(answers, truths, effects, unsettled, self.information)
         self.candidates: list[CandidateOutcome] = []
         self.excluded: list[ExclusionOutcome] = []
         self.undetermined: list[UndeterminedOutcome] = []
@@ -293,58 +234,9 @@ class Decision:
                 self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
         self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
 
-    def _in_areas(self, rules: list[Rule], sites: frozenset[str] | None = None) -> list[Rule]:
-        """The rules, a rule over the areas once per area whose answers make it hold."""
-        plan = self.plan
-        if not plan.sited:
-            return rules
-        found: list[Rule] = []
-        for rule in rules:
-            areas = plan.areas(rule, self.answers, sites) if rule.id in plan.sited_ids else []
-            found += [plan.in_area(rule, a) for a in areas] if areas else [rule]
-        return found
-
-    def _sited(
-        self,
-        truths: tuple[Truth, ...],
-        held: tuple[dict[str, list[Rule]], ...],
-        unsettled: tuple[dict[str, list[Rule]], ...],
-    ) -> None:
-        """The effects of the rules over the areas, each on the areas its procedure treats."""
-        plan = self.plan
-        effects = dict(zip(("candidate", "exclude", "caveat"), held, strict=True))
-        waiting = dict(zip(("candidate", "exclude"), unsettled, strict=True))
-        touched: list[list[Rule]] = []
-        for rule, targets in plan.sited:
-            for effect, pid, index in targets:
-                truth = truths[index]
-                if truth is True:
-                    sites = plan.kb.procedures[pid].sites
-                    if effect == "inform":
-                        self.information.append((rule, pid))
-                        continue
-                    found = effects[effect].setdefault(pid, [])
-                    found += self._in_areas([rule], sites)
-                    touched.append(found)
-                elif truth is None and effect in waiting:
-                    found = waiting[effect].setdefault(pid, [])
-                    found.append(rule)
-                    touched.append(found)
-        rank = plan.rank.__getitem__
-        for found in touched:
-            found.sort(key=lambda r: rank(r.id))  # stable: the areas stay in item order
-        self.information.sort(key=lambda entry: rank(entry[0].id))
-
     def answers_of(self, rule: Rule) -> Mapping[str, Answer]:
         """The answers a rule reads: for a finding in one area, that area's over the rest."""
-        answers = self.answers
-        if rule.area:
-            found = answers.get(self.plan.group_of(rule))
-            if isinstance(found, Items):
-                for item in found.items:
-                    if item.get(found.key) == rule.area:
-                        return {**answers, **item}
-        return answers
+        return self.plan.areas.answers_of(rule, self.answers)
 
     def read(self, rule: Rule) -> dict[str, Answer]:
         """The answers a rule read (those given); a finding in one area reads that area's."""
@@ -363,22 +255,10 @@ class Decision:
         return [q for q in rule.questions if q not in answers and applies(q) is not False]
 
     def _unsettled(self) -> list[tuple[Rule, frozenset[str] | None]]:
-        """The open rules; a rule over the areas with the procedures it is open for."""
-        plan, truths = self.plan, self._truths
-        if not plan.sited:
+        """The open rules; a rule over the areas with the outcomes it is open for."""
+        if not self.plan.areas.sited:
             return [(rule, None) for rule in self.open]
-        found: list[tuple[Rule, frozenset[str] | None]] = [
-            (rule, None) for rule in self.open if rule.id not in plan.sited_ids
-        ]
-        base = {rule.id for rule in self.open}
-        for rule, targets in plan.sited:
-            open_for = {pid for _, pid, index in targets if truths[index] is None}
-            if rule.id in base:
-                open_for.update(rule.refer)  # a referral reads every area
-            if open_for:
-                found.append((rule, frozenset(open_for)))
-        found.sort(key=lambda entry: plan.rank[entry[0].id])
-        return found
+        return self.plan.areas.unsettled(self.open, self._truths)
 
     def _unknown(
         self, excluded: AbstractSet[str], candidates: AbstractSet[str]

@@ -60,6 +60,30 @@ def quick_items(kb: KnowledgeBase, group: Section, check: ValueCheck) -> Callabl
     return check_items
 
 
+def group_answer(
+    kb: KnowledgeBase,
+    qid: str,
+    value: Any,
+    source: Source,
+    check: ValueCheck,
+    found: dict[str, tuple[Answer, Source]],
+    problems: list[Problem],
+) -> None:
+    """Check a repeating group's items (stored under its key question), or refuse its key."""
+    groups = kb.groups
+    if qid not in groups:
+        group = next(g for g in groups.values() if g.key == qid)
+        message = f"{qid!r} names an item of {group.id!r}: give it in each item there"
+        problems.append(Problem(source, message))
+        return
+    if value is None:
+        return
+    items, more = check_items(kb, groups[qid], value, source, check)
+    problems.extend(more)
+    if items is not None:
+        found[groups[qid].key] = (items, source)
+
+
 def check_items(
     kb: KnowledgeBase, group: Section, value: Any, source: Source, check: ValueCheck
 ) -> tuple[Items | None, list[Problem]]:
@@ -75,17 +99,18 @@ def check_items(
     first: dict[object, Source] = {}
     for number, item in enumerate(node.value, start=1):
         name = f"{group.id}[{number}]"
-        checked = _item(kb, group, questions, item, name, check, problems)
-        if checked is None:
+        checked, ok = _item(kb, group, questions, item, name, check, problems)
+        site = checked.get(group.key)
+        if site is None:
             continue
-        site = checked[group.key]
         where = _key_source(item, group.key)
         if site in first:
             message = f"'{name}.{group.key}': {site!r} is given twice (first at {first[site]})"
             problems.append(Problem(where, message))
             continue
         first[site] = where
-        found.append(checked)
+        if ok:
+            found.append(checked)
     return (None if problems else Items(tuple(found), group.key)), problems
 
 
@@ -97,10 +122,11 @@ def _item(
     name: str,
     check: ValueCheck,
     problems: list[Problem],
-) -> dict[str, Answer] | None:
+) -> tuple[dict[str, Answer], bool]:
+    """An item's checked answers (key first), and whether all of them were valid."""
     if not item.is_mapping or item.key_sources is None:
         problems.append(Problem(item.source, f"{name!r}: expected a mapping; got {describe(item)}"))
-        return None
+        return {}, False
     answers: dict[str, Answer] = {}
     ok = True
     for qid, sub in item.value.items():
@@ -117,13 +143,12 @@ def _item(
             ok = False
             continue
         answers[qid] = answer
-    if group.key not in answers:
-        if ok:
-            message = f"{name!r}: missing {group.key!r} (which {group.key} these answers are for)"
-            problems.append(Problem(item.source, message))
-        return None
-    ordered = {q: answers[q] for q in questions if q in answers}
-    return ordered if ok else None
+    given = item.value.get(group.key)
+    if given is None or given.value is None:  # not there at all (a bad one was reported)
+        message = f"{name!r}: missing {group.key!r} (which {group.key} these answers are for)"
+        problems.append(Problem(item.source, message))
+        ok = False
+    return {q: answers[q] for q in questions if q in answers}, ok
 
 
 def _unknown(kb: KnowledgeBase, group: Section, name: str, qid: str) -> str:

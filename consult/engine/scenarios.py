@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from consult.bank.model import KnowledgeBase
+from consult.bank.model import Items, KnowledgeBase
 from consult.bank.schema import Checker
 from consult.bank.yamlsource import Node, YamlProblem, parse, read_text
 from consult.engine.answers import answer_set_from_node, as_document
@@ -81,6 +81,9 @@ def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list
     result, fired = evaluate_traced(kb, answers)
     outcome.fired.update(fired)
     outcome.answered.update(answers.answers)
+    for value in answers.answers.values():
+        if isinstance(value, Items):  # the questions answered per treatment area
+            outcome.answered.update(q for item in value.items for q in item)
     return _compare(check, fields["expect"], result) + [str(p) for p in problems]
 
 
@@ -101,13 +104,13 @@ def _ids(result: Result, key: str) -> list[str]:
 def _texts(result: Result, key: str, procedure: str) -> list[str]:
     if key == "caveats":
         texts = [
-            r.text for c in result.candidates if c.procedure.id == procedure for r in c.caveats
+            r.shown for c in result.candidates if c.procedure.id == procedure for r in c.caveats
         ]
         texts += [
-            r.text for u in result.undetermined if u.procedure.id == procedure for r in u.caveats
+            r.shown for u in result.undetermined if u.procedure.id == procedure for r in u.caveats
         ]
         return texts
-    return [r.text for e in result.excluded if e.procedure.id == procedure for r in e.reasons]
+    return [r.shown for e in result.excluded if e.procedure.id == procedure for r in e.reasons]
 
 
 def _compare(check: Checker, node: Node, result: Result) -> list[str]:

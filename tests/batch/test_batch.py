@@ -775,6 +775,8 @@ SUBSET = [
     'a: "quoted: text"  # comment\n# full line\n\n',
     "a: née Müller, (ok); 1/2 + c\n",
     "consult: 1\r\nanswers:\r\n  age: 3\r\n",
+    "areas:\n  - site: scalp\n    a: true\n  -   site: face\n      b: [x]\nc: 1\n",
+    "areas:\n- {site: face, a: false, n: 3}\n- {}\n",
 ]
 OUTSIDE = [
     "",
@@ -795,6 +797,9 @@ OUTSIDE = [
     "a:\n\t- b\n",
     "a: x\u2028y\n",
     "a: x #\n  y: 1\n",
+    "a:\n  - b: 1\n  - c\n",
+    "a:\n  - {b: 'x, y'}\n",
+    "a:\n  - b: 1\n    b: 2\n",
 ]
 
 
@@ -820,7 +825,13 @@ def test_quick_yaml_never_disagrees_with_yaml_on_random_documents() -> None:
         for _ in range(rng.randint(1, 5)):
             key, value = rng.choice(keys), rng.choice(values)
             lines += rng.choice(
-                [[f"{key}: {value}"], [f"{key}:", f"  - {value}"], [f"{key}:", f"  {key}: {value}"]]
+                [
+                    [f"{key}: {value}"],
+                    [f"{key}:", f"  - {value}"],
+                    [f"{key}:", f"  {key}: {value}"],
+                    [f"{key}:", f"  - {key}: {value}", f"    {rng.choice(keys)}: {value}"],
+                    [f"{key}:", f"  - {{{key}: {value}, {rng.choice(keys)}: {value}}}"],
+                ]
             )
         text = "\n".join(lines) + "\n"
         fast = quickyaml.load(text)

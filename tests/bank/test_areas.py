@@ -1,0 +1,234 @@
+"""Repeating groups in the bank: the treatment areas, sites per procedure, quantifiers."""
+
+from __future__ import annotations
+
+import pytest
+
+import consult
+from consult.bank.conditions import holds
+from consult.bank.model import Compare, Items, Quantified
+from consult.errors import Source
+from tests.bank.test_loader import errors_of, load_with
+from tests.conftest import WriteTree
+
+QUESTIONS = """
+version: "1.0"
+sections:
+  - id: basics
+    title: Basics
+    questions:
+      - id: concerns
+        text: Concerns
+        type: many_of
+        choices:
+          - {id: hair_loss, label: Hair loss}
+          - {id: scars, label: Scars}
+  - id: areas
+    title: Treatment areas
+    key: site
+    questions:
+      - id: site
+        text: Which area?
+        type: one_of
+        choices:
+          - {id: scalp, label: Scalp}
+          - {id: face, label: Face}
+      - id: infection
+        text: Infection there?
+        type: yes_no
+"""
+
+RULES = """
+references:
+  - {id: R1, citation: A review.}
+procedures:
+  - id: prp_scalp
+    name: PRP scalp
+    description: PRP into the scalp.
+    sites: [scalp]
+    evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+  - id: prp_scar
+    name: PRP scar
+    description: PRP into a scar.
+    sites: any
+    evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+rules:
+  - id: hair
+    when: {question: concerns, contains: hair_loss}
+    candidate: [prp_scalp]
+  - id: infection
+    when: {any_area: {question: infection, equals: true}}
+    exclude: [prp_scalp, prp_scar]
+    text: Infection.
+"""
+
+
+def test_a_section_with_a_key_is_a_repeating_group(write_tree: WriteTree) -> None:
+    kb = load_with(write_tree, QUESTIONS, RULES)
+    assert list(kb.groups) == ["areas"]
+    assert kb.groups["areas"].key == "site"
+    assert kb.procedures["prp_scalp"].sites == frozenset({"scalp"})
+    assert kb.procedures["prp_scar"].sites is None  # any site
+    when = kb.rules[1].when
+    assert isinstance(when, Quantified)
+    assert (when.kind, when.group, when.key, when.sites) == ("any", "areas", "site", None)
+
+
+def test_the_shipped_procedures_name_their_sites() -> None:
+    kb = consult.load()
+    assert kb.groups["areas"].key == "site"
+    sites = {pid: proc.sites for pid, proc in kb.procedures.items()}
+    assert sites["prp_scalp"] == {"scalp"}
+    assert sites["deoxycholic_acid_submental"] == {"submental"}
+    assert sites["prp_face"] == {"face", "neck"}
+    assert sites["prp_scar"] is None and sites["prp_striae"] is None
+    assert "scalp" not in (sites["prp_acne_scar"] or ())
+    site_rules = [r.id for r in kb.rules if isinstance(r.when, Quantified)]
+    assert set(site_rules) >= {
+        "active-infection-at-site",
+        "suspicious-lesion",
+        "active-keloid-in-area",
+        "steroid-injection-at-site",
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "{any_area: {question: infection, equals: true}}",
+            "{question: infection, equals: true}",
+            "r/rules.yaml:19:22: rule 'infection': question 'infection' is answered per item "
+            "of 'areas': read it inside all_areas or any_area",
+            id="item-answer-outside-a-quantifier",
+        ),
+        pytest.param(
+            "{any_area: {question: infection, equals: true}}",
+            "{any_area: {question: concerns, contains: scars}}",
+            "r/rules.yaml:19:33: rule 'infection': only questions of 'areas' can be read "
+            "inside a quantifier over it, not 'concerns'",
+            id="patient-answer-inside-a-quantifier",
+        ),
+        pytest.param(
+            "{any_area: {question: infection, equals: true}}",
+            "{any_area: {all_areas: {question: infection, equals: true}}}",
+            "r/rules.yaml:19:22: rule 'infection': 'all_areas' cannot be used inside another "
+            "quantifier",
+            id="nested-quantifiers",
+        ),
+        pytest.param(
+            "    sites: [scalp]\n",
+            "    sites: [sclap]\n",
+            "r/rules.yaml:7:12: procedure 'prp_scalp': unknown site 'sclap' (did you mean 'scalp'?)",
+            id="unknown-site",
+        ),
+        pytest.param(
+            "    sites: [scalp]\n",
+            "",
+            "r/rules.yaml:4:5: procedure 'prp_scalp': missing key 'sites' (the 'site' values it "
+            "treats, or any)",
+            id="missing-sites",
+        ),
+    ],
+)
+def test_rule_and_procedure_problems_are_located(
+    write_tree: WriteTree, old: str, new: str, expected: str
+) -> None:
+    assert old in RULES
+    assert expected in errors_of(write_tree, QUESTIONS, RULES.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "    key: site\n",
+            "    key: sight\n",
+            "q/10-basics.yaml:14:10: section 'areas': 'key' 'sight' is not a question of this "
+            "section",
+            id="key-not-in-section",
+        ),
+        pytest.param(
+            "    key: site\n",
+            "    key: infection\n",
+            "q/10-basics.yaml:14:10: section 'areas': 'key' 'infection' must be a one_of question",
+            id="key-not-one-of",
+        ),
+        pytest.param(
+            "    key: site\n",
+            "    key: site\n    when: {question: concerns, contains: scars}\n",
+            "q/10-basics.yaml:15:11: section 'areas': a repeating group (with 'key') cannot "
+            "have a 'when'",
+            id="group-with-when",
+        ),
+    ],
+)
+def test_group_problems_are_located(
+    write_tree: WriteTree, old: str, new: str, expected: str
+) -> None:
+    assert old in QUESTIONS
+    assert expected in errors_of(write_tree, QUESTIONS.replace(old, new), RULES)
+
+
+def test_sites_without_a_group_is_an_error(write_tree: WriteTree) -> None:
+    flat = QUESTIONS[: QUESTIONS.index("  - id: areas")]
+    rules = (
+        RULES[: RULES.index("rules:")]
+        + "rules:\n  - id: hair\n    when: {question: concerns, contains: hair_loss}\n    candidate: [prp_scalp]\n"
+    )
+    found = errors_of(write_tree, flat, rules)
+    assert (
+        "r/rules.yaml:7:12: procedure 'prp_scalp': 'sites' needs a repeating group in the questions"
+        in found
+    )
+
+
+S = Source("t.yaml", 1, 1)
+INFECTION = Compare(question="infection", op="equals", value=True, source=S)
+
+
+def quantified(kind: str, sites: frozenset[str] | None = None) -> Quantified:
+    return Quantified(
+        kind="any" if kind == "any" else "all",
+        group="areas",
+        key="site",
+        part=INFECTION,
+        source=S,
+        sites=sites,
+    )
+
+
+def areas(*items: dict[str, object]) -> Items:
+    return Items(tuple(items), "site")  # type: ignore[arg-type]
+
+
+SCALP_YES = {"site": "scalp", "infection": True}
+FACE_NO = {"site": "face", "infection": False}
+FACE_UNKNOWN = {"site": "face"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "sites", "answers", "expected"),
+    [
+        ("any", None, {"areas": areas(SCALP_YES, FACE_NO)}, True),
+        ("all", None, {"areas": areas(SCALP_YES, FACE_NO)}, False),
+        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES, FACE_NO)}, False),
+        ("any", frozenset({"scalp"}), {"areas": areas(SCALP_YES, FACE_NO)}, True),
+        # a missing answer in an item is unknown, never no
+        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES, FACE_UNKNOWN)}, None),
+        ("any", None, {"areas": areas(FACE_NO, FACE_UNKNOWN | {"site": "scalp"})}, None),
+        ("all", None, {"areas": areas(FACE_UNKNOWN, SCALP_YES)}, None),
+        # a flat answer applies to every area; an item's own answer wins
+        ("any", frozenset({"face"}), {"infection": True, "areas": areas(FACE_UNKNOWN)}, True),
+        ("any", frozenset({"face"}), {"infection": True, "areas": areas(FACE_NO)}, False),
+        # no area for these sites: the flat answer, or unknown
+        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES)}, None),
+        ("any", frozenset({"face"}), {"infection": False, "areas": areas(SCALP_YES)}, False),
+        ("any", None, {}, None),
+        ("all", None, {"infection": True}, True),
+    ],
+)
+def test_quantifiers_are_three_valued(
+    kind: str, sites: frozenset[str] | None, answers: dict[str, object], expected: object
+) -> None:
+    assert holds(quantified(kind, sites), answers) is expected  # type: ignore[arg-type]
