@@ -280,11 +280,8 @@ class KnowledgeBase:
     version: str
     sha256: str
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def groups(self) -> Mapping[str, Section]:
-        """The repeating groups, by id."""
-        return {s.id: s for s in self.sections if s.key}
+    # The repeating groups (sections with a key question), by id; set by the loader.
+    groups: Mapping[str, Section] = field(default_factory=dict, compare=False, repr=False)
 
     def group_of(self, question_id: str) -> Section | None:
         """The repeating group a question belongs to, if any."""

@@ -300,6 +300,7 @@ class RuleReader:
             version=version,
             sha256=sha,
             by_id=dict(by_id),
+            groups={s.id: s for s in sections if s.key},
         )
 
 

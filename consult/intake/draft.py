@@ -20,6 +20,7 @@ from typing import Any
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.answers import AnswerSet, answers_document, check_value
 from consult.errors import InputError, display_path
+from consult.intake.areas import DONE, parse
 from consult.output.files import write_private
 
 DRAFT_FORMAT = 1
@@ -69,6 +70,11 @@ class DraftWriter:
         self.kb = kb
         self._prints = {q.id: fingerprint(q) for q in kb.questions}
 
+    def _print(self, qid: str) -> str:
+        """The fingerprint of a question, or of the question an area's answer is to."""
+        found = parse(qid)
+        return self._prints[found[2] if found is not None else qid] if "[+]" not in qid else ""
+
     def create(self) -> None:
         """Write an empty draft, refusing to replace an existing file."""
         self.save({}, (), "", overwrite=False)
@@ -89,7 +95,7 @@ class DraftWriter:
             "patient": {"ref": patient_ref},
             "answers": {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()},
             "skipped": sorted(skipped),
-            "fingerprints": {qid: self._prints[qid] for qid in ids},
+            "fingerprints": {qid: self._print(qid) for qid in ids},
         }
         text = json.dumps(doc, ensure_ascii=False, indent=1)
         write_private(self.path, text + "\n", overwrite=overwrite)
@@ -152,8 +158,19 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _question(kb: KnowledgeBase, qid: str) -> Question | None:
+    """The question an id stands for: a bank question, or one asked per area."""
+    found = parse(qid)
+    if found is None:
+        return kb.by_id.get(qid)
+    group = kb.groups.get(found[0])
+    return kb.by_id[found[2]] if group is not None and found[2] in group.questions else None
+
+
 def _why_not(kb: KnowledgeBase, qid: str, prints: Mapping[str, Any]) -> str:
-    question = kb.by_id.get(qid)
+    if qid.endswith("[+]"):  # "done with the areas": kept while the group exists
+        return "" if qid[:-3] in kb.groups else f"{qid}: removed from the question bank"
+    question = _question(kb, qid)
     if question is None:
         return f"{qid}: removed from the question bank"
     if prints.get(qid) != fingerprint(question):
@@ -168,9 +185,12 @@ def _answers(
     not_kept: list[str] = []
     for qid, value in (raw if isinstance(raw, dict) else {}).items():
         why = _why_not(kb, str(qid), prints)
-        if not why:
-            checked, error = check_value(kb.by_id[qid], value)
+        question = _question(kb, str(qid))
+        if not why and question is not None:
+            checked, error = check_value(question, value)
             why = f"{qid}: {error}; it will be asked again" if error else ""
+        elif not why:  # "done with the areas"
+            checked = value if value == DONE else None
         if why:
             not_kept.append(why)
         elif checked is not None:
@@ -184,7 +204,8 @@ def _skipped(
     kept: list[str] = []
     for qid in raw if isinstance(raw, list) else []:
         why = _why_not(kb, str(qid), prints)
-        if not why and kb.by_id[qid].required:
+        question = _question(kb, str(qid))
+        if not why and question is not None and question.required:
             why = f"{qid}: now needs an answer; it will be asked again"
         if why:
             not_kept.append(why)

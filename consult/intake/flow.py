@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
-from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.bank.model import Answer, KnowledgeBase, Question, plain_answer
 from consult.engine.answers import (
     AnswerSet,
     answer_words,
@@ -27,6 +27,7 @@ from consult.engine.answers import (
 )
 from consult.engine.result import Result
 from consult.errors import InputError, display_path
+from consult.intake.areas import REMOVE, Areas, parse
 from consult.intake.draft import (
     DraftWriter,
     answer_file_text,
@@ -112,8 +113,11 @@ class Intake:
         patient_ref: str = "",
     ) -> None:
         self.kb = kb
-        self.answers: dict[str, Answer] = dict(answers or {})
+        self.areas = Areas(kb)
+        self.answers: dict[str, Answer] = self.areas.spread(answers or {})
         self.skipped: set[str] = set(skipped)
+        self.jump = ""  # set by `record` when a reply moves to another prompt (a new area)
+        self._slots: dict[str, Question] = {}
         self.patient_ref = patient_ref
         self._titles = {s.id: s.title for s in kb.sections}
         self.visible: tuple[Question, ...] = ()
@@ -130,10 +134,14 @@ class Intake:
         applies = applicability(self.kb, kept)
         visible: list[Question] = []
         dropped: list[str] = []
-        keys = {g.key for g in self.kb.groups.values()}
+        self._slots = {}
         for question in self.kb.questions:
             qid = question.id
-            if qid in keys:  # asked once per area; the other questions apply to every area
+            if question.section in self.kb.groups:  # asked once per area
+                found = self.areas.prompts_for(question, self.answers, self.skipped)
+                self._slots.update((q.id, q) for q in found)
+                visible += found
+                kept.update((q.id, self.answers[q.id]) for q in found if q.id in self.answers)
                 continue
             if applies(qid) is False:
                 if qid in self.answers or qid in self.skipped:
@@ -148,12 +156,22 @@ class Intake:
         self._position = {q.id: i for i, q in enumerate(visible)}
         return dropped
 
+    def lookup(self, qid: str) -> Question:
+        """The question or area prompt with this id."""
+        return self._slots.get(qid) or self.kb.by_id[qid]
+
     def is_done(self, qid: str) -> bool:
         """The question has an answer or was answered "not known"."""
         return qid in self.answers or qid in self.skipped
 
     def record(self, question: Question, value: Answer | None) -> list[str]:
         """Store an answer (None: not known) and re-apply branching; return dropped ids."""
+        found = parse(question.id)
+        self.jump = self.areas.record(question, value, self.answers)
+        if self.jump:
+            if found is not None and value == REMOVE:
+                self.skipped = self.areas.renumber(self.skipped, found[0], found[1])
+            return self.refresh()
         self.answers.pop(question.id, None)
         self.skipped.discard(question.id)
         if value is None:
@@ -223,7 +241,7 @@ def _review(intake: Intake, asker: Asker) -> Question | None:
         return None
     if choice is BACK:
         return intake.visible[-1] if intake.visible else None
-    return intake.kb.by_id[choice]
+    return intake.lookup(choice)
 
 
 def _step(
@@ -241,12 +259,16 @@ def _step(
     if dropped:
         asker.notice(dropped_message(intake.kb, dropped))
     save(intake)
+    if intake.jump:  # an area added (its site next) or removed (add-or-done next)
+        return intake.lookup(intake.jump)
     return intake.next_open(question)
 
 
 def answer_set(intake: Intake) -> AnswerSet:
     """The finished answers, checked again as an answer file would be."""
-    checked = check_mapping(intake.kb, intake.answers, "intake")
+    gathered = intake.areas.gather(intake.answers)
+    plain = {qid: plain_answer(value) for qid, value in gathered.items()}
+    checked = check_mapping(intake.kb, plain, "intake")
     return AnswerSet(checked.answers, intake.patient_ref, checked.warnings, "intake")
 
 
