@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from consult.errors import InputError, display_path
+from consult.errors import OUTPUT_ERRNOS, InputError, display_path
 
 PRIVATE_MODE = 0o600
 
@@ -41,6 +41,12 @@ def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
             yield handle
             _sync(handle, shown)
         move_into_place(tmp, path, force=force)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        if exc.errno in OUTPUT_ERRNOS:  # a full disk under the output: say so, in one line
+            raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
