@@ -111,20 +111,31 @@ class Undetermined:
 
 @dataclass(frozen=True, slots=True)
 class ReferralFinding:
-    """A referral raised by a rule."""
+    """A referral, listed once, with every rule that raised it.
+
+    `reason` is the first reason (the contract's `reason` and `rule`);
+    `more_reasons` are those of the other rules that raised it.
+    """
 
     id: str
     name: str
     reason: Reason
+    more_reasons: tuple[Reason, ...] = ()
+
+    @property
+    def every_reason(self) -> tuple[Reason, ...]:
+        """Every reason behind the referral, the first one first."""
+        return (self.reason, *self.more_reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (the contract's referral object)."""
+        """JSON-ready data (the contract's referral object, plus every reason)."""
         return {
             "id": self.id,
             "name": self.name,
             "reason": self.reason.text,
             "rule": self.reason.rule,
             "answers": _plain(self.reason.answers),
+            "reasons": [r.to_dict() for r in self.every_reason],
         }
 
 

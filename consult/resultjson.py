@@ -17,7 +17,7 @@ from itertools import chain
 from typing import Any
 
 from consult.answers import AnswerSet
-from consult.engine import Decision, Plan, decide_checked, plan_of
+from consult.engine import Decision, Plan, decide_checked, merged_referrals, plan_of
 from consult.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -150,10 +150,13 @@ class _Parts:
             sep = b","
         add(b'],"referrals":[')
         sep = b""
-        for rule, rid in d.referrals:
+        for rid, rules in merged_referrals(d.referrals):
             add(sep)
             add(self.referral_head[rid])
-            add(reason(rule)[8:])  # the rule's text, id and answers
+            add(reason(rules[0])[8:-1])  # the first rule's text, id and answers
+            add(b',"reasons":[')
+            add(b",".join(map(reason, rules)))
+            add(b"]}")
             sep = b","
         add(b'],"information":[')
         sep = b""

@@ -70,9 +70,11 @@ class _Parts:
         referrals = self.result.referrals
         if not referrals:
             return
-        lines = [
-            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
-        ]
+        lines: list[RenderableType] = []
+        for r in referrals:
+            first, *more = r.every_reason
+            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", first.text))
+            lines.extend(_at(2, f"• {reason.text}") for reason in more)
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 

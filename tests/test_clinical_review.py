@@ -1,0 +1,95 @@
+"""Outcomes of the shipped bank a clinician checked, in every view.
+
+Each case is run through `consult evaluate --format json`, the terminal view
+(`consult evaluate FILE`) and the markdown summary (`consult export`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from consult.cli import app
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+ELECTIVE = {
+    "prp_scalp",
+    "prp_face",
+    "prp_microneedling",
+    "prp_laser",
+    "prp_scar",
+    "prp_acne_scar",
+    "prp_striae",
+    "micrograft_scalp",
+    "micrograft_scar",
+    "mesotherapy_face",
+    "mesotherapy_scalp",
+    "mesotherapy_body",
+    "deoxycholic_acid_submental",
+}
+
+
+def answer_file(tmp_path: Path, scenario: str, **changes: Any) -> str:
+    """The answers of a scenario, with changes (None removes one), as an answer file."""
+    data = yaml.safe_load((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
+    answers = {**data["answers"], **changes}
+    answers = {k: v for k, v in answers.items() if v is not None}
+    path = tmp_path / f"{scenario}.yaml"
+    path.write_text(yaml.safe_dump({"consult": 1, "answers": answers}), encoding="utf-8")
+    return str(path)
+
+
+def views(path: str) -> tuple[dict[str, Any], str, str]:
+    """The result JSON, the terminal view and the markdown summary of one answer file."""
+    runner = CliRunner()
+    out = runner.invoke(app, ["evaluate", path, "--format", "json"])
+    assert out.exit_code == 0, out.stderr
+    screen = runner.invoke(app, ["evaluate", path], env={"COLUMNS": "400"})
+    assert screen.exit_code == 0, screen.stderr
+    summary = runner.invoke(app, ["export", path, "-o", "-", "--date", "2026-12-05"])
+    assert summary.exit_code == 0, summary.stderr
+    return json.loads(out.stdout), screen.stdout, summary.stdout
+
+
+def ids(items: list[dict[str, Any]], key: str = "procedure") -> list[str]:
+    return [item[key] for item in items]
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["burn-acute-full-thickness-face-with-wrinkles", "burn-acute-partial-3-percent-with-wrinkles"],
+)
+def test_an_acute_burn_holds_every_elective_procedure(tmp_path: Path, scenario: str) -> None:
+    result, screen, summary = views(answer_file(tmp_path, scenario))
+    assert result["candidates"] == result["undetermined"] == []
+    assert set(ids(result["excluded"])) == ELECTIVE
+    assert "refer_wound_care" in ids(result["referrals"], "id")
+    assert "Candidate procedures (0)" in screen
+    assert "PRP injections for facial rejuvenation" in screen.split("Ruled out")[1]
+    assert "Acute burn and wound care" in screen.split("Candidate procedures")[0]
+    assert "## Candidate procedures\n\nNone on these answers" in summary
+    excluded = summary.split("## Excluded procedures")[1]
+    assert "- Mesotherapy for the face: Acute burn" in excluded
+
+
+def test_a_referral_raised_by_two_rules_is_listed_once_with_both(tmp_path: Path) -> None:
+    path = answer_file(tmp_path, "burn-acute-full-thickness-face-with-wrinkles")
+    result, screen, summary = views(path)
+    assert ids(result["referrals"], "id") == ["refer_wound_care", "refer_burn_centre"]
+    centre = result["referrals"][1]
+    rules = ["burn-centre-full-thickness", "burn-centre-special-area"]
+    assert [r["rule"] for r in centre["reasons"]] == rules
+    assert (centre["rule"], centre["reason"]) == (rules[0], centre["reasons"][0]["text"])
+    assert centre["answers"] == centre["reasons"][0]["answers"]
+    panel = screen.split("Candidate procedures")[0]
+    assert "REFER FIRST (2)" in panel
+    assert panel.count("Burn centre:") == 1
+    assert "Full-thickness burn of any size" in panel and "Deep partial- or full" in panel
+    referrals = summary.split("## Referrals")[1].split("##")[0]
+    assert referrals.count("- Burn centre:") == 1
+    assert "(rule burn\\-centre\\-full\\-thickness); Deep partial" in referrals
