@@ -93,3 +93,28 @@ def test_a_referral_raised_by_two_rules_is_listed_once_with_both(tmp_path: Path)
     referrals = summary.split("## Referrals")[1].split("##")[0]
     assert referrals.count("- Burn centre:") == 1
     assert "(rule burn\\-centre\\-full\\-thickness); Deep partial" in referrals
+
+
+def test_a_wound_of_unknown_care_status_holds_micrografts(tmp_path: Path) -> None:
+    result, screen, summary = views(answer_file(tmp_path, "wound-care-status-unanswered"))
+    assert result["candidates"] == []
+    assert ids(result["undetermined"]) == ["micrograft_scar"]
+    assert result["undetermined"][0]["waiting_for"] == ["wound_under_medical_care"]
+    unknown = result["unknown"][0]
+    assert unknown["question"] == "wound_under_medical_care"
+    assert unknown["needed_by"] == ["micrograft_scar", "refer_wound_care"]
+    # Shown as waiting for the answer, never among the candidates.
+    assert "Candidate procedures (0)" in screen
+    assert "Is the wound being managed" in screen.split("Candidate procedures (0)")[1]
+    after = summary.split("## Candidate procedures\n\nNone on these answers")[1]
+    assert "Autologous micrografts" in after and "wound\\-care team" in after
+
+
+def test_a_wound_not_under_care_is_referred_before_micrografts(tmp_path: Path) -> None:
+    result, screen, summary = views(answer_file(tmp_path, "wound-not-under-care-refer"))
+    assert result["candidates"] == []
+    assert ids(result["excluded"]) == ["micrograft_scar"]
+    assert ids(result["referrals"], "id") == ["refer_wound_care"]
+    assert "REFER FIRST (1)" in screen
+    assert "[wound-not-under-care]" in screen.split("Ruled out")[1]
+    assert "- Autologous micrografts" in summary.split("## Excluded procedures")[1]
