@@ -118,3 +118,21 @@ def test_a_wound_not_under_care_is_referred_before_micrografts(tmp_path: Path) -
     assert "REFER FIRST (1)" in screen
     assert "[wound-not-under-care]" in screen.split("Ruled out")[1]
     assert "- Autologous micrografts" in summary.split("## Excluded procedures")[1]
+
+
+@pytest.mark.parametrize("sex", ["male", "female", "other"])
+def test_the_pregnancy_screen_does_not_depend_on_the_recorded_sex(tmp_path: Path, sex: str) -> None:
+    path = answer_file(tmp_path, "safety-pregnant-recorded-male", sex=sex)
+    result, screen, summary = views(path)
+    assert result["warnings"] == []
+    assert result["candidates"] == []
+    assert set(ids(result["excluded"])) == ELECTIVE
+    assert "[pregnancy-or-breastfeeding]" in screen.split("Ruled out")[1]
+    assert "- Mesotherapy for the face: Pregnancy or breastfeeding" in summary
+
+
+def test_an_unanswered_pregnancy_screen_holds_a_man_s_procedures(tmp_path: Path) -> None:
+    result, _, summary = views(answer_file(tmp_path, "safety-pregnancy-unanswered-male"))
+    assert result["candidates"] == []
+    assert ids(result["unknown"], "question") == ["pregnant_or_breastfeeding"]
+    assert "Is the patient pregnant or breastfeeding" in summary
