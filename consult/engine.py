@@ -300,7 +300,8 @@ class _Results:
         # One Reason per fired rule, shared by every procedure the rule names.
         reason = self._why.get(rule.id)
         if reason is None:
-            reason = self._why[rule.id] = Reason(rule.text, rule.id, self.decision.read(rule))
+            read = self.decision.read(rule)
+            reason = self._why[rule.id] = Reason(rule.text, rule.id, read, rule.basis)
         return reason
 
     def _reasons(self, rules: list[Rule]) -> tuple[Reason, ...]:

@@ -96,7 +96,8 @@ def _referrals(result: Result) -> Iterator[str]:
 
 
 def _why(reason: Reason) -> str:
-    return escape(f"rule {reason.rule}")
+    basis = f"; basis: {reason.basis_words}" if reason.basis else ""
+    return escape(f"rule {reason.rule}{basis}")
 
 
 def _candidates(kb: KnowledgeBase, result: Result) -> Iterator[str]:

@@ -44,7 +44,12 @@ class _Parts:
         self.plan: Plan = plan_of(kb)
         self.rule_id = {r.id: _json(r.id) for r in kb.rules}
         self.reason_head = {
-            r.id: b'{"text":' + _json(r.text) + b',"rule":' + _json(r.id) + b',"answers":'
+            r.id: b'{"text":'
+            + _json(r.text)
+            + b',"rule":'
+            + _json(r.id)
+            + (b',"basis":' + _json(r.basis) if r.basis else b"")
+            + b',"answers":'
             for r in kb.rules
         }
         self.head = {

@@ -136,3 +136,43 @@ def test_an_unanswered_pregnancy_screen_holds_a_man_s_procedures(tmp_path: Path)
     assert result["candidates"] == []
     assert ids(result["unknown"], "question") == ["pregnant_or_breastfeeding"]
     assert "Is the patient pregnant or breastfeeding" in summary
+
+
+@pytest.mark.parametrize(
+    ("scenario", "offered"),
+    [
+        ("minor-acne-scars-age-12", ["prp_microneedling", "prp_laser", "prp_acne_scar"]),
+        ("minor-wrinkles-age-10", ["prp_face", "prp_microneedling", "mesotherapy_face"]),
+    ],
+)
+def test_minors_keep_their_candidates_with_an_expert_caution(
+    tmp_path: Path, scenario: str, offered: list[str]
+) -> None:
+    result, screen, summary = views(answer_file(tmp_path, scenario))
+    assert ids(result["candidates"]) == offered
+    for candidate in result["candidates"]:
+        minor = [c for c in candidate["caveats"] if c["rule"] == "minor-elective-caution"]
+        assert [c["basis"] for c in minor] == ["expert_opinion"]
+        assert "Patient under 18" in minor[0]["text"]
+    device = result["candidates"][offered.index("prp_microneedling")]["caveats"]
+    assert [c["basis"] for c in device if c["rule"] == "microneedling-device-adults"] == ["label"]
+    assert screen.count("⚠ (expert opinion) Patient under 18") == 3
+    assert screen.count("⚠ (label) Device clearance") == 1
+    assert summary.count("(rule minor\\-elective\\-caution\\; basis\\: expert opinion)") == 3
+    assert summary.count("(rule microneedling\\-device\\-adults\\; basis\\: label)") == 1
+
+
+def test_an_adult_has_no_age_caution(tmp_path: Path) -> None:
+    result, screen, _ = views(answer_file(tmp_path, "minor-wrinkles-age-10", age=30))
+    rules = {c["rule"] for candidate in result["candidates"] for c in candidate["caveats"]}
+    assert "minor-elective-caution" not in rules and "microneedling-device-adults" not in rules
+    assert "Patient under 18" not in screen
+
+
+def test_the_label_age_limit_stays_an_exclusion_marked_label(tmp_path: Path) -> None:
+    result, screen, summary = views(answer_file(tmp_path, "fat-submental-minor"))
+    assert ids(result["excluded"]) == ["deoxycholic_acid_submental"]
+    reason = result["excluded"][0]["reasons"][0]
+    assert (reason["rule"], reason["basis"]) == ("deoxycholic-adults-only", "label")
+    assert "✗ (label) Deoxycholic acid is approved for adults only" in screen
+    assert "(rule deoxycholic\\-adults\\-only\\; basis\\: label)" in summary
