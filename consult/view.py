@@ -73,8 +73,8 @@ class _Parts:
         lines: list[RenderableType] = []
         for r in referrals:
             first, *more = r.every_reason
-            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", first.text))
-            lines.extend(_at(2, f"• {reason.text}") for reason in more)
+            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", _based(first)))
+            lines.extend(_at(2, f"• {_based(reason)}") for reason in more)
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
