@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consult.bank.model import (
+    BASES,
     Answer,
     Indication,
     Procedure,
@@ -25,12 +26,15 @@ from consult.bank.model import (
 class Reason:
     """Why: the text shown, the rule behind it and the answers the rule read.
 
-    `area` names the treatment area whose answers raised it, if one did.
+    `basis` is what the text rests on when the rule says (`label` or
+    `expert_opinion`, see `consult.bank.model.BASES`), else "". `area` names
+    the treatment area whose answers raised it, if one did.
     """
 
     text: str
     rule: str
     answers: Mapping[str, Answer]
+    basis: str = ""
     area: str = ""
 
     @property
@@ -38,9 +42,19 @@ class Reason:
         """The text as shown in views, led by the treatment area it belongs to."""
         return f"{self.area.capitalize()} area: {self.text}" if self.area else self.text
 
+    @property
+    def basis_words(self) -> str:
+        """The basis as shown to the clinician ("label", "expert opinion"), or ""."""
+        return BASES.get(self.basis, self.basis)
+
+    def basis_entry(self) -> dict[str, str]:
+        """`{"basis": ...}` when the rule states a basis, else empty."""
+        return {"basis": self.basis} if self.basis else {}
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        data = {"text": self.text, "rule": self.rule, "answers": _plain(self.answers)}
+        """JSON-ready data; `basis` only when the rule states one, `area` when one raised it."""
+        answers = _plain(self.answers)
+        data = {"text": self.text, "rule": self.rule, **self.basis_entry(), "answers": answers}
         return _with_area(data, self.area)
 
 
@@ -122,22 +136,35 @@ class Undetermined:
 
 @dataclass(frozen=True, slots=True)
 class ReferralFinding:
-    """A referral raised by a rule."""
+    """A referral, listed once, with every rule that raised it.
+
+    `reason` is the first reason (the contract's `reason` and `rule`);
+    `more_reasons` are those of the other rules that raised it.
+    """
 
     id: str
     name: str
     reason: Reason
+    more_reasons: tuple[Reason, ...] = ()
+
+    @property
+    def every_reason(self) -> tuple[Reason, ...]:
+        """Every reason behind the referral, the first one first."""
+        return (self.reason, *self.more_reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (the contract's referral object)."""
-        data = {
+        """JSON-ready data (the contract's referral object, plus every reason)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "reason": self.reason.text,
             "rule": self.reason.rule,
+            **self.reason.basis_entry(),
             "answers": _plain(self.reason.answers),
         }
-        return _with_area(data, self.reason.area)
+        data = _with_area(data, self.reason.area)
+        data["reasons"] = [r.to_dict() for r in self.every_reason]
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +181,7 @@ class Information:
             "name": self.procedure.name,
             "text": self.reason.text,
             "rule": self.reason.rule,
+            **self.reason.basis_entry(),
             "answers": _plain(self.reason.answers),
         }
         data = _with_area(data, self.reason.area)

@@ -31,6 +31,7 @@ PATIENT: dict[str, Any] = {
     "hair_loss_other_signs": ["none"],
     "acne_active": False,
     "acne_scar_grade": 3,
+    "pregnant_or_breastfeeding": False,
     "anticoagulant_or_antiplatelet": False,
     "nsaid_last_48h": False,
     "platelet_or_bleeding_disorder": False,
