@@ -5,7 +5,8 @@ does not rule them out) are answered, so every set passes the answer checker
 without warnings. The first concern cycles through every choice, so every
 branch of the bank is reached; the other values are random. A share of the
 sets leaves some optional questions unanswered (the realistic case of an
-incomplete screen), which exercises the engine's three-valued logic.
+incomplete screen), which exercises the engine's three-valued logic. Every set
+lists one to four treatment areas, each with its own site screen.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.bank.model import Answer, KnowledgeBase, Question, Section
 from consult.engine.answers import applicability
 
 SEED = 20261121
@@ -54,14 +55,32 @@ class Generator:
         answers: dict[str, Answer] = {}
         applies = applicability(self.kb, answers)
         for question in self.kb.questions:
-            if applies(question.id) is False:
+            if applies(question.id) is False or question.section in self.kb.groups:
                 continue
             if incomplete and not question.required and rng.random() < 0.2:
                 continue
             value = self._value(question, index)
             if value is not None:
                 answers[question.id] = value
+        for group in self.kb.groups.values():
+            answers[group.id] = self._items(group, incomplete)  # type: ignore[assignment]
         return answers
+
+    def _items(self, group: Section, incomplete: bool) -> list[dict[str, Answer]]:
+        """One to four areas, each with its site and its own answers."""
+        rng = self.rng
+        count = rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]
+        items = []
+        for site in rng.sample(self.kb.question(group.key).choice_ids, count):
+            item: dict[str, Answer] = {group.key: site}
+            for qid in group.questions:
+                if qid == group.key or (incomplete and rng.random() < 0.2):
+                    continue
+                value = self._value(self.kb.question(qid), 0)
+                if value is not None:
+                    item[qid] = value
+            items.append(item)
+        return items
 
     def answer_sets(self, count: int) -> Iterator[dict[str, Answer]]:
         """`count` answer sets."""
@@ -178,7 +197,8 @@ def coverage(kb: KnowledgeBase, sets: list[dict[str, Answer]]) -> Coverage:
     complete = 0
     for answers in sets:
         answered.update(answers)
-        for qid, value in answers.items():
+        for qid, value in _flat(answers):
+            answered.add(qid)
             values = value if isinstance(value, tuple) else (value,)
             picked.update((qid, v) for v in values)
         _result, rules = evaluate_traced(kb, check_mapping(kb, answers))
@@ -197,7 +217,24 @@ def coverage(kb: KnowledgeBase, sets: list[dict[str, Answer]]) -> Coverage:
     )
 
 
+def _flat(answers: dict[str, Answer]) -> Iterator[tuple[str, Any]]:
+    """Every (question, answer), the answers of each area included."""
+    for qid, value in answers.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for item in value:
+                yield from item.items()
+        else:
+            yield qid, value
+
+
 def is_complete(kb: KnowledgeBase, answers: dict[str, Answer]) -> bool:
-    """Every question that applies (other than free text) has an answer."""
+    """Every question that applies (other than free text) has an answer, in every area."""
     applies = applicability(kb, answers)
-    return all(q.id in answers or q.kind == "text" or applies(q.id) is False for q in kb.questions)
+    for group in kb.groups.values():
+        items: Any = answers.get(group.id) or []
+        if not items or any(set(group.questions) - set(item) for item in items):
+            return False
+    return all(
+        q.id in answers or q.kind == "text" or applies(q.id) is False or q.section in kb.groups
+        for q in kb.questions
+    )

@@ -16,15 +16,32 @@ TARGET_MS = 5.0
 
 
 class ScriptedAsker:
-    """Answers from a prepared answer set at once; "not known" for the rest."""
+    """Answers from a prepared answer set at once; "not known" for the rest.
+
+    Treatment areas are added one by one ("add an area"), each answered from the
+    set's `areas`, then "done".
+    """
 
     def __init__(self, answers: dict[str, Answer]) -> None:
-        self.answers = answers
+        self.answers: dict[str, object] = {}
+        self.areas: dict[str, int] = {}
+        for qid, value in answers.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                self.areas[qid] = len(value)
+                for number, item in enumerate(value, start=1):
+                    self.answers.update({f"{qid}[{number}].{q}": v for q, v in item.items()})
+            else:
+                self.answers[qid] = value
         self.asked = 0
 
     def ask(self, ask: object) -> Answer | None:
         self.asked += 1
-        return self.answers.get(ask.question.id)  # type: ignore[attr-defined, no-any-return]
+        qid: str = ask.question.id  # type: ignore[attr-defined]
+        if qid.endswith("[+]"):  # add another area, or done
+            left = self.areas.get(qid[:-3], 0)
+            self.areas[qid[:-3]] = left - 1
+            return "add_area" if left > 0 else "done"
+        return self.answers.get(qid)  # type: ignore[return-value]
 
     def review(self, sections: Sequence[object]) -> None:
         return None

@@ -11,6 +11,11 @@ operators, and it reproduces consult's semantics exactly:
 - all/any/not combine as in Kleene logic.
 
 The answers are passed to JsonLogic as plain JSON data (lists for many_of).
+A quantifier over the treatment areas becomes JsonLogic's `some` / `all` over
+the areas of the procedure's sites (`filter`), or the answers given for every
+area when there is no such area. JsonLogic cannot read the outer data inside
+`some`, so each area is passed with the answers given for every area filled in
+where it has none of its own (the answer format's rule), before evaluation.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from outcome import Outcome, from_truths
+from outcome import Outcome, from_truths, site_sets
 
-from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not
+from consult.bank.conditions import restrict
+from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Quantified
 
 Logic = Any
 PACKAGE = "json-logic-qubit"
@@ -55,6 +61,9 @@ class Translator:
             return {"and": [self.true(p) for p in c.parts]}
         if isinstance(c, AnyOf):
             return {"or": [self.true(p) for p in c.parts]}
+        if isinstance(c, Quantified):
+            over = "some" if c.kind == "any" else "all"
+            return _over_areas(c, over, self.true(c.part))
         assert isinstance(c, Not)
         return self.false(c.part)
 
@@ -71,6 +80,9 @@ class Translator:
             return {"or": [self.false(p) for p in c.parts]}
         if isinstance(c, AnyOf):
             return {"and": [self.false(p) for p in c.parts]}
+        if isinstance(c, Quantified):
+            over = "all" if c.kind == "any" else "some"
+            return _over_areas(c, over, self.false(c.part))
         assert isinstance(c, Not)
         return self.true(c.part)
 
@@ -80,6 +92,14 @@ class Translator:
             when = self.kb.question(qid).when
             self._off[qid] = False if when is None else self.false(when)
         return self._off[qid]
+
+
+def _over_areas(c: Quantified, over: str, part: Logic) -> Logic:
+    """`some` or `all` areas of the sites satisfy `part`; with none, the answers for every area."""
+    areas: Logic = {"var": [c.group, []]}
+    if c.sites is not None:
+        areas = {"filter": [areas, {"in": [{"var": c.key}, sorted(c.sites)]}]}
+    return {"if": [{"!!": [areas]}, {over: [areas, part]}, part]}
 
 
 def _answered(qid: str) -> Logic:
@@ -118,6 +138,12 @@ class Peer:
         for rule in kb.rules:
             _refuse_presence_ops(rule.when)
             self.rules.append(translator.rule_pair(rule.when))
+        self.count = len(kb.rules)
+        self.sited = []
+        for rule, sites, pids in site_sets(kb):
+            self.rules.append(translator.rule_pair(restrict(rule.when, sites)))
+            self.sited.append((rule.id, pids))
+        self.groups = [(g.id, [q for q in g.questions if q != g.key]) for g in kb.groups.values()]
 
     def truths(self, data: dict[str, Any]) -> list[bool | None]:
         """One truth per rule."""
@@ -134,7 +160,18 @@ class Peer:
 
     def outcome(self, data: dict[str, Any]) -> Outcome:
         """The outcome for one answer set given as JSON data."""
-        return from_truths(self.kb, self.truths(data))
+        for group, questions in self.groups:
+            if data.get(group):
+                every = {q: data[q] for q in questions if q in data}
+                data = {**data, group: [{**every, **item} for item in data[group]]}
+        truths = self.truths(data)
+        count = self.count
+        sited = {
+            (rid, pid): truths[count + n]
+            for n, (rid, pids) in enumerate(self.sited)
+            for pid in pids
+        }
+        return from_truths(self.kb, truths[:count], sited)
 
 
 def _refuse_presence_ops(c: Condition) -> None:
@@ -143,7 +180,7 @@ def _refuse_presence_ops(c: Condition) -> None:
     if isinstance(c, Compare):
         if c.op in {"answered", "unanswered"}:
             raise SystemExit(f"the JsonLogic translation does not cover {c.op!r}")
-    elif isinstance(c, Not):
+    elif isinstance(c, Not | Quantified):
         _refuse_presence_ops(c.part)
     else:
         for part in c.parts:

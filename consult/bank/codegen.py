@@ -27,6 +27,7 @@ from consult.bank.model import (
     AnyOf,
     Compare,
     Condition,
+    Items,
     Not,
     Quantified,
     Question,
@@ -43,6 +44,40 @@ def _applies(_question: str) -> Truth:
     return True  # the questions of a repeating group have no `when`
 
 
+PerItem = list[tuple[object, int]] | None
+
+
+def _per_item(condition: Quantified) -> Callable[[Answers], PerItem]:
+    """(key value, truth) of the quantified part on each item; None with no items."""
+    test = compile_condition(condition.part)
+    group, key, reads = condition.group, condition.key, condition.reads
+
+    def per_item(answers: Answers) -> PerItem:
+        found = answers.get(group)
+        if not isinstance(found, Items):
+            return None
+        every = {q: answers[q] for q in reads if q in answers}
+        views = [{**every, **it} for it in found.items] if every else found.items
+        return [(view.get(key), _INT[test(view, _applies)]) for view in views]
+
+    return per_item
+
+
+def _join(condition: Quantified) -> Callable[[Answers, PerItem], int]:
+    """The quantifier over the items of its sites; with none, the part on the answers for all."""
+    test = compile_condition(condition.part)
+    sites, join = condition.sites, max if condition.kind == "any" else min
+
+    def quantified(answers: Answers, per_item: PerItem) -> int:
+        if per_item:
+            truths = [t for site, t in per_item if sites is None or site in sites]
+            if truths:
+                return join(truths)
+        return _INT[test(answers, _applies)]
+
+    return quantified
+
+
 _OPS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 ManyTest = Callable[[Answers], tuple[Truth, ...]]
 
@@ -52,29 +87,43 @@ class _Writer:
         self.constants: dict[str, object] = {}
         self.variables: dict[str, str] = {}
         self.temps = 0
-        self.quantified: list[str] = []
+        self.quantified: list[tuple[str, str]] = []  # (variable, part variable or "")
         self._quantifiers: dict[int, str] = {}
+        self._parts: dict[int, str] = {}
 
     def quantifier(self, condition: Quantified) -> str:
         """A variable holding the truth (3, 1, 0) of a quantifier over a repeating group.
 
-        Items are few and vary in number, so the closure of
-        `consult.bank.conditions` evaluates it, once per call, before the truths.
+        Items are few and vary in number, so plain Python helpers work them out
+        before the truths: the quantified part once per item (shared by the
+        copies of a rule limited to different sites), then each quantifier over
+        the items of its sites.
         """
         name = self._quantifiers.get(id(condition))
         if name is not None:
             return name
         name = self._quantifiers[id(condition)] = f"q{len(self.quantified)}"
-        test = compile_condition(condition)
-        self.constants[f"Q{name}"] = lambda answers: _INT[test(answers, _applies)]
-        self.quantified.append(name)
+        part = self._parts.get(id(condition.part))
+        if part is None:
+            part = self._parts[id(condition.part)] = f"e{len(self._parts)}"
+            self.constants[f"E{part}"] = _per_item(condition)
+            self.quantified.append((part, ""))
+        self.constants[f"Q{name}"] = _join(condition)
+        self.quantified.append((name, part))
         return name
 
     def quantifier_lines(self, answers: str) -> list[str]:
         """Lines that work out each quantifier (an unknown one makes `p` pending)."""
         lines = []
-        for name in self.quantified:
-            lines += [f"    {name} = Q{name}({answers})", f"    if {name} == 1:", "        p = 1"]
+        for name, part in self.quantified:
+            if not part:  # the part, per item
+                lines.append(f"    {name} = E{name}({answers})")
+                continue
+            lines += [
+                f"    {name} = Q{name}({answers}, {part})",
+                f"    if {name} == 1:",
+                "        p = 1",
+            ]
         return lines
 
     def constant(self, value: object) -> str:

@@ -115,6 +115,7 @@ class ConditionParser:
             key=group.key,
             part=part,
             source=node.source,
+            reads=tuple(dict.fromkeys(questions_of(part))),
         )
 
     def _fail(self, source: Source, message: str) -> None:
@@ -407,30 +408,38 @@ def _compile_any(parts: tuple[Test, ...]) -> Test:
 
 
 def items_in_view(
-    answers: Answers, group: str, key: str, sites: frozenset[str] | None
+    answers: Answers,
+    group: str,
+    key: str,
+    sites: frozenset[str] | None,
+    reads: tuple[str, ...] = (),
 ) -> list[Answers]:
     """The answers of each item a quantifier looks at, over the answers given for all.
 
     An item's own answer wins over the same question answered once for the
     whole patient (the flat form), which applies to every area. With no item
     for these sites, the flat answers alone stand for them: a question they
-    leave open stays unknown.
+    leave open stays unknown. `reads` are the questions the views are read for
+    (those of the group): only these are taken over from the answers for all.
     """
     found = answers.get(group)
-    views: list[Answers] = []
-    if isinstance(found, Items):
-        views += [{**answers, **it} for it in found.items if sites is None or it.get(key) in sites]
-    return views or [answers]
+    if not isinstance(found, Items):
+        return [answers]
+    items = [it for it in found.items if sites is None or it.get(key) in sites]
+    if not items:
+        return [answers]
+    every = {q: answers[q] for q in reads if q in answers}
+    return [{**every, **it} for it in items] if every else items
 
 
 def _compile_quantified(condition: Quantified) -> Test:
     part = compile_condition(condition.part)
-    group, key, sites = condition.group, condition.key, condition.sites
+    group, key, sites, reads = condition.group, condition.key, condition.sites, condition.reads
     settles = condition.kind == "any"  # an `any` is settled by a true item, `all` by a false one
 
     def test(answers: Answers, applies: Applicability) -> Truth:
         result: Truth = not settles
-        for view in items_in_view(answers, group, key, sites):
+        for view in items_in_view(answers, group, key, sites, reads):
             value = part(view, applies)
             if value is settles:
                 return settles

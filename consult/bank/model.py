@@ -65,6 +65,8 @@ class Quantified:
     part: Condition
     source: Source
     sites: frozenset[str] | None = None
+    # The questions `part` reads (all of the group), each once.
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

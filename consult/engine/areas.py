@@ -9,14 +9,15 @@ engine hands on a copy of the rule with `area` set, and the result names it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from consult.bank.conditions import compile_condition, quantifiers_of, restrict
 from consult.bank.model import Answer, Answers, Condition, Items, KnowledgeBase, Rule, Test, Truth
 
-# A rule over the areas: (the rule, its (effect, procedure id, truth index) targets).
-SitedRule = tuple[Rule, tuple[tuple[str, str, int], ...]]
+# A rule over the areas: the rule, then per set of sites the index of its truth
+# and the (effect, procedure id) pairs it decides.
+SitedRule = tuple[Rule, tuple[tuple[int, tuple[tuple[str, str], ...]], ...]]
 RulesBy = dict[str, list[Rule]]
 
 
@@ -40,16 +41,15 @@ class AreaRules:
         self._alone: dict[tuple[str, str], Test] = {}
 
     def _sited(self, rule: Rule, conditions: list[Condition]) -> SitedRule:
-        index: dict[frozenset[str] | None, int] = {}
-        targets: list[tuple[str, str, int]] = []
+        targets: dict[frozenset[str] | None, list[tuple[str, str]]] = {}
         for effect in ("candidate", "exclude", "caveat", "inform"):
             for pid in getattr(rule, effect):
-                sites = self.kb.procedures[pid].sites
-                if sites not in index:
-                    index[sites] = len(conditions)
-                    conditions.append(restrict(rule.when, sites))
-                targets.append((effect, pid, index[sites]))
-        return rule, tuple(targets)
+                targets.setdefault(self.kb.procedures[pid].sites, []).append((effect, pid))
+        found = []
+        for sites, pairs in targets.items():
+            found.append((len(conditions), tuple(pairs)))
+            conditions.append(restrict(rule.when, sites))
+        return rule, tuple(found)
 
     def in_area(self, rule: Rule, site: str) -> Rule:
         """The copy of a rule whose finding belongs to one area (same id, `area` set)."""
@@ -100,25 +100,34 @@ class AreaRules:
         the open rules) map procedure ids to rules, in rule order, as do the lists
         they are added to here.
         """
-        touched: list[list[Rule]] = []
-        for rule, targets in self.sited:
-            for effect, pid, index in targets:
-                truth = truths[index]
-                if truth is True and effect == "inform":
-                    information.append((rule, pid))
-                elif truth is True:
-                    sites = self.kb.procedures[pid].sites
-                    found = effects[effect].setdefault(pid, [])
-                    found += self.in_areas([rule], answers, sites)
-                    touched.append(found)
-                elif truth is None and effect in waiting:
-                    found = waiting[effect].setdefault(pid, [])
-                    found.append(rule)
-                    touched.append(found)
+        touched: dict[int, list[Rule]] = {}
+        for rule, effect, pid, truth in self._settled(truths):
+            if truth is True and effect == "inform":
+                information.append((rule, pid))
+            elif truth is True:
+                sites = self.kb.procedures[pid].sites
+                found = effects[effect].setdefault(pid, [])
+                found += self.in_areas([rule], answers, sites)
+                touched[id(found)] = found
+            elif effect in waiting:  # unknown
+                found = waiting[effect].setdefault(pid, [])
+                found.append(rule)
+                touched[id(found)] = found
         rank = self.rank
-        for found in touched:
-            found.sort(key=lambda r: rank[r.id])  # stable: the areas stay in item order
-        information.sort(key=lambda entry: rank[entry[0].id])
+        for found in touched.values():
+            if len(found) > 1:
+                found.sort(key=lambda r: rank[r.id])  # stable: the areas stay in item order
+        if len(information) > 1:
+            information.sort(key=lambda entry: rank[entry[0].id])
+
+    def _settled(self, truths: tuple[Truth, ...]) -> Iterator[tuple[Rule, str, str, Truth]]:
+        """(rule, effect, procedure, truth) of each rule over the areas that is not false."""
+        for rule, targets in self.sited:
+            for index, pairs in targets:
+                truth = truths[index]
+                if truth is not False:
+                    for effect, pid in pairs:
+                        yield rule, effect, pid, truth
 
     def unsettled(
         self, open_rules: list[Rule], truths: tuple[Truth, ...]
@@ -129,7 +138,9 @@ class AreaRules:
         ]
         base = {rule.id for rule in open_rules}
         for rule, targets in self.sited:
-            open_for = {pid for _, pid, index in targets if truths[index] is None}
+            open_for = {
+                pid for index, pairs in targets if truths[index] is None for _, pid in pairs
+            }
             if rule.id in base:
                 open_for.update(rule.refer)  # a referral reads every area
             if open_for:

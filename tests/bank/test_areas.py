@@ -195,6 +195,7 @@ def quantified(kind: str, sites: frozenset[str] | None = None) -> Quantified:
         part=INFECTION,
         source=S,
         sites=sites,
+        reads=("infection",),
     )
 
 
