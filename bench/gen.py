@@ -33,6 +33,16 @@ _YES = {
 _YES_SCREEN = 0.04  # an unconditional yes/no question (the safety screen)
 _YES_BRANCH = 0.35  # a yes/no question inside a branch
 _NOTES = ("", "Prefers afternoon appointments.", "Nervous about needles; née Müller.")
+# Where each concern is usually treated: the first areas of a set come from these.
+_SITES = {
+    "hair_loss": ("scalp",),
+    "acne_scarring": ("face", "face", "back", "chest"),
+    "skin_laxity": ("face", "neck"),
+    "wrinkles": ("face", "neck", "hands"),
+    "stretch_marks": ("abdomen", "thighs", "buttocks", "arms"),
+    "cellulite": ("thighs", "buttocks"),
+    "localized_fat": ("submental", "abdomen", "flanks", "thighs", "arms"),
+}
 
 
 @dataclass
@@ -62,16 +72,24 @@ class Generator:
             value = self._value(question, index)
             if value is not None:
                 answers[question.id] = value
+        concerns = answers.get("concerns", ())
         for group in self.kb.groups.values():
-            answers[group.id] = self._items(group, incomplete)  # type: ignore[assignment]
+            items = self._items(group, incomplete, concerns)  # type: ignore[arg-type]
+            answers[group.id] = items  # type: ignore[assignment]
         return answers
 
-    def _items(self, group: Section, incomplete: bool) -> list[dict[str, Answer]]:
-        """One to four areas, each with its site and its own answers."""
+    def _items(
+        self, group: Section, incomplete: bool, concerns: tuple[str, ...]
+    ) -> list[dict[str, Answer]]:
+        """One to four areas: where the concerns are usually treated, then others."""
         rng = self.rng
         count = rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]
+        choices = self.kb.question(group.key).choice_ids
+        usual = [rng.choice(_SITES[c]) for c in concerns if c in _SITES]
+        sites = list(dict.fromkeys(usual))[:count]
+        sites += rng.sample([c for c in choices if c not in sites], count - len(sites))
         items = []
-        for site in rng.sample(self.kb.question(group.key).choice_ids, count):
+        for site in sites:
             item: dict[str, Answer] = {group.key: site}
             for qid in group.questions:
                 if qid == group.key or (incomplete and rng.random() < 0.2):

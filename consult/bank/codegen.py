@@ -44,38 +44,35 @@ def _applies(_question: str) -> Truth:
     return True  # the questions of a repeating group have no `when`
 
 
-PerItem = list[tuple[object, int]] | None
+# A quantified part over the items, as bit masks of key values (sites): those
+# present, those where the part is true, those where it is unknown; and its truth
+# on the answers given for every item (used when no item has the sites).
+Masks = tuple[int, int, int, int]
 
 
-def _per_item(condition: Quantified) -> Callable[[Answers], PerItem]:
-    """(key value, truth) of the quantified part on each item; None with no items."""
+def _per_item(condition: Quantified, bits: Mapping[str, int]) -> Callable[[Answers], Masks]:
+    """The masks of the quantified part over the items, and its truth on the answers for all."""
     test = compile_condition(condition.part)
     group, key, reads = condition.group, condition.key, condition.reads
 
-    def per_item(answers: Answers) -> PerItem:
+    def per_item(answers: Answers) -> Masks:
+        flat = _INT[test(answers, _applies)]
         found = answers.get(group)
         if not isinstance(found, Items):
-            return None
+            return 0, 0, 0, flat
         every = {q: answers[q] for q in reads if q in answers}
-        views = [{**every, **it} for it in found.items] if every else found.items
-        return [(view.get(key), _INT[test(view, _applies)]) for view in views]
+        present = true = unknown = 0
+        for item in found.items:
+            bit = bits.get(str(item.get(key)), 0)
+            present |= bit
+            truth = test({**every, **item} if every else item, _applies)
+            if truth is True:
+                true |= bit
+            elif truth is None:
+                unknown |= bit
+        return present, true, unknown, flat
 
     return per_item
-
-
-def _join(condition: Quantified) -> Callable[[Answers, PerItem], int]:
-    """The quantifier over the items of its sites; with none, the part on the answers for all."""
-    test = compile_condition(condition.part)
-    sites, join = condition.sites, max if condition.kind == "any" else min
-
-    def quantified(answers: Answers, per_item: PerItem) -> int:
-        if per_item:
-            truths = [t for site, t in per_item if sites is None or site in sites]
-            if truths:
-                return join(truths)
-        return _INT[test(answers, _applies)]
-
-    return quantified
 
 
 _OPS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
@@ -87,43 +84,47 @@ class _Writer:
         self.constants: dict[str, object] = {}
         self.variables: dict[str, str] = {}
         self.temps = 0
-        self.quantified: list[tuple[str, str]] = []  # (variable, part variable or "")
+        self.questions: Mapping[str, Question] = {}
+        self.quantified: list[tuple[str, str]] = []  # (variable, its expression or "": a part)
         self._quantifiers: dict[int, str] = {}
         self._parts: dict[int, str] = {}
 
     def quantifier(self, condition: Quantified) -> str:
         """A variable holding the truth (3, 1, 0) of a quantifier over a repeating group.
 
-        Items are few and vary in number, so plain Python helpers work them out
-        before the truths: the quantified part once per item (shared by the
-        copies of a rule limited to different sites), then each quantifier over
-        the items of its sites.
+        A helper works out the quantified part once per item (shared by the
+        copies of a rule limited to different sites) as bit masks of sites; each
+        quantifier is then a few integer operations on the masks of its sites.
         """
         name = self._quantifiers.get(id(condition))
         if name is not None:
             return name
         name = self._quantifiers[id(condition)] = f"q{len(self.quantified)}"
+        key = self.questions[condition.key].choice_ids
+        bits = {choice: 1 << n for n, choice in enumerate(key)}
         part = self._parts.get(id(condition.part))
         if part is None:
             part = self._parts[id(condition.part)] = f"e{len(self._parts)}"
-            self.constants[f"E{part}"] = _per_item(condition)
+            self.constants[f"E{part}"] = _per_item(condition, bits)
             self.quantified.append((part, ""))
-        self.constants[f"Q{name}"] = _join(condition)
-        self.quantified.append((name, part))
+        sites = condition.sites
+        mask = sum(bits[s] for s in sites) if sites is not None else (1 << len(key)) - 1
+        a, t, u, f, k = f"a{part}", f"t{part}", f"u{part}", f"f{part}", self.constant(mask)
+        if condition.kind == "any":
+            held = f"(3 if {t} & {k} else 1 if {u} & {k} else 0)"
+        else:
+            held = f"(0 if {a} & {k} & ~({t} | {u}) else 1 if {u} & {k} else 3)"
+        self.quantified.append((name, f"{held} if {a} & {k} else {f}"))
         return name
 
     def quantifier_lines(self, answers: str) -> list[str]:
         """Lines that work out each quantifier (an unknown one makes `p` pending)."""
         lines = []
-        for name, part in self.quantified:
-            if not part:  # the part, per item
-                lines.append(f"    {name} = E{name}({answers})")
+        for name, held in self.quantified:
+            if not held:  # the part, over the items
+                lines.append(f"    a{name}, t{name}, u{name}, f{name} = E{name}({answers})")
                 continue
-            lines += [
-                f"    {name} = Q{name}({answers}, {part})",
-                f"    if {name} == 1:",
-                "        p = 1",
-            ]
+            lines += [f"    {name} = {held}", f"    if {name} == 1:", "        p = 1"]
         return lines
 
     def constant(self, value: object) -> str:
@@ -257,6 +258,7 @@ def compile_rules(conditions: Sequence[Condition], questions: Sequence[Question]
     Boolean expressions give them at a fraction of the cost.
     """
     writer = _Writer()
+    writer.questions = {q.id: q for q in questions}
     exprs = [writer.expr(c) for c in conditions]
     exprs2 = [writer.expr2(c) for c in conditions]
     direct = set(writer.variables)  # the questions the conditions compare
@@ -308,6 +310,7 @@ def compile_checked(
     """
     groups = groups or {}
     writer = _Writer()
+    writer.questions = {q.id: q for q in questions}
     exprs = [writer.expr(c) for c in conditions]
     exprs2 = [writer.expr2(c) for c in conditions]
     direct = set(writer.variables)  # the questions the conditions compare

@@ -100,25 +100,26 @@ class AreaRules:
         the open rules) map procedure ids to rules, in rule order, as do the lists
         they are added to here.
         """
-        touched: dict[int, list[Rule]] = {}
+        rank = self.rank
         for rule, effect, pid, truth in self._settled(truths):
             if truth is True and effect == "inform":
                 information.append((rule, pid))
+                information.sort(key=lambda entry: rank[entry[0].id])  # stable
             elif truth is True:
                 sites = self.kb.procedures[pid].sites
-                found = effects[effect].setdefault(pid, [])
-                found += self.in_areas([rule], answers, sites)
-                touched[id(found)] = found
+                found = self.in_areas([rule], answers, sites)
+                self._insert(effects[effect].setdefault(pid, []), found)
             elif effect in waiting:  # unknown
-                found = waiting[effect].setdefault(pid, [])
-                found.append(rule)
-                touched[id(found)] = found
+                self._insert(waiting[effect].setdefault(pid, []), [rule])
+
+    def _insert(self, found: list[Rule], rules: list[Rule]) -> None:
+        """Insert the copies of one rule among others, in rule order."""
         rank = self.rank
-        for found in touched.values():
-            if len(found) > 1:
-                found.sort(key=lambda r: rank[r.id])  # stable: the areas stay in item order
-        if len(information) > 1:
-            information.sort(key=lambda entry: rank[entry[0].id])
+        at = rank[rules[0].id]
+        end = len(found)
+        while end and rank[found[end - 1].id] > at:
+            end -= 1
+        found[end:end] = rules
 
     def _settled(self, truths: tuple[Truth, ...]) -> Iterator[tuple[Rule, str, str, Truth]]:
         """(rule, effect, procedure, truth) of each rule over the areas that is not false."""
