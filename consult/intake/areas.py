@@ -145,16 +145,16 @@ class Areas:
         return choice.label if choice is not None else str(site)
 
     def _next(self, group: Section) -> Question:
+        """Add an area, or done; once there is an area, "Done" comes first (Enter)."""
         more = self.counts[group.id] > 0
+        add = Choice(id=ADD, label=f"Add {'another' if more else 'an'} area")
+        done = Choice(id=DONE, label="Done" if more else "Done: no areas to list")
         return Question(
             id=next_id(group.id),
             text=f"{group.title}: add {'another' if more else 'an'} area?",
             kind="one_of",
             section=group.id,
-            choices=(
-                Choice(id=ADD, label=f"Add {'another' if more else 'an'} area"),
-                Choice(id=DONE, label="Done" if more else "Done: no areas to list"),
-            ),
+            choices=(done, add) if more else (add, done),
             required=True,
             source=self.kb.by_id[group.key].source,
         )

@@ -119,6 +119,9 @@ def test_areas_are_added_one_by_one_each_with_its_questions(kb: KnowledgeBase) -
     ]
     texts = {a.question.id: a.question.text for a in asker.asks}
     assert texts["areas[+]"] == "Treatment areas: add another area?"
+    more = [a.question.choice_ids for a in asker.asks if a.question.id == "areas[+]"]
+    # the first time "add an area" comes first; once there is one, "done" (Enter) does
+    assert more == [("add_area", "done"), ("done", "add_area"), ("done", "add_area")]
     assert texts["areas[2].infection"] == "Area 2 (Face): Infection there?"
     site = next(a.question for a in asker.asks if a.question.id == "areas[2].site")
     assert site.choice_ids == ("face", "neck", "remove_area")  # scalp is taken

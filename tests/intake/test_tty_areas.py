@@ -32,13 +32,13 @@ def two_areas(run: AreasIntake) -> None:
     run.answer("Area 1: Which area?", ENTER)  # Scalp
     run.answer("Area 1 (Scalp): Infection there?", "y")
     run.answer("Area 1 (Scalp): Lesion there?", "n")
-    run.answer("Treatment areas: add another area?", ENTER)  # Add another area
+    run.answer("Treatment areas: add another area?", DOWN + ENTER)  # Add another area
     run.answer("Area 2: Which area?", ENTER)  # Face: the scalp is taken
     run.answer("Area 2 (Face): Infection there?", "n")
     run.answer("Area 2 (Face): Lesion there?", CTRL_B)  # back inside the area
     run.answer("Area 2 (Face): Infection there?", "n")
     run.answer("Area 2 (Face): Lesion there?", "n")
-    run.answer("Treatment areas: add another area?", DOWN + ENTER)  # Done
+    run.answer("Treatment areas: add another area?", ENTER)  # Done: the first choice now
     run.answer("Notes", "none" + ENTER)
 
 
@@ -73,7 +73,7 @@ def test_an_area_removed_from_the_review_screen(tmp_path: Path) -> None:
     two_areas(run)
     run.answer("Review the answers", DOWN + DOWN + ENTER)  # Area 1: Which area?: Scalp
     run.answer("Area 1: Which area?", DOWN + DOWN + ENTER)  # Remove this area
-    run.answer("Treatment areas: add another area?", DOWN + ENTER)  # Done
+    run.answer("Treatment areas: add another area?", ENTER)  # Done
     run.answer("Review the answers", ENTER)
     run.wait("Cannot be assessed yet (1)")  # no scalp area: its screen is unknown
     save(run)
