@@ -23,6 +23,7 @@ STAGE_RANK: dict[str, int] = {
     "bank": 1,
     "engine": 2,
     "output": 3,
+    "fhir": 3,
     "intake": 4,
     "batch": 4,
     "cli": 5,
@@ -44,9 +45,17 @@ MODULE_RANK: dict[str, dict[str, float]] = {
     },
     "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2},
     "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
+    "fhir": {
+        "codes": 0,
+        "validate": 0,
+        "enable": 1,
+        "response": 2,
+        "questionnaire": 2,
+        "guidance": 3,
+    },
     "intake": {"draft": 0, "flow": 1, "prompts": 2},
     "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
-    "cli": {"app": 0, "bank": 1, "batch": 1, "intake": 1, "main": 2},
+    "cli": {"app": 0, "bank": 1, "batch": 1, "fhir": 1, "intake": 1, "main": 2},
 }
 
 TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}

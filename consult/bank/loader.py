@@ -171,7 +171,8 @@ class _QuestionReader:
             when = self._parser(check.owner).parse(fields["when"])
         ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
         found = tuple(i for i in ids if i)
-        self.sections.append(Section(id=sid, title=title, questions=found, source=node.source))
+        section = Section(id=sid, title=title, questions=found, source=node.source, when=when)
+        self.sections.append(section)
 
     def _parser(self, owner: str) -> ConditionParser:
         later = self.all_ids - set(self.questions)
