@@ -213,41 +213,41 @@ class _Reader:
     def _answers(self, link: Node, node: Node | None) -> Iterator[tuple[str, Any, Source]]:
         if node is None:
             return
+        qid = link.value
         if not node.is_list:
-            self.fail(node.source, f"{link.value!r}: 'answer' must be a list; got {describe(node)}")
+            self.fail(node.source, f"{qid!r}: 'answer' must be a list; got {describe(node)}")
             return
-        values: list[Any] = []
+        values: list[tuple[Any, Source]] = []
         for answer in node.value:
-            fields = self.fields(answer, _ANSWER_KEYS, f"{link.value!r}: answer")
+            fields = self.fields(answer, _ANSWER_KEYS, f"{qid!r}: answer")
             present = sorted(fields.keys() & _VALUES)
             if len(present) != 1:
-                self.fail(answer.source, f"{link.value!r}: an answer needs one value[x] element")
+                self.fail(answer.source, f"{qid!r}: an answer needs one value[x] element")
                 continue
-            values.append(self._value(link.value, present[0], fields[present[0]]))
+            values.append(self._value(qid, fields[present[0]], present[0] == "valueCoding"))
             yield from self.items(fields.get("item"))
+        question = self.kb.by_id.get(qid)
         if not values:
             return
-        question = self.kb.by_id.get(link.value)
-        if question is not None and question.kind == "many_of":
-            yield link.value, values, node.source
+        if question is None:  # reported where the item names it
+            yield qid, values[0][0], link.source
+        elif question.kind == "many_of":
+            yield qid, [value for value, _ in values], values[0][1]
         elif len(values) > 1:
-            where = node.value[1].source
-            self.fail(where, f"{link.value!r}: several answers to a question that takes one")
+            self.fail(values[1][1], f"{qid!r}: several answers to a question that takes one")
         else:
-            yield link.value, values[0], node.value[0].source
+            yield qid, *values[0]
 
-    def _value(self, question_id: str, key: str, node: Node) -> Any:
-        if key != "valueCoding":
-            return node.plain()
-        if not node.is_mapping:
-            return node.plain()
+    def _value(self, question_id: str, node: Node, coding: bool) -> tuple[Any, Source]:
+        """The answer's value and where it is: a coding's code, or the value itself."""
+        if not coding or not node.is_mapping:
+            return node.plain(), node.source
         system, code = node.value.get("system"), node.value.get("code")
         expected = answer_system(question_id)
         if system is not None and system.value != expected:
-            self.fail(
-                system.source,
-                f"{question_id!r}: code system {describe(system)}; expected {expected}",
-            )
+            message = f"{question_id!r}: code system {describe(system)}; expected {expected}"
+            self.fail(system.source, message)
         if code is None:
             self.fail(node.source, f"{question_id!r}: valueCoding has no 'code'")
-        return None if code is None else code.plain()
+            return None, node.source
+        return code.plain(), code.source
