@@ -13,7 +13,8 @@ Chromium (/usr/bin/chromium, or --chromium):
    checks the same;
 
 and, for 2 and 3, that the items the form shows are those consult asks: every
-question that applies is shown, and none that is switched off.
+question that applies is shown, and none that is switched off. Last, the same for
+a test bank whose condition needs the FHIRPath enableWhenExpression.
 
 Exit status: 0 all checks passed, 1 a check failed, 3 cannot run here (no
 Chromium, node or npm); the output says which.
@@ -50,6 +51,34 @@ FILLED = ("hair-male-pattern-clean", "safety-no-consent", "fat-submental-minor")
 QUICK = ("hair-female-pregnancy-unanswered", "burn-acute-major-refer", "scar-keloid-refer")
 CONSULT = [sys.executable, "-m", "consult"]
 CANNOT_RUN = 3
+WHAT = {
+    "merged": "loaded into the form",
+    "filled": "filled in through the widgets",
+    "expression": "of a condition beyond enableWhen (SDC FHIRPath) loaded into the form",
+}
+# A test bank with a condition that enableWhen cannot say: the FHIRPath fallback.
+EXPRESSION_BANK = """\
+sections:
+  - id: more
+    title: More
+    questions:
+      - {id: smoker, text: Smoker?, type: yes_no}
+      - id: pack_years
+        text: Pack-years
+        type: integer
+        min: 0
+        max: 200
+        when:
+          all:
+            - {question: smoker, equals: true}
+            - any: [{question: age, gte: 40}, {question: concerns, contains: scars}]
+"""
+EXPRESSION_CASES = {
+    "older-smoker": {"age": 45, "smoker": True, "concerns": ["hair_loss"]},
+    "younger-smoker": {"age": 30, "smoker": True, "concerns": ["hair_loss"]},
+    "younger-smoker-scars": {"age": 30, "smoker": True, "concerns": ["scars"]},
+    "older-non-smoker-scars": {"age": 45, "smoker": False, "concerns": ["scars"]},
+}
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8">
 <link rel="stylesheet" href="/node_modules/lforms/dist/lforms/webcomponent/styles.css">
@@ -123,10 +152,41 @@ def _check(kb: KnowledgeBase, cache: Path, work: Path, args: argparse.Namespace)
     failures = _rendering(report, questionnaire)
     for kind in ("merged", "filled"):
         failures += _results(kb, kind, report[kind], answers, expected, work)
+    failures += _expressions(cache, work / "expression", args.chromium)
     for line in failures:
         print(f"FAIL {line}")
     print("ok" if not failures else f"{len(failures)} checks failed")
     return 1 if failures else 0
+
+
+def _expressions(cache: Path, work: Path, chromium: str) -> list[str]:
+    """The FHIRPath fallback: does the form switch the item on exactly when consult asks it?"""
+    questions = work / "questions"
+    shutil.copytree(HERE.parent / "data" / "questions", questions)
+    (questions / "30-more.yaml").write_text(EXPRESSION_BANK, encoding="utf-8")
+    bank = ("--questions", str(questions), "--rules", str(HERE.parent / "data" / "rules"))
+    kb = consult.load(questions=bank[1], rules=bank[3])
+    proc = subprocess.run(
+        [*CONSULT, "fhir", "questionnaire", *bank], capture_output=True, text=True, check=True
+    )
+    failures = [] if "enableWhenExpression" in proc.stderr else ["no FHIRPath note on stderr"]
+    questionnaire = json.loads(proc.stdout)
+    answers = {n: dict(check_mapping(kb, a).answers) for n, a in EXPRESSION_CASES.items()}
+    expected = _expected(answers, work, bank)
+    job = {
+        "chromium": chromium,
+        "profile": str(work / "profile"),
+        "questionnaire": questionnaire,
+        "merged": {n: response(kb, a) for n, a in answers.items()},
+        "filled": {},
+    }
+    with _serve(cache) as url:
+        job["page"] = f"{url}/work/page.html"
+        report = _drive(cache, job, quiet=True)
+    runs = report["merged"]
+    shown = sorted(n for n, run in runs.items() if "pack_years" in run["shown"])
+    print(f"expression: pack_years shown for {', '.join(shown)}")
+    return failures + _results(kb, "expression", runs, answers, expected, work, bank)
 
 
 def _scenario(kb: KnowledgeBase, name: str) -> dict[str, Any]:
@@ -134,23 +194,25 @@ def _scenario(kb: KnowledgeBase, name: str) -> dict[str, Any]:
     return dict(check_mapping(kb, doc["answers"] or {}).answers)
 
 
-def _expected(answers: dict[str, dict[str, Any]], work: Path) -> dict[str, Any]:
+def _expected(
+    answers: dict[str, dict[str, Any]], work: Path, bank: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The result of each scenario's answer file, by `consult evaluate`."""
     folder = work / "answers"
     folder.mkdir()
     for name, values in answers.items():
         doc = {"consult": 1, "answers": {k: _plain(v) for k, v in values.items()}}
         (folder / f"{name}.json").write_text(json.dumps(doc), encoding="utf-8")
-    return _evaluate(folder)
+    return _evaluate(folder, bank)
 
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _evaluate(folder: Path) -> dict[str, Any]:
+def _evaluate(folder: Path, bank: tuple[str, ...] = ()) -> dict[str, Any]:
     proc = subprocess.run(
-        [*CONSULT, "evaluate", str(folder), "--format", "jsonl"],
+        [*CONSULT, "evaluate", str(folder), "--format", "jsonl", *bank],
         capture_output=True,
         text=True,
         check=False,
@@ -210,7 +272,7 @@ class _serve:
         self.server.server_close()
 
 
-def _drive(cache: Path, job: dict[str, Any]) -> dict[str, Any]:
+def _drive(cache: Path, job: dict[str, Any], *, quiet: bool = False) -> dict[str, Any]:
     # The driver is run from the cache, where node finds playwright-core.
     driver = cache / "work" / "lforms_driver.mjs"
     shutil.copyfile(HERE / "lforms_driver.mjs", driver)
@@ -224,7 +286,8 @@ def _drive(cache: Path, job: dict[str, Any]) -> dict[str, Any]:
         sys.stderr.write(proc.stderr)
         raise SystemExit("lforms_render: the browser driver failed")
     report: dict[str, Any] = json.loads(proc.stdout)
-    print(f"LHC-Forms {report['version']} in {_chromium_version(job['chromium'])}")
+    if not quiet:
+        print(f"LHC-Forms {report['version']} in {_chromium_version(job['chromium'])}")
     return report
 
 
@@ -263,12 +326,13 @@ def _results(
     answers: dict[str, dict[str, Any]],
     expected: dict[str, Any],
     work: Path,
+    bank: tuple[str, ...] = (),
 ) -> list[str]:
     folder = work / kind
     folder.mkdir()
     for name, run in runs.items():
         (folder / f"{name}.json").write_text(json.dumps(run["response"]), encoding="utf-8")
-    got = _evaluate(folder)
+    got = _evaluate(folder, bank)
     failures = []
     for name, run in runs.items():
         if got.get(name) != expected[name]:
@@ -278,7 +342,7 @@ def _results(
             failures.append(f"{kind} {name}: consult evaluate gives another result (see {kept})")
         failures.extend(f"{kind} {name}: {p}" for p in _shown(kb, answers[name], run["shown"]))
     same = len(runs) - len({f.split(":")[0] for f in failures})
-    what = "loaded into the form" if kind == "merged" else "filled in through the widgets"
+    what = WHAT[kind]
     print(
         f"{kind}: {len(runs)} scenarios {what}; the form's QuestionnaireResponse read back by "
         f"consult evaluate gives the answer file's result, with the items consult asks shown: "
