@@ -6,7 +6,7 @@ resource that carries the outcome: one parameter per candidate, exclusion,
 undetermined procedure, referral, information note and unknown question, each
 with the procedure, referral or question as a coding in consult's code systems,
 the rule ids behind it (`rule`, in the rule code system) and its reasons as
-text; and the whole result JSON as an attachment, so nothing is lost to a
+text (with their `basis` when the rule states one); and the whole result JSON as an attachment, so nothing is lost to a
 reader who wants the evidence and caveats in full. `status` is `success`, or
 `data-requested` while unanswered questions would change the outcome.
 """
@@ -53,11 +53,11 @@ def _outcome(result: JSON) -> list[JSON]:
     for c in result["candidates"]:
         parts = [_procedure(c), *_rules(c["rules"])]
         parts.append({"name": "certainty", "valueCode": c["evidence"]["certainty"]})
-        parts.extend(_reason("caveat", r["text"], r["rule"]) for r in c["caveats"])
+        parts.extend(_reason("caveat", r) for r in c["caveats"])
         params.append({"name": "candidate", "part": parts})
     for e in result["excluded"]:
         parts = [_procedure(e), {"name": "in-scope", "valueBoolean": e["in_scope"]}]
-        parts.extend(_reason("reason", r["text"], r["rule"]) for r in e["reasons"])
+        parts.extend(_reason("reason", r) for r in e["reasons"])
         params.append({"name": "excluded", "part": parts})
     for u in result["undetermined"]:
         parts = [
@@ -66,13 +66,17 @@ def _outcome(result: JSON) -> list[JSON]:
             *_rules(u["candidate_rules"], "candidate-rule"),
         ]
         parts.extend(_question(q, "waiting-for") for q in u["waiting_for"])
+        parts.extend(_reason("caveat", r) for r in u["caveats"])
         params.append({"name": "undetermined", "part": parts})
     for r in result["referrals"]:
-        parts = [_coding("referral", REFERRALS, r["id"], r["name"]), *_rules([r["rule"]])]
-        parts.append({"name": "reason", "valueString": r["reason"]})
+        reasons = r["reasons"]  # every reason, the first one first
+        parts = [_coding("referral", REFERRALS, r["id"], r["name"])]
+        parts.extend(_rules(list(dict.fromkeys(x["rule"] for x in reasons))))
+        parts.extend(_reason("reason", x) for x in reasons)
         params.append({"name": "referral", "part": parts})
     for i in result["information"]:
         parts = [_procedure(i), *_rules([i["rule"]]), {"name": "text", "valueString": i["text"]}]
+        parts.extend(_basis(i))
         params.append({"name": "information", "part": parts})
     for q in result["unknown"]:
         parts = [_question(q["question"], "question", q["text"]), *_rules(q["rules"])]
@@ -104,5 +108,11 @@ def _rules(rule_ids: list[str], name: str = "rule") -> list[JSON]:
     return [_coding(name, RULES, rule) for rule in rule_ids]
 
 
-def _reason(name: str, text: str, rule: str) -> JSON:
-    return {"name": name, "part": [{"name": "text", "valueString": text}, *_rules([rule])]}
+def _reason(name: str, reason: JSON) -> JSON:
+    parts = [{"name": "text", "valueString": reason["text"]}, *_rules([reason["rule"]])]
+    return {"name": name, "part": [*parts, *_basis(reason)]}
+
+
+def _basis(record: JSON) -> list[JSON]:
+    """What the text rests on (`label`, `expert_opinion`), when its rule says."""
+    return [{"name": "basis", "valueCode": record["basis"]}] if record.get("basis") else []

@@ -70,8 +70,11 @@ def test_candidates_exclusions_and_referrals_carry_their_rules(
         assert [codes(r, "rule") for r in reasons] == [[r["rule"]] for r in record["reasons"]]
     referrals = params(resource, "referral")
     assert [(codes(p, "referral"), codes(p, "rule")) for p in referrals] == [
-        ([r["id"]], [r["rule"]]) for r in result["referrals"]
+        ([r["id"]], [x["rule"] for x in r["reasons"]]) for r in result["referrals"]
     ]
+    for param, record in zip(referrals, result["referrals"], strict=True):
+        reasons = [p for p in param["part"] if p["name"] == "reason"]
+        assert [parts(r, "text") for r in reasons] == [[x["text"]] for x in record["reasons"]]
     systems = {
         c["system"]
         for p in params(resource, "candidate") + excluded + referrals
@@ -112,3 +115,20 @@ def test_fhir_result_command(tmp_path: Path) -> None:
     assert model.status in ("success", "data-requested")
     resource = json.loads(proc.stdout)
     assert [codes(p, "referral") for p in params(resource, "referral")]
+
+
+def test_every_scenarios_result_validates_and_keeps_each_stated_basis(
+    shipped: KnowledgeBase,
+) -> None:
+    stated = 0
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        result = result_of(shipped, path.stem)
+        resource = guidance_response(result)
+        GuidanceResponse.model_validate(resource)
+        text = json.dumps(result)
+        carried = json.dumps(resource["contained"][0]["parameter"][:-1])  # not the attachment
+        # A referral repeats its first reason's basis at its top level.
+        repeated = sum(1 for r in result["referrals"] if r.get("basis"))
+        assert carried.count('"name": "basis"') == text.count('"basis"') - repeated, path.stem
+        stated += text.count('"basis"')
+    assert stated > 0
