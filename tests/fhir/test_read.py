@@ -170,3 +170,35 @@ def test_hostile_text_in_answers_stays_data(shipped: KnowledgeBase) -> None:
     assert back.answers == checked.answers
     assert back.answers["notes"] == HOSTILE
     assert "pregnant_or_breastfeeding" not in back.answers
+
+
+def test_stdin_and_jsonl_responses_are_read_and_located(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    good = json.dumps(qr(shipped, answer("age", valueInteger=40)))
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", "-", "--format", "json"],
+        input=good,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["knowledge_base"]["version"] == shipped.version
+    bad = json.dumps(qr(shipped, answer("age", valueString="forty")))
+    (tmp_path / "sets.jsonl").write_text(f"{good}\n{bad}\n", encoding="utf-8")
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", "--input-format", "jsonl", "sets.jsonl", "--format", "jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    column = bad.index('"forty"') + 1
+    assert proc.stderr.splitlines()[0] == (
+        f"sets.jsonl:2:{column}: 'age': expected a whole number from 0 to 120; got \"forty\""
+    )
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "result" in records[0]
+    assert "error" in records[1]
