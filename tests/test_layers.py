@@ -42,7 +42,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "rules": 4,
         "loader": 5,
     },
-    "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2},
+    "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2, "fileschema": 3},
     "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
     "intake": {"draft": 0, "flow": 1, "prompts": 2},
     "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
