@@ -42,11 +42,19 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "rules": 4,
         "loader": 5,
     },
-    "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2, "fileschema": 3},
-    "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
+    "engine": {
+        "result": 0,
+        "answers": 0,
+        "decide": 1,
+        "scenarios": 2,
+        "whynot": 2,
+        "explain": 3,
+        "fileschema": 3,
+    },
+    "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0, "explanation": 0},
     "intake": {"draft": 0, "flow": 1, "prompts": 2},
     "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
-    "cli": {"app": 0, "bank": 1, "batch": 1, "intake": 1, "main": 2},
+    "cli": {"app": 0, "bank": 1, "author": 1, "batch": 1, "intake": 1, "main": 2},
 }
 
 TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}
