@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from consult.bank.conditions import ConditionParser, compile_condition, questions_of
 from consult.bank.model import (
+    BASES,
     CERTAINTIES,
     EFFECTS,
     AllOf,
@@ -42,7 +43,7 @@ PROCEDURE_KEYS = (
 )
 INDICATION_KEYS = (("id", "label", "evidence"), ())
 EVIDENCE_KEYS = (("certainty", "level", "summary", "references"), ("design", "certainty_source"))
-RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description"))
+RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description", "basis"))
 # The effects whose rule must carry a `text` shown to the clinician.
 EFFECTS_WITH_TEXT = ("exclude", "caveat", "refer", "inform")
 LEVELS = (1, 5)  # Oxford CEBM 2011 levels of evidence, lowest and highest
@@ -214,6 +215,7 @@ class RuleReader:
             text=text,
             indication=check.text(fields, "indication"),
             description=check.text(fields, "description"),
+            basis=_basis(check, fields),
             source=node.source,
             questions=ordered,
             test=compile_condition(when),
@@ -312,6 +314,16 @@ def _membership_leaves(condition: Condition) -> tuple[Condition, ...]:
 
 
 _NO_EVIDENCE = Evidence(certainty="insufficient", level=5, summary="", references=())
+
+
+def _basis(check: Checker, fields: dict[str, Node]) -> str:
+    """A rule's `basis`: one of the keys of BASES, or "" when absent."""
+    basis = check.text(fields, "basis")
+    if basis and basis not in BASES:
+        options = ", ".join(BASES)
+        check.fail(fields["basis"], f"'basis' must be one of {options}; got {basis!r}")
+        return ""
+    return basis
 
 
 def _hint(word: str, options: Iterable[str]) -> str:

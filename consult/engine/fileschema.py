@@ -23,7 +23,7 @@ from typing import Any
 
 from consult.bank import loader, rules
 from consult.bank.conditions import ALIASES, GROUPS, OPERATORS, VALUE_CHECKS
-from consult.bank.model import CERTAINTIES, EFFECTS, KINDS, KnowledgeBase, Question
+from consult.bank.model import BASES, CERTAINTIES, EFFECTS, KINDS, KnowledgeBase, Question
 from consult.bank.schema import ID_PATTERNS
 from consult.engine import answers, scenarios
 
@@ -242,6 +242,7 @@ def rules_schema() -> Schema:
                 "text": _TEXT,
                 "indication": _ident(),
                 "description": _TEXT,
+                "basis": {"enum": list(BASES)},
             },
             allOf=_rule_rules(),
         ),

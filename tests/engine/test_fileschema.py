@@ -253,6 +253,7 @@ RULE_ERRORS: list[tuple[Edit, str]] = [
     (_set("rules.1.text", _DELETE), "'exclude' needs a 'text'"),
     (_set("rules.2.text", _DELETE), "'refer' needs a 'text'"),
     (_set("rules.1.indication", "hair"), "'indication' goes with 'candidate'"),
+    (_set("rules.1.basis", "hunch"), "'basis' must be one of"),
     (_set("rules.1.when", {"question": "pregnant", "equals": "yes", "answered": True}), "exactly"),
 ]
 ANSWER_ERRORS: list[tuple[Edit, str]] = [
