@@ -6,6 +6,7 @@ every loader error that a schema can express must be rejected by the schema too.
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import shutil
@@ -344,3 +345,100 @@ def test_the_schema_leaves_cross_references_to_validate(tmp_path: Path) -> None:
     doc["rules"][0]["candidate"] = "prp_typo"
     assert "unknown procedure 'prp_typo'" in loader_errors(tmp_path, QUESTIONS, doc)
     assert validator("rules").is_valid(doc)
+
+
+def test_an_empty_file_is_rejected_by_both(tmp_path: Path) -> None:
+    qdir, _ = bank_in(tmp_path, QUESTIONS, RULES)
+    (qdir / "q.yaml").write_text("")
+    with pytest.raises(InvalidDefinitions, match="file is empty"):
+        load(qdir, tmp_path / "rules")
+    assert not validator("questions").is_valid(None)
+    assert not validator("rules").is_valid(None)
+
+
+# --- every error the loader can report is tested above or named here ---------------
+
+# Loader errors no JSON Schema can express, and why. The rest are all tested above.
+NOT_EXPRESSIBLE = {
+    "duplicate section id (first at": "ids unique across the bank",
+    "duplicate question id (first at": "ids unique across the bank",
+    "duplicate choice": "ids unique within a list of mappings",
+    "duplicate id (first at": "ids unique across the bank",
+    "'version' is set again (first at": "one file of several sets it",
+    "no questions file sets the bank 'version'": "one file of several sets it",
+    "no YAML files in the": "a property of the folder, not of a file",
+    "is above 'max'": "compares two values",
+    "is above high": "compares two values",
+    ", which is not asked before it": "the order of questions across files",
+    "unknown question": "in a condition: the ids of questions in other files",
+    "question, but": "an operator against the type of a question defined elsewhere",
+    "is outside the question's range": "a value against a question defined elsewhere",
+    "expected true or false, got": "a value against a question defined elsewhere",
+    "expected text, got": "a value against a question defined elsewhere",
+    ": unknown procedure": "an id defined in another part of the bank",
+    ": unknown referral": "an id defined in another part of the bank",
+    ": unknown reference": "an id defined in another part of the bank",
+    "has no indication": "an id defined under another procedure",
+    "expected a mapping; got": "the Python API's check of a plain mapping, not a file",
+}
+CHECKED = ["consult/bank/schema.py", "consult/bank/loader.py", "consult/bank/rules.py"]
+CHECKED += ["consult/bank/conditions.py", "consult/engine/answers.py"]
+
+
+def _pieces(node: ast.AST) -> list[str]:
+    """The literal text of a message expression (f-string parts, both sides of an if)."""
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple):
+        return [p for e in node.elts for p in _pieces(e)]
+    if isinstance(node, ast.IfExp):
+        return _pieces(node.body) + _pieces(node.orelse)
+    return []
+
+
+def _texts(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Call):
+        name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        if name in {"fail", "_fail", "Problem"}:
+            return [p for arg in node.args for p in _pieces(arg)]
+    if isinstance(node, ast.Assign):
+        named = {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if named & {"message", "error", "shape", "what"}:
+            return _pieces(node.value)
+    if isinstance(node, ast.Return) and node.value is not None:
+        return _pieces(node.value)
+    return []
+
+
+def loader_messages() -> set[str]:
+    """The longest literal part of every message the loader and answer checks can give."""
+    found = set()
+    for name in CHECKED:
+        for node in ast.walk(ast.parse((ROOT / name).read_text(encoding="utf-8"))):
+            texts = [t.strip() for t in _texts(node)]
+            if texts and len(key := max(texts, key=len)) >= 5:
+                found.add(key)
+    return found
+
+
+def test_every_loader_error_is_tested_against_the_schema_or_beyond_one(tmp_path: Path) -> None:
+    produced = ["file is empty"]  # test_an_empty_file_is_rejected_by_both
+    for cases, base in ((QUESTION_ERRORS, QUESTIONS), (RULE_ERRORS, RULES)):
+        for edit, _message in cases:
+            doc = copy.deepcopy(base)
+            edit(doc)
+            pair = (doc, RULES) if base is QUESTIONS else (QUESTIONS, doc)
+            produced.append(loader_errors(tmp_path, *pair))
+    kb = load(*bank_in(tmp_path, QUESTIONS, RULES))
+    for edit, _message in ANSWER_ERRORS:
+        doc = copy.deepcopy(ANSWERS)
+        edit(doc)
+        with pytest.raises(InvalidAnswers) as caught:
+            parse_answer_text(kb, json.dumps(doc), "a.json")
+        produced += [str(p) for p in caught.value.problems]
+    messages = loader_messages()
+    assert set(NOT_EXPRESSIBLE) <= messages
+    untested = [m for m in messages - set(NOT_EXPRESSIBLE) if not any(m in p for p in produced)]
+    assert untested == []
