@@ -43,8 +43,16 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "rules": 4,
         "loader": 5,
     },
-    "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2},
-    "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
+    "engine": {
+        "result": 0,
+        "answers": 0,
+        "decide": 1,
+        "scenarios": 2,
+        "whynot": 2,
+        "explain": 3,
+        "fileschema": 3,
+    },
+    "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0, "explanation": 0},
     "fhir": {
         "codes": 0,
         "validate": 0,
@@ -54,8 +62,8 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "guidance": 3,
     },
     "intake": {"draft": 0, "flow": 1, "prompts": 2},
-    "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
-    "cli": {"app": 0, "bank": 1, "batch": 1, "fhir": 1, "intake": 1, "main": 2},
+    "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "diff": 3, "run": 4},
+    "cli": {"app": 0, "bank": 1, "author": 1, "batch": 1, "fhir": 1, "intake": 1, "main": 2},
 }
 
 TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}
