@@ -72,6 +72,16 @@ def evaluate(
             show_default=False,
         ),
     ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            metavar="SECONDS",
+            min=0,
+            help="Seconds one input of a batch may take; one that takes longer is reported "
+            "as failed and the run goes on. 0 for no limit.",
+        ),
+    ] = 10.0,
     date: Annotated[
         str | None,
         typer.Option(
@@ -118,6 +128,7 @@ def evaluate(
             output=output,
             force=force,
             jobs=jobs or default_jobs(),
+            time_limit=time_limit,
             date=_consultation_date(date),
             bank=Bank(_str(questions), _str(rules)),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import BinaryIO
 from consult.errors import InputError, display_path
 
 PRIVATE_MODE = 0o600
+_STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def refuse_existing(path: Path, force: bool) -> None:
@@ -35,15 +37,23 @@ def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
     """
     refuse_existing(path, force)
     shown = display_path(path)
-    tmp = _temporary(path, shown)
+    # Stop signals wait while the temporary file is made: one arriving just after
+    # it appeared would otherwise leave it behind.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    tmp = None
     try:
+        try:
+            tmp = _temporary(path, shown)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         with tmp.open("wb") as handle:
             yield handle
             _sync(handle, shown)
         move_into_place(tmp, path, force=force)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         raise
 
 

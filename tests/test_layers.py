@@ -34,6 +34,7 @@ RANK: dict[str, float] = {
     "scenarios": 8,
     "batch": 8,
     "batchread": 7.6,
+    "batchwatch": 2,
     "draft": 8,
     "report": 9,
     "formats": 9,
