@@ -287,7 +287,7 @@ def run(
             for chunk in chain([first], chunks):
                 yield from zip(chunk, (one(kb, item, renderer) for item in chunk), strict=True)
         return
-    yield from _pooled(kb, bank, chain([first], chunks), renderer, (jobs, seconds), framing)
+    yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs, framing, seconds)
 
 
 def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
@@ -319,12 +319,11 @@ def _pooled(
     bank: Bank,
     chunks: Iterator[list[Item]],
     renderer: Renderer,
-    workers: tuple[int, float],
+    jobs: int,
     framing: Framing | None,
+    seconds: float,
 ) -> Iterator[tuple[Item, Outcome]]:
-    """`workers` processes (a count, and their time limit per input) evaluate the chunks.
-
-    This process hands the chunks out and writes.
+    """`jobs` worker processes evaluate the chunks; this one hands them out and writes.
 
     This process does not evaluate chunks itself: busy, it would keep the
     pool's threads (which feed the workers and take their results) from the
@@ -339,8 +338,7 @@ def _pooled(
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
     window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
     framed = framing is not None
-    jobs = workers[0]
-    with _spill_folder() as folder, _workers(workers, bank, renderer) as pool:
+    with _spill_folder() as folder, _workers(jobs, bank, renderer, seconds) as pool:
         for index, chunk in enumerate(chunks):
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
             window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
@@ -430,7 +428,7 @@ def _spill_folder() -> Iterator[str]:
 
 @contextmanager
 def _workers(
-    workers: tuple[int, float], bank: Bank, renderer: Renderer
+    count: int, bank: Bank, renderer: Renderer, seconds: float
 ) -> Iterator[ProcessPoolExecutor]:
     """Worker processes that end with the run, however it ends.
 
@@ -439,13 +437,12 @@ def _workers(
     error, output no longer read) terminates its workers and kills any still
     there after a grace; chunks under way are dropped, and the output keeps
     whole records only. SIGTERM ends a worker at once; a worker dies with its
-    parent. Each input has `workers[1]` seconds (0: no limit).
+    parent. Each input has `seconds` (0: no limit).
     """
     from concurrent.futures import ProcessPoolExecutor
 
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     pool = None
-    count, seconds = workers
     try:
         pool = ProcessPoolExecutor(
             count, initializer=_start_worker, initargs=(bank, renderer, seconds, os.getpid())

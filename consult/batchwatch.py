@@ -30,8 +30,11 @@ GRACE = 1.0  # seconds stopped workers have to end before they are killed
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-class Overtime(Exception):
-    """The input under way ran past the time limit."""
+class Overtime(BaseException):
+    """The input under way ran past the time limit.
+
+    Not an Exception, so that no `except Exception` on the way swallows it.
+    """
 
 
 class _Clock:
@@ -59,10 +62,7 @@ def time_limit(seconds: float) -> Iterator[bool]:
     if not on:
         yield False
         return
-    previous = signal.signal(signal.SIGALRM, _look)
-    _Clock.limit = seconds
-    tick = min(TICK, seconds / 2)
-    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    previous = start_limit(seconds)
     try:
         yield True
     finally:
@@ -71,13 +71,13 @@ def time_limit(seconds: float) -> Iterator[bool]:
         _Clock.started = 0.0
 
 
-def start_limit(seconds: float) -> None:
-    """Enforce `seconds` per input for the rest of this process's life (a worker)."""
-    if seconds > 0:
-        signal.signal(signal.SIGALRM, _look)
-        _Clock.limit = seconds
-        tick = min(TICK, seconds / 2)
-        signal.setitimer(signal.ITIMER_REAL, tick, tick)
+def start_limit(seconds: float) -> Any:
+    """Enforce `seconds` (above 0) per input from now on; returns the previous SIGALRM handler."""
+    previous = signal.signal(signal.SIGALRM, _look)
+    _Clock.limit = seconds
+    tick = min(TICK, seconds / 2)
+    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    return previous
 
 
 def timed(work: Callable[..., Any], overtime: Callable[..., Any]) -> Callable[..., Any]:
