@@ -148,7 +148,9 @@ def _load(path: Path) -> dict[str, Any]:
         doc = json.loads(data.decode("utf-8"), parse_int=_whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{shown}: not an intake draft (not readable JSON)") from None
-    if not isinstance(doc, dict) or doc.get("consult_draft") != DRAFT_FORMAT:
+    version = doc.get("consult_draft") if isinstance(doc, dict) else None
+    # The whole number, not true or 1.0 (which equal it in Python).
+    if not isinstance(doc, dict) or version.__class__ is not int or version != DRAFT_FORMAT:
         raise InputError(f"{shown}: not an intake draft of format {DRAFT_FORMAT}")
     return doc
 

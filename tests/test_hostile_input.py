@@ -14,7 +14,7 @@ import pytest
 from consult.answers import parse_answer_text, parse_text
 from consult.batchread import read_json, read_line, read_yaml
 from consult.draft import DraftWriter, read_draft
-from consult.errors import InvalidAnswers
+from consult.errors import InputError, InvalidAnswers, InvalidDefinitions
 from consult.loader import load
 from consult.model import KnowledgeBase
 from consult.yamlsrc import MAX_VALUES, YamlProblem, parse
@@ -256,3 +256,26 @@ def test_yaml_1_1_yes_and_no_words_answer_yes_no_questions(
     text = HEADER + f"  pregnant: {word}\n"
     assert read_yaml(kb, text, "a.yaml").answers == {"pregnant": meaning}
     assert parse_answer_text(kb, text, "a.yaml").answers == {"pregnant": meaning}
+
+
+def test_a_bank_number_must_be_plain_decimal_too(tmp_path: Path) -> None:
+    shutil.copytree(DATA / "questions", tmp_path / "questions")
+    basics = tmp_path / "questions" / "10-basics.yaml"
+    basics.write_text(basics.read_text().replace("max: 120", "max: 0x78"))
+    with pytest.raises(InvalidDefinitions) as caught:
+        load(tmp_path / "questions", DATA / "rules")
+    assert str(caught.value) == (
+        f"{basics}:10:14: question 'age': 'max' must be a whole number, got 0x78 "
+        "(YAML 1.1 reads it as 120; write plain decimal digits)"
+    )
+
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_a_draft_of_another_format_is_refused(
+    kb: KnowledgeBase, tmp_path: Path, version: str
+) -> None:
+    path = tmp_path / "draft.json"
+    DraftWriter(path, kb).save({"age": 40}, (), "")
+    path.write_text(path.read_text().replace('"consult_draft": 1', f'"consult_draft": {version}'))
+    with pytest.raises(InputError, match="not an intake draft of format 1"):
+        read_draft(path, kb)
