@@ -339,4 +339,6 @@ def describe(value: Any) -> str:
     if value is None:
         return "nothing"
     text = json.dumps(value, ensure_ascii=False, default=str)
+    if not text.isprintable():  # C1 controls, line separators, bidi marks: escaped
+        text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -279,3 +279,16 @@ def test_a_draft_of_another_format_is_refused(
     path.write_text(path.read_text().replace('"consult_draft": 1', f'"consult_draft": {version}'))
     with pytest.raises(InputError, match="not an intake draft of format 1"):
         read_draft(path, kb)
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029", "\u202e", "\x9b", "\x1b"])
+def test_a_quoted_value_never_breaks_or_steers_the_message_line(
+    kb: KnowledgeBase, char: str
+) -> None:
+    # Found by the fuzz suite: NEL (U+0085) in a value split the message in two.
+    doc = json.dumps({"consult": 1, "answers": {"sex": f"ma{char}le"}}, ensure_ascii=False)
+    with pytest.raises(InvalidAnswers) as info:
+        read_json(kb, doc, "a.json")
+    message = str(info.value)
+    assert len(message.splitlines()) == 1
+    assert message.isprintable()
