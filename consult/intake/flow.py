@@ -211,7 +211,7 @@ class Intake:
             can_go_back=index > 0,
             position=index + 1,
             total=len(self.visible),
-            section_position=next((i for i, q in enumerate(mates, 1) if q is question), 1),
+            section_position=next((i for i, q in enumerate(mates, 1) if q.id == question.id), 1),
             section_total=max(len(mates), 1),
             sections_done=len(sections - open_sections),
             sections_total=max(len(sections), 1),

@@ -137,8 +137,8 @@ class QuestionaryAsker:
         for ask in page:
             number = ask.section_position
             self._print(INDENT + numbered(ask.question.text, number, width, len(INDENT)))
-            for line in help_lines(ask.question.help, width) if ask.question.help else ():
-                self._print(INDENT + "   " + line.strip(), "fg:ansibrightblack")
+            for line in help_lines(ask.question.help, width - 3) if ask.question.help else ():
+                self._print("   " + line, "fg:ansibrightblack")
         count = len(page)
         where = progress(
             first.section,

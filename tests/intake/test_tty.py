@@ -186,7 +186,7 @@ def test_edit_from_the_review_screen(tmp_path: Path) -> None:
     first_half(run)
     second_half(run)
     run.answer("Review the answers", DOWN + ENTER)  # the first answer: age
-    run.answer("Age in years", CTRL_U + "61" + ENTER)
+    run.answer("Age in years (0-120)", CTRL_U + "61" + ENTER)
     run.wait("Age in years: 61")  # back on the review screen
     finish_and_save(run, review=False)
     assert run.end() == 0
