@@ -44,7 +44,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
     },
     "engine": {"result": 0, "answers": 0, "decide": 1, "scenarios": 2},
     "output": {"files": 0, "terminal": 0, "markdown": 0, "resultjson": 0},
-    "intake": {"draft": 0, "layout": 0, "flow": 1, "prompts": 2},
+    "intake": {"draft": 0, "flow": 1, "layout": 2, "prompts": 3},
     "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "run": 4},
     "cli": {"app": 0, "bank": 1, "batch": 1, "intake": 1, "main": 2},
 }

@@ -155,12 +155,16 @@ class Intake:
         applies = applicability(self.kb, kept)
         visible: list[Question] = []
         dropped: list[str] = []
+        self._sure: set[str] = set()  # applies for certain, not only maybe
         for question in self.kb.questions:
             qid = question.id
-            if applies(qid) is False:
+            truth = applies(qid)
+            if truth is False:
                 if qid in self.answers or qid in self.skipped:
                     dropped.append(qid)
                 continue
+            if truth is True:
+                self._sure.add(qid)
             visible.append(question)
             if qid in self.answers:
                 kept[qid] = self.answers[qid]
@@ -201,7 +205,10 @@ class Intake:
         """The prompt data for one question."""
         index = self._position.get(question.id, 0)
         mates = [q for q in self.visible if q.section == question.section]
-        sections = {q.section for q in self.visible}
+        # Sections that apply: those with a question that applies for certain (a
+        # section that depends on an answer not given yet is not counted yet).
+        sure = {q.section for q in self.visible if q.id in self._sure or self.is_done(q.id)}
+        sections = sure | {question.section}
         open_sections = {q.section for q in self.visible if not self.is_done(q.id)}
         return Ask(
             question=question,

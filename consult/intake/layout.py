@@ -12,8 +12,13 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from consult.bank.model import Question
+from consult.intake.flow import Ask
+
 INDENT = "  "  # under the "? " of a prompt
 MIN_WIDTH = 20  # narrower terminals are laid out as if they were this wide
+BACK_HINT = "Ctrl-B back"
+MAX_NUMBERED = 9  # lists with at most this many choices are picked with number keys
 
 
 def wrap(text: str, width: int, *, first: int = 0, indent: int = 0) -> list[str]:
@@ -91,3 +96,68 @@ def numbered(label: str, number: int | None, width: int, prefix: int) -> str:
     mark = f"{number}. " if number is not None else ""
     lines = wrap(mark + label, width, first=prefix, indent=prefix + len(mark))
     return ("\n" + " " * (prefix + len(mark))).join(lines)
+
+
+def prompt_message(text: str, width: int) -> str:
+    """A question's text wrapped under the "? " that questionary puts before it."""
+    return block(text, width - 1, first=len(INDENT), indent=len(INDENT))
+
+
+def ask_hint(ask: Ask, width: int, *parts: str, typed: bool = False) -> str:
+    """The line under the question: section progress and the keys that work.
+
+    e.g. `Medical history 3/19 · 4 of 7 sections done · y/n, Ctrl-B back`. A typed
+    answer goes on a line of its own under it, after `> `.
+    """
+    where = progress(
+        ask.section, ask.section_position, ask.section_total, ask.sections_done, ask.sections_total
+    )
+    keys = [*parts, BACK_HINT] if ask.can_go_back else list(parts)
+    lines = "\n" + INDENT + hint(width, where, keys)
+    return lines + "\n" + INDENT + ">" if typed else lines + " "
+
+
+def is_numbered(question: Question) -> bool:
+    """A list short enough to pick from with number keys."""
+    return len(question.choices) <= MAX_NUMBERED
+
+
+def pick_keys(ask: Ask, *, tick: bool) -> list[str]:
+    """The keys of a list: numbers when it is short, `n` and `?` where they apply."""
+    question = ask.question
+    move = "Space ticks" if tick else "arrows and Enter"
+    if is_numbered(question):
+        move = f"1-{len(question.choices)} or {move}"
+    keys = [move]
+    if tick and any(c.exclusive for c in question.choices):
+        keys.append("n none of these")
+    if not question.required:
+        keys.append("? not known")
+    return [*keys, "Enter when done"] if tick else keys
+
+
+def no_to_all_prompt(first: Ask, count: int, width: int) -> tuple[str, str]:
+    """The message and the hint of the "No to all" prompt."""
+    where = progress(
+        first.section,
+        first.section_position,
+        first.section_total,
+        first.sections_done,
+        first.sections_total,
+    )
+    keys = [f"n No to all {count}", "Enter one by one"]
+    keys += [BACK_HINT] if first.can_go_back else []
+    message = prompt_message(f"Is the answer No to each of these {count} questions?", width)
+    return message, "\n" + INDENT + hint(width, where, keys) + " "
+
+
+def fit_page(asks: Sequence[Ask], width: int, lines: int) -> Sequence[Ask]:
+    """The leading asks whose text and help fit in `lines` lines (at least one)."""
+    used = 0
+    for count, ask in enumerate(asks):
+        text = numbered(ask.question.text, ask.section_position, width, len(INDENT))
+        used += text.count("\n") + 1
+        used += len(help_lines(ask.question.help, width - 3)) if ask.question.help else 0
+        if used > lines:
+            return asks[: max(count, 1)]
+    return asks

@@ -37,13 +37,25 @@ from consult.intake.flow import (
     reply_error,
     show_answer,
 )
-from consult.intake.layout import INDENT, block, help_lines, hint, numbered, progress, wrap
+from consult.intake.layout import (
+    BACK_HINT,
+    INDENT,
+    MAX_NUMBERED,
+    ask_hint,
+    block,
+    fit_page,
+    help_lines,
+    is_numbered,
+    no_to_all_prompt,
+    numbered,
+    pick_keys,
+    prompt_message,
+    wrap,
+)
 
 BACK_KEY = "c-b"
-BACK_HINT = "Ctrl-B back"
 NOT_KNOWN_LABEL = "Not known (leave unanswered)"
 FINISH_LABEL = "Finish: show the result"
-MAX_NUMBERED = 9  # lists with at most this many choices are picked with number keys
 POINTER = 3  # columns before a list entry: " » "
 TICK_BOX = 2  # and before a tick-list entry's label: "○ "
 
@@ -131,30 +143,20 @@ class QuestionaryAsker:
         one); Enter asks them one by one.
         """
         first = asks[0]
-        self._heading(first.section)
         width, rows = self._width(), self.output.get_size().rows
-        page = _page(asks, width, rows - 7)
+        heading = 2 if first.section != self._section else 0
+        message, instruction = no_to_all_prompt(first, len(asks), width)
+        room = rows - heading - message.count("\n") - instruction.count("\n") - 1
+        page = fit_page(asks, width, room)
+        self._heading(first.section)
         for ask in page:
             number = ask.section_position
             self._print(INDENT + numbered(ask.question.text, number, width, len(INDENT)))
             for line in help_lines(ask.question.help, width - 3) if ask.question.help else ():
                 self._print("   " + line, "fg:ansibrightblack")
         count = len(page)
-        where = progress(
-            first.section,
-            first.section_position,
-            first.section_total,
-            first.sections_done,
-            first.sections_total,
-        )
-        keys = [f"n: No to all {count}", "Enter: one by one"]
-        keys += [BACK_HINT] if first.can_go_back else []
-        message = block(
-            f"Is the answer No to each of these {count} questions?", width - 1, first=2, indent=2
-        )
-        prompt = questionary.confirm(
-            message, instruction="\n" + INDENT + hint(width, where, keys) + " ", **self._io()
-        )
+        message, instruction = no_to_all_prompt(first, count, width)
+        prompt = questionary.confirm(message, instruction=instruction, **self._io())
         extra = KeyBindings()
         extra.add("n", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
         extra.add("N", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
@@ -257,7 +259,7 @@ class _Ticks:
         bindings = KeyBindings()
         bindings.add(" ", eager=True)(self.toggle)
         bindings.add("enter", eager=True)(self.submit)
-        if _is_numbered(question):
+        if is_numbered(question):
             for index in range(len(question.choices)):
                 bindings.add(str(index + 1), eager=True)(self._tick_number(index))
         none = [c.id for c in question.choices if c.exclusive]
@@ -303,25 +305,6 @@ class _Ticks:
             event.app.exit(result=values)
 
 
-def _message(text: str, width: int) -> str:
-    """A question's text wrapped under the "? " that questionary puts before it."""
-    return block(text, width - 1, first=len(INDENT), indent=len(INDENT))
-
-
-def _hint(ask: Ask, width: int, *parts: str, typed: bool = False) -> str:
-    """The line under the question: section progress and the keys that work.
-
-    e.g. `Medical history 3/19 · 4 of 7 sections done · y/n, Ctrl-B back`. A typed
-    answer goes on a line of its own under it, after `> `.
-    """
-    where = progress(
-        ask.section, ask.section_position, ask.section_total, ask.sections_done, ask.sections_total
-    )
-    keys = [*parts, BACK_HINT] if ask.can_go_back else list(parts)
-    lines = "\n" + INDENT + hint(width, where, keys)
-    return lines + "\n" + INDENT + ">" if typed else lines + " "
-
-
 def _build_yes_no(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
     question = ask.question
     parts = ["y/n"]
@@ -331,7 +314,7 @@ def _build_yes_no(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Quest
     if keep is not None:
         parts.append(f"Enter keeps {show_answer(question, ask.current)}")
     prompt = questionary.confirm(
-        _message(question.text, width), instruction=_hint(ask, width, *parts), **io
+        prompt_message(question.text, width), instruction=ask_hint(ask, width, *parts), **io
     )
     extra = KeyBindings()
 
@@ -358,15 +341,11 @@ def _optional_choice(ask: Ask) -> list[questionary.Choice | questionary.Separato
     return [questionary.Separator(), questionary.Choice(NOT_KNOWN_LABEL, value=_NOT_KNOWN)]
 
 
-def _is_numbered(question: Question) -> bool:
-    return len(question.choices) <= MAX_NUMBERED
-
-
 def _choices(
     question: Question, width: int, prefix: int, checked: Sequence[str] = ()
 ) -> list[questionary.Choice]:
     """The bank's choices, numbered when the list is short, wrapped at word boundaries."""
-    numbers = _is_numbered(question)
+    numbers = is_numbered(question)
     return [
         questionary.Choice(
             numbered(c.label, index if numbers else None, width, prefix),
@@ -378,32 +357,18 @@ def _choices(
     ]
 
 
-def _pick_keys(ask: Ask, *, tick: bool) -> list[str]:
-    """The keys of a list: numbers when it is short, `n` and `?` where they apply."""
-    question = ask.question
-    move = "Space ticks" if tick else "arrows and Enter"
-    if _is_numbered(question):
-        move = f"1-{len(question.choices)} or {move}"
-    keys = [move]
-    if tick and any(c.exclusive for c in question.choices):
-        keys.append("n none of these")
-    if not question.required:
-        keys.append("? not known")
-    return [*keys, "Enter when done"] if tick else keys
-
-
 def _build_one_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
     question = ask.question
     default: object = _NOT_KNOWN if ask.was_skipped else ask.current
     prompt = questionary.select(
-        _message(question.text, width),
+        prompt_message(question.text, width),
         choices=[*_choices(question, width, POINTER), *_optional_choice(ask)],
         default=default,  # type: ignore[arg-type]
-        instruction=_hint(ask, width, *_pick_keys(ask, tick=False)),
+        instruction=ask_hint(ask, width, *pick_keys(ask, tick=False)),
         **io,
     )
     extra = KeyBindings()
-    if _is_numbered(question):
+    if is_numbered(question):
         for index, choice in enumerate(question.choices, 1):
             extra.add(str(index), eager=True)(_exit_with(choice.id))
     _not_known_key(extra, question)
@@ -426,9 +391,9 @@ def _build_many_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
             extra.checked = ask.was_skipped
         choices.append(extra)
     prompt = questionary.checkbox(
-        _message(question.text, width),
+        prompt_message(question.text, width),
         choices=choices,
-        instruction=_hint(ask, width, *_pick_keys(ask, tick=True)),
+        instruction=ask_hint(ask, width, *pick_keys(ask, tick=True)),
         **io,
     )
     _Ticks(prompt, question)
@@ -457,10 +422,10 @@ def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
     parts = [f"{low}-{high} answers at once"] if grade else []
     parts += [] if question.required else ["empty: not known"]
     prompt = questionary.text(
-        _message(f"{question.text} ({low}-{high})", width),
+        prompt_message(f"{question.text} ({low}-{high})", width),
         default=_typed_default(ask),
         validate=lambda text: _typed_error(question, text) or True,
-        instruction=_hint(ask, width, *parts, typed=True),
+        instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
     if grade:
@@ -477,10 +442,10 @@ def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Questio
     if not question.required:
         parts.append("empty: not known")
     prompt = questionary.text(
-        _message(question.text, width),
+        prompt_message(question.text, width),
         default=_typed_default(ask),
         validate=lambda text: _typed_error(question, text) or True,
-        instruction=_hint(ask, width, *parts, typed=True),
+        instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
     return prompt
@@ -514,18 +479,6 @@ def _review_title(question: Question, value: Answer | None, width: int) -> str:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _page(asks: Sequence[Ask], width: int, lines: int) -> Sequence[Ask]:
-    """The leading asks whose text and help fit in `lines` lines (at least one)."""
-    used = 0
-    for count, ask in enumerate(asks):
-        text = numbered(ask.question.text, ask.section_position, width, len(INDENT))
-        used += text.count("\n") + 1
-        used += len(help_lines(ask.question.help, width - 3)) if ask.question.help else 0
-        if used > lines:
-            return asks[: max(count, 1)]
-    return asks
 
 
 _BUILDERS: dict[str, Callable[[Ask, int, dict[str, Any]], questionary.Question]] = {
