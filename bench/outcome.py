@@ -33,7 +33,11 @@ def from_truths(kb: KnowledgeBase, truths: Sequence[bool | None]) -> Outcome:
             cands.append((pid, _ids(fired, "candidate", pid), _ids(fired, "caveat", pid)))
         elif pid in candidate or pid in maybe_candidate:
             undet.append((pid, _ids(fired, "caveat", pid)))
-    referrals = tuple((rid, r.id) for r in fired for rid in r.refer)
+    raised: dict[str, list[str]] = {}
+    for r in fired:
+        for rid in r.refer:
+            raised.setdefault(rid, []).append(r.id)
+    referrals = tuple((rid, tuple(rules)) for rid, rules in raised.items())
     information = tuple((pid, r.id) for r in fired for pid in r.inform)
     return (tuple(cands), tuple(excl), tuple(undet), referrals, information)
 
@@ -49,6 +53,6 @@ def from_result(result: Any) -> Outcome:
     )
     excl = tuple((e.procedure.id, tuple(r.rule for r in e.reasons)) for e in result.excluded)
     undet = tuple((u.procedure.id, tuple(r.rule for r in u.caveats)) for u in result.undetermined)
-    referrals = tuple((r.id, r.reason.rule) for r in result.referrals)
+    referrals = tuple((r.id, tuple(x.rule for x in r.every_reason)) for r in result.referrals)
     information = tuple((i.procedure.id, i.reason.rule) for i in result.information)
     return (cands, excl, undet, referrals, information)

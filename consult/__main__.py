@@ -10,7 +10,13 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         from consult import __version__
 
-        sys.stdout.write(f"consult {__version__}\n")
+        try:
+            sys.stdout.write(f"consult {__version__}\n")
+            sys.stdout.flush()
+        except OSError as exc:  # `> /dev/full`: one line, as every command does
+            from consult.cli.main import output_lost
+
+            output_lost(exc)
         return
     from consult.cli.main import run
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -14,6 +15,8 @@ class ExitStatus(IntEnum):
     OK = 0
     PROBLEMS = 1
     INVALID = 2
+    # The output cannot be written (a full disk, an I/O error): sysexits' EX_IOERR.
+    OUTPUT_ERROR = 74
     INTERRUPTED = 130
 
 
@@ -75,6 +78,12 @@ class InvalidAnswers(ProblemsError):
 
 class InputError(ConsultError):
     """A file or argument cannot be used at all (missing, too big, unreadable)."""
+
+
+# Write errors that are the output's, not the tool's: no space, quota, size, device.
+# On stdout they end the run with ExitStatus.OUTPUT_ERROR; an `-o` file that
+# cannot be written is an unusable argument, named in the message (status 2).
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def display_path(path: Path | str) -> str:

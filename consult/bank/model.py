@@ -196,6 +196,10 @@ class Reference:
 # What a rule can do, in the order a rule lists them (see `Rule`).
 EFFECTS = ("candidate", "exclude", "caveat", "refer", "inform")
 
+# What a rule's text rests on, when the rule says: a product label or device
+# clearance, or expert opinion (caution without a label or study behind it).
+BASES = {"label": "label", "expert_opinion": "expert opinion"}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
@@ -211,6 +215,7 @@ class Rule:
     text: str = ""
     indication: str = ""
     description: str = ""
+    basis: str = ""  # a key of BASES, or "" when the rule does not say
     source: Source
     # The questions the condition reads, in bank order; set by the loader.
     questions: tuple[str, ...] = ()

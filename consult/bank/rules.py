@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from consult.bank.conditions import ConditionParser, compile_condition, questions_of
 from consult.bank.model import (
+    BASES,
     CERTAINTIES,
     EFFECTS,
     AllOf,
@@ -173,7 +174,8 @@ class RuleReader:
     def _rule(self, node: Node) -> None:
         check = Checker("rule", self.problems)
         check.name_from("rule", node)
-        fields = check.fields(node, ("id", "when"), (*EFFECTS, "text", "indication", "description"))
+        optional = (*EFFECTS, "text", "indication", "description", "basis")
+        fields = check.fields(node, ("id", "when"), optional)
         if fields is None:
             return
         rid = check.ident(fields, kind="rule")
@@ -201,6 +203,7 @@ class RuleReader:
             text=text,
             indication=check.text(fields, "indication"),
             description=check.text(fields, "description"),
+            basis=_basis(check, fields),
             source=node.source,
             questions=ordered,
             test=compile_condition(when),
@@ -299,6 +302,16 @@ def _membership_leaves(condition: Condition) -> tuple[Condition, ...]:
 
 
 _NO_EVIDENCE = Evidence(certainty="insufficient", level=5, summary="", references=())
+
+
+def _basis(check: Checker, fields: dict[str, Node]) -> str:
+    """A rule's `basis`: one of the keys of BASES, or "" when absent."""
+    basis = check.text(fields, "basis")
+    if basis and basis not in BASES:
+        options = ", ".join(BASES)
+        check.fail(fields["basis"], f"'basis' must be one of {options}; got {basis!r}")
+        return ""
+    return basis
 
 
 def _hint(word: str, options: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from consult.errors import InputError, display_path
+from consult.errors import ConsultError, InputError, display_path
 from consult.output.files import move_into_place, refuse_existing, write_private
 
 
@@ -43,13 +43,23 @@ class SummaryFolder:
             name = f"{stem}-{number}.md"
         self.names.add(name)
         refuse_existing(self.folder / name, self.force)  # fail early, before the work
-        write_private(self.staging / name, text)
+        try:
+            write_private(self.staging / name, text)
+        except ConsultError as exc:  # name the summary where it was going, not the staging
+            staged = display_path(self.staging / name)
+            shown = display_path(self.folder / name)
+            raise type(exc)(str(exc).replace(staged, shown, 1)) from None
 
     def commit(self) -> int:
         """Move the summaries into the folder; return how many there were."""
         if not self.folder.exists():
-            self.staging.replace(self.folder)
-            return len(self.names)
+            try:
+                self.staging.rename(self.folder)
+                return len(self.names)
+            except OSError:
+                # Another run made the folder meanwhile: add the summaries one by one,
+                # each refused (without --force) if that run wrote the same name.
+                self.folder.mkdir(mode=0o700, exist_ok=True)
         for name in sorted(self.names):  # check every name before moving any
             refuse_existing(self.folder / name, self.force)
         for name in sorted(self.names):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -68,13 +68,20 @@ def intake(
         )
     from consult.bank.loader import load
     from consult.intake import flow
+    from consult.intake.draft import draft_lock
 
-    with exit_on_error():
-        kb = load(questions, rules)
-        writer, state, notices = flow.begin(kb, resume=resume, draft=draft, prefill=answers)
-    hint = _resume_hint(writer.path, questions, rules)
-    with exit_on_error(), _intake_stops(hint), stop_on_signals():
-        saved = _consult(kb, state, writer, notices)
+    with ExitStack() as held:
+        with exit_on_error():
+            named = resume or draft
+            if named is not None:  # two intakes on one draft would overwrite each other
+                held.enter_context(draft_lock(named))
+            kb = load(questions, rules)
+            writer, state, notices = flow.begin(kb, resume=resume, draft=draft, prefill=answers)
+            if named is None:
+                held.enter_context(draft_lock(writer.path))
+        hint = _resume_hint(writer.path, questions, rules)
+        with exit_on_error(), _intake_stops(hint), stop_on_signals():
+            saved = _consult(kb, state, writer, notices)
     _after_intake(writer.path, saved, hint)
 
 

@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from consult.cli import bank as cli_bank
 from consult.cli import batch as cli_batch
@@ -22,6 +23,7 @@ __all__ = ["app", "run"]
 
 
 INTERNAL_ERROR = 70
+OUTPUT_ERROR = 74  # ExitStatus.OUTPUT_ERROR, without importing consult.errors at start-up
 
 
 def run() -> None:
@@ -32,21 +34,52 @@ def run() -> None:
     the full traceback for a developer.
     """
     try:
-        app()
-    except Exception as exc:
-        if os.environ.get("CONSULT_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"consult: internal error ({type(exc).__name__} at {_where(exc)}); please report it. "
-            "Set CONSULT_DEBUG=1 to see the traceback.\n"
-        )
-        sys.exit(INTERNAL_ERROR)
+        try:
+            app()
+        finally:
+            # Flushed here, not at exit, so that a failed write is reported below.
+            sys.stdout.flush()
+    except OSError as exc:
+        from consult.errors import OUTPUT_ERRNOS
+
+        if exc.errno not in OUTPUT_ERRNOS or os.environ.get("CONSULT_DEBUG"):
+            _internal_error(exc)
+        # stdout on a full disk (`> /dev/full`): the output's fault, not a bug.
+        output_lost(exc)
+    except Exception as exc:  # noqa: BLE001 - every bug ends in one line, see the docstring
+        _internal_error(exc)
     finally:
         # The interpreter's last garbage collection at exit walks every object
         # left (the bank, the compiled rules, the command line's own): about
         # 14 ms of each command. Files are closed and output flushed by then;
         # frozen objects are only left out of that last collection.
         gc.freeze()
+
+
+def output_lost(exc: OSError) -> NoReturn:
+    """Say in one line that the output could not be written, and exit with OUTPUT_ERROR."""
+    _drop_stdout()
+    sys.stderr.write(f"consult: cannot write the output: {(exc.strerror or 'failed').lower()}\n")
+    sys.exit(OUTPUT_ERROR)
+
+
+def _drop_stdout() -> None:
+    # What is still buffered for stdout would fail again at exit: send it nowhere.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout closed or replaced
+        pass
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    if os.environ.get("CONSULT_DEBUG"):
+        raise exc
+    sys.stderr.write(
+        f"consult: internal error ({type(exc).__name__} at {_where(exc)}); please report it. "
+        "Set CONSULT_DEBUG=1 to see the traceback.\n"
+    )
+    sys.exit(INTERNAL_ERROR)
 
 
 def _where(exc: BaseException) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "decide_checked",
     "evaluate",
     "evaluate_traced",
+    "merged_referrals",
 ]
 
 
@@ -267,6 +268,14 @@ def _by_procedure(rules: list[Rule]) -> tuple[dict[str, list[Rule]], ...]:
     return candidate, exclude, caveat
 
 
+def merged_referrals(referrals: Sequence[tuple[Rule, str]]) -> list[tuple[str, list[Rule]]]:
+    """Each referral once, in the order first raised, with every rule that raised it."""
+    merged: dict[str, list[Rule]] = {}
+    for rule, rid in referrals:
+        merged.setdefault(rid, []).append(rule)
+    return list(merged.items())
+
+
 def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Decision:
     """The decision for a checked answer mapping (see `consult.engine.answers`)."""
     return Decision(plan_of(kb), answers)
@@ -291,7 +300,8 @@ class _Results:
         # One Reason per fired rule, shared by every procedure the rule names.
         reason = self._why.get(rule.id)
         if reason is None:
-            reason = self._why[rule.id] = Reason(rule.text, rule.id, self.decision.read(rule))
+            read = self.decision.read(rule)
+            reason = self._why[rule.id] = Reason(rule.text, rule.id, read, rule.basis)
         return reason
 
     def _reasons(self, rules: list[Rule]) -> tuple[Reason, ...]:
@@ -317,8 +327,7 @@ class _Results:
                 for proc, waiting, blocking, fits, cautions in d.undetermined
             ),
             referrals=tuple(
-                ReferralFinding(rid, kb.referrals[rid].name, self._reason(rule))
-                for rule, rid in d.referrals
+                self._referral(rid, rules) for rid, rules in merged_referrals(d.referrals)
             ),
             information=tuple(
                 Information(kb.procedures[pid], self._reason(rule)) for rule, pid in d.information
@@ -329,6 +338,11 @@ class _Results:
             sha256=kb.sha256,
             answers=d.answers,
         )
+
+    def _referral(self, rid: str, rules: list[Rule]) -> ReferralFinding:
+        first, *more = self._reasons(rules)
+        name = self.decision.plan.kb.referrals[rid].name
+        return ReferralFinding(rid, name, first, tuple(more))
 
     def _candidate(self, proc: Procedure, rules: list[Rule], cautions: list[Rule]) -> Candidate:
         read: dict[str, Answer] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consult.bank.model import (
+    BASES,
     Answer,
     Indication,
     Procedure,
@@ -22,15 +23,30 @@ from consult.bank.model import (
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why: the text shown, the rule behind it and the answers the rule read."""
+    """Why: the text shown, the rule behind it and the answers the rule read.
+
+    `basis` is what the text rests on when the rule says (`label` or
+    `expert_opinion`, see `consult.bank.model.BASES`), else "".
+    """
 
     text: str
     rule: str
     answers: Mapping[str, Answer]
+    basis: str = ""
+
+    @property
+    def basis_words(self) -> str:
+        """The basis as shown to the clinician ("label", "expert opinion"), or ""."""
+        return BASES.get(self.basis, self.basis)
+
+    def basis_entry(self) -> dict[str, str]:
+        """`{"basis": ...}` when the rule states a basis, else empty."""
+        return {"basis": self.basis} if self.basis else {}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {"text": self.text, "rule": self.rule, "answers": _plain(self.answers)}
+        """JSON-ready data; `basis` only when the rule states one."""
+        answers = _plain(self.answers)
+        return {"text": self.text, "rule": self.rule, **self.basis_entry(), "answers": answers}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,20 +127,32 @@ class Undetermined:
 
 @dataclass(frozen=True, slots=True)
 class ReferralFinding:
-    """A referral raised by a rule."""
+    """A referral, listed once, with every rule that raised it.
+
+    `reason` is the first reason (the contract's `reason` and `rule`);
+    `more_reasons` are those of the other rules that raised it.
+    """
 
     id: str
     name: str
     reason: Reason
+    more_reasons: tuple[Reason, ...] = ()
+
+    @property
+    def every_reason(self) -> tuple[Reason, ...]:
+        """Every reason behind the referral, the first one first."""
+        return (self.reason, *self.more_reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (the contract's referral object)."""
+        """JSON-ready data (the contract's referral object, plus every reason)."""
         return {
             "id": self.id,
             "name": self.name,
             "reason": self.reason.text,
             "rule": self.reason.rule,
+            **self.reason.basis_entry(),
             "answers": _plain(self.reason.answers),
+            "reasons": [r.to_dict() for r in self.every_reason],
         }
 
 
@@ -142,6 +170,7 @@ class Information:
             "name": self.procedure.name,
             "text": self.reason.text,
             "rule": self.reason.rule,
+            **self.reason.basis_entry(),
             "answers": _plain(self.reason.answers),
             "evidence": self.procedure.evidence.to_dict(),
         }

@@ -15,7 +15,7 @@ from consult.engine.result import Result
 from consult.errors import InputError, InvalidAnswers, Problem, display_path
 
 _SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown")
-_FRAGMENTS = ("caveats", "excluded_reasons")
+_FRAGMENTS = ("caveats", "excluded_reasons", "referral_reasons")
 
 
 @dataclass
@@ -107,6 +107,8 @@ def _texts(result: Result, key: str, procedure: str) -> list[str]:
             r.text for u in result.undetermined if u.procedure.id == procedure for r in u.caveats
         ]
         return texts
+    if key == "referral_reasons":
+        return [r.text for f in result.referrals if f.id == procedure for r in f.every_reason]
     return [r.text for e in result.excluded if e.procedure.id == procedure for r in e.reasons]
 
 
@@ -130,7 +132,9 @@ def _compare_set(check: Checker, node: Node, key: str, got: list[str]) -> list[s
         return []
     expected = {str(item.value) for item in node.value}
     actual = set(got)
-    if expected == actual:
+    # A referral is listed once, with every reason behind it.
+    twice = sorted({i for i in got if got.count(i) > 1}) if key == "referrals" else []
+    if expected == actual and not twice:
         return []
     missing = sorted(expected - actual)
     extra = sorted(actual - expected)
@@ -139,6 +143,8 @@ def _compare_set(check: Checker, node: Node, key: str, got: list[str]) -> list[s
         parts.append(f"missing {', '.join(missing)}")
     if extra:
         parts.append(f"unexpected {', '.join(extra)}")
+    if twice:
+        parts.append(f"listed more than once {', '.join(twice)}")
     return [f"{node.source}: {key}: {'; '.join(parts)}"]
 
 

@@ -8,10 +8,12 @@ answer to a question that was removed or changed is listed and not kept.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.answers import AnswerSet, answers_document, check_value
 from consult.errors import InputError, display_path
-from consult.output.files import write_private
+from consult.output.files import PRIVATE_MODE, write_private
 
 DRAFT_FORMAT = 1
 MAX_DRAFT_BYTES = 5_000_000
@@ -46,6 +48,48 @@ def new_draft_path(now: datetime, folder: Path | None = None) -> Path:
         number += 1
         path = folder / f"{stem}-{number}.json"
     return path
+
+
+@contextlib.contextmanager
+def draft_lock(path: Path) -> Iterator[None]:
+    """Hold a draft for one intake: a second intake on the same draft is refused.
+
+    The lock is an advisory `flock` on `.NAME.lock` beside the draft (the draft
+    itself is replaced on every save, so it cannot carry a lock). The system
+    releases it when the process ends, however it ends; the file is removed
+    when the intake ends normally.
+
+    Raises:
+        InputError: another intake holds the draft.
+    """
+    lock = path.with_name(f".{path.name}.lock")
+    fd = _take_lock(lock, display_path(path))
+    try:
+        yield
+    finally:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            os.close(fd)
+
+
+def _take_lock(lock: Path, shown: str) -> int | None:
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+        except OSError:
+            return None  # no folder to lock in: reading or writing the draft says why
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InputError(f"{shown}: in use by another consult intake") from None
+        try:
+            if os.path.samestat(os.fstat(fd), lock.stat()):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder removed the file as we opened it: take the new one
 
 
 def fingerprint(question: Question) -> str:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from consult.errors import InputError, display_path
+from consult.errors import OUTPUT_ERRNOS, InputError, display_path
 
 PRIVATE_MODE = 0o600
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def refuse_existing(path: Path, force: bool) -> None:
@@ -35,16 +38,45 @@ def private_output(path: Path, *, force: bool) -> Iterator[BinaryIO]:
     """
     refuse_existing(path, force)
     shown = display_path(path)
-    tmp = _temporary(path, shown)
+    tmp: Path | None = None
     try:
+        with _stop_signals_held():  # the file is made and named at once: no leak between
+            tmp = _temporary(path, shown)
         with tmp.open("wb") as handle:
             yield handle
             _sync(handle, shown)
         move_into_place(tmp, path, force=force)
+    except OSError as exc:
+        _remove(tmp)
+        if exc.errno in OUTPUT_ERRNOS:  # a full disk under the output: say so, in one line
+            raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
+        raise
     except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: Path | None) -> None:
+    if tmp is not None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        raise
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and stop signals back for a moment; they arrive when it ends.
+
+    A signal landing after the temporary file is made but before its name is
+    known would leave the file behind; held, it arrives where cleanup can see it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are handled on the main thread only
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def write_private(path: Path, data: str | bytes, *, overwrite: bool = False) -> None:

@@ -88,13 +88,16 @@ def _referrals(result: Result) -> Iterator[str]:
     names: dict[str, str] = {}
     for r in result.referrals:
         names[r.id] = r.name
-        reasons.setdefault(r.id, []).append(f"{escape(r.reason.text)} ({_why(r.reason)})")
+        reasons.setdefault(r.id, []).extend(
+            f"{escape(why.text)} ({_why(why)})" for why in r.every_reason
+        )
     items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
     yield from _section("Referrals", items, "None raised.")
 
 
 def _why(reason: Reason) -> str:
-    return escape(f"rule {reason.rule}")
+    basis = f"; basis: {reason.basis_words}" if reason.basis else ""
+    return escape(f"rule {reason.rule}{basis}")
 
 
 def _candidates(kb: KnowledgeBase, result: Result) -> Iterator[str]:

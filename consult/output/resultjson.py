@@ -4,7 +4,7 @@ Batch runs write one result per answer set. Building the `Result` records and
 then their JSON costs several times more than writing the JSON from the
 decision (`consult.engine.decide`) directly, so batch output is written here.
 The bytes are exactly `json.dumps(evaluate(kb, answers).to_dict(),
-ensure_ascii=False, separators=(",", ":"))` in UTF-8; `tests/output/test_result_json.py`
+ensure_ascii=False, separators=(",", ":"))` in UTF-8; `tests/test_result_json.py`
 compares the two on every scenario and a thousand random answer sets. Every
 piece of bank text (names, evidence, rule texts) is encoded once per bank.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from consult.bank.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
 from consult.engine.answers import AnswerSet
-from consult.engine.decide import Decision, Plan, decide_checked, plan_of
+from consult.engine.decide import Decision, Plan, decide_checked, merged_referrals, plan_of
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -44,7 +44,12 @@ class _Parts:
         self.plan: Plan = plan_of(kb)
         self.rule_id = {r.id: _json(r.id) for r in kb.rules}
         self.reason_head = {
-            r.id: b'{"text":' + _json(r.text) + b',"rule":' + _json(r.id) + b',"answers":'
+            r.id: b'{"text":'
+            + _json(r.text)
+            + b',"rule":'
+            + _json(r.id)
+            + (b',"basis":' + _json(r.basis) if r.basis else b"")
+            + b',"answers":'
             for r in kb.rules
         }
         self.head = {
@@ -88,13 +93,7 @@ class _Parts:
     def write(
         self, d: Decision, warnings: tuple[str, ...], head: bytes = b"", tail: bytes = b""
     ) -> bytes:
-        """The result JSON of a decision, between `head` and `tail`.
-
-        One long function on purpose: it runs once per answer set on the batch
-        hot path, and its inner helpers close over the per-call caches instead
-        of paying for attribute look-ups and calls across functions (see
-        bench/notes.md for the measurements behind its shape).
-        """
+        """The result JSON of a decision, between `head` and `tail`."""
         answers = d.answers
         reasons: dict[str, bytes] = {}
 
@@ -156,10 +155,13 @@ class _Parts:
             sep = b","
         add(b'],"referrals":[')
         sep = b""
-        for rule, rid in d.referrals:
+        for rid, rules in merged_referrals(d.referrals):
             add(sep)
             add(self.referral_head[rid])
-            add(reason(rule)[8:])  # the rule's text, id and answers
+            add(reason(rules[0])[8:-1])  # the first rule's text, id and answers
+            add(b',"reasons":[')
+            add(b",".join(map(reason, rules)))
+            add(b"]}")
             sep = b","
         add(b'],"information":[')
         sep = b""

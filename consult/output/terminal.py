@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from consult.bank.model import Evidence, KnowledgeBase
-from consult.engine.result import Candidate, Result, Undetermined
+from consult.engine.result import Candidate, Reason, Result, Undetermined
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
@@ -70,9 +70,11 @@ class _Parts:
         referrals = self.result.referrals
         if not referrals:
             return
-        lines = [
-            Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
-        ]
+        lines: list[RenderableType] = []
+        for r in referrals:
+            first, *more = r.every_reason
+            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", _based(first)))
+            lines.extend(_at(2, f"• {_based(reason)}") for reason in more)
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
@@ -86,7 +88,7 @@ class _Parts:
         for label, evidence in evidences:
             yield from self.evidence(label, evidence)
         for caveat in candidate.caveats:
-            yield _at(4, f"⚠ {caveat.text}", style="yellow")
+            yield _at(4, f"⚠ {_based(caveat)}", style="yellow")
         for name, value in (
             ("Protocol", proc.protocol),
             ("Downtime", proc.downtime),
@@ -139,7 +141,7 @@ class _Parts:
         for exclusion in items:
             yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
-                yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
+                yield _at(4, f"✗ {_based(reason)}  [{reason.rule}]")
         if others:
             yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
@@ -167,6 +169,11 @@ class _Parts:
             p.name for p in (kb.procedures.get(ident), kb.referrals.get(ident)) if p is not None
         ]
         return named[0] if named else ident
+
+
+def _based(reason: Reason) -> str:
+    """The reason's text, led by its basis when the rule states one: `(label) ...`."""
+    return f"({reason.basis_words}) {reason.text}" if reason.basis else reason.text
 
 
 def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:

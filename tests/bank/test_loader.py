@@ -223,6 +223,12 @@ def test_when_may_only_refer_to_earlier_questions(write_tree: WriteTree) -> None
             id="unknown-indication",
         ),
         pytest.param(
+            "    candidate: [prp_scalp]\n",
+            "    candidate: [prp_scalp]\n    basis: study\n",
+            "r/rules.yaml:14:12: rule 'hair': 'basis' must be one of label, expert_opinion; got 'study'",
+            id="basis-vocabulary",
+        ),
+        pytest.param(
             "  - id: hair\n",
             "  - id: Hair Rule\n",
             "r/rules.yaml:11:9: rule 'Hair Rule': 'id' must be lower-case letters, digits, '_', '-' and '.', got \"Hair Rule\"",

@@ -108,6 +108,13 @@ def test_red_flag_refers_and_withholds(kb: KnowledgeBase) -> None:
             "reason": "Patchy hair loss needs a diagnosis first.",
             "rule": "hair-patchy",
             "answers": {"hair_loss_pattern": "patchy"},
+            "reasons": [
+                {
+                    "text": "Patchy hair loss needs a diagnosis first.",
+                    "rule": "hair-patchy",
+                    "answers": {"hair_loss_pattern": "patchy"},
+                }
+            ],
         }
     ]
     # Norwood is switched off for patchy loss, so it is not an unknown.
