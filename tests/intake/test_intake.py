@@ -462,41 +462,44 @@ CLOSING: list[Step] = [
 
 def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() -> None:
     kb = consult.load()
-    medical = [q.id for q in kb.questions if q.section == "medical_history"][1:]  # not pregnant
+    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
+    medical = [q.id for q in state.visible if q.section == "medical_history"]
     script: list[Step] = [
         ("no_to_all", NoToAll(2, all_no=False)),  # the first two one by one
-        (medical[0], True),
-        (medical[1], False),
+        (medical[0], False),
+        (medical[1], True),
         ("no_to_all", NoToAll(10, all_no=True)),
-        ("no_to_all", NoToAll(6, all_no=True)),  # the rest
+        ("no_to_all", NoToAll(len(medical) - 12, all_no=True)),  # the rest
         *CLOSING,
     ]
     asker = ScriptedAsker(script)
-    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
     saves: list[dict[str, Answer]] = []
     run_intake(state, asker, lambda s: saves.append(dict(s.answers)))
     assert asker.script == []
     assert {q: state.answers[q] for q in medical} == {
         **dict.fromkeys(medical, False),
-        medical[0]: True,
+        medical[1]: True,
     }
-    # The first run offered is all 18; the second starts after the two answered one by one.
-    assert [a.question.id for a in asker.asks[:18]] == medical
-    assert asker.asks[20].question.id == medical[2]
-    assert asker.asks[20].section_position == 3  # pregnancy does not apply to a man
+    # The first run offered is the whole section; the next starts after the two
+    # answered one by one.
+    n = len(medical)
+    assert [a.question.id for a in asker.asks[:n]] == medical
+    assert asker.asks[n + 2].question.id == medical[2]
+    assert asker.asks[n + 2].section_position == 3
     # Each No is recorded and saved on its own, in bank order.
     new = [
         next(iter(set(b) - set(a)))
         for a, b in pairwise([SHIPPED_BEFORE_MEDICAL, *saves])
         if set(b) - set(a)
     ]
-    assert new[:18] == medical
+    assert new[:n] == medical
 
 
 def test_no_to_all_is_not_offered_when_the_section_goes_on_with_other_questions() -> None:
     kb = consult.load()
     state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
-    assert len(state.yes_no_run(kb.question("anticoagulant_or_antiplatelet"))) == 18
+    medical = [q for q in state.visible if q.section == "medical_history"]
+    assert state.yes_no_run(medical[0]) == medical
     assert state.yes_no_run(kb.question("expectations_realistic")) == []  # downtime follows
     assert state.yes_no_run(kb.question("smoker")) == []  # fewer than three left
 
@@ -507,7 +510,7 @@ def test_back_from_no_to_all_goes_to_the_previous_question() -> None:
         [
             ("no_to_all", BACK),
             ("wound_under_medical_care", True),
-            ("no_to_all", NoToAll(18, all_no=True)),
+            ("no_to_all", NoToAll(19, all_no=True)),
             *CLOSING,
         ]
     )
