@@ -185,7 +185,7 @@ def _prompt(lines: list[str], bank: Bank) -> tuple[int, str] | None:
         qid = bank.find(text[2:])
         if qid is not None:
             return index, qid
-        for marker in ("Review the answers", "Is the answer No to each", "Save the answers"):
+        for marker in ("Review the answers", "No to each of", "Save the answers"):
             if text.startswith("? " + marker):
                 return index, marker
     return None
@@ -301,7 +301,7 @@ def consult_once(src: Path, answers: dict[str, Any]) -> Count:
                     raise RuntimeError(f"asked again: {what}\n" + "\n".join(lines))
                 if what == "Review the answers":
                     keys = [ENTER]
-                elif what == "Is the answer No to each":
+                elif what == "No to each of":
                     keys = _page_keys(lines, top, bank, answers)
                 elif what in answers:
                     keys = _keys_for(what, answers[what], lines[top:], bank)

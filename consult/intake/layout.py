@@ -136,8 +136,16 @@ def pick_keys(ask: Ask, *, tick: bool) -> list[str]:
     return [*keys, "Enter when done"] if tick else keys
 
 
-def no_to_all_prompt(first: Ask, count: int, width: int) -> tuple[str, str]:
-    """The message and the hint of the "No to all" prompt."""
+def no_to_all_prompt(first: Ask, last: Ask, width: int) -> tuple[str, str]:
+    """The "No to all" prompt for the questions `first` to `last` on screen.
+
+    Its message names them and is followed by the keys; the progress is on the
+    line under it: two lines at 80 columns, so that the list gets the rest.
+    """
+    span = f"{first.section_position}-{last.section_position}"
+    message = f"No to each of {span}?"
+    keys = ["n No to all", "Enter one by one", *([BACK_HINT] if first.can_go_back else [])]
+    said = block(", ".join(keys), width, first=len(f"? {message} "), indent=len(INDENT))
     where = progress(
         first.section,
         first.section_position,
@@ -145,10 +153,7 @@ def no_to_all_prompt(first: Ask, count: int, width: int) -> tuple[str, str]:
         first.sections_done,
         first.sections_total,
     )
-    keys = [f"n No to all {count}", "Enter one by one"]
-    keys += [BACK_HINT] if first.can_go_back else []
-    message = prompt_message(f"Is the answer No to each of these {count} questions?", width)
-    return message, "\n" + INDENT + hint(width, where, keys) + " "
+    return message, said + "\n" + INDENT + hint(width, where, []) + " "
 
 
 def fit_page(asks: Sequence[Ask], width: int, lines: int) -> Sequence[Ask]:

@@ -145,7 +145,7 @@ class QuestionaryAsker:
         first = asks[0]
         width, rows = self._width(), self.output.get_size().rows
         heading = 2 if first.section != self._section else 0
-        message, instruction = no_to_all_prompt(first, len(asks), width)
+        message, instruction = no_to_all_prompt(first, asks[-1], width)
         room = rows - heading - message.count("\n") - instruction.count("\n") - 1
         page = fit_page(asks, width, room)
         self._heading(first.section)
@@ -155,7 +155,7 @@ class QuestionaryAsker:
             for line in help_lines(ask.question.help, width - 3) if ask.question.help else ():
                 self._print("   " + line, "fg:ansibrightblack")
         count = len(page)
-        message, instruction = no_to_all_prompt(first, count, width)
+        message, instruction = no_to_all_prompt(first, page[-1], width)
         prompt = questionary.confirm(message, instruction=instruction, **self._io())
         extra = KeyBindings()
         extra.add("n", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))

@@ -87,14 +87,14 @@ def cut_lines(lines: list[str]) -> list[str]:
 
 def medical_one_by_one(run: Screen, yes: set[str], texts: dict[str, str]) -> None:
     """The safety screen: one by one on the first screen, then No to all where offered."""
-    run.answer("Is the answer No to each of these", ENTER)
+    run.answer("No to each of", ENTER)
     while True:
         run.wait("sections done")
         prompt = run.prompt()
         if "Medical history" not in prompt:
             return
         if "No to all" in prompt:
-            run.answer("Is the answer No to each of these", "n")
+            run.answer("No to each of", "n")
             continue
         asked = {qid for qid, text in texts.items() if prompt.startswith("? " + text[:40])}
         assert len(asked) == 1, prompt
