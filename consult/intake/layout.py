@@ -54,12 +54,16 @@ def block(text: str, width: int, *, first: int = 0, indent: int = 0) -> str:
 def help_lines(text: str, width: int) -> list[str]:
     """A question's help, ready to print: each of its lines wrapped and indented.
 
-    A help line that starts with spaces continues the line above (as the grades
-    of a scale do), so it is joined to it before wrapping.
+    A help line continues the line above when it is indented (as the grades of
+    a scale are) or starts in lower case after a line not ended by `.` or `:`,
+    so it is joined to it before wrapping.
     """
     paragraphs: list[str] = []
     for line in text.strip().splitlines():
-        if paragraphs and (line.startswith(" ") or not line.strip()):
+        goes_on = (
+            line[:1].islower() and not paragraphs[-1].endswith((".", ":")) if paragraphs else False
+        )
+        if paragraphs and (line.startswith(" ") or not line.strip() or goes_on):
             paragraphs[-1] += " " + line.strip()
         else:
             paragraphs.append(line.strip())
