@@ -97,6 +97,12 @@ def _run(quick: bool, only: set[str]) -> list[Section]:
                             size["lines"], size["small"], size["batch_rounds"], Path(tmp)
                         )
                     )
+    if want("diff") and batch.supports_batch():
+        import bankdiff
+
+        _progress("diff")
+        with batch.temp_folder() as tmp:
+            sections.append(bankdiff.measure(size["files"], size["batch_rounds"], Path(tmp)))
     if want("intake"):
         _progress("intake")
         with batch.temp_folder() as tmp:
@@ -204,7 +210,7 @@ def main() -> None:
         "--only",
         action="append",
         default=[],
-        choices=["startup", "engine", "batch", "jsonl", "intake"],
+        choices=["startup", "engine", "batch", "jsonl", "diff", "intake"],
         help="run only this part (repeatable)",
     )
     args = parser.parse_args()

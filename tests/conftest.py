@@ -5,11 +5,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import consult
 from consult.bank.model import KnowledgeBase
 
 DATA = Path(__file__).parent / "data"
+
+# Generated tests (tests/fuzz and the property tests): `ci` is the short run inside
+# every `pytest`; `long` runs for minutes: `pytest -m fuzz --hypothesis-profile=long`.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("long", max_examples=3_000, deadline=None, suppress_health_check=_SLOW_OK)
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

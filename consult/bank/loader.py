@@ -27,6 +27,12 @@ from consult.errors import InputError, InvalidDefinitions, Problem, Source, disp
 
 DEFAULT_MAX_LENGTH = 2000
 _QUESTION_KEYS = ("choices", "min", "max", "max_length", "help", "required", "when")
+# (required, optional) keys of each mapping in a questions file; the JSON Schema
+# (consult.engine.fileschema) is built from the same tables.
+QUESTIONS_FILE_KEYS = (("sections",), ("version",))
+SECTION_KEYS = (("id", "title", "questions"), ("when",))
+QUESTION_KEYS = (("id", "text", "type"), _QUESTION_KEYS)
+CHOICE_KEYS = (("id", "label"), ("help", "exclusive"))
 
 
 def shipped_bank() -> tuple[Path, Path]:
@@ -111,7 +117,7 @@ class _Loader:
 
     def _question_file(self, bank: _QuestionReader, doc: Node) -> None:
         check = Checker("", self.problems)
-        fields = check.fields(doc, ("sections",), ("version",))
+        fields = check.fields(doc, *QUESTIONS_FILE_KEYS)
         if fields is None:
             return
         if "version" in fields:
@@ -157,7 +163,7 @@ class _QuestionReader:
     def section(self, node: Node) -> None:
         check = Checker("section", self.problems)
         check.name_from("section", node)
-        fields = check.fields(node, ("id", "title", "questions"), ("when",))
+        fields = check.fields(node, *SECTION_KEYS)
         if fields is None:
             return
         sid = check.ident(fields)
@@ -171,7 +177,8 @@ class _QuestionReader:
             when = self._parser(check.owner).parse(fields["when"])
         ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
         found = tuple(i for i in ids if i)
-        self.sections.append(Section(id=sid, title=title, questions=found, source=node.source))
+        section = Section(id=sid, title=title, questions=found, source=node.source, when=when)
+        self.sections.append(section)
 
     def _parser(self, owner: str) -> ConditionParser:
         later = self.all_ids - set(self.questions)
@@ -180,7 +187,7 @@ class _QuestionReader:
     def question(self, node: Node, section: str, section_when: Condition | None) -> str:
         check = Checker("question", self.problems)
         check.name_from("question", node)
-        fields = check.fields(node, ("id", "text", "type"), _QUESTION_KEYS)
+        fields = check.fields(node, *QUESTION_KEYS)
         if fields is None:
             return ""
         qid = check.ident(fields)
@@ -229,7 +236,7 @@ class _QuestionReader:
             check.fail(fields["choices"], f"'choices' only go with one_of or many_of, not {kind}")
         choices: list[Choice] = []
         for item in items:
-            sub = check.fields(item, ("id", "label"), ("help", "exclusive"))
+            sub = check.fields(item, *CHOICE_KEYS)
             if sub is None:
                 continue
             choice = Choice(

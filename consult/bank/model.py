@@ -111,6 +111,8 @@ class Section:
     title: str
     questions: tuple[str, ...]
     source: Source
+    # The section's own `when` (each question's `when` already includes it).
+    when: Condition | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -72,6 +72,10 @@ class Renderer:
         """Output for an input that could not be evaluated ("" for none)."""
         raise NotImplementedError
 
+    def read(self, kb: KnowledgeBase, item: Item) -> AnswerSet:
+        """Read and check one input (see `read_item`)."""
+        return read_item(kb, item)
+
 
 @dataclass(frozen=True, slots=True)
 class Bank:
@@ -197,7 +201,7 @@ def problems_of(item: Item, error: InvalidAnswers | InputError) -> tuple[Problem
 def run_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
     """Read, check, evaluate and render one input."""
     try:
-        answers = read_item(kb, item)
+        answers = renderer.read(kb, item)
     except (InvalidAnswers, InputError) as exc:
         problems = problems_of(item, exc)
         text = renderer.bad(item, problems)

@@ -11,6 +11,9 @@ as `consult evaluate FILE` reports it.
 
 JSONL lines hold either a full answer document (an object with a `consult` or
 `answers` key) or a bare answers mapping (`{"age": 40, ...}`).
+
+A document with a `resourceType` is a FHIR QuestionnaireResponse: it never fits
+the fast path and is read by `consult.fhir.response` from the positioned nodes.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def read_line(kb: KnowledgeBase, text: str, name: str, line: int) -> AnswerSet:
         doc = _json(text, name, line)
     except _Duplicate:
         doc = None
-    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers"}):
+    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers", "resourceType"}):
         doc = {"consult": FORMAT_VERSION, "answers": doc}
     checked = None if doc is None else _fast(kb, doc, name)
     if checked is not None:
@@ -153,6 +156,11 @@ def _positioned(
         root = _node(doc, Source(name))
     if root is None:
         raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
+    if root.is_mapping and "resourceType" in root.value:
+        # Imported here: answer files, the common case, do not pay for it.
+        from consult.fhir.response import read_response
+
+        return read_response(kb, root, name)
     if bare and root.is_mapping and not (root.value.keys() & {"consult", "answers"}):
         root = as_document(root)
     return answer_set_from_node(kb, root, name)

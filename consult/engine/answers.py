@@ -20,6 +20,10 @@ from consult.bank.yamlsource import Node, YamlProblem, decode, describe, parse, 
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
+# (required, optional) keys of an answer document and its `patient` mapping.
+DOCUMENT_KEYS = (("consult", "answers"), ("patient",))
+PATIENT_KEYS = ((), ("ref",))
+PATIENT_REF_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +313,7 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     """Check a parsed answer document."""
     problems: list[Problem] = []
     check = Checker("", problems)
-    fields = check.fields(root, ("consult", "answers"), ("patient",))
+    fields = check.fields(root, *DOCUMENT_KEYS)
     if fields is None:
         raise InvalidAnswers(problems)
     version = fields.get("consult")
@@ -336,7 +340,7 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
 def _patient_ref(check: Checker, node: Node | None) -> str:
     if node is None or node.value is None:
         return ""
-    fields = check.fields(node, (), ("ref",))
+    fields = check.fields(node, *PATIENT_KEYS)
     if not fields or "ref" not in fields:
         return ""
     ref = fields["ref"].value
@@ -353,7 +357,7 @@ def patient_ref_error(ref: Any) -> str:
     The reference lands in file names, front matter and tables, so control
     characters (which could rewrite a terminal or a summary) are refused.
     """
-    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > PATIENT_REF_MAX:
         return f"'patient.ref' must be a short text (at most 64 characters); got {describe(ref)}"
     if not str(ref).isprintable():
         return "'patient.ref' contains a control character"
