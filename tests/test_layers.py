@@ -62,7 +62,16 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "guidance": 3,
     },
     "intake": {"draft": 0, "flow": 1, "layout": 2, "prompts": 3},
-    "batch": {"reader": 0, "sink": 0, "items": 1, "pool": 2, "formats": 3, "diff": 3, "run": 4},
+    "batch": {
+        "reader": 0,
+        "sink": 0,
+        "watch": 0,
+        "items": 1,
+        "pool": 2,
+        "formats": 3,
+        "diff": 3,
+        "run": 4,
+    },
     "cli": {"app": 0, "bank": 1, "author": 1, "batch": 1, "fhir": 1, "intake": 1, "main": 2},
 }
 

@@ -105,7 +105,7 @@ class _Loader:
                 data = handle.read(MAX_BYTES + 1)
             self.digest.update(f"{kind}/{path.name}\0".encode())
             self.digest.update(data)
-            node = parse(decode(data, name), name)
+            node = parse(decode(data, name), name, aliases=True)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return None

@@ -38,7 +38,10 @@ _DOC_KEYS = frozenset(("consult", "answers", "patient"))
 
 
 class _Duplicate(Exception):
-    """A JSON object repeats a key (the positioned parser says where)."""
+    """A JSON object repeats a key, or holds a number too long to convert.
+
+    The positioned parser reads the text again and says where.
+    """
 
 
 def read_yaml(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
@@ -86,6 +89,8 @@ def _json(text: str, name: str, line: int) -> Any:
         raise InvalidAnswers([Problem(where, f"invalid JSON: {exc.msg}")]) from None
     except RecursionError:
         raise InvalidAnswers([Problem(Source(name), "invalid JSON: nested too deeply")]) from None
+    except ValueError:  # a number too long to convert: the positioned parser says where
+        raise _Duplicate from None
 
 
 def _members(doc: Any) -> int:
@@ -120,7 +125,8 @@ def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     """The checked answer set if nothing at all is wrong, else None."""
     if not isinstance(doc, dict) or not doc.keys() <= _DOC_KEYS:
         return None
-    if "answers" not in doc or doc.get("consult") != FORMAT_VERSION:
+    version = doc.get("consult")
+    if "answers" not in doc or version != FORMAT_VERSION or version.__class__ is not int:
         return None
     answers = doc["answers"] if doc["answers"] is not None else {}
     ref = _ref(doc.get("patient"))

@@ -16,7 +16,16 @@ from typing import Any
 from consult.bank.codegen import compile_checked
 from consult.bank.model import Answer, Applicability, KnowledgeBase, Question, Truth, by_identity
 from consult.bank.schema import Checker
-from consult.bank.yamlsource import Node, YamlProblem, decode, describe, parse, read_text, suggest
+from consult.bank.yamlsource import (
+    MAX_DIGITS,
+    Node,
+    YamlProblem,
+    decode,
+    describe,
+    parse,
+    read_text,
+    suggest,
+)
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
@@ -62,7 +71,8 @@ def parse_text(question: Question, text: str) -> tuple[Answer | None, str]:
     """Check typed text from a prompt; integers are parsed from their digits."""
     if question.kind == "integer":
         stripped = text.strip()
-        if not stripped.lstrip("-").isdigit():
+        digits = stripped.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
             return None, f"expected a whole number from {_range(question)}; got {describe(text)}"
         return _check_integer(question, int(stripped))
     return check_value(question, text)
@@ -87,10 +97,11 @@ def _expected_choice(question: Question, value: Any) -> str:
 
 
 def _check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple):
-        return None, f"expected a list of {', '.join(question.choice_ids)}; got {describe(value)}"
+    if not isinstance(value, list | tuple):  # a single word too: a list says what is meant
+        one = isinstance(value, str) and value in _choices(question).ids
+        hint = f" (for one choice write [{value}])" if one else ""
+        listed = ", ".join(question.choice_ids)
+        return None, f"expected a list of {listed}; got {describe(value)}{hint}"
     choices = _choices(question)
     for item in value:
         if not isinstance(item, str) or item not in choices.ids:
@@ -317,7 +328,7 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     if fields is None:
         raise InvalidAnswers(problems)
     version = fields.get("consult")
-    if version is not None and version.value != FORMAT_VERSION:
+    if version is not None and not is_format_version(version.value):
         message = f"'consult': unsupported answer-file format {describe(version)}; expected 1"
         problems.append(Problem(version.source, message))
     ref = _patient_ref(check, fields.get("patient"))
@@ -335,6 +346,11 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
         raise InvalidAnswers(problems)
     sources = {qid: src for qid, _, src in triples}
     return AnswerSet(checked, ref, tuple(warnings), name, sources)
+
+
+def is_format_version(value: Any) -> bool:
+    """Whether a `consult` field holds the format version: the whole number 1, not true or 1.0."""
+    return value.__class__ is int and value == FORMAT_VERSION
 
 
 def _patient_ref(check: Checker, node: Node | None) -> str:

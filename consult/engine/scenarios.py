@@ -65,7 +65,7 @@ def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> Outcome:
 
 def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list[str]:
     try:
-        root = parse(read_text(path, name), name)
+        root = parse(read_text(path, name), name, aliases=True)
     except YamlProblem as exc:
         return [str(exc.problem)]
     if root is None:
