@@ -26,6 +26,7 @@ from common import Row, Section, cores, cpu_model, memory_gib
 
 HISTORY = HERE / "history.md"
 NOTES = HERE / "notes.md"
+KEYSTROKES = HERE / "keystrokes.md"  # written by keystrokes.py --record (counts, not times)
 PACKAGES = ("consult", "typer", "rich", "questionary", "prompt_toolkit", "PyYAML")
 
 
@@ -187,6 +188,8 @@ def report(sections: list[Section], quick: bool, seconds: float) -> str:
             out += [*section.details, ""]
         out += [f"- {note}" for note in section.notes]
         out.append("")
+    if KEYSTROKES.exists():
+        out += [KEYSTROKES.read_text(encoding="utf-8").rstrip(), ""]
     if NOTES.exists():
         out += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     if HISTORY.exists():

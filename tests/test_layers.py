@@ -61,7 +61,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "questionnaire": 2,
         "guidance": 3,
     },
-    "intake": {"draft": 0, "flow": 1, "prompts": 2},
+    "intake": {"draft": 0, "flow": 1, "layout": 2, "prompts": 3},
     "batch": {
         "reader": 0,
         "sink": 0,
