@@ -78,52 +78,58 @@ def explain(
         sys.stdout.write(render(kb, found))
 
 
+CorpusArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="CORPUS...",
+        help="Answer files (YAML or JSON), folders of them, or - for stdin; "
+        "with --input-format jsonl, JSONL files.",
+        show_default=False,
+    ),
+]
+BaseQuestionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--base-questions",
+        metavar="DIR",
+        help="Question folder of the bank to compare against (default: --questions).",
+        show_default=False,
+    ),
+]
+BaseRulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--base-rules",
+        metavar="DIR",
+        help="Rules folder of the bank to compare against (default: --rules).",
+        show_default=False,
+    ),
+]
+DiffJobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        help="Worker processes (default: the machine's cores); 1 runs in this process.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def diff(
-    corpus: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="CORPUS...",
-            help="Answer files (YAML or JSON), folders of them, or - for stdin; "
-            "with --input-format jsonl, JSONL files.",
-            show_default=False,
-        ),
-    ],
-    base_questions: Annotated[
-        Path | None,
-        typer.Option(
-            "--base-questions",
-            metavar="DIR",
-            help="Question folder of the bank to compare against (default: --questions).",
-            show_default=False,
-        ),
-    ] = None,
-    base_rules: Annotated[
-        Path | None,
-        typer.Option(
-            "--base-rules",
-            metavar="DIR",
-            help="Rules folder of the bank to compare against (default: --rules).",
-            show_default=False,
-        ),
-    ] = None,
+    corpus: CorpusArgument,
+    base_questions: BaseQuestionsOption = None,
+    base_rules: BaseRulesOption = None,
     output_format: Annotated[
         str, typer.Option("--format", metavar="FORMAT", help="text, json or jsonl.")
     ] = "text",
     input_format: Annotated[
         str, typer.Option("--input-format", metavar="FORMAT", help="files or jsonl.")
     ] = "files",
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            metavar="N",
-            min=1,
-            help="Worker processes (default: the machine's cores); 1 runs in this process.",
-            show_default=False,
-        ),
-    ] = None,
+    jobs: DiffJobsOption = None,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
 ) -> None:
