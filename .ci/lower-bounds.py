@@ -11,8 +11,14 @@ import tomllib
 from pathlib import Path
 
 pyproject = tomllib.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "pyproject.toml").read_text())
+# The runtime dependencies, and the optional ones users install for a feature
+# (`consult[fhir]`); the dev and bench tools are not part of what users run.
+RUNTIME_EXTRAS = ("fhir",)
+requirements = list(pyproject["project"]["dependencies"])
+for extra in RUNTIME_EXTRAS:
+    requirements += pyproject["project"]["optional-dependencies"].get(extra, [])
 missing = []
-for requirement in pyproject["project"]["dependencies"]:
+for requirement in requirements:
     name = re.match(r"[A-Za-z0-9_.\-]+", requirement)
     lower = re.search(r">=\s*([0-9][^,;\s]*)", requirement)
     if not name or not lower:

@@ -55,6 +55,12 @@ class ScriptedAsker:
     def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
         return default
 
+    def no_to_all(self, asks: Sequence[object]) -> object:
+        """Every question one by one, so that each is a transition of its own."""
+        from consult.intake.flow import NoToAll
+
+        return NoToAll(len(asks), all_no=False)
+
 
 def measure(sessions: int, tmp: Path) -> Section:
     """Run `sessions` scripted consultations; time per question asked."""

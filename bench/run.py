@@ -26,6 +26,7 @@ from common import Row, Section, cores, cpu_model, memory_gib
 
 HISTORY = HERE / "history.md"
 NOTES = HERE / "notes.md"
+KEYSTROKES = HERE / "keystrokes.md"  # written by keystrokes.py --record (counts, not times)
 PACKAGES = ("consult", "typer", "rich", "questionary", "prompt_toolkit", "PyYAML")
 
 
@@ -96,6 +97,12 @@ def _run(quick: bool, only: set[str]) -> list[Section]:
                             size["lines"], size["small"], size["batch_rounds"], Path(tmp)
                         )
                     )
+    if want("diff") and batch.supports_batch():
+        import bankdiff
+
+        _progress("diff")
+        with batch.temp_folder() as tmp:
+            sections.append(bankdiff.measure(size["files"], size["batch_rounds"], Path(tmp)))
     if want("intake"):
         _progress("intake")
         with batch.temp_folder() as tmp:
@@ -181,6 +188,8 @@ def report(sections: list[Section], quick: bool, seconds: float) -> str:
             out += [*section.details, ""]
         out += [f"- {note}" for note in section.notes]
         out.append("")
+    if KEYSTROKES.exists():
+        out += [KEYSTROKES.read_text(encoding="utf-8").rstrip(), ""]
     if NOTES.exists():
         out += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     if HISTORY.exists():
@@ -201,7 +210,7 @@ def main() -> None:
         "--only",
         action="append",
         default=[],
-        choices=["startup", "engine", "batch", "jsonl", "intake"],
+        choices=["startup", "engine", "batch", "jsonl", "diff", "intake"],
         help="run only this part (repeatable)",
     )
     args = parser.parse_args()

@@ -47,7 +47,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "answered": ("yes_no", "one_of", "many_of", "integer", "text"),
     "unanswered": ("yes_no", "one_of", "many_of", "integer", "text"),
 }
-_GROUPS = ("all", "any", "not")
+GROUPS = ("all", "any", "not")
 
 
 class ConditionParser:
@@ -86,7 +86,7 @@ class ConditionParser:
             return self._compare(node)
         if len(keys) == 1 and next(iter(keys)) in self.quantifiers:
             return self._quantified(node)
-        groups = keys & set(_GROUPS)
+        groups = keys & set(GROUPS)
         if len(keys) != 1 or not groups:
             self._unknown_form(node)
             return None
@@ -124,8 +124,8 @@ class ConditionParser:
     def _unknown_form(self, node: Node) -> None:
         assert node.key_sources is not None
         for key, source in node.key_sources.items():
-            if key not in _GROUPS:
-                options = [*_GROUPS, "question", *self.quantifiers]
+            if key not in GROUPS:
+                options = [*GROUPS, "question", *self.quantifiers]
                 self._fail(source, f"unknown condition key {key!r}{suggest(key, options)}")
                 return
         first = next(iter(node.key_sources.values()))
@@ -208,7 +208,7 @@ class ConditionParser:
             message = f"{op!r} needs a {kinds} question, but {question.id!r} is {question.kind}"
             self._fail(node.source, message)
             return _INVALID
-        checker = _VALUE_CHECKS[op]
+        checker = VALUE_CHECKS[op]
         error = checker(question, node.plain())
         if error:
             self._fail(node.source, f"{op!r} on {question.id!r}: {error}")
@@ -271,7 +271,7 @@ def _check_between(question: Question, value: object) -> str:
     return ""
 
 
-_VALUE_CHECKS: dict[str, Callable[[Question, object], str]] = {
+VALUE_CHECKS: dict[str, Callable[[Question, object], str]] = {
     "equals": _check_single,
     "one_of": _check_list,
     "contains": _check_choice,

@@ -27,6 +27,12 @@ from consult.errors import InputError, InvalidDefinitions, Problem, Source, disp
 
 DEFAULT_MAX_LENGTH = 2000
 _QUESTION_KEYS = ("choices", "min", "max", "max_length", "help", "required", "when")
+# (required, optional) keys of each mapping in a questions file; the JSON Schema
+# (consult.engine.fileschema) is built from the same tables.
+QUESTIONS_FILE_KEYS = (("sections",), ("version",))
+SECTION_KEYS = (("id", "title", "questions"), ("when", "key"))
+QUESTION_KEYS = (("id", "text", "type"), _QUESTION_KEYS)
+CHOICE_KEYS = (("id", "label"), ("help", "exclusive"))
 
 
 def shipped_bank() -> tuple[Path, Path]:
@@ -99,7 +105,7 @@ class _Loader:
                 data = handle.read(MAX_BYTES + 1)
             self.digest.update(f"{kind}/{path.name}\0".encode())
             self.digest.update(data)
-            node = parse(decode(data, name), name)
+            node = parse(decode(data, name), name, aliases=True)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return None
@@ -111,7 +117,7 @@ class _Loader:
 
     def _question_file(self, bank: _QuestionReader, doc: Node) -> None:
         check = Checker("", self.problems)
-        fields = check.fields(doc, ("sections",), ("version",))
+        fields = check.fields(doc, *QUESTIONS_FILE_KEYS)
         if fields is None:
             return
         if "version" in fields:
@@ -157,7 +163,7 @@ class _QuestionReader:
     def section(self, node: Node) -> None:
         check = Checker("section", self.problems)
         check.name_from("section", node)
-        fields = check.fields(node, ("id", "title", "questions"), ("when", "key"))
+        fields = check.fields(node, *SECTION_KEYS)
         if fields is None:
             return
         sid = check.ident(fields)
@@ -172,7 +178,9 @@ class _QuestionReader:
         ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
         found = tuple(i for i in ids if i)
         key = self._key(check, fields, found) if "key" in fields else ""
-        section = Section(id=sid, title=title, questions=found, source=node.source, key=key)
+        section = Section(
+            id=sid, title=title, questions=found, source=node.source, when=when, key=key
+        )
         self.sections.append(section)
 
     def _key(self, check: Checker, fields: dict[str, Node], found: tuple[str, ...]) -> str:
@@ -207,7 +215,7 @@ class _QuestionReader:
     def question(self, node: Node, section: str, section_when: Condition | None) -> str:
         check = Checker("question", self.problems)
         check.name_from("question", node)
-        fields = check.fields(node, ("id", "text", "type"), _QUESTION_KEYS)
+        fields = check.fields(node, *QUESTION_KEYS)
         if fields is None:
             return ""
         qid = check.ident(fields)
@@ -256,7 +264,7 @@ class _QuestionReader:
             check.fail(fields["choices"], f"'choices' only go with one_of or many_of, not {kind}")
         choices: list[Choice] = []
         for item in items:
-            sub = check.fields(item, ("id", "label"), ("help", "exclusive"))
+            sub = check.fields(item, *CHOICE_KEYS)
             if sub is None:
                 continue
             choice = Choice(

@@ -155,6 +155,8 @@ class Section:
     title: str
     questions: tuple[str, ...]
     source: Source
+    # The section's own `when` (each question's `when` already includes it).
+    when: Condition | None = None
     # A repeating group (such as treatment areas) names its key question: its
     # questions are asked once per item, and the answers are kept per item.
     key: str = ""

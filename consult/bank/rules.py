@@ -32,6 +32,22 @@ from consult.bank.schema import Checker
 from consult.bank.yamlsource import Node, suggest
 from consult.errors import Problem, Source
 
+# (required, optional) keys of each mapping in a rules file; the JSON Schema
+# (consult.engine.fileschema) is built from the same tables.
+RULES_FILE_KEYS = ((), ("procedures", "references", "referrals", "rules"))
+REFERENCE_KEYS = (("id", "citation"), ())
+REFERRAL_KEYS = (("id", "name"), ("description",))
+PROCEDURE_KEYS = (
+    ("id", "name", "description", "evidence"),
+    ("protocol", "downtime", "regulatory", "indications", "sites"),
+)
+INDICATION_KEYS = (("id", "label", "evidence"), ())
+EVIDENCE_KEYS = (("certainty", "level", "summary", "references"), ("design", "certainty_source"))
+RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description", "basis"))
+# The effects whose rule must carry a `text` shown to the clinician.
+EFFECTS_WITH_TEXT = ("exclude", "caveat", "refer", "inform")
+LEVELS = (1, 5)  # Oxford CEBM 2011 levels of evidence, lowest and highest
+
 
 class RuleReader:
     """Reads the rules folder: references, referrals, procedures and rules, then cross-checks."""
@@ -56,8 +72,7 @@ class RuleReader:
     def read_file(self, doc: Node) -> None:
         """Read one rules file (any of its four sections may be absent)."""
         check = Checker("", self.problems)
-        keys = ("procedures", "references", "referrals", "rules")
-        fields = check.fields(doc, (), keys)
+        fields = check.fields(doc, *RULES_FILE_KEYS)
         if fields is None:
             return
         for item in check.items(fields, "references"):
@@ -79,7 +94,7 @@ class RuleReader:
     def _reference(self, node: Node) -> None:
         check = Checker("reference", self.problems)
         check.name_from("reference", node)
-        fields = check.fields(node, ("id", "citation"))
+        fields = check.fields(node, *REFERENCE_KEYS)
         if fields is None:
             return
         rid = check.ident(fields, kind="reference")
@@ -92,7 +107,7 @@ class RuleReader:
     def _referral(self, node: Node) -> None:
         check = Checker("referral", self.problems)
         check.name_from("referral", node)
-        fields = check.fields(node, ("id", "name"), ("description",))
+        fields = check.fields(node, *REFERRAL_KEYS)
         if fields is None:
             return
         rid = check.ident(fields)
@@ -108,8 +123,7 @@ class RuleReader:
 
     def _procedure(self, node: Node) -> None:
         check = Checker("procedure", self.problems)
-        optional = ("protocol", "downtime", "regulatory", "indications", "sites")
-        fields = check.fields(node, ("id", "name", "description", "evidence"), optional)
+        fields = check.fields(node, *PROCEDURE_KEYS)
         if fields is None:
             return
         pid = check.ident(fields)
@@ -158,7 +172,7 @@ class RuleReader:
         return frozenset(found)
 
     def _indication(self, check: Checker, node: Node) -> Indication | None:
-        fields = check.fields(node, ("id", "label", "evidence"))
+        fields = check.fields(node, *INDICATION_KEYS)
         if fields is None:
             return None
         evidence = self._evidence(check, fields.get("evidence"))
@@ -171,8 +185,7 @@ class RuleReader:
     def _evidence(self, check: Checker, node: Node | None) -> Evidence | None:
         if node is None:
             return None
-        optional = ("design", "certainty_source")
-        fields = check.fields(node, ("certainty", "level", "summary", "references"), optional)
+        fields = check.fields(node, *EVIDENCE_KEYS)
         if fields is None:
             return None
         certainty = fields["certainty"].value if "certainty" in fields else None
@@ -182,7 +195,7 @@ class RuleReader:
                 fields["certainty"], f"'certainty' must be one of {options}; got {certainty!r}"
             )
         level = check.integer(fields, "level")
-        if level is not None and not 1 <= level <= 5:
+        if level is not None and not LEVELS[0] <= level <= LEVELS[1]:
             check.fail(fields["level"], f"'level' (Oxford CEBM 2011) must be 1-5, got {level}")
         refs = check.ids(fields, "references", kind="reference")
         if "references" in fields and not refs:
@@ -203,8 +216,7 @@ class RuleReader:
     def _rule(self, node: Node) -> None:
         check = Checker("rule", self.problems)
         check.name_from("rule", node)
-        optional = (*EFFECTS, "text", "indication", "description", "basis")
-        fields = check.fields(node, ("id", "when"), optional)
+        fields = check.fields(node, *RULE_KEYS)
         if fields is None:
             return
         rid = check.ident(fields, kind="rule")
@@ -223,7 +235,7 @@ class RuleReader:
         if not any(effects.values()) and not any(k in fields for k in EFFECTS):
             check.fail(node, f"a rule needs at least one of {', '.join(EFFECTS)}")
         text = check.text(fields, "text")
-        needs_text = [k for k in ("exclude", "caveat", "refer", "inform") if effects[k]]
+        needs_text = [k for k in EFFECTS_WITH_TEXT if effects[k]]
         if needs_text and "text" not in fields:
             check.fail(node, f"'{needs_text[0]}' needs a 'text' shown to the clinician")
         seen = {k: v[0].source for k, v in self.rules.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,37 @@ MAX_DEPTH = 64
 # depth is checked while converting.
 _SCAN_ABOVE = 2_000
 _SCALARS = SafeConstructor()
+# Values a document may hold once its aliases are expanded: far beyond any honest
+# bank (the shipped one holds under 1,000 per file, some 4,700 in all), far below
+# what fills memory.
+MAX_VALUES = 200_000
+# Digits of a whole number: more is out of range for every question (and Python
+# refuses to convert more than 4,300).
+MAX_DIGITS = 30
+_INT_TAG = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Characters YAML refuses anywhere in a document (C0 and C1 controls, surrogates, ...).
+_UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+class Unreadable:
+    """A value no question accepts, kept so that the error names its question.
+
+    A whole number written otherwise than in plain decimal digits (YAML 1.1 reads
+    `012` as octal 10, `1:30` as 90), or too long to be any question's answer.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,18 +130,72 @@ def decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def parse(text: str, name: str) -> Node | None:
-    """Parse one YAML (or JSON) document into positioned nodes; None if empty."""
-    _check_depth(text, name)
+def parse(text: str, name: str, *, aliases: bool = False) -> Node | None:
+    """Parse one YAML (or JSON) document into positioned nodes; None if empty.
+
+    Aliases (`*name`) are refused unless `aliases` is set (bank files); then
+    the document may expand to at most MAX_VALUES values. Both are checked
+    before anything is expanded.
+    """
+    # An alias needs an anchor: without both characters there is none.
+    shared = "*" in text and "&" in text
     try:
+        _check_depth(text, name)
+        if shared and not aliases:
+            _refuse_aliases(text, name)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise YamlProblem(_marked_problem(exc, name)) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlProblem(_reader_problem(exc, text, name)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Problem(Source(name), f"invalid YAML: {exc}")) from None
     if root is None:
         return None
+    if shared:
+        _count_values(root, name, {}, 1)
     return _convert(root, name, 1)
+
+
+def _refuse_aliases(text: str, name: str) -> None:
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            message = f"alias '*{event.anchor}' not allowed: write the value itself"
+            raise YamlProblem(Problem(_source(event, name), message))
+
+
+def _count_values(node: yaml.Node, name: str, seen: dict[int, int], depth: int) -> int:
+    """The values under a node with aliases expanded; each shared node is counted once."""
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    if depth > MAX_DEPTH:
+        raise YamlProblem(_too_deep(_source(node, name)))
+    count = 1
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            count += _count_values(item, name, seen, depth + 1)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            count += _count_values(key, name, seen, depth + 1)
+            count += _count_values(value, name, seen, depth + 1)
+    if count > MAX_VALUES:
+        message = f"aliases expand this to more than {MAX_VALUES:,} values"
+        raise YamlProblem(Problem(_source(node, name), message))
+    seen[id(node)] = count
+    return count
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> Problem:
+    """A character YAML refuses, at its line and column."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:  # pragma: no cover - LibYAML refuses only these
+        return Problem(Source(name), f"invalid YAML: {exc.reason}")
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    message = f"invalid YAML: {exc.reason} (U+{ord(found.group()):04X})"
+    return Problem(Source(name, line, column), message)
 
 
 def _check_depth(text: str, name: str) -> None:
@@ -204,11 +290,31 @@ def _convert_mapping(node: yaml.MappingNode, name: str, source: Source, depth: i
 
 
 def _scalar(node: yaml.ScalarNode, source: Source) -> Any:
+    if node.tag == _INT_TAG:
+        return _integer(node, source)
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
     try:
         return _SCALARS.construct_object(node)
     except ConstructorError:
-        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
         raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed")) from None
+    except ValueError:  # an explicit tag on a value it does not fit, such as `!!float false`
+        message = f"tag {tag!r} does not fit the value {str(node.value)[:40]!r}"
+        raise YamlProblem(Problem(source, message)) from None
+
+
+def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
+    """A whole number in plain decimal digits; anything else as YAML 1.1 would misread it."""
+    text = str(node.value)
+    digits = len(text.lstrip("+-"))
+    if digits > MAX_DIGITS:
+        return Unreadable(f"a number of {digits:,} digits")
+    try:
+        value = _SCALARS.construct_object(node)
+    except ValueError:
+        raise YamlProblem(Problem(source, f"invalid number {text!r}")) from None
+    if _DECIMAL.fullmatch(text):
+        return int(value)
+    return Unreadable(f"{text} (YAML 1.1 reads it as {value}; write plain decimal digits)")
 
 
 def suggest(word: str, options: Sequence[str]) -> str:
@@ -227,6 +333,8 @@ def describe(value: Any) -> str:
     """A short, quoted rendering of a found value for error messages."""
     if isinstance(value, Node):
         value = value.plain()
+    if isinstance(value, Unreadable):
+        return value.text
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -234,4 +342,6 @@ def describe(value: Any) -> str:
     if value is None:
         return "nothing"
     text = json.dumps(value, ensure_ascii=False, default=str)
+    if not text.isprintable():  # C1 controls, line separators, bidi marks: escaped
+        text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -9,7 +9,7 @@ process runs it. `consult.batch.pool` runs many of them in input order.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
@@ -71,6 +71,10 @@ class Renderer:
     def bad(self, item: Item, problems: Sequence[Problem]) -> str:
         """Output for an input that could not be evaluated ("" for none)."""
         raise NotImplementedError
+
+    def read(self, kb: KnowledgeBase, item: Item) -> AnswerSet:
+        """Read and check one input (see `read_item`)."""
+        return read_item(kb, item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,10 +201,23 @@ def problems_of(item: Item, error: InvalidAnswers | InputError) -> tuple[Problem
 def run_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
     """Read, check, evaluate and render one input."""
     try:
-        answers = read_item(kb, item)
+        answers = renderer.read(kb, item)
     except (InvalidAnswers, InputError) as exc:
-        problems = problems_of(item, exc)
-        text = renderer.bad(item, problems)
-        return Outcome(False, text.encode(), tuple(map(str, problems)))
+        return _failed(item, problems_of(item, exc), renderer)
     warnings = tuple(f"warning: {w}" for w in answers.warnings)
     return Outcome(True, renderer.good(kb, item, answers), warnings)
+
+
+def _failed(item: Item, problems: Sequence[Problem], renderer: Renderer) -> Outcome:
+    return Outcome(False, renderer.bad(item, problems).encode(), tuple(map(str, problems)))
+
+
+def overtime(seconds: float) -> Callable[[KnowledgeBase, Item, Renderer], Outcome]:
+    """The outcome of an input stopped at the time limit."""
+
+    def outcome(_kb: KnowledgeBase, item: Item, renderer: Renderer) -> Outcome:
+        where = Source(item.name, item.line, 1) if item.line else Source(item.name)
+        message = f"not evaluated: took longer than {seconds:g} s (the limit per input)"
+        return _failed(item, [Problem(where, message)], renderer)
+
+    return outcome

@@ -13,13 +13,21 @@ from __future__ import annotations
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain, islice
 from typing import TYPE_CHECKING, NamedTuple
 
 from consult.bank.model import KnowledgeBase
-from consult.batch.items import Bank, Item, Outcome, Renderer, Spill, run_item
+from consult.batch.items import Bank, Item, Outcome, Renderer, Spill, overtime, run_item
+from consult.batch.watch import (
+    die_with_parent,
+    orphaned,
+    start_limit,
+    stop_workers,
+    time_limit,
+    timed,
+)
 from consult.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,6 +44,7 @@ WINDOW = 3
 
 
 _WORKER: tuple[KnowledgeBase, Renderer] | None = None
+_RUN_ITEM: Callable[[KnowledgeBase, Item, Renderer], Outcome] = run_item  # timed in workers
 
 
 # How each record is framed in the output: the bytes before it and after it.
@@ -49,8 +58,12 @@ def run(
     renderer: Renderer,
     jobs: int,
     framing: Framing | None = None,
+    seconds: float = 0.0,
 ) -> Iterator[tuple[Item, Outcome]]:
     """Evaluate every item and yield its outcome, in input order.
+
+    With `seconds`, an input that takes longer is stopped and gets an error
+    outcome (in this process only from the main thread; see `consult.batch.watch`).
 
     `jobs` above 1 has a pool of that many worker processes at work, unless
     the inputs fit in one small chunk (starting processes would cost more than
@@ -65,10 +78,12 @@ def run(
     chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
     first = next(chunks, [])
     if jobs <= 1 or len(first) < FIRST_CHUNK:
-        for chunk in chain([first], chunks):
-            yield from zip(chunk, (run_item(kb, item, renderer) for item in chunk), strict=True)
+        with time_limit(seconds) as limited:
+            one = timed(run_item, overtime(seconds)) if limited else run_item
+            for chunk in chain([first], chunks):
+                yield from zip(chunk, (one(kb, item, renderer) for item in chunk), strict=True)
         return
-    yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs, framing)
+    yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs, framing, seconds)
 
 
 def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
@@ -102,6 +117,7 @@ def _pooled(
     renderer: Renderer,
     jobs: int,
     framing: Framing | None,
+    seconds: float,
 ) -> Iterator[tuple[Item, Outcome]]:
     """`jobs` worker processes evaluate the chunks; this one hands them out and writes.
 
@@ -118,7 +134,7 @@ def _pooled(
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
     window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
     framed = framing is not None
-    with _spill_folder() as folder, _workers(jobs, bank, renderer) as pool:
+    with _spill_folder() as folder, _workers(jobs, bank, renderer, seconds) as pool:
         for index, chunk in enumerate(chunks):
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
             window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
@@ -207,23 +223,33 @@ def _spill_folder() -> Iterator[str]:
 
 
 @contextmanager
-def _workers(count: int, bank: Bank, renderer: Renderer) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes that only the parent stops, and never in the middle of a chunk.
+def _workers(
+    count: int, bank: Bank, renderer: Renderer, seconds: float
+) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes that end with the run, however it ends.
 
-    Workers ignore Ctrl-C, SIGTERM and SIGHUP (a closed terminal signals the
-    whole process group): a worker killed while holding a queue lock could hang
-    the shutdown. The parent handles the signal, cancels the chunks not yet
-    started and waits for the running ones (a few milliseconds each).
+    Workers ignore Ctrl-C and SIGHUP (a terminal signals the whole process
+    group): the parent handles them. A run that ends early (a stop signal, an
+    error, output no longer read) terminates its workers and kills any still
+    there after a grace; chunks under way are dropped, and the output keeps
+    whole records only. SIGTERM ends a worker at once; a worker dies with its
+    parent. Each input has `seconds` (0: no limit).
     """
     from concurrent.futures import ProcessPoolExecutor
 
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     pool = None
     try:
-        pool = ProcessPoolExecutor(count, initializer=_start_worker, initargs=(bank, renderer))
+        pool = ProcessPoolExecutor(
+            count, initializer=_start_worker, initargs=(bank, renderer, seconds, os.getpid())
+        )
         pool.submit(int).result()  # start the workers while stop signals wait
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         yield pool
+    except BaseException:
+        if pool is not None:
+            stop_workers(pool)
+        raise
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if pool is not None:
@@ -274,21 +300,28 @@ def _result(pending: Future[Returned]) -> Returned:
         raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
 
 
-def _start_worker(bank: Bank, renderer: Renderer) -> None:
-    for stop in STOP_SIGNALS:
-        signal.signal(stop, signal.SIG_IGN)
+def _start_worker(bank: Bank, renderer: Renderer, seconds: float, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked while workers started
-    global _WORKER
+    global _WORKER, _RUN_ITEM
     if _WORKER is None:
         from consult.bank.loader import load
 
         _WORKER = (load(bank.questions, bank.rules), renderer)
+    if seconds > 0:
+        start_limit(seconds)
+        _RUN_ITEM = timed(run_item, overtime(seconds))
 
 
 def _run_chunk(chunk: list[Item]) -> list[Outcome]:
     assert _WORKER is not None
+    orphaned()
     kb, renderer = _WORKER
-    return [run_item(kb, item, renderer) for item in chunk]
+    one = _RUN_ITEM
+    return [one(kb, item, renderer) for item in chunk]
 
 
 def _run_spilled(chunk: list[Item], path: str, framing: Framing | None = None) -> Returned:

@@ -11,6 +11,9 @@ as `consult evaluate FILE` reports it.
 
 JSONL lines hold either a full answer document (an object with a `consult` or
 `answers` key) or a bare answers mapping (`{"age": 40, ...}`).
+
+A document with a `resourceType` is a FHIR QuestionnaireResponse: it never fits
+the fast path and is read by `consult.fhir.response` from the positioned nodes.
 """
 
 from __future__ import annotations
@@ -35,7 +38,10 @@ _DOC_KEYS = frozenset(("consult", "answers", "patient"))
 
 
 class _Duplicate(Exception):
-    """A JSON object repeats a key (the positioned parser says where)."""
+    """A JSON object repeats a key, or holds a number too long to convert.
+
+    The positioned parser reads the text again and says where.
+    """
 
 
 def read_yaml(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
@@ -60,7 +66,7 @@ def read_line(kb: KnowledgeBase, text: str, name: str, line: int) -> AnswerSet:
         doc = _json(text, name, line)
     except _Duplicate:
         doc = None
-    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers"}):
+    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers", "resourceType"}):
         doc = {"consult": FORMAT_VERSION, "answers": doc}
     checked = None if doc is None else _fast(kb, doc, name)
     if checked is not None:
@@ -83,6 +89,8 @@ def _json(text: str, name: str, line: int) -> Any:
         raise InvalidAnswers([Problem(where, f"invalid JSON: {exc.msg}")]) from None
     except RecursionError:
         raise InvalidAnswers([Problem(Source(name), "invalid JSON: nested too deeply")]) from None
+    except ValueError:  # a number too long to convert: the positioned parser says where
+        raise _Duplicate from None
 
 
 def _members(doc: Any) -> int:
@@ -126,7 +134,8 @@ def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     """The checked answer set if nothing at all is wrong, else None."""
     if not isinstance(doc, dict) or not doc.keys() <= _DOC_KEYS:
         return None
-    if "answers" not in doc or doc.get("consult") != FORMAT_VERSION:
+    version = doc.get("consult")
+    if "answers" not in doc or version != FORMAT_VERSION or version.__class__ is not int:
         return None
     answers = doc["answers"] if doc["answers"] is not None else {}
     ref = _ref(doc.get("patient"))
@@ -162,6 +171,11 @@ def _positioned(
         root = _node(doc, Source(name))
     if root is None:
         raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
+    if root.is_mapping and "resourceType" in root.value:
+        # Imported here: answer files, the common case, do not pay for it.
+        from consult.fhir.response import read_response
+
+        return read_response(kb, root, name)
     if bare and root.is_mapping and not (root.value.keys() & {"consult", "answers"}):
         root = as_document(root)
     return answer_set_from_node(kb, root, name)

@@ -19,6 +19,7 @@ from consult.batch.formats import CsvRows, JsonRecords, RecordWriter, TableRows,
 from consult.batch.items import Bank, Item, Outcome, Renderer, iter_inputs, problems_of, read_item
 from consult.batch.pool import run
 from consult.batch.sink import SummaryFolder
+from consult.batch.watch import DEFAULT_LIMIT
 from consult.engine.answers import AnswerSet
 from consult.engine.decide import evaluate
 from consult.engine.result import Result
@@ -40,6 +41,7 @@ class Options:
     output: Path | None = None
     force: bool = False
     jobs: int = 1
+    time_limit: float = DEFAULT_LIMIT  # seconds per input in a batch; 0 for none
     date: str = ""
     bank: Bank = field(default_factory=lambda: Bank(None, None))
 
@@ -146,10 +148,11 @@ def _records(
     renderers: dict[str, Renderer] = {"csv": CsvRows(), "table": TableRows()}
     renderer = renderers.get(fmt, JsonRecords())
     if fmt == "table" and env.stdout_is_tty and opts.output is None:
-        return _table(opts, env, env.progress(run(kb, opts.bank, items, renderer, opts.jobs)))
+        pairs = run(kb, opts.bank, items, renderer, opts.jobs, seconds=opts.time_limit)
+        return _table(opts, env, env.progress(pairs))
     kind = "tsv" if fmt == "table" else fmt
     # Pooled workers frame the records, and whole chunks are copied to the output.
-    pairs = run(kb, opts.bank, items, renderer, opts.jobs, framing(kind))
+    pairs = run(kb, opts.bank, items, renderer, opts.jobs, framing(kind), opts.time_limit)
     if opts.output is not None or not env.stdout_is_tty:
         pairs = env.progress(pairs)  # never between records on the screen
     with _stream(opts, env) as out:
@@ -228,7 +231,10 @@ def _summaries(
             folder.add(summary_stem(item), outcome.text)
 
     try:
-        pairs = env.progress(run(kb, opts.bank, items, _Markdown(opts.date), opts.jobs))
+        summaries = _Markdown(opts.date)
+        pairs = env.progress(
+            run(kb, opts.bank, items, summaries, opts.jobs, seconds=opts.time_limit)
+        )
         total, failed = _drain(env, pairs, stage)
         count = folder.commit()
     except BaseException:

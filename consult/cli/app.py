@@ -27,7 +27,17 @@ from consult import __version__
 class _Commands(TyperGroup):
     """Lists the commands in the order a clinic meets them, not by import order."""
 
-    ORDER = ("intake", "evaluate", "export", "validate", "test")
+    ORDER = (
+        "intake",
+        "evaluate",
+        "export",
+        "fhir",
+        "validate",
+        "test",
+        "explain",
+        "diff",
+        "schema",
+    )
 
     def list_commands(self, ctx: Any) -> list[str]:  # typer vendors click: Any spans both
         names = super().list_commands(ctx)

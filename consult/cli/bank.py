@@ -1,4 +1,4 @@
-"""The bank authors' commands: `consult validate` and `consult test`."""
+"""The bank authors' commands: `consult validate`, `consult test` and `consult schema`."""
 
 from __future__ import annotations
 
@@ -64,3 +64,66 @@ def run_scenarios(
         if dead_rules:
             status = ExitStatus.PROBLEMS
     raise typer.Exit(status)
+
+
+SCHEMA_KINDS = ("questions", "rules", "answers", "scenario")
+
+
+@app.command("schema")
+def schema(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="KIND",
+            help="questions, rules, answers or scenario.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (default: stdout)."),
+    ] = None,
+    questions: QuestionsOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a kind of file, for editors and CI.
+
+    The questions and rules schemas describe the file format; the answers and
+    scenario schemas list the questions of the bank (--questions/--rules, or the
+    shipped one) with their types, choices and ranges. Schemas for the shipped
+    bank are installed in the package folder consult/schemas.
+
+    \b
+    Examples:
+      consult schema questions -o questions.schema.json
+      consult schema answers > answers.schema.json
+      consult schema rules -o rules.schema.json
+      check-jsonschema --schemafile rules.schema.json rules/*.yaml
+    In an editor with the YAML language server, put this first in a file:
+      # yaml-language-server: $schema=../consult/schemas/rules.schema.json
+    """
+    from consult.bank.loader import load
+    from consult.engine.fileschema import schema_for, schema_text
+
+    if kind not in SCHEMA_KINDS:
+        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
+    with exit_on_error():
+        kb = load(questions, rules) if kind in {"answers", "scenario"} else None
+        text = schema_text(schema_for(kind, kb))
+        if output is None or str(output) == "-":
+            sys.stdout.write(text)
+        else:
+            _write_schema(output, text)
+
+
+def _write_schema(path: Path, text: str) -> None:
+    """Write a schema file (no patient data: a plain replace through a temporary file)."""
+    from consult.errors import InputError, display_path
+
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"{display_path(path)}: cannot write: {exc.strerror}") from None

@@ -70,6 +70,16 @@ JobsOption = Annotated[
         show_default=False,
     ),
 ]
+TimeLimitOption = Annotated[
+    float,
+    typer.Option(
+        "--time-limit",
+        metavar="SECONDS",
+        min=0,
+        help="Seconds one input of a batch may take; one that takes longer is reported "
+        "as failed and the run goes on. 0 for no limit.",
+    ),
+]
 DateOption = Annotated[
     str | None,
     typer.Option(
@@ -89,6 +99,7 @@ def evaluate(
     output: OutputOption = None,
     force: ForceOption = False,
     jobs: JobsOption = None,
+    time_limit: TimeLimitOption = 10.0,
     date: DateOption = None,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
@@ -128,6 +139,7 @@ def evaluate(
             output=output,
             force=force,
             jobs=jobs or default_jobs(),
+            time_limit=time_limit,
             date=_consultation_date(date),
             bank=Bank(_str(questions), _str(rules)),
         )

@@ -12,13 +12,15 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
+from consult.cli import author as cli_author
 from consult.cli import bank as cli_bank
 from consult.cli import batch as cli_batch
+from consult.cli import fhir as cli_fhir
 from consult.cli import intake as cli_intake
 from consult.cli.app import app
 
 # Importing the command modules registers their commands on the app.
-COMMAND_MODULES = (cli_bank, cli_batch, cli_intake)
+COMMAND_MODULES = (cli_bank, cli_author, cli_batch, cli_fhir, cli_intake)
 __all__ = ["app", "run"]
 
 

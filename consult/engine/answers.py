@@ -25,11 +25,24 @@ from consult.bank.model import (
     plain_answer,
 )
 from consult.bank.schema import Checker
-from consult.bank.yamlsource import Node, YamlProblem, decode, describe, parse, read_text, suggest
+from consult.bank.yamlsource import (
+    MAX_DIGITS,
+    Node,
+    YamlProblem,
+    decode,
+    describe,
+    parse,
+    read_text,
+    suggest,
+)
 from consult.engine.items import group_answer, quick_items
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
+# (required, optional) keys of an answer document and its `patient` mapping.
+DOCUMENT_KEYS = (("consult", "answers"), ("patient",))
+PATIENT_KEYS = ((), ("ref",))
+PATIENT_REF_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +81,8 @@ def parse_text(question: Question, text: str) -> tuple[Answer | None, str]:
     """Check typed text from a prompt; integers are parsed from their digits."""
     if question.kind == "integer":
         stripped = text.strip()
-        if not stripped.lstrip("-").isdigit():
+        digits = stripped.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
             return None, f"expected a whole number from {_range(question)}; got {describe(text)}"
         return _check_integer(question, int(stripped))
     return check_value(question, text)
@@ -93,10 +107,11 @@ def _expected_choice(question: Question, value: Any) -> str:
 
 
 def _check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple):
-        return None, f"expected a list of {', '.join(question.choice_ids)}; got {describe(value)}"
+    if not isinstance(value, list | tuple):  # a single word too: a list says what is meant
+        one = isinstance(value, str) and value in _choices(question).ids
+        hint = f" (for one choice write [{value}])" if one else ""
+        listed = ", ".join(question.choice_ids)
+        return None, f"expected a list of {listed}; got {describe(value)}{hint}"
     choices = _choices(question)
     for item in value:
         if not isinstance(item, str) or item not in choices.ids:
@@ -331,11 +346,11 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     """Check a parsed answer document."""
     problems: list[Problem] = []
     check = Checker("", problems)
-    fields = check.fields(root, ("consult", "answers"), ("patient",))
+    fields = check.fields(root, *DOCUMENT_KEYS)
     if fields is None:
         raise InvalidAnswers(problems)
     version = fields.get("consult")
-    if version is not None and version.value != FORMAT_VERSION:
+    if version is not None and not is_format_version(version.value):
         message = f"'consult': unsupported answer-file format {describe(version)}; expected 1"
         problems.append(Problem(version.source, message))
     ref = _patient_ref(check, fields.get("patient"))
@@ -357,10 +372,15 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     return AnswerSet(checked, ref, tuple(warnings), name, sources)
 
 
+def is_format_version(value: Any) -> bool:
+    """Whether a `consult` field holds the format version: the whole number 1, not true or 1.0."""
+    return value.__class__ is int and value == FORMAT_VERSION
+
+
 def _patient_ref(check: Checker, node: Node | None) -> str:
     if node is None or node.value is None:
         return ""
-    fields = check.fields(node, (), ("ref",))
+    fields = check.fields(node, *PATIENT_KEYS)
     if not fields or "ref" not in fields:
         return ""
     ref = fields["ref"].value
@@ -377,7 +397,7 @@ def patient_ref_error(ref: Any) -> str:
     The reference lands in file names, front matter and tables, so control
     characters (which could rewrite a terminal or a summary) are refused.
     """
-    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > 64:
+    if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > PATIENT_REF_MAX:
         return f"'patient.ref' must be a short text (at most 64 characters); got {describe(ref)}"
     if not str(ref).isprintable():
         return "'patient.ref' contains a control character"

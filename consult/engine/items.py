@@ -32,7 +32,7 @@ def quick_items(kb: KnowledgeBase, group: Section, check: ValueCheck) -> Callabl
     known = frozenset(q.id for q in questions)
 
     def check_items(value: Any) -> Items | None:
-        if not isinstance(value, list):
+        if not isinstance(value, list):  # an `Items` checked before goes the long way
             return None
         found: list[Mapping[str, Answer]] = []
         seen: set[object] = set()
@@ -88,6 +88,8 @@ def check_items(
     kb: KnowledgeBase, group: Section, value: Any, source: Source, check: ValueCheck
 ) -> tuple[Items | None, list[Problem]]:
     """Check a group's items given as nodes (with places) or plain data (placed at `source`)."""
+    if isinstance(value, Items):  # checked before: checked again as plain data
+        value = value.plain()
     node = value if isinstance(value, Node) else _node(value, source)
     problems: list[Problem] = []
     if not node.is_list:

@@ -14,8 +14,9 @@ from consult.engine.decide import evaluate_traced
 from consult.engine.result import Result
 from consult.errors import InputError, InvalidAnswers, Problem, display_path
 
-_SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown")
-_FRAGMENTS = ("caveats", "excluded_reasons", "referral_reasons")
+SCENARIO_KEYS = (("answers", "expect"), ("description", "patient"))
+SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown")
+FRAGMENTS = ("caveats", "excluded_reasons", "referral_reasons")
 
 
 @dataclass
@@ -64,14 +65,14 @@ def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> Outcome:
 
 def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list[str]:
     try:
-        root = parse(read_text(path, name), name)
+        root = parse(read_text(path, name), name, aliases=True)
     except YamlProblem as exc:
         return [str(exc.problem)]
     if root is None:
         return [f"{name}: file is empty"]
     problems: list[Problem] = []
     check = Checker("scenario", problems)
-    fields = check.fields(root, ("answers", "expect"), ("description", "patient"))
+    fields = check.fields(root, *SCENARIO_KEYS)
     if fields is None or problems:
         return [str(p) for p in problems]
     try:
@@ -116,14 +117,14 @@ def _texts(result: Result, key: str, procedure: str) -> list[str]:
 
 
 def _compare(check: Checker, node: Node, result: Result) -> list[str]:
-    fields = check.fields(node, (), (*_SETS, *_FRAGMENTS))
+    fields = check.fields(node, (), (*SETS, *FRAGMENTS))
     if fields is None:
         return []
     failures: list[str] = []
-    for key in _SETS:
+    for key in SETS:
         if key in fields:
             failures += _compare_set(check, fields[key], key, _ids(result, key))
-    for key in _FRAGMENTS:
+    for key in FRAGMENTS:
         if key in fields:
             failures += _compare_fragments(check, fields[key], key, result)
     return failures

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from consult.bank.model import Answer, KnowledgeBase, Question
+from consult.bank.yamlsource import MAX_DIGITS, Unreadable
 from consult.engine.answers import AnswerSet, answers_document, check_value
 from consult.errors import InputError, display_path
 from consult.intake.areas import DONE, parse
@@ -194,12 +195,20 @@ def _load(path: Path) -> dict[str, Any]:
     if len(data) > MAX_DRAFT_BYTES:
         raise InputError(f"{shown}: too big for an intake draft")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"), parse_int=_whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{shown}: not an intake draft (not readable JSON)") from None
-    if not isinstance(doc, dict) or doc.get("consult_draft") != DRAFT_FORMAT:
+    version = doc.get("consult_draft") if isinstance(doc, dict) else None
+    # The whole number, not true or 1.0 (which equal it in Python).
+    if not isinstance(doc, dict) or version.__class__ is not int or version != DRAFT_FORMAT:
         raise InputError(f"{shown}: not an intake draft of format {DRAFT_FORMAT}")
     return doc
+
+
+def _whole_number(text: str) -> int | Unreadable:
+    """A JSON whole number; one too long for any question is kept to be reported."""
+    digits = len(text.removeprefix("-"))
+    return Unreadable(f"a number of {digits:,} digits") if digits > MAX_DIGITS else int(text)
 
 
 def _question(kb: KnowledgeBase, qid: str) -> Question | None:

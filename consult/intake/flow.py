@@ -60,6 +60,23 @@ class Ask:
     can_go_back: bool
     position: int  # 1-based among the questions that apply now
     total: int
+    section_position: int = 1  # 1-based among the section's questions that apply now
+    section_total: int = 1
+    sections_done: int = 0  # sections that apply with every question done
+    sections_total: int = 1  # sections with at least one question that applies
+
+
+@dataclass(frozen=True, slots=True)
+class NoToAll:
+    """The clinician's reply to a run of yes/no questions shown together.
+
+    `shown` is how many of the leading questions were on screen; `all_no` says
+    the clinician answered No to each of them in one step (otherwise they are
+    asked one by one).
+    """
+
+    shown: int
+    all_no: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +118,13 @@ class Asker(Protocol):
         """Ask for a line of text that `check` accepts (it returns an error or "")."""
         ...
 
+    def no_to_all(self, asks: Sequence[Ask]) -> NoToAll | Nav:
+        """Show a run of yes/no questions in full; offer "No to all of these" or BACK."""
+        ...
+
+
+MIN_RUN = 3  # the fewest open yes/no questions offered "No to all of these"
+
 
 class Intake:
     """The answers so far, with branching applied: what applies, what is done."""
@@ -122,6 +146,7 @@ class Intake:
         self._titles = {s.id: s.title for s in kb.sections}
         self.visible: tuple[Question, ...] = ()
         self._position: dict[str, int] = {}
+        self.one_by_one: set[str] = set()  # shown together, then asked one by one
         self.dropped_at_start = self.refresh()
 
     def refresh(self) -> list[str]:
@@ -135,18 +160,23 @@ class Intake:
         visible: list[Question] = []
         dropped: list[str] = []
         self._slots = {}
+        self._sure: set[str] = set()  # applies for certain, not only maybe
         for question in self.kb.questions:
             qid = question.id
             if question.section in self.kb.groups:  # asked once per area
                 found = self.areas.prompts_for(question, self.answers, self.skipped)
                 self._slots.update((q.id, q) for q in found)
+                self._sure.update(q.id for q in found)  # a group has no `when`
                 visible += found
                 kept.update((q.id, self.answers[q.id]) for q in found if q.id in self.answers)
                 continue
-            if applies(qid) is False:
+            truth = applies(qid)
+            if truth is False:
                 if qid in self.answers or qid in self.skipped:
                     dropped.append(qid)
                 continue
+            if truth is True:
+                self._sure.add(qid)
             visible.append(question)
             if qid in self.answers:
                 kept[qid] = self.answers[qid]
@@ -196,6 +226,12 @@ class Intake:
     def ask_for(self, question: Question) -> Ask:
         """The prompt data for one question."""
         index = self._position.get(question.id, 0)
+        mates = [q for q in self.visible if q.section == question.section]
+        # Sections that apply: those with a question that applies for certain (a
+        # section that depends on an answer not given yet is not counted yet).
+        sure = {q.section for q in self.visible if q.id in self._sure or self.is_done(q.id)}
+        sections = sure | {question.section}
+        open_sections = {q.section for q in self.visible if not self.is_done(q.id)}
         return Ask(
             question=question,
             section=self._titles.get(question.section, question.section),
@@ -204,7 +240,31 @@ class Intake:
             can_go_back=index > 0,
             position=index + 1,
             total=len(self.visible),
+            section_position=next((i for i, q in enumerate(mates, 1) if q.id == question.id), 1),
+            section_total=max(len(mates), 1),
+            sections_done=len(sections - open_sections),
+            sections_total=max(len(sections), 1),
         )
+
+    def yes_no_run(self, question: Question) -> list[Question]:
+        """The open yes/no questions that end `question`'s section, from it on.
+
+        They can be shown together and answered "No to all of these". Empty
+        unless `question` is open and every question after it in its section is
+        a yes/no question; questions already shown together and then asked one
+        by one, and questions answered before, are left out.
+        """
+        if self.is_done(question.id) or question.id in self.one_by_one:
+            return []
+        rest = [
+            q
+            for q in self.visible[self._position.get(question.id, 0) :]
+            if q.section == question.section
+        ]
+        if any(q.kind != "yes_no" for q in rest):
+            return []
+        run = [q for q in rest if not self.is_done(q.id) and q.id not in self.one_by_one]
+        return run if len(run) >= MIN_RUN else []
 
     def review(self) -> list[ReviewSection]:
         """Every question that applies, with its answer, grouped by section."""
@@ -247,6 +307,9 @@ def _review(intake: Intake, asker: Asker) -> Question | None:
 def _step(
     intake: Intake, asker: Asker, save: Callable[[Intake], None], question: Question
 ) -> Question | None:
+    run = intake.yes_no_run(question)
+    if run:
+        return _no_to_all(intake, asker, save, run)
     reply = asker.ask(intake.ask_for(question))
     if reply is BACK:
         return intake.previous(question) or question
@@ -262,6 +325,28 @@ def _step(
     if intake.jump:  # an area added (its site next) or removed (add-or-done next)
         return intake.lookup(intake.jump)
     return intake.next_open(question)
+
+
+def _no_to_all(
+    intake: Intake, asker: Asker, save: Callable[[Intake], None], run: Sequence[Question]
+) -> Question | None:
+    """Offer a run of yes/no questions together; record each No one by one."""
+    reply = asker.no_to_all([intake.ask_for(q) for q in run])
+    if reply is BACK:
+        return intake.previous(run[0]) or run[0]
+    assert isinstance(reply, NoToAll)
+    shown = run[: max(reply.shown, 1)]
+    if not reply.all_no:
+        intake.one_by_one.update(q.id for q in shown)
+        return run[0]
+    for question in shown:
+        if question.id not in {q.id for q in intake.visible}:  # switched off meanwhile
+            continue
+        dropped = intake.record(question, False)
+        if dropped:
+            asker.notice(dropped_message(intake.kb, dropped))
+        save(intake)
+    return intake.next_open(shown[-1])
 
 
 def answer_set(intake: Intake) -> AnswerSet:

@@ -27,12 +27,37 @@ from questionary.prompts.common import InquirerControl
 
 from consult.bank.model import Answer, Question
 from consult.engine.answers import check_value, parse_text
-from consult.intake.flow import BACK, Ask, Nav, Reply, ReviewSection, reply_error, show_answer
+from consult.intake.flow import (
+    BACK,
+    Ask,
+    Nav,
+    NoToAll,
+    Reply,
+    ReviewSection,
+    reply_error,
+    show_answer,
+)
+from consult.intake.layout import (
+    BACK_HINT,
+    INDENT,
+    MAX_NUMBERED,
+    ask_hint,
+    block,
+    fit_page,
+    help_lines,
+    is_numbered,
+    no_to_all_prompt,
+    numbered,
+    pick_keys,
+    prompt_message,
+    wrap,
+)
 
 BACK_KEY = "c-b"
-BACK_HINT = "Ctrl-B back"
 NOT_KNOWN_LABEL = "Not known (leave unanswered)"
 FINISH_LABEL = "Finish: show the result"
+POINTER = 3  # columns before a list entry: " » "
+TICK_BOX = 2  # and before a tick-list entry's label: "○ "
 
 
 class _Token:
@@ -45,13 +70,6 @@ class _Token:
 
 _NOT_KNOWN = _Token("not known")
 _FINISH = _Token("finish")
-
-
-class _Echo:
-    """A reply the prompt itself does not show; the asker prints it."""
-
-    def __init__(self, value: object) -> None:
-        self.value = value
 
 
 class QuestionaryAsker:
@@ -69,28 +87,91 @@ class QuestionaryAsker:
         print_formatted_text(FormattedText([(style, text)]), output=self.output)
 
     def notice(self, text: str) -> None:
-        """Show a line of literal text (never markup)."""
-        self._print(text, "fg:ansiyellow")
+        """Show literal text (never markup), each line wrapped at word boundaries."""
+        width = self._width()
+        for line in text.splitlines():
+            lead = len(line) - len(line.lstrip())
+            wrapped = block(line, width, first=lead, indent=lead + 2)
+            self._print(" " * lead + wrapped, "fg:ansiyellow")
+
+    def _width(self) -> int:
+        return self.output.get_size().columns
+
+    def _heading(self, section: str) -> None:
+        if section != self._section:
+            self._section = section
+            self._print(f"\n{section}", "bold underline")
 
     def ask(self, ask: Ask) -> Reply:
-        """Ask one question with the prompt that fits its type."""
-        if ask.section != self._section:
-            self._section = ask.section
-            self._print(f"\n{ask.section}", "bold underline")
+        """Ask one question with the prompt that fits its type.
+
+        The prompt is laid out for the terminal's width and erased when answered;
+        what stays on screen is the question and the answer in words (every
+        choice ticked, for a tick list).
+        """
+        self._heading(ask.section)
         question = ask.question
-        if question.help:
-            for line in question.help.strip().splitlines():
-                self._print(f"  {line}", "fg:ansibrightblack")
-        build = _BUILDERS[question.kind]
-        reply = _run(build(ask, self._io()), can_go_back=ask.can_go_back)
-        if isinstance(reply, _Echo):  # answered by a key the prompt does not display
-            reply = reply.value
-            shown = None if reply is _NOT_KNOWN else _as_answer(question, reply)
-            self._print(f"  → {show_answer(question, shown)}", "fg:ansicyan")
+        width = self._width()
+        for line in help_lines(question.help, width) if question.help else ():
+            self._print(line, "fg:ansibrightblack")
+        prompt = _BUILDERS[question.kind](ask, width, self._io())
+        prompt.application.erase_when_done = True
+        reply = _run(prompt, can_go_back=ask.can_go_back)
         if reply is BACK:
-            self._print("  ← back", "fg:ansibrightblack")
+            self._echo(question.text, "← back")
             return Nav.BACK
-        return None if reply is _NOT_KNOWN else _as_answer(question, reply)
+        answer = None if reply is _NOT_KNOWN else _as_answer(question, reply)
+        self._echo(question.text, "→ " + show_answer(question, answer))
+        return answer
+
+    def _echo(self, text: str, answer: str) -> None:
+        """The question, wrapped, and its answer after it (or under it if too long)."""
+        width = self._width()
+        lines = wrap(text, width, first=len(INDENT), indent=len(INDENT))
+        tokens = [("fg:ansigreen", "? "), ("bold", ("\n" + INDENT).join(lines))]
+        if len(INDENT) + len(lines[-1]) + 1 + len(answer) < width:
+            tokens.append(("fg:ansicyan", " " + answer))
+        else:
+            said = block(answer, width, first=len(INDENT), indent=len(INDENT) + 2)
+            tokens.append(("fg:ansicyan", "\n" + INDENT + said))
+        print_formatted_text(FormattedText(tokens), output=self.output)
+
+    def no_to_all(self, asks: Sequence[Ask]) -> NoToAll | Nav:
+        """Show as many of the yes/no questions as fit the screen; offer "No to all".
+
+        `n` answers No to each question on screen (the loop records them one by
+        one); Enter asks them one by one.
+        """
+        first = asks[0]
+        width, rows = self._width(), self.output.get_size().rows
+        heading = 2 if first.section != self._section else 0
+        message, instruction = no_to_all_prompt(first, asks[-1], width)
+        room = rows - heading - message.count("\n") - instruction.count("\n") - 1
+        page = fit_page(asks, width, room)
+        self._heading(first.section)
+        for ask in page:
+            number = ask.section_position
+            self._print(INDENT + numbered(ask.question.text, number, width, len(INDENT)))
+            for line in help_lines(ask.question.help, width - 3) if ask.question.help else ():
+                self._print("   " + line, "fg:ansibrightblack")
+        count = len(page)
+        message, instruction = no_to_all_prompt(first, page[-1], width)
+        prompt = questionary.confirm(message, instruction=instruction, **self._io())
+        extra = KeyBindings()
+        extra.add("n", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
+        extra.add("N", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
+        extra.add("enter", eager=True)(lambda e: e.app.exit(result=NoToAll(count, False)))
+        _add_bindings(prompt, extra)
+        prompt.application.erase_when_done = True
+        reply = _run(prompt, can_go_back=first.can_go_back)
+        last = page[-1].section_position
+        said = f"{first.section} {first.section_position}-{last}"
+        if reply is BACK:
+            self._echo(said, "← back")
+            return Nav.BACK
+        assert isinstance(reply, NoToAll)
+        self._echo(said, "→ No to each" if reply.all_no else "→ one by one")
+        return reply
 
     def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
         """Every answer by section; pick one to change, or finish."""
@@ -109,7 +190,7 @@ class QuestionaryAsker:
         prompt = questionary.select(
             "Review the answers: pick one to change, or finish",
             choices=choices,
-            instruction=f"(arrows move, Enter picks, {BACK_HINT})",
+            instruction=f"\n{INDENT}arrows move, Enter picks, {BACK_HINT}",
             **self._io(),
         )
         reply = _run(prompt, can_go_back=True)
@@ -162,7 +243,9 @@ class _Ticks:
     """Checkbox keys: exclusive ticking, and Enter submits only a valid set.
 
     Space ticks a choice; an exclusive one clears the others, and the reverse.
-    On Enter an invalid set stays open with its error under the list.
+    In a numbered list a number key ticks its choice; `n` ticks "none of these"
+    alone and submits it; `?` answers "not known" on a question that is not
+    required. On Enter an invalid set stays open with its error under the list.
     questionary's own checkbox error sits in a bottom toolbar that prompt_toolkit
     draws only when the terminal answers cursor-position requests, so the error
     line is added here to show on every terminal.
@@ -176,6 +259,13 @@ class _Ticks:
         bindings = KeyBindings()
         bindings.add(" ", eager=True)(self.toggle)
         bindings.add("enter", eager=True)(self.submit)
+        if is_numbered(question):
+            for index in range(len(question.choices)):
+                bindings.add(str(index + 1), eager=True)(self._tick_number(index))
+        none = [c.id for c in question.choices if c.exclusive]
+        if none:
+            bindings.add("n", eager=True)(lambda event: self.none_of_these(event, none[0]))
+        _not_known_key(bindings, question)
         _add_bindings(prompt, bindings)
         line = Window(FormattedTextControl(lambda: [("fg:ansired", self.error)]), height=1)
         container = prompt.application.layout.container
@@ -193,6 +283,20 @@ class _Ticks:
             ic.selected_options = [*kept, pointed]
         self.error = ""
 
+    def _tick_number(self, index: int) -> Callable[[KeyPressEvent], None]:
+        def tick(event: KeyPressEvent) -> None:
+            self.ic.pointed_at = index
+            self.toggle(event)
+
+        return tick
+
+    def none_of_these(self, event: KeyPressEvent, none: str) -> None:
+        self.ic.pointed_at = next(
+            i for i, c in enumerate(self.ic.choices) if getattr(c, "value", None) == none
+        )
+        self.ic.selected_options = [none]
+        self.submit(event)
+
     def submit(self, event: KeyPressEvent) -> None:
         values = [c.value for c in self.ic.get_selected_values()]
         self.error = _many_error(self.question, values)
@@ -201,14 +305,7 @@ class _Ticks:
             event.app.exit(result=values)
 
 
-def _hint(ask: Ask, *parts: str) -> str:
-    """The position and the keys that work, e.g. `[3/12] (y/n, Ctrl-B back)`."""
-    shown = [*parts, BACK_HINT] if ask.can_go_back else list(parts)
-    keys = f" ({', '.join(shown)})" if shown else ""
-    return f"[{ask.position}/{ask.total}]{keys} "
-
-
-def _build_yes_no(ask: Ask, io: dict[str, Any]) -> questionary.Question:
+def _build_yes_no(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
     question = ask.question
     parts = ["y/n"]
     if not question.required:
@@ -216,19 +313,26 @@ def _build_yes_no(ask: Ask, io: dict[str, Any]) -> questionary.Question:
     keep: object = _NOT_KNOWN if ask.was_skipped else ask.current
     if keep is not None:
         parts.append(f"Enter keeps {show_answer(question, ask.current)}")
-    prompt = questionary.confirm(question.text, instruction=_hint(ask, *parts), **io)
+    prompt = questionary.confirm(
+        prompt_message(question.text, width), instruction=ask_hint(ask, width, *parts), **io
+    )
     extra = KeyBindings()
 
     # Enter alone keeps an earlier answer but never answers a question by default.
     @extra.add("enter", eager=True)
     def _keep(event: KeyPressEvent) -> None:
         if keep is not None:
-            event.app.exit(result=_Echo(keep))
+            event.app.exit(result=keep)
 
-    if not question.required:
-        extra.add("?", eager=True)(lambda event: event.app.exit(result=_Echo(_NOT_KNOWN)))
+    _not_known_key(extra, question)
     _add_bindings(prompt, extra)
     return prompt
+
+
+def _not_known_key(bindings: KeyBindings, question: Question) -> None:
+    """`?` answers "not known" at once, on a question that is not required."""
+    if not question.required:
+        bindings.add("?", eager=True)(lambda event: event.app.exit(result=_NOT_KNOWN))
 
 
 def _optional_choice(ask: Ask) -> list[questionary.Choice | questionary.Separator]:
@@ -237,35 +341,60 @@ def _optional_choice(ask: Ask) -> list[questionary.Choice | questionary.Separato
     return [questionary.Separator(), questionary.Choice(NOT_KNOWN_LABEL, value=_NOT_KNOWN)]
 
 
-def _choices(question: Question, checked: Sequence[str] = ()) -> list[questionary.Choice]:
+def _choices(
+    question: Question, width: int, prefix: int, checked: Sequence[str] = ()
+) -> list[questionary.Choice]:
+    """The bank's choices, numbered when the list is short, wrapped at word boundaries."""
+    numbers = is_numbered(question)
     return [
-        questionary.Choice(c.label, value=c.id, description=c.help or None, checked=c.id in checked)
-        for c in question.choices
+        questionary.Choice(
+            numbered(c.label, index if numbers else None, width, prefix),
+            value=c.id,
+            description=block(c.help, width, first=15, indent=4) if c.help else None,
+            checked=c.id in checked,
+        )
+        for index, c in enumerate(question.choices, 1)
     ]
 
 
-def _build_one_of(ask: Ask, io: dict[str, Any]) -> questionary.Question:
+def _build_one_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
+    question = ask.question
     default: object = _NOT_KNOWN if ask.was_skipped else ask.current
     prompt = questionary.select(
-        ask.question.text,
-        choices=[*_choices(ask.question), *_optional_choice(ask)],
+        prompt_message(question.text, width),
+        choices=[*_choices(question, width, POINTER), *_optional_choice(ask)],
         default=default,  # type: ignore[arg-type]
-        instruction=_hint(ask, "arrows move, Enter picks"),
+        instruction=ask_hint(ask, width, *pick_keys(ask, tick=False)),
         **io,
     )
+    extra = KeyBindings()
+    if is_numbered(question):
+        for index, choice in enumerate(question.choices, 1):
+            extra.add(str(index), eager=True)(_exit_with(choice.id))
+    _not_known_key(extra, question)
+    _add_bindings(prompt, extra)
     return prompt
 
 
-def _build_many_of(ask: Ask, io: dict[str, Any]) -> questionary.Question:
+def _exit_with(value: str) -> Callable[[KeyPressEvent], None]:
+    return lambda event: event.app.exit(result=value)
+
+
+def _build_many_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
     question = ask.question
     current = ask.current if isinstance(ask.current, tuple) else ()
-    choices: list[questionary.Choice | questionary.Separator] = [*_choices(question, current)]
+    choices: list[questionary.Choice | questionary.Separator] = [
+        *_choices(question, width, POINTER + TICK_BOX, current)
+    ]
     for extra in _optional_choice(ask):
         if isinstance(extra, questionary.Choice):
             extra.checked = ask.was_skipped
         choices.append(extra)
     prompt = questionary.checkbox(
-        question.text, choices=choices, instruction=_hint(ask, "Space ticks, Enter when done"), **io
+        prompt_message(question.text, width),
+        choices=choices,
+        instruction=ask_hint(ask, width, *pick_keys(ask, tick=True)),
+        **io,
     )
     _Ticks(prompt, question)
     return prompt
@@ -285,29 +414,38 @@ def _typed_default(ask: Ask) -> str:
     return "" if ask.current is None else str(ask.current)
 
 
-def _build_integer(ask: Ask, io: dict[str, Any]) -> questionary.Question:
+def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
+    """Typed digits; on a scale of single digits (a grade), one digit answers at once."""
     question = ask.question
-    parts = [] if question.required else ["empty: not known"]
+    low, high = question.minimum, question.maximum
+    grade = low is not None and high is not None and 0 <= low and high <= MAX_NUMBERED
+    parts = [f"{low}-{high} answers at once"] if grade else []
+    parts += [] if question.required else ["empty: not known"]
     prompt = questionary.text(
-        f"{question.text} ({question.minimum}-{question.maximum})",
+        prompt_message(f"{question.text} ({low}-{high})", width),
         default=_typed_default(ask),
         validate=lambda text: _typed_error(question, text) or True,
-        instruction=_hint(ask, *parts),
+        instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
+    if grade:
+        extra = KeyBindings()
+        for digit in range(low or 0, (high or 0) + 1):
+            extra.add(str(digit), eager=True)(_exit_with(str(digit)))
+        _add_bindings(prompt, extra)
     return prompt
 
 
-def _build_text(ask: Ask, io: dict[str, Any]) -> questionary.Question:
+def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
     question = ask.question
     parts = [f"up to {question.max_length:,} characters"]
     if not question.required:
         parts.append("empty: not known")
     prompt = questionary.text(
-        question.text,
+        prompt_message(question.text, width),
         default=_typed_default(ask),
         validate=lambda text: _typed_error(question, text) or True,
-        instruction=_hint(ask, *parts),
+        instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
     return prompt
@@ -343,7 +481,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_BUILDERS: dict[str, Callable[[Ask, dict[str, Any]], questionary.Question]] = {
+_BUILDERS: dict[str, Callable[[Ask, int, dict[str, Any]], questionary.Question]] = {
     "yes_no": _build_yes_no,
     "one_of": _build_one_of,
     "many_of": _build_many_of,

@@ -2,7 +2,8 @@
 
 Owns: the terminal view (`terminal`), the markdown consultation summary
 (`markdown`), the result JSON written straight from the decision (`resultjson`)
-and owner-only atomic file writing (`files`).
+the `consult explain` view (`explanation`) and owner-only atomic file writing
+(`files`).
 
 May import: `consult.errors`, `consult.bank` and `consult.engine`.
 """

@@ -2,9 +2,12 @@
 
 The same answers, bank and date give the same bytes. Metadata goes in YAML
 front matter written by `yaml.safe_dump`; every piece of text from the answers
-or the bank is escaped (a backslash before each ASCII punctuation character,
-control characters dropped, no line able to start a block), so a note cannot
-create headings, links, images, HTML, code or tables.
+or the bank is escaped, so a note cannot create headings, lists, quotes, links,
+images, HTML, entities, code, emphasis or tables. Escaping is by context: a
+backslash goes only before a character that could start markdown structure
+where it stands (see `escape`), control characters are dropped and line breaks
+become spaces, so ordinary prose such as `Follow-up: 3-4 weeks.` reads
+unchanged in the raw file.
 """
 
 from __future__ import annotations
@@ -25,14 +28,64 @@ DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
     "not recommendations. The clinician decides."
 )
-_PUNCT = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# Always escaped: code spans, links and images, table cells.
+_ALWAYS = frozenset("`[]|")
+# Emphasis and strikethrough delimiters: literal only with whitespace on both sides.
+_DELIMITERS = frozenset("*~")
+# A block marker in the first column: headings, quotes, lists, breaks, setext
+# underlines, fences, HTML blocks, tables, link reference definitions.
+_LINE_START = frozenset("#>-+*=_`~<|[")
+_ORDERED = re.compile(r"\d{1,9}[.)]")
+# `<` that could open an HTML tag, comment, declaration or autolink (URI or e-mail).
+_ANGLE = re.compile(r"<(?=[A-Za-z/!?]|$|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@)")
+# `&` that could start an entity or numeric character reference.
+_AMP = re.compile(r"&(?=#?[A-Za-z0-9]+(;|$))")
 
 
 def escape(text: str) -> str:
-    """One line of literal text: punctuation escaped, controls dropped, breaks made spaces."""
+    """One line of literal text: structure-starting characters escaped, controls dropped.
+
+    Line breaks and runs of whitespace become single spaces. The text may stand
+    anywhere on a line (start of a paragraph, list item or heading, or after
+    other text), so the start and end of `text` count as neither space nor word.
+    """
     text = _CONTROL.sub("", text.replace("\r\n", " ").replace("\r", " "))
-    return " ".join(_PUNCT.sub(r"\\\1", text).split())
+    line = " ".join(text.split())
+    marks = _marks(line)
+    return "".join(f"\\{ch}" if i in marks else ch for i, ch in enumerate(line))
+
+
+def _marks(line: str) -> set[int]:
+    """Positions in `line` that need a backslash before them."""
+    marks = {i for i, ch in enumerate(line) if _inline_needs(line, i, ch)}
+    marks.update(m.start() for m in _ANGLE.finditer(line))
+    marks.update(m.start() for m in _AMP.finditer(line))
+    if line and line[0] in _LINE_START:
+        marks.add(0)
+    ordered = _ORDERED.match(line)
+    if ordered:
+        marks.add(ordered.end() - 1)
+    return marks
+
+
+def _inline_needs(line: str, i: int, ch: str) -> bool:
+    """Whether the character at `i` could act as markdown inline syntax."""
+    before = line[i - 1] if i > 0 else ""
+    after = line[i + 1] if i + 1 < len(line) else ""
+    if ch in _ALWAYS:
+        return True
+    if ch == "\\":
+        return not after or after in _ASCII_PUNCT
+    if ch in _DELIMITERS:
+        return not (before.isspace() and after.isspace())
+    if ch == "_":
+        inert = (before.isspace() and after.isspace()) or (before.isalnum() and after.isalnum())
+        return not inert
+    if ch == "#":
+        return not line[:i].rstrip("#") or not line[i:].lstrip("#")
+    return False
 
 
 def paragraph(text: str) -> str:

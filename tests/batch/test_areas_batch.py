@@ -55,9 +55,9 @@ def test_a_summary_names_the_area(tmp_path: Path) -> None:
     path.write_text(json.dumps(DOC), encoding="utf-8")
     result = CliRunner().invoke(app, ["export", str(path), "-o", "-", "--date", "2026-12-05"])
     assert result.exit_code == 0, result.stderr
-    assert "- PRP injections into the scalp: Scalp area\\: Infection" in result.stdout
+    assert "- PRP injections into the scalp: Scalp area: Infection" in result.stdout
     assert "### Treatment areas" in result.stdout
-    assert "- Scalp\\: Infection or active skin disease" in result.stdout
+    assert "- Scalp: Infection or active skin disease" in result.stdout
 
 
 @pytest.mark.parametrize(

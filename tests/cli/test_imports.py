@@ -20,6 +20,8 @@ HEAVY = (
     "yaml",
     "rich",
     "pydantic",
+    "fhir",
+    "consult.fhir",
     "consult.engine.decide",
     "consult.engine.result",
     "consult.bank.loader",
@@ -59,7 +61,9 @@ def test_importing_the_cli_stays_light() -> None:
     assert heavy_in(imported("import consult.cli.main")) == []
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["evaluate", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["evaluate", "--help"], ["fhir", "--help"], ["--version"]]
+)
 def test_help_and_version_stay_light(argv: list[str]) -> None:
     code = "import sys; from consult.__main__ import main; sys.argv[0] = 'consult'; main()"
     try:

@@ -92,7 +92,7 @@ def test_a_referral_raised_by_two_rules_is_listed_once_with_both(tmp_path: Path)
     assert "Full-thickness burn of any size" in panel and "Deep partial- or full" in panel
     referrals = summary.split("## Referrals")[1].split("##")[0]
     assert referrals.count("- Burn centre:") == 1
-    assert "(rule burn\\-centre\\-full\\-thickness); Deep partial" in referrals
+    assert "(rule burn-centre-full-thickness); Deep partial" in referrals
 
 
 def test_a_wound_of_unknown_care_status_holds_micrografts(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_a_wound_of_unknown_care_status_holds_micrografts(tmp_path: Path) -> Non
     assert "Candidate procedures (0)" in screen
     assert "Is the wound being managed" in screen.split("Candidate procedures (0)")[1]
     after = summary.split("## Candidate procedures\n\nNone on these answers")[1]
-    assert "Autologous micrografts" in after and "wound\\-care team" in after
+    assert "Autologous micrografts" in after and "wound-care team" in after
 
 
 def test_a_wound_not_under_care_is_referred_before_micrografts(tmp_path: Path) -> None:
@@ -158,8 +158,8 @@ def test_minors_keep_their_candidates_with_an_expert_caution(
     assert [c["basis"] for c in device if c["rule"] == "microneedling-device-adults"] == ["label"]
     assert screen.count("⚠ (expert opinion) Patient under 18") == 3
     assert screen.count("⚠ (label) Device clearance") == 1
-    assert summary.count("(rule minor\\-elective\\-caution\\; basis\\: expert opinion)") == 3
-    assert summary.count("(rule microneedling\\-device\\-adults\\; basis\\: label)") == 1
+    assert summary.count("(rule minor-elective-caution; basis: expert opinion)") == 3
+    assert summary.count("(rule microneedling-device-adults; basis: label)") == 1
 
 
 def test_an_adult_has_no_age_caution(tmp_path: Path) -> None:
@@ -175,4 +175,4 @@ def test_the_label_age_limit_stays_an_exclusion_marked_label(tmp_path: Path) -> 
     reason = result["excluded"][0]["reasons"][0]
     assert (reason["rule"], reason["basis"]) == ("deoxycholic-adults-only", "label")
     assert "✗ (label) Deoxycholic acid is approved for adults only" in screen
-    assert "(rule deoxycholic\\-adults\\-only\\; basis\\: label)" in summary
+    assert "(rule deoxycholic-adults-only; basis: label)" in summary

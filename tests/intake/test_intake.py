@@ -4,6 +4,7 @@ import json
 import shutil
 import stat
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from consult.intake.flow import (
     Ask,
     Intake,
     Nav,
+    NoToAll,
     Reply,
     ReviewSection,
     answer_set,
@@ -68,6 +70,11 @@ class ScriptedAsker:
     def confirm(self, message: str, default: bool) -> bool:
         self.notices.append(f"confirm: {message} default={default}")
         return bool(self._next("confirm"))
+
+    def no_to_all(self, asks: Sequence[Ask]) -> NoToAll | Nav:
+        self.asks.extend(asks)
+        reply: NoToAll | Nav = self._next("no_to_all")
+        return reply
 
     def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
         assert message.endswith(":")
@@ -432,3 +439,81 @@ def test_the_hidden_answer_rule_is_written_down() -> None:
     doc = (Path(__file__).parent.parent.parent / "docs" / "intake.md").read_text(encoding="utf-8")
     section = doc.split("## Branching and hidden answers", 1)[1].split("\n## ", 1)[0]
     assert "Answers to questions that no longer apply are dropped" in section
+
+
+SHIPPED_BEFORE_MEDICAL: dict[str, Answer] = {
+    "consent": True,
+    "age": 38,
+    "sex": "male",
+    "concerns": ("wounds",),
+    "cell_product_interest": ("none",),
+    "wound_under_medical_care": True,
+}
+CLOSING: list[Step] = [
+    ("areas[+]", "done"),
+    ("fitzpatrick_type", 3),
+    ("expectations_realistic", True),
+    ("accepts_risks", True),
+    ("preoccupation_minimal_defect", False),
+    ("downtime_tolerance", "none"),
+    ("notes", None),
+    ("review", None),
+]
+
+
+def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() -> None:
+    kb = consult.load()
+    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
+    medical = [q.id for q in state.visible if q.section == "medical_history"]
+    script: list[Step] = [
+        ("no_to_all", NoToAll(2, all_no=False)),  # the first two one by one
+        (medical[0], False),
+        (medical[1], True),
+        ("no_to_all", NoToAll(10, all_no=True)),
+        ("no_to_all", NoToAll(len(medical) - 12, all_no=True)),  # the rest
+        *CLOSING,
+    ]
+    asker = ScriptedAsker(script)
+    saves: list[dict[str, Answer]] = []
+    run_intake(state, asker, lambda s: saves.append(dict(s.answers)))
+    assert asker.script == []
+    assert {q: state.answers[q] for q in medical} == {
+        **dict.fromkeys(medical, False),
+        medical[1]: True,
+    }
+    # The first run offered is the whole section; the next starts after the two
+    # answered one by one.
+    n = len(medical)
+    assert [a.question.id for a in asker.asks[:n]] == medical
+    assert asker.asks[n + 2].question.id == medical[2]
+    assert asker.asks[n + 2].section_position == 3
+    # Each No is recorded and saved on its own, in bank order.
+    new = [
+        next(iter(set(b) - set(a)))
+        for a, b in pairwise([SHIPPED_BEFORE_MEDICAL, *saves])
+        if set(b) - set(a)
+    ]
+    assert new[:n] == medical
+
+
+def test_no_to_all_is_not_offered_when_the_section_goes_on_with_other_questions() -> None:
+    kb = consult.load()
+    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
+    medical = [q for q in state.visible if q.section == "medical_history"]
+    assert state.yes_no_run(medical[0]) == medical
+    assert state.yes_no_run(kb.question("expectations_realistic")) == []  # downtime follows
+    assert state.yes_no_run(kb.question("smoker")) == []  # fewer than three left
+
+
+def test_back_from_no_to_all_goes_to_the_previous_question() -> None:
+    kb = consult.load()
+    asker = ScriptedAsker(
+        [
+            ("no_to_all", BACK),
+            ("wound_under_medical_care", True),
+            ("no_to_all", NoToAll(19, all_no=True)),
+            *CLOSING,
+        ]
+    )
+    run_intake(Intake(kb, SHIPPED_BEFORE_MEDICAL), asker, lambda _s: None)
+    assert asker.script == []

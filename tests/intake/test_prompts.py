@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+import pyte
 import pytest
 from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from consult.bank.model import KnowledgeBase
-from consult.intake.flow import BACK, Intake, Reply, ReviewSection
+from consult.intake.flow import BACK, Intake, NoToAll, Reply, ReviewSection
 from consult.intake.prompts import QuestionaryAsker
 
 DOWN, ENTER, SPACE, CTRL_B, BACKSPACE = "\x1b[B", "\r", " ", "\x02", "\x7f"
@@ -32,14 +33,14 @@ def until(text: str) -> str:
 
 
 @contextmanager
-def terminal(keys: str) -> Iterator[tuple[QuestionaryAsker, io.StringIO]]:
+def terminal(keys: str, columns: int = 160) -> Iterator[tuple[QuestionaryAsker, io.StringIO]]:
     """An asker reading `keys` and rendering to a wide in-memory terminal.
 
     Keys sent at once are handled before the next redraw, so a script pauses
     where the screen should show something (an error message) in between.
     """
     screen = io.StringIO()
-    output = Vt100_Output(screen, lambda: Size(rows=40, columns=160), enable_cpr=False)
+    output = Vt100_Output(screen, lambda: Size(rows=40, columns=columns), enable_cpr=False)
     with create_pipe_input() as pipe:
         first, *rest = keys.split(WAIT)
         pipe.send_text(first)
@@ -60,6 +61,14 @@ def _feed(pipe: PipeInput, steps: list[tuple[str, str]], screen: io.StringIO) ->
 
 def shown(screen: io.StringIO) -> str:
     return ANSI.sub("", screen.getvalue())
+
+
+def on_screen(screen: io.StringIO, columns: int) -> list[str]:
+    """The lines a terminal of this width shows for the output (pyte)."""
+    display = pyte.Screen(columns, 40)
+    display.set_mode(pyte.modes.LNM)  # a newline also returns the carriage, as a tty does
+    pyte.Stream(display).feed(screen.getvalue())
+    return [line.rstrip() for line in display.display]
 
 
 def ask(kb: KnowledgeBase, qid: str, keys: str, state: Intake | None = None) -> tuple[Reply, str]:
@@ -186,3 +195,56 @@ def test_session_prompts() -> None:
         assert asker.confirm("Save?", True) is False
         assert asker.ask_text("File:", "", check) == "x.yaml"
     assert "a .yaml name" in shown(screen)
+
+
+def test_number_keys_pick_and_tick_in_short_lists(kb: KnowledgeBase) -> None:
+    reply, screen = ask(kb, "hair_loss_pattern", "2")  # picks at once
+    assert reply == "patchy"
+    assert "1. Patterned" in screen
+    assert "→ Patchy" in screen
+    reply, screen = ask(kb, "concerns", "1" + "2" + ENTER, Intake(kb, {"age": 4}))
+    assert reply == ("hair_loss", "scars")
+    assert "→ Hair loss; Scars" in screen  # the echo names every choice picked
+    assert "done (2 selections)" not in screen
+
+
+def test_n_ticks_none_of_these_and_question_mark_is_not_known(kb: KnowledgeBase) -> None:
+    reply, screen = ask(kb, "concerns", "1" + "n", Intake(kb, {"age": 4}))
+    assert reply == ("none",)
+    assert "→ None of these" in screen
+    assert ask(kb, "hair_loss_pattern", "?")[0] is None
+    assert ask(kb, "sex", "?", Intake(kb, {"age": 4}))[0] is None
+
+
+def test_one_digit_answers_a_single_digit_scale(kb: KnowledgeBase) -> None:
+    reply, screen = ask(kb, "norwood_stage", "4")
+    assert reply == 4
+    assert "1-7 answers at once" in screen
+    assert ask(kb, "norwood_stage", "8" + "5")[0] == 5  # out of range: not a key here
+
+
+def test_prompts_fit_80_columns_with_the_hint_on_its_own_line(kb: KnowledgeBase) -> None:
+    long = "Does the patient take an anticoagulant or antiplatelet drug " * 3
+    question = replace(kb.question("anticoagulants"), text=long.strip())
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("scars",), "pregnant": False})
+    with terminal("n", columns=80) as (asker, screen):
+        assert asker.ask(replace(state.ask_for(question), question=question)) is False
+    lines = on_screen(screen, 80)  # what stays: the question and its answer
+    assert max(map(len, lines)) < 80, lines
+    assert lines[2].startswith("? Does the patient take an anticoagulant or antiplatelet drug")
+    assert lines[4].endswith("antiplatelet drug → No")
+    hint = re.compile(r"\n\s*Safety screen 2/3 · 1 of 2 sections done · y/n, \? not known")
+    assert hint.search(shown(screen))  # under the question while it was asked
+
+
+def test_no_to_all_shows_the_questions_and_answers_with_one_key(kb: KnowledgeBase) -> None:
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("scars",)})
+    asks = [state.ask_for(kb.question(q)) for q in ("pregnant", "anticoagulants")]
+    with terminal("n" + ENTER) as (asker, screen):
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=True)
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=False)
+    text = shown(screen)
+    assert "1. Pregnant or breastfeeding?" in text
+    assert "2. Anticoagulants or antiplatelets?" in text
+    assert "Safety screen 1-2 → No to each" in text
+    assert "Safety screen 1-2 → one by one" in text

@@ -92,17 +92,17 @@ class Intake:
 
 
 def first_half(run: Intake) -> None:
-    run.answer("[1/8]", "44" + ENTER)
-    run.answer("[2/8]", DOWN + ENTER)  # male
-    run.answer("[3/8]", SPACE + ENTER)  # hair loss
-    run.answer("[4/8]", ENTER)  # patterned
+    run.answer("About the patient 1/3", "44" + ENTER)
+    run.answer("About the patient 2/3", DOWN + ENTER)  # male
+    run.answer("About the patient 3/3", SPACE + ENTER)  # hair loss
+    run.answer("Hair loss 1/2", ENTER)  # patterned
 
 
 def second_half(run: Intake) -> None:
-    run.answer("[5/8]", "3" + ENTER)
-    run.answer("[6/8]", "n")
-    run.answer("[7/8]", "y")
-    run.answer("[8/8]", FINAL["notes"] + ENTER)  # type: ignore[operator]
+    run.answer("Hair loss 2/2", "3" + ENTER)
+    run.answer("Safety screen 1/3", "n")
+    run.answer("Safety screen 2/3", "y")
+    run.answer("Safety screen 3/3", FINAL["notes"] + ENTER)  # type: ignore[operator]
 
 
 def finish_and_save(
@@ -150,9 +150,9 @@ def test_whole_consultation_to_a_saved_answer_file(tmp_path: Path) -> None:
 @pty
 def test_invalid_entry_shows_the_message_and_keeps_the_question(tmp_path: Path) -> None:
     run = Intake(tmp_path)
-    run.answer("[1/8]", "200" + ENTER)
+    run.answer("About the patient 1/3", "200" + ENTER)
     run.answer("expected a whole number from 0 to 120; got 200", CTRL_U + "44" + ENTER)
-    run.answer("[2/8]", CTRL_C)
+    run.answer("About the patient 2/3", CTRL_C)
     assert run.end() == 130
 
 
@@ -160,14 +160,14 @@ def test_invalid_entry_shows_the_message_and_keeps_the_question(tmp_path: Path) 
 def test_back_navigation_and_hidden_answers_dropped(tmp_path: Path) -> None:
     run = Intake(tmp_path)
     first_half(run)
-    run.answer("[5/8]", "3" + ENTER)
-    run.answer("[6/8]", CTRL_B)  # back to the Norwood stage
-    run.answer("[5/8]", CTRL_B)  # back to the pattern
-    run.answer("[4/8]", DOWN + ENTER)  # patchy: the Norwood stage no longer applies
+    run.answer("Hair loss 2/2", "3" + ENTER)
+    run.answer("Safety screen 1/3", CTRL_B)  # back to the Norwood stage
+    run.answer("Hair loss 2/2", CTRL_B)  # back to the pattern
+    run.answer("Hair loss 1/2", DOWN + ENTER)  # patchy: the Norwood stage no longer applies
     run.wait("  - Norwood stage (norwood_stage)")
-    run.answer("[5/7]", "n")  # pregnant
-    run.answer("[6/7]", "n")
-    run.answer("[7/7]", ENTER)  # notes left empty: not known
+    run.answer("Safety screen 1/3", "n")  # pregnant
+    run.answer("Safety screen 2/3", "n")
+    run.answer("Safety screen 3/3", ENTER)  # notes left empty: not known
     run.answer("Review the answers", ENTER)
     run.wait("REFER FIRST (1)")
     run.answer("Save the answers to an answer file?", "y")
@@ -186,7 +186,7 @@ def test_edit_from_the_review_screen(tmp_path: Path) -> None:
     first_half(run)
     second_half(run)
     run.answer("Review the answers", DOWN + ENTER)  # the first answer: age
-    run.answer("Age in years", CTRL_U + "61" + ENTER)
+    run.answer("Age in years (0-120)", CTRL_U + "61" + ENTER)
     run.wait("Age in years: 61")  # back on the review screen
     finish_and_save(run, review=False)
     assert run.end() == 0
@@ -197,7 +197,7 @@ def test_edit_from_the_review_screen(tmp_path: Path) -> None:
 def test_ctrl_c_then_resume_gives_the_same_answers(tmp_path: Path) -> None:
     run = Intake(tmp_path)
     first_half(run)
-    run.answer("[5/8]", CTRL_C)
+    run.answer("Hair loss 2/2", CTRL_C)
     assert run.end() == 130
     assert "Interrupted." in run.seen
     found = re.search(r"Resume with: consult intake --resume (\S+)", run.seen)
@@ -219,8 +219,8 @@ def test_ctrl_c_then_resume_gives_the_same_answers(tmp_path: Path) -> None:
 def test_signals_keep_the_draft(tmp_path: Path, sig: signal.Signals) -> None:
     draft = tmp_path / "draft.json"
     run = Intake(tmp_path, "--draft", str(draft))
-    run.answer("[1/8]", "44" + ENTER)
-    run.wait("[2/8]")
+    run.answer("About the patient 1/3", "44" + ENTER)
+    run.wait("About the patient 2/3")
     run.child.kill(sig)
     assert run.end() == 128 + sig
     assert json.loads(draft.read_text())["answers"] == {"age": 44}

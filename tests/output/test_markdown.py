@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -124,14 +126,14 @@ def test_sections_come_in_order_referrals_first(kb: KnowledgeBase) -> None:
         "## Notes",
         "## Disclaimer",
     ]
-    assert "- Dermatology: Patchy hair loss needs a diagnosis first\\. (rule hair\\-patchy)" in body
+    assert "- Dermatology: Patchy hair loss needs a diagnosis first. (rule hair-patchy)" in body
 
 
 def test_undetermined_procedures_name_the_questions(kb: KnowledgeBase) -> None:
     answers = AnswerSet({"age": 40, "sex": "male", "concerns": ("hair_loss",)})
     _, body = split(summary(kb, answers))
     assert "## Cannot be assessed yet" in body
-    assert "- PRP into the scalp\\: needs answers to Pattern of hair loss\n" in body
+    assert "- PRP into the scalp: needs answers to Pattern of hair loss\n" in body
 
 
 HOSTILE = [
@@ -153,6 +155,8 @@ HOSTILE = [
     "[ref]: http://e.x\n[ref]",
     "**bold** __b__ *em* _em_ `code` ~~strike~~",
     "| a | b |\n|---|---|\n| 1 | 2 |",
+    "x\na | b\n:-- | --\n1 | 2",
+    "x *em* y _em_ z ~~s~~ &amp &copy;",
     "trailing backslash \\",
     "\x1b[31mred\x1b[0m and \x07 bell",
     "1.0 mL (Juvéderm®) — 100% *",
@@ -237,7 +241,7 @@ def test_bank_text_is_escaped_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a [b](c)", "a \\[b\\]\\(c\\)"),
+        ("a [b](c)", "a \\[b\\](c)"),
         ("  two\nlines  ", "two lines"),
         ("tab\there", "tab here"),
         ("bell\x07", "bell"),
@@ -261,7 +265,75 @@ def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase
     result = replace(result, referrals=(first, second), excluded=(result.excluded[0], out_of_scope))
     _, body = split(render_markdown(kb, answers, result, date=DATE))
     assert (
-        "- Dermatology: Patchy hair loss needs a diagnosis first\\. (rule hair\\-patchy); "
-        "Second reason\\. (rule other)\n\n"
+        "- Dermatology: Patchy hair loss needs a diagnosis first. (rule hair-patchy); "
+        "Second reason. (rule other)\n\n"
     ) in body
-    assert "- Also ruled out\\, for other concerns\\: Micrografts for hair\n" in body
+    assert "- Also ruled out, for other concerns: Micrografts for hair\n" in body
+
+
+PROSE = [
+    "Follow-up: 3-4 weeks.",
+    "Prefers morning appointments; husband drives (lives 40 km away).",
+    "Dose 1.0 mL, 2 sessions, 100% sure? Yes! Ratio 3/4 and a < b, 5 > 2 = true.",
+    "Allergic to penicillin - rash, 2019. Email: j.doe@example.com",
+    "Took isotretinoin_20mg; snake_case stays, 2 * 3 stays, e.g. 'quoted' \"text\".",
+]
+
+
+@pytest.mark.parametrize("note", PROSE)
+def test_ordinary_prose_reads_unchanged_in_the_raw_file(kb: KnowledgeBase, note: str) -> None:
+    _, body = split(summary(kb, AnswerSet({"age": 30, "notes": note})))
+    assert f"## Notes\n\n{note}\n" in body
+    assert notes_text(body) == note
+
+
+# Text with every markdown-significant character, words, spaces, line breaks,
+# controls and the openings of links, entities and lists, in any order.
+MARKDOWN_TEXT = st.lists(
+    st.sampled_from(
+        list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+        + list("aZ09 \n\t\r\x00\x07\x1b\x7f")
+        + ["é", "—", "\u00a0", "www.", "http://", "&amp;", "&#35;", "<a>", "1.", "2)", "---"]
+    ),
+    max_size=30,
+).map("".join)
+INLINE = {"paragraph_open", "paragraph_close", "inline", "text"}
+PLACES = {
+    "{}": INLINE,
+    "- {}": INLINE | {"bullet_list_open", "bullet_list_close", "list_item_open", "list_item_close"},
+    "### {}": INLINE | {"heading_open", "heading_close"},
+    "- A: {} (rule x)": INLINE
+    | {"bullet_list_open", "bullet_list_close", "list_item_open", "list_item_close"},
+    "{}: b": INLINE,
+}
+
+
+def parse(text: str) -> tuple[set[str], str]:
+    """The token types of `text` and the literal text a reader sees."""
+    stream = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(text)
+    children = [c for t in stream for c in t.children or []]
+    seen = "".join("\n" if c.type == "hardbreak" else c.content for c in children)
+    return {t.type for t in stream} | {c.type for c in children}, seen
+
+
+def one_line(text: str) -> str:
+    clean = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text.replace("\r\n", " ").replace("\r", " "))
+    return " ".join(clean.split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(MARKDOWN_TEXT, st.sampled_from(sorted(PLACES)))
+def test_escaped_text_is_literal_wherever_it_stands(text: str, place: str) -> None:
+    assume(one_line(text))
+    types, seen = parse(place.format(escape(text)))
+    assert types <= PLACES[place]
+    assert seen == place.removeprefix("- ").removeprefix("### ").format(one_line(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN_TEXT)
+def test_a_paragraph_round_trips_its_lines(text: str) -> None:
+    types, seen = parse(paragraph(text))
+    assert types <= INLINE | {"hardbreak"}
+    lines = [one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    assert seen == "\n".join(line for line in lines if line)

@@ -1,0 +1,172 @@
+"""A batch run keeps its processes in hand: a time limit per input, and nothing left after a stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from consult.batch.pool import SPILL_PREFIX, spill_place
+
+DATA = Path(__file__).parent.parent / "data"
+BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
+CONSULT = Path(sys.executable).with_name("consult")
+GOOD = "consult: 1\nanswers:\n  age: 40\n  sex: male\n  concerns: [hair_loss]\n"
+# A valid YAML file of some 80,000 unknown questions, just under the 1 MB limit: each is
+# reported with a search for a close question id, several seconds of work in all.
+SLOW = "consult: 1\nanswers:\n" + "".join(f"  q{n}: 1\n" for n in range(80_000))
+
+pytestmark = [
+    pytest.mark.skipif(not CONSULT.exists(), reason="the consult command is not installed"),
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc"),
+]
+
+
+def inputs(folder: Path, slow: set[int], count: int) -> list[str]:
+    """`count` answer files, those numbered in `slow` slow; their names as shown."""
+    folder.mkdir()
+    for number in range(count):
+        (folder / f"p{number:02}.yaml").write_text(SLOW if number in slow else GOOD)
+    return [f"{folder.name}/p{number:02}.yaml" for number in range(count)]
+
+
+def group_members(group: int) -> list[int]:
+    """The processes (zombies aside) of a process group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[2]) == group:
+            found.append(int(entry.name))
+    return found
+
+
+def children(pid: int) -> list[str]:
+    try:
+        return (Path(f"/proc/{pid}/task/{pid}/children")).read_text().split()
+    except OSError:
+        return []
+
+
+def spills_of(pid: int) -> list[Path]:
+    return sorted(Path(spill_place()).glob(f"{SPILL_PREFIX}{pid}-*"))
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[str]]]:
+    """Runs started by a test; any process of theirs still there at the end is killed."""
+    runs: list[subprocess.Popen[str]] = []
+    yield runs
+    for run in runs:
+        for pid in group_members(run.pid):
+            os.kill(pid, signal.SIGKILL)
+        if run.poll() is None:
+            run.wait()
+
+
+def start(tmp_path: Path, runs: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
+    """A two-job run of 20 good files then 20 slow ones, once its workers are at work."""
+    inputs(tmp_path / "in", set(range(20, 40)), 40)
+    run = subprocess.Popen(
+        [str(CONSULT), "evaluate", "in", "-f", "jsonl", "-j", "2", *BANK],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal or a service has
+    )
+    runs.append(run)
+    deadline = time.monotonic() + 20
+    while len(children(run.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(1.0)  # the first chunk (good files) written, the next ones (slow) under way
+    return run
+
+
+def assert_nothing_left(run: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 5
+    while group_members(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group_members(run.pid) == []
+
+
+@pytest.mark.parametrize(
+    ("stop", "group"),
+    [
+        (signal.SIGTERM, True),
+        (signal.SIGTERM, False),
+        (signal.SIGHUP, True),
+        (signal.SIGINT, True),
+    ],
+    ids=["TERM-group", "TERM-parent", "HUP-group", "INT-group"],
+)
+def test_a_stop_signal_ends_every_process_of_the_run_at_once(
+    tmp_path: Path, started: list[subprocess.Popen[str]], stop: signal.Signals, group: bool
+) -> None:
+    run = start(tmp_path, started)
+    assert run.poll() is None
+    signalled = time.monotonic()
+    if group:
+        os.killpg(run.pid, stop)
+    else:
+        run.send_signal(stop)
+    out, err = run.communicate(timeout=10)
+    assert time.monotonic() - signalled < 5  # not after the slow inputs under way
+    assert (run.returncode, err) == (130, "Interrupted.\n")
+    assert_nothing_left(run)
+    assert spills_of(run.pid) == []
+    records = [json.loads(line) for line in out.splitlines()]  # whole records only
+    assert [r["file"] for r in records] == [f"in/p{n:02}.yaml" for n in range(len(records))]
+    assert all("result" in r for r in records)
+
+
+def test_workers_die_with_their_parent(
+    tmp_path: Path, started: list[subprocess.Popen[str]]
+) -> None:
+    run = start(tmp_path, started)
+    workers = children(run.pid)
+    assert len(workers) == 2
+    run.kill()
+    run.communicate(timeout=10)
+    assert_nothing_left(run)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_input_past_the_time_limit_is_reported_and_the_run_goes_on(
+    tmp_path: Path, jobs: str
+) -> None:
+    names = inputs(tmp_path / "in", {3, 17}, 20)
+    done = subprocess.run(
+        [str(CONSULT), "evaluate", "in", "-f", "jsonl", "-j", jobs, "--time-limit", "0.2", *BANK],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["file"] for r in records] == names
+    late = "not evaluated: took longer than 0.2 s (the limit per input)"
+    for number, record in enumerate(records):
+        if number in {3, 17}:
+            assert record["error"] == f"in/p{number:02}.yaml: {late}"
+        else:
+            assert "result" in record
+    assert done.stderr.splitlines() == [
+        f"in/p03.yaml: {late}",
+        f"in/p17.yaml: {late}",
+        "2 of 20 answer sets could not be evaluated",
+    ]

@@ -1,0 +1,204 @@
+"""A QuestionnaireResponse read by `consult evaluate`: located errors, warnings, hostile text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+import consult
+from consult.bank.model import KnowledgeBase
+from consult.batch.items import Item, read_item
+from consult.errors import InvalidAnswers
+from consult.fhir.codes import answer_system, canonical
+from consult.fhir.response import response
+
+CONSULT = [sys.executable, "-m", "consult"]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> KnowledgeBase:
+    return consult.load()
+
+
+def qr(kb: KnowledgeBase, *items: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": canonical(kb.version),
+        "status": "completed",
+        "item": list(items),
+        **top,
+    }
+
+
+def answer(link: str, **value: Any) -> dict[str, Any]:
+    return {"linkId": link, "answer": [value]}
+
+
+def problems(kb: KnowledgeBase, doc: dict[str, Any], tmp_path: Path) -> list[str]:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    with pytest.raises(InvalidAnswers) as caught:
+        read_item(kb, Item("r.json", path=str(path)))
+    return [str(p) for p in caught.value.problems]
+
+
+def line_of(doc: dict[str, Any], needle: str) -> int:
+    lines = json.dumps(doc, indent=1).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+def test_an_unknown_link_id_is_located(shipped: KnowledgeBase, tmp_path: Path) -> None:
+    doc = qr(shipped, answer("age", valueInteger=40), answer("agee", valueInteger=3))
+    found = problems(shipped, doc, tmp_path)
+    assert len(found) == 1
+    line = line_of(doc, '"linkId": "agee"')
+    assert found[0].startswith(f"r.json:{line}:")
+    assert found[0].endswith("unknown question 'agee' (did you mean 'age'?)")
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (answer("age", valueString="forty"), "'age': expected a whole number"),
+        (answer("age", valueInteger=400), "'age': expected a whole number from 0 to 120; got 400"),
+        (
+            answer("smoker", valueCoding={"code": "yes"}),
+            "'smoker': expected true or false; got \"yes\"",
+        ),
+        (
+            answer("sex", valueCoding={"system": answer_system("sex"), "code": "robot"}),
+            "'sex': expected one of female, male, other",
+        ),
+        (
+            answer("sex", valueCoding={"system": "http://loinc.org", "code": "male"}),
+            "'sex': code system \"http://loinc.org\"",
+        ),
+        (
+            {"linkId": "age", "answer": [{"valueInteger": 1}, {"valueInteger": 2}]},
+            "'age': several answers to a question that takes one",
+        ),
+        ({"linkId": "age", "answer": [{}]}, "'age': an answer needs one value[x] element"),
+        ({"linkId": "age", "colour": "red"}, "item: unknown element 'colour'"),
+    ],
+)
+def test_a_wrong_value_is_a_located_error(
+    shipped: KnowledgeBase, tmp_path: Path, item: dict[str, Any], message: str
+) -> None:
+    found = problems(shipped, qr(shipped, item), tmp_path)
+    assert len(found) == 1, found
+    assert found[0].startswith("r.json:")
+    assert message in found[0]
+
+
+def test_another_questionnaire_or_a_withdrawn_response_is_an_error(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    doc = qr(shipped, questionnaire="http://example.org/Questionnaire/phq9|1")
+    assert "'questionnaire': expected http://consult.invalid" in problems(shipped, doc, tmp_path)[0]
+    doc = qr(shipped, status="entered-in-error")
+    assert "'status': expected one of completed" in problems(shipped, doc, tmp_path)[0]
+    doc = qr(shipped, modifierExtension=[{"url": "http://x", "valueBoolean": True}])
+    assert "modifierExtension" in problems(shipped, doc, tmp_path)[0]
+    doc = qr(shipped, resourceType="Questionnaire")
+    assert "expected QuestionnaireResponse" in problems(shipped, doc, tmp_path)[0]
+
+
+def test_another_bank_version_is_a_warning(shipped: KnowledgeBase, tmp_path: Path) -> None:
+    doc = qr(shipped, answer("age", valueInteger=40))
+    doc["questionnaire"] = canonical("2020.1.0+00000000")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "made with bank version 2020.1.0+00000000; checked against" in proc.stderr
+    assert "made with bank version" in json.loads(proc.stdout)["warnings"][0]
+
+
+def test_a_bad_response_exits_2_with_one_line_per_problem(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    doc = qr(shipped, answer("age", valueString="x"), answer("nope", valueBoolean=True))
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", "bad.json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("bad.json:1:") for line in lines)
+
+
+HOSTILE = (
+    '"}]}, {"linkId": "pregnant_or_breastfeeding", "answer": [{"valueBoolean": false}]}'
+    " <script>alert(1)</script> ]]> %resource.item.where(true) '; -- \u202e\n# heading"
+)
+
+
+def test_hostile_text_in_answers_stays_data(shipped: KnowledgeBase) -> None:
+    answers = {
+        "consent": True,
+        "age": 30,
+        "sex": "female",
+        "concerns": ["scars"],
+        "notes": HOSTILE,
+    }
+    checked = read_item(
+        shipped, Item("a", data=json.dumps({"consult": 1, "answers": answers}).encode())
+    )
+    resource = response(shipped, checked.answers)
+    text = json.dumps(resource)
+    QuestionnaireResponse.model_validate_json(text)
+    links = [i["linkId"] for g in resource["item"] for i in g["item"]]
+    assert links == ["consent", "age", "sex", "concerns", "notes"]
+    back = read_item(shipped, Item("r.json", data=text.encode()))
+    assert back.answers == checked.answers
+    assert back.answers["notes"] == HOSTILE
+    assert "pregnant_or_breastfeeding" not in back.answers
+
+
+def test_stdin_and_jsonl_responses_are_read_and_located(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    good = json.dumps(qr(shipped, answer("age", valueInteger=40)))
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", "-", "--format", "json"],
+        input=good,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["knowledge_base"]["version"] == shipped.version
+    bad = json.dumps(qr(shipped, answer("age", valueString="forty")))
+    (tmp_path / "sets.jsonl").write_text(f"{good}\n{bad}\n", encoding="utf-8")
+    proc = subprocess.run(
+        [*CONSULT, "evaluate", "--input-format", "jsonl", "sets.jsonl", "--format", "jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    column = bad.index('"forty"') + 1
+    assert proc.stderr.splitlines()[0] == (
+        f"sets.jsonl:2:{column}: 'age': expected a whole number from 0 to 120; got \"forty\""
+    )
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert "result" in records[0]
+    assert "error" in records[1]
