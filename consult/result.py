@@ -166,6 +166,37 @@ class Unknown:
         }
 
 
+# The outcome kinds as the engine names them -> as the result JSON names them.
+OUTCOME_KINDS = {
+    "candidate": "candidate",
+    "exclude": "exclusion",
+    "caveat": "caveat",
+    "refer": "referral",
+    "information": "information",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An outcome that open rules settle together, whatever the unanswered questions' answers."""
+
+    outcome: str
+    target: str
+    verdict: bool
+    rules: tuple[str, ...]
+    questions: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "outcome": OUTCOME_KINDS[self.outcome],
+            "id": self.target,
+            "verdict": self.verdict,
+            "rules": list(self.rules),
+            "whatever_the_answers_to": list(self.questions),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """The outcome of one evaluation."""
@@ -180,6 +211,7 @@ class Result:
     version: str
     sha256: str
     answers: Mapping[str, Answer] = field(default_factory=dict)
+    settled: tuple[Settled, ...] = ()
 
     def to_json(self) -> str:
         """`to_dict()` as compact JSON text.
@@ -198,6 +230,7 @@ class Result:
             "referrals": [r.to_dict() for r in self.referrals],
             "information": [i.to_dict() for i in self.information],
             "unknown": [u.to_dict() for u in self.unknown],
+            "settled": [s.to_dict() for s in self.settled],
             "warnings": list(self.warnings),
             "knowledge_base": {"version": self.version, "sha256": self.sha256},
         }

@@ -19,6 +19,7 @@ from typing import Any
 from consult.answers import AnswerSet
 from consult.engine import Decision, Plan, decide_checked, plan_of
 from consult.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
+from consult.result import OUTCOME_KINDS
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -176,6 +177,8 @@ class _Parts:
             add(_strings(rule_ids))
             add(b"}")
             sep = b","
+        add(b'],"settled":[')
+        add(b",".join(map(_settled, d.settled)))
         add(b'],"warnings":')
         add(_strings(warnings))
         add(self.kb_tail)
@@ -212,6 +215,18 @@ _MISSING: Any = object()
 
 def _strings(values: Iterable[str]) -> bytes:
     return _json(list(values)) if values else b"[]"
+
+
+def _settled(item: tuple[str, str, bool, tuple[Rule, ...], tuple[str, ...]]) -> bytes:
+    kind, target, verdict, rules, questions = item
+    record = {
+        "outcome": OUTCOME_KINDS[kind],
+        "id": target,
+        "verdict": verdict,
+        "rules": [r.id for r in rules],
+        "whatever_the_answers_to": list(questions),
+    }
+    return _json(record)
 
 
 def _evidence(evidence: Evidence) -> bytes:

@@ -29,6 +29,8 @@ RANK: dict[str, float] = {
     "ruleread": 5,
     "loader": 5.5,
     "answers": 6,
+    "settle": 5,
+    "decideopen": 6.5,
     "engine": 7,
     "resultjson": 7.5,
     "scenarios": 8,
