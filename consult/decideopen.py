@@ -67,6 +67,7 @@ class Open:
         self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
         self.undetermined: set[str] = set()
         self.live: set[str] = set()
+        self.candidacy: tuple[bool, list[Rule]] | None = None  # settled by enumeration
         # Open rules for which three-valued logic is exact in any group: exact alone, and
         # reading no unanswered question another open rule reads.
         counts: dict[str, int] = {}
@@ -95,20 +96,29 @@ class Open:
         if ex is True:
             d.excluded.append((proc, ex_rules, d._in_scope(pid, self.truths)))
             return
+        self.candidacy = None
         ca, ca_rules = self._outcome("candidate", pid, self.index.candidate, candidate)
+        settled = self.candidacy
         if ca is False or (
             ca is None and ex is None and not self._may_fit(pid, ca_rules, ex_rules)
         ):
+            if settled is not None:
+                d.settled.append(
+                    ("candidate", pid, False, tuple(settled[1]), d.missing(settled[1]))
+                )
             return
         self.live.add(pid)
         cautions = self._cautions(pid, caveat.get(pid, []))
         if ca is True and ex is False:
+            if settled is not None:
+                d.settled.append(("candidate", pid, True, tuple(ca_rules), d.missing(ca_rules)))
             d.candidates.append((proc, ca_rules, cautions))
             return
         self.undetermined.add(pid)
         blocking = ex_rules if ca is True else ca_rules
         waiting = self._waiting(("exclude" if ca is True else "candidate", pid), blocking)
-        d.undetermined.append((proc, waiting, blocking, candidate.get(pid, []), cautions))
+        fits = ca_rules if ca is True else candidate.get(pid, [])
+        d.undetermined.append((proc, waiting, blocking, fits, cautions))
 
     def _outcome(
         self,
@@ -135,7 +145,7 @@ class Open:
         for part in self._components(open_rules):
             verdict, found = self._settle_any(part)
             if verdict is True:
-                d.settled.append((kind, target, True, tuple(part), d.missing(part)))
+                self._record(kind, target, True, part)
                 return True, part
             if verdict is None:
                 is_open = True
@@ -143,8 +153,15 @@ class Open:
         if is_open:
             self.open[kind, target] = tuple(mattering)
             return None, open_rules
-        d.settled.append((kind, target, False, tuple(open_rules), d.missing(open_rules)))
+        self._record(kind, target, False, open_rules)
         return False, []
+
+    def _record(self, kind: str, target: str, verdict: bool, rules: list[Rule]) -> None:
+        """A settled outcome; a candidacy only once the procedure's exclusions are known too."""
+        if kind == "candidate":
+            self.candidacy = (verdict, rules)
+        else:
+            self.d.settled.append((kind, target, verdict, tuple(rules), self.d.missing(rules)))
 
     def _components(self, rules: list[Rule]) -> list[list[Rule]]:
         """The open rules grouped by shared unanswered questions (each group judged alone)."""
