@@ -299,11 +299,13 @@ def _show_table(rows: list[list[str]]) -> None:
     Console(highlight=False).print(table)
 
 
-def _show(result: object) -> None:
+def _show(result: object, kb: object) -> None:
     from rich.console import Console
 
+    from consult.model import KnowledgeBase
     from consult.result import Result
     from consult.view import render_result
 
     assert isinstance(result, Result)
-    Console(highlight=False).print(render_result(result))
+    assert isinstance(kb, KnowledgeBase)
+    Console(highlight=False).print(render_result(result, kb=kb))

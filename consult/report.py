@@ -48,7 +48,7 @@ def render_markdown(kb: KnowledgeBase, answers: AnswerSet, result: Result, *, da
         "# Consultation summary",
         *_referrals(result),
         *_candidates(kb, result),
-        *_undetermined(kb, result),
+        *_undetermined(result),
         *_excluded(result),
         *_information(result),
         *_unknown(kb, result),
@@ -140,10 +140,6 @@ def _answer_list(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> str:
     return escape("; ".join(shown)) if shown else escape("none")
 
 
-def _questions(kb: KnowledgeBase, ids: Iterable[str]) -> str:
-    return "; ".join(_question_text(kb, q) for q in ids) or "more questions"
-
-
 def _question_text(kb: KnowledgeBase, qid: str) -> str:
     question = kb.by_id.get(qid)
     return question.text if question else qid
@@ -157,13 +153,17 @@ def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
     return ", ".join(found)
 
 
-def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    if result.undetermined:
-        items = [
-            escape(f"{u.procedure.name}: needs answers to {_questions(kb, u.waiting_for)}")
-            for u in result.undetermined
-        ]
-        yield from _section("Cannot be assessed yet", items, "")
+def _undetermined(result: Result) -> Iterator[str]:
+    """Each procedure with what is already known (its caveats); the open questions follow."""
+    if not result.undetermined:
+        return
+    yield f"## {escape('Cannot be assessed yet')}"
+    for item in result.undetermined:
+        yield f"### {escape(item.procedure.name)}"
+        lines = [f"Caveat: {escape(c.text)} ({_why(c)})" for c in item.caveats]
+        count = len(item.waiting_for)
+        lines.append(escape(f"Not offered until answered: {count} open question(s), listed below"))
+        yield _bullets(lines)
 
 
 def _excluded(result: Result) -> Iterator[str]:
@@ -190,7 +190,9 @@ def _information(result: Result) -> Iterator[str]:
 
 
 def _unknown(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in result.unknown]
+    """Each open question once, most decisive first, with what it would settle by name."""
+    ordered = sorted(result.unknown, key=lambda u: -len(u.needed_by))
+    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in ordered]
     yield from _section("Unanswered questions that matter", items, "None.")
 
 

@@ -131,7 +131,9 @@ def test_undetermined_procedures_name_the_questions(kb: KnowledgeBase) -> None:
     answers = AnswerSet({"age": 40, "sex": "male", "concerns": ("hair_loss",)})
     _, body = split(summary(kb, answers))
     assert "## Cannot be assessed yet" in body
-    assert "- PRP into the scalp\\: needs answers to Pattern of hair loss\n" in body
+    assert "### PRP into the scalp\n" in body
+    assert "- Pattern of hair loss\\: would settle PRP into the scalp" in body
+    assert body.count("Pattern of hair loss") == 1
 
 
 HOSTILE = [
