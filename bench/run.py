@@ -53,11 +53,11 @@ def _sizes(quick: bool) -> dict[str, int]:
     if quick:
         return {
             "runs": 5, "sets": 1000, "rounds": 1, "peer": 300, "files": 300, "lines": 3000, "small": 300,
-            "batch_rounds": 1, "sessions": 5,
+            "batch_rounds": 1, "sessions": 5, "clinic": 300,
         }  # fmt: skip
     return {
         "runs": 15, "sets": 20_000, "rounds": 3, "peer": 20_000, "files": 10_000, "lines": 100_000, "small": 1_000,
-        "batch_rounds": 5, "sessions": 100,
+        "batch_rounds": 5, "sessions": 100, "clinic": 10_000,
     }  # fmt: skip
 
 
@@ -96,6 +96,12 @@ def _run(quick: bool, only: set[str]) -> list[Section]:
                             size["lines"], size["small"], size["batch_rounds"], Path(tmp)
                         )
                     )
+    if want("clinic"):
+        import clinic
+
+        _progress("batch: clinic-like YAML files")
+        with batch.temp_folder() as tmp:
+            sections.append(clinic.measure(size["clinic"], size["batch_rounds"], Path(tmp)))
     if want("intake"):
         _progress("intake")
         with batch.temp_folder() as tmp:
@@ -201,7 +207,7 @@ def main() -> None:
         "--only",
         action="append",
         default=[],
-        choices=["startup", "engine", "batch", "jsonl", "intake"],
+        choices=["startup", "engine", "batch", "jsonl", "clinic", "intake"],
         help="run only this part (repeatable)",
     )
     args = parser.parse_args()

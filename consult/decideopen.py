@@ -10,7 +10,9 @@ that can change it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
+from itertools import compress, repeat
+from operator import is_
 from typing import Any
 
 from consult.model import Procedure, Rule, Truth, by_identity
@@ -42,6 +44,63 @@ class Index:
                 for target in getattr(rule, kind):
                     table[target] = (*table.get(target, ()), i)
         self.domains = Domains(plan.kb)
+        self.rules = rules
+        self.bits = tuple(1 << i for i in range(len(rules)))
+        self.masks = {
+            kind: {target: _mask(ids) for target, ids in table.items()}
+            for kind, table in (
+                ("candidate", self.candidate),
+                ("exclude", self.exclude),
+                ("caveat", self.caveat),
+                ("refer", self.refer),
+            )
+        }
+        self.inform = _mask(i for i, r in enumerate(rules) if r.inform)
+        self.position = {r.id: i for i, r in enumerate(rules)}
+        self.exact = _mask(i for i, r in enumerate(rules) if self.domains.exact[r.id])
+        # Exact checks already made, by the rules and the answers they read.
+        self.settled: dict[tuple[object, ...], tuple[Truth, tuple[str, ...] | None]] = {}
+        self.readers: dict[str, int] = {}
+        for i, rule in enumerate(rules):
+            for qid in set(rule.questions):
+                self.readers[qid] = self.readers.get(qid, 0) | 1 << i
+
+    def of(self, mask: int) -> list[Rule]:
+        """The rules of a mask, in bank order."""
+        rules, found = self.rules, []
+        while mask:
+            low = mask & -mask
+            found.append(rules[low.bit_length() - 1])
+            mask ^= low
+        return found
+
+
+_MISSING = object()
+
+
+class _Fired:
+    """The fired rules of one kind by target, worked out when asked."""
+
+    __slots__ = ("fired", "index", "masks")
+
+    def __init__(self, index: Index, fired: int, kind: str) -> None:
+        self.index = index
+        self.fired = fired
+        self.masks = index.masks[kind]
+
+    def __contains__(self, target: str) -> bool:
+        return bool(self.fired & self.masks.get(target, 0))
+
+    def get(self, target: str, default: list[Rule] | None = None) -> list[Rule] | None:
+        mask = self.fired & self.masks.get(target, 0)
+        return self.index.of(mask) if mask else default
+
+
+def _mask(indexes: Iterable[int]) -> int:
+    mask = 0
+    for i in indexes:
+        mask |= 1 << i
+    return mask
 
 
 _INDEXES: dict[int, tuple[Any, Index]] = {}
@@ -54,107 +113,117 @@ class Open:
         self,
         decision: Decision,
         truths: tuple[Truth, ...],
-        candidate: dict[str, list[Rule]],
-        exclude: dict[str, list[Rule]],
-        caveat: dict[str, list[Rule]],
     ) -> None:
         self.d = decision
         self.truths = truths
-        self.fired = (candidate, exclude, caveat)
-        self.index = by_identity(_INDEXES, decision.plan, Index, limit=8)
+        self.index = ix = by_identity(_INDEXES, decision.plan, Index, limit=8)
+        self.fired_mask = fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
+        self.fired = tuple(_Fired(ix, fired, kind) for kind in ("candidate", "exclude", "caveat"))
         # Open outcomes -> the questions that can change them (None: every one read).
         self.open: dict[Key, tuple[str, ...] | None] = {}
         self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
         self.undetermined: set[str] = set()
         self.live: set[str] = set()
         self.candidacy: tuple[bool, list[Rule]] | None = None  # settled by enumeration
-        # Open rules for which three-valued logic is exact in any group: exact alone, and
-        # reading no unanswered question another open rule reads.
-        counts: dict[str, int] = {}
+        self.open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
+        # Open rules for which three-valued logic may not be exact in a group: not exact
+        # alone, or reading an unanswered question another open rule reads.
+        unclean = self.open_mask & ~ix.exact
+        answers, applies, readers = decision.answers, decision.applies(), ix.readers
+        seen: set[str] = set()
         for rule in decision.open:
-            for qid in decision.missing_of(rule):
-                counts[qid] = counts.get(qid, 0) + 1
-        exact = self.index.domains.exact
-        self.clean = {
-            r.id
-            for r in decision.open
-            if exact[r.id] and all(counts[q] == 1 for q in decision.missing_of(r))
-        }
+            for qid in rule.questions:
+                if qid not in answers and qid not in seen:
+                    seen.add(qid)
+                    shared = readers[qid] & self.open_mask
+                    if shared & (shared - 1) and applies(qid) is not False:
+                        unclean |= shared
+        self.unclean = unclean
 
     def decide(self) -> None:
         """Candidates, exclusions, undetermined procedures, referrals, notes, unknowns."""
-        for proc in self.d.plan.procedures:
-            self._procedure(proc)
+        ix, d = self.index, self.d
+        fired, open_mask, unclean = self.fired_mask, self.open_mask, self.unclean
+        candidates, excludes = ix.masks["candidate"], ix.masks["exclude"]
+        for proc in d.plan.procedures:
+            pid = proc.id
+            excluding = excludes.get(pid, 0)
+            if fired & excluding:  # excluded, whatever the open rules say
+                d.excluded.append((proc, ix.of(fired & excluding), d._in_scope(pid, self.truths)))
+                continue
+            # Not a candidate in any completion, and no exclusion to report: nothing to do.
+            if candidates.get(pid, 0) & (fired | open_mask) or open_mask & unclean & excluding:
+                self._procedure(proc)
         self._referrals()
         self._information()
         self._unknown()
 
     def _procedure(self, proc: Procedure) -> None:
-        d, pid = self.d, proc.id
+        d, pid, of = self.d, proc.id, self.index.of
         candidate, exclude, caveat = self.fired
-        ex, ex_rules = self._outcome("exclude", pid, self.index.exclude, exclude)
+        ex, ex_rules, ex_open = self._outcome("exclude", pid, exclude)
         if ex is True:
             d.excluded.append((proc, ex_rules, d._in_scope(pid, self.truths)))
             return
         self.candidacy = None
-        ca, ca_rules = self._outcome("candidate", pid, self.index.candidate, candidate)
+        ca, ca_rules, ca_open = self._outcome("candidate", pid, candidate)
         settled = self.candidacy
-        if ca is False or (
-            ca is None and ex is None and not self._may_fit(pid, ca_rules, ex_rules)
-        ):
+        if ca is False or (ca is None and ex is None and not self._may_fit(pid, ca_open, ex_open)):
             if settled is not None:
                 d.settled.append(
                     ("candidate", pid, False, tuple(settled[1]), d.missing(settled[1]))
                 )
             return
         self.live.add(pid)
-        cautions = self._cautions(pid, caveat.get(pid, []))
+        cautions = self._cautions(pid, caveat.get(pid) or [])
         if ca is True and ex is False:
             if settled is not None:
                 d.settled.append(("candidate", pid, True, tuple(ca_rules), d.missing(ca_rules)))
             d.candidates.append((proc, ca_rules, cautions))
             return
         self.undetermined.add(pid)
-        blocking = ex_rules if ca is True else ca_rules
-        waiting = self._waiting(("exclude" if ca is True else "candidate", pid), blocking)
-        fits = ca_rules if ca is True else candidate.get(pid, [])
-        d.undetermined.append((proc, waiting, blocking, fits, cautions))
+        key, blocking = (
+            (("exclude", pid), of(ex_open)) if ca is True else (("candidate", pid), of(ca_open))
+        )
+        fits = ca_rules if ca is True else candidate.get(pid) or []
+        d.undetermined.append((proc, self._waiting(key, blocking), blocking, fits, cautions))
 
     def _outcome(
-        self,
-        kind: str,
-        target: str,
-        table: dict[str, tuple[int, ...]],
-        fired: dict[str, list[Rule]],
-    ) -> tuple[Truth, list[Rule]]:
-        """The verdict of "some rule brings it about" and the rules behind it (open ones if open)."""
-        raised = fired.get(target)
+        self, kind: str, target: str, fired: _Fired | None
+    ) -> tuple[Truth, list[Rule], int]:
+        """The verdict of "some rule brings it about", its rules, and the mask of open ones."""
+        raised = fired.get(target) if fired is not None else None
         if raised:
-            return True, raised
-        truths, rules = self.truths, self.d.plan.kb.rules
-        open_rules = [rules[i] for i in table.get(target, ()) if truths[i] is None]
-        if not open_rules:
-            return False, []
-        clean = self.clean
-        if all(r.id in clean for r in open_rules):
+            return True, raised, 0
+        mask = self.open_mask & self.index.masks[kind].get(target, 0)
+        if not mask:
+            return False, [], 0
+        if not mask & self.unclean:
             self.open[kind, target] = None
-            return None, open_rules
-        d = self.d
+            return None, [], mask
+        d, of = self.d, self.index.of
+        clean = mask & ~self.unclean  # each of these alone is open and exact
         mattering: list[str] = []
-        is_open = False
-        for part in self._components(open_rules):
+        explicit = False  # some part settled false, or its open questions are not all
+        is_open = bool(clean)
+        for part in self._components(of(mask & self.unclean)):
             verdict, found = self._settle_any(part)
             if verdict is True:
                 self._record(kind, target, True, part)
-                return True, part
+                return True, part, mask
+            explicit = explicit or verdict is False or found is not None
             if verdict is None:
                 is_open = True
                 mattering += found if found is not None else d.missing(part)
-        if is_open:
+        if not is_open:
+            self._record(kind, target, False, of(mask))
+            return False, [], 0
+        if explicit:
+            mattering += d.missing(of(clean)) if clean else ()
             self.open[kind, target] = tuple(mattering)
-            return None, open_rules
-        self._record(kind, target, False, open_rules)
-        return False, []
+        else:
+            self.open[kind, target] = None
+        return None, [], mask
 
     def _record(self, kind: str, target: str, verdict: bool, rules: list[Rule]) -> None:
         """A settled outcome; a candidacy only once the procedure's exclusions are known too."""
@@ -195,35 +264,31 @@ class Open:
         d = self.d
         if len(rules) == 1 and self.index.domains.exact[rules[0].id]:
             return None, None
-        questions = d.missing(rules)
-        tests = [r.test for r in rules]
-        return settle(self.index.domains, tests, any_true, questions, d.answers, d.applies())
+        # The verdict depends only on the answers (or their absence) the rules read.
+        answers, applies = d.answers, d.applies()
+        read = {q for r in rules for q in r.questions}
+        states = tuple(
+            (q, answers[q]) if q in answers else (q, _MISSING, applies(q)) for q in sorted(read)
+        )
+        key = (tuple(r.id for r in rules), states)
+        cache = self.index.settled
+        found = cache.get(key)
+        if found is None:
+            questions = d.missing(rules)
+            tests = [r.test for r in rules]
+            found = settle(self.index.domains, tests, any_true, questions, answers, applies)
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = found
+        return found
 
-    def _independent(self, rules: Sequence[Rule]) -> bool:
-        """Whether three-valued logic is exact: exact rules reading different open questions."""
-        exact = self.index.domains.exact
-        if not all(exact[r.id] for r in rules):
-            return False
-        if len(rules) == 1:
-            return True
-        seen: set[str] = set()
-        for rule in rules:
-            missing = self.d.missing_of(rule)
-            if not seen.isdisjoint(missing):
-                return False
-            seen.update(missing)
-        return True
-
-    def _may_fit(self, pid: str, fits: list[Rule], blocks: list[Rule]) -> bool:
+    def _may_fit(self, pid: str, fits: int, blocks: int) -> bool:
         """Whether some completion makes an open candidate a candidate despite open exclusions."""
-        clean = self.clean
-        if all(r.id in clean for r in fits) and all(r.id in clean for r in blocks):
+        if not (fits | blocks) & self.unclean:
             return True
-        if self._independent([*fits, *blocks]):
-            return True
-        d = self.d
-        rules = [*fits, *blocks]
-        split = len(fits)
+        d, of = self.d, self.index.of
+        rules = [*of(fits), *of(blocks)]
+        split = fits.bit_count()
 
         def fits_now(truths: list[Truth]) -> bool:
             return True in truths[:split] and True not in truths[split:]
@@ -245,11 +310,13 @@ class Open:
         return found
 
     def _cautions(self, pid: str, fired: list[Rule]) -> list[Rule]:
-        truths, rules = self.truths, self.d.plan.kb.rules
+        ix = self.index
+        maybe = self.open_mask & ix.masks["caveat"].get(pid, 0) & ~ix.exact
+        if not maybe:
+            return fired
         found = list(fired)
-        for i in self.index.caveat.get(pid, ()):
-            rule = rules[i]
-            if truths[i] is None and self._single(rule)[0] is True:
+        for rule in ix.of(maybe):
+            if self._single(rule)[0] is True:
                 self.d.settled.append(("caveat", pid, True, (rule,), self.d.missing([rule])))
                 found.append(rule)
         return found
@@ -257,17 +324,17 @@ class Open:
     def _referrals(self) -> None:
         d = self.d
         raised = {rid for _rule, rid in d.referrals}
-        for rid, rule_ids in self.index.refer.items():
-            if rid in raised or all(self.truths[i] is not None for i in rule_ids):
+        for rid, mask in self.index.masks["refer"].items():
+            if rid in raised or not mask & self.open_mask:
                 continue
-            verdict, rules = self._outcome("refer", rid, self.index.refer, {})
+            verdict, rules, _ = self._outcome("refer", rid, None)
             if verdict is True:
                 d.referrals += [(rule, rid) for rule in rules]
 
     def _information(self) -> None:
-        d = self.d
-        for rule in d.open:
-            if rule.inform and self._single(rule)[0] is True:
+        d, ix = self.d, self.index
+        for rule in ix.of(self.open_mask & ix.inform & ~ix.exact):
+            if self._single(rule)[0] is True:
                 d.information += [(rule, pid) for pid in rule.inform]
                 d.settled += [
                     ("information", pid, True, (rule,), d.missing([rule])) for pid in rule.inform
@@ -278,38 +345,59 @@ class Open:
         missing = self.d.missing(rules)
         return missing if mattering is None else tuple(q for q in missing if q in mattering)
 
-    def _targets(self, rule: Rule) -> list[tuple[str, tuple[str, ...] | None]]:
-        """The outcomes an open rule can still change, each with the questions that can."""
-        open_, undetermined = self.open, self.undetermined
-        found = [
-            (pid, open_[kind, pid])
-            for kind, pids in (("candidate", rule.candidate), ("exclude", rule.exclude))
-            for pid in pids
-            if pid in undetermined and (kind, pid) in open_
-        ]
-        found += [(rid, open_["refer", rid]) for rid in rule.refer if ("refer", rid) in open_]
-        if rule.inform or rule.caveat:
+    def _open_outcomes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Each open outcome: its target, the mask of its open rules, the questions that matter."""
+        ix, open_mask, opened = self.index, self.open_mask, self.open
+        masks = ix.masks
+        for proc, *_ in self.d.undetermined:
+            pid = proc.id
+            for kind in ("candidate", "exclude"):
+                if (kind, pid) in opened:
+                    yield pid, open_mask & masks[kind].get(pid, 0), opened[kind, pid]
+        for (kind, target), mattering in opened.items():
+            if kind == "refer":
+                yield target, open_mask & masks["refer"][target], mattering
+        yield from self._notes()
+
+    def _notes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Open caveats of the live procedures and open information notes."""
+        ix, open_mask = self.index, self.open_mask
+        singles = open_mask & ~ix.exact
+        for pid in self.live:
+            mask = open_mask & ix.masks["caveat"].get(pid, 0)
+            if mask & ~singles:
+                yield pid, mask & ~singles, None
+            yield from self._singles(pid, mask & singles)
+        informs = open_mask & ix.inform
+        for rule in ix.of(informs):
+            bit = ix.bits[ix.position[rule.id]]
+            for pid in rule.inform:
+                if bit & singles:
+                    yield from self._singles(pid, bit)
+                else:
+                    yield pid, bit, None
+
+    def _singles(self, target: str, mask: int) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Rules judged alone (not exact by three-valued logic) that are still open."""
+        ix = self.index
+        for rule in ix.of(mask):
             verdict, mattering = self._single(rule)
             if verdict is None:
-                found += [(pid, mattering) for pid in rule.caveat if pid in self.live]
-                found += [(pid, mattering) for pid in rule.inform]
-        return found
+                yield target, ix.bits[ix.position[rule.id]], mattering
 
     def _unknown(self) -> None:
-        d = self.d
+        d, of = self.d, self.index.of
+        missing_of = d.missing_of
         needed: dict[str, dict[str, None]] = {}
         rules: dict[str, dict[str, None]] = {}
-        for rule in d.open:
-            targets = self._targets(rule)
-            if not targets:
-                continue
-            missing = d.missing_of(rule)
-            for target, mattering in targets:
-                for qid in missing:
+        for target, mask, mattering in self._open_outcomes():
+            for rule in of(mask):
+                for qid in missing_of(rule):
                     if mattering is None or qid in mattering:
                         needed.setdefault(qid, {})[target] = None
                         rules.setdefault(qid, {})[rule.id] = None
         kb = d.plan.kb
         d.unknown = [
-            (kb.by_id[q], tuple(needed[q]), tuple(rules[q])) for q in d.plan.order if q in needed
+            (kb.by_id[q], tuple(needed[q]), tuple(rules[q]))
+            for q in sorted(needed, key=d.plan.position.__getitem__)
         ]

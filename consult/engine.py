@@ -94,6 +94,7 @@ class Plan:
         self.kb = kb
         self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
         self.order: tuple[str, ...] = tuple(q.id for q in kb.questions)
+        self.position = {qid: n for n, qid in enumerate(self.order)}
         conditions = [r.when for r in kb.rules]
         self.scopes: dict[str, tuple[int, int]] = {}
         for proc in self.procedures:
@@ -201,8 +202,8 @@ class Decision:
         self.undetermined: list[UndeterminedOutcome] = []
         self.settled: list[SettledOutcome] = []
         self.unknown: list[UnknownOutcome] = []
-        candidate, exclude, caveat = _by_procedure(self.fired)
         if not self.open:
+            candidate, exclude, caveat = _by_procedure(self.fired)
             for proc in plan.procedures:
                 pid = proc.id
                 reasons = exclude.get(pid)
@@ -211,7 +212,7 @@ class Decision:
                 elif pid in candidate:
                     self.candidates.append((proc, candidate[pid], caveat.get(pid, _NONE)))
             return
-        _Open(self, truths, candidate, exclude, caveat).decide()
+        _Open(self, truths).decide()
 
     def _in_scope(self, pid: str, truths: tuple[Truth, ...]) -> bool:
         start, end = self.plan.scopes[pid]
@@ -230,8 +231,10 @@ class Decision:
 
     def missing(self, rules: Sequence[Rule]) -> tuple[str, ...]:
         """The questions open rules read that are unanswered and not switched off, in bank order."""
+        if len(rules) == 1:
+            return tuple(self.missing_of(rules[0]))  # a rule's questions are in bank order
         wanted = {q for r in rules for q in self.missing_of(r)}
-        return tuple(q for q in self.plan.order if q in wanted)
+        return tuple(sorted(wanted, key=self.plan.position.__getitem__))
 
     def missing_of(self, rule: Rule) -> list[str]:
         """The questions of an open rule that are unanswered and not switched off."""

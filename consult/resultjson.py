@@ -85,6 +85,8 @@ class _Parts:
         )
         # `"question":value` of the answers seen, by (question id, value).
         self.pairs: dict[tuple[str, Answer], bytes] = {}
+        # Lists of ids (questions waited for, outcomes, rules), encoded once each.
+        self.lists: dict[tuple[str, ...], bytes] = {}
 
     def write(
         self, d: Decision, warnings: tuple[str, ...], head: bytes = b"", tail: bytes = b""
@@ -140,7 +142,7 @@ class _Parts:
             add(sep)
             add(self.head[proc.id])
             add(b',"waiting_for":')
-            add(_strings(waiting))
+            add(self._strings(waiting))
             add(b',"rules":')
             add(self._ids(blocking))
             add(b',"candidate_rules":')
@@ -172,9 +174,9 @@ class _Parts:
         for q, needed, rule_ids in d.unknown:
             add(sep)
             add(self.question_head[q.id])
-            add(_strings(needed))
+            add(self._strings(needed))
             add(b',"rules":')
-            add(_strings(rule_ids))
+            add(self._strings(rule_ids))
             add(b"}")
             sep = b","
         add(b'],"settled":[')
@@ -184,6 +186,14 @@ class _Parts:
         add(self.kb_tail)
         add(tail)
         return b"".join(out)
+
+    def _strings(self, ids: tuple[str, ...]) -> bytes:
+        found = self.lists.get(ids)
+        if found is None:
+            if len(self.lists) >= 16384:
+                self.lists.clear()
+            found = self.lists[ids] = _strings(ids)
+        return found
 
     def _ids(self, rules: Iterable[Rule]) -> bytes:
         rule_id = self.rule_id
