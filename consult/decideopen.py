@@ -45,6 +45,7 @@ class Index:
                     table[target] = (*table.get(target, ()), i)
         self.domains = Domains(plan.kb)
         self.rules = rules
+        self._of: dict[int, list[Rule]] = {}
         self.bits = tuple(1 << i for i in range(len(rules)))
         self.masks = {
             kind: {target: _mask(ids) for target, ids in table.items()}
@@ -66,12 +67,17 @@ class Index:
                 self.readers[qid] = self.readers.get(qid, 0) | 1 << i
 
     def of(self, mask: int) -> list[Rule]:
-        """The rules of a mask, in bank order."""
-        rules, found = self.rules, []
-        while mask:
-            low = mask & -mask
-            found.append(rules[low.bit_length() - 1])
-            mask ^= low
+        """The rules of a mask, in bank order (a shared list: never change it)."""
+        found = self._of.get(mask)
+        if found is None:
+            rules, found, bits = self.rules, [], mask
+            while bits:
+                low = bits & -bits
+                found.append(rules[low.bit_length() - 1])
+                bits ^= low
+            if len(self._of) >= 8192:
+                self._of.clear()
+            self._of[mask] = found
         return found
 
 
@@ -123,7 +129,7 @@ class Open:
         self.open: dict[Key, tuple[str, ...] | None] = {}
         self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
         self.undetermined: set[str] = set()
-        self.live: set[str] = set()
+        self.live: dict[str, None] = {}  # in bank order
         self.candidacy: tuple[bool, list[Rule]] | None = None  # settled by enumeration
         self.open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
         # Open rules for which three-valued logic may not be exact in a group: not exact
@@ -174,7 +180,7 @@ class Open:
                     ("candidate", pid, False, tuple(settled[1]), d.missing(settled[1]))
                 )
             return
-        self.live.add(pid)
+        self.live[pid] = None
         cautions = self._cautions(pid, caveat.get(pid) or [])
         if ca is True and ex is False:
             if settled is not None:

@@ -33,6 +33,8 @@ _DOUBLE = re.compile(rf'"((?:{_TEXT}"\\]|\\.)*)"')
 # The escapes `yaml.safe_dump` writes: \x, \u, \U codes and a few single characters.
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _SIMPLE = {"\\": "\\", '"': '"', " ": " ", "/": "/", "t": "\t", "n": "\n"}
+# An unescaped double quote: the end of double-quoted text.
+_CLOSE = re.compile(r'(?:^|[^\\])(?:\\\\)*"')
 # A continuation line of a plain scalar: no indicators, not starting a list item.
 _PLAIN_MORE = re.compile(rf"[A-Za-z0-9_(][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 
@@ -57,13 +59,16 @@ def _lines(text: str) -> list[Line]:
     found: list[Line] = []
     match = _LINE.fullmatch
     more: list[str] = []  # continuation lines of the last key's scalar
-    commented = False  # the last line ended with a comment, which ends a plain scalar
+    goes_on = False  # the last key's scalar may go on to more indented lines
     for raw in text.split("\n"):
-        if found and raw[:1] == " " and found[-1][1] is not None and not commented:
+        if goes_on and raw[:1] == " ":
             stripped = raw.lstrip(" ")
-            if stripped and len(raw) - len(stripped) > found[-1][0] and _continues(found, more):
+            if stripped and len(raw) - len(stripped) > found[-1][0]:
                 more.append(stripped)
+                if found[-1][2][:1] == '"' and _CLOSE.search(stripped):
+                    goes_on = False  # the quotes close on this line
                 continue
+        goes_on = False
         if more:
             if not _fold(found, more):
                 return []
@@ -72,26 +77,29 @@ def _lines(text: str) -> list[Line]:
         if line is None:
             stripped = raw.lstrip(" ")
             if not stripped or stripped[0] == "#":
-                commented = True  # a blank or comment line ends a plain scalar too
-                continue
+                continue  # a blank or comment line also ends a plain scalar
             return []
-        indent, key, value, item = line.groups()
-        value = item if key is None else value or ""
-        commented = "#" in value and value[0] != '"'
-        if commented:
-            value = _uncomment(value)
-        found.append((len(indent), key, value))
+        entry, goes_on = _entry(line)
+        found.append(entry)
     if more and not _fold(found, more):
         return []
     return [(at, key, _uncomment(v) if v[:1] == '"' and "#" in v else v) for at, key, v in found]
 
 
-def _continues(found: list[Line], more: list[str]) -> bool:
-    """Whether the last key's value goes on to the next, more indented line."""
-    value = found[-1][2]
-    if value[:1] == '"':
-        return _DOUBLE.match(_joined(value, more)) is None  # the quotes are still open
-    return bool(value) and _PLAIN.fullmatch(value) is not None
+def _entry(line: re.Match[str]) -> tuple[Line, bool]:
+    """A matched line as (indent, key, value), and whether its value may go on."""
+    indent, key, value, item = line.groups()
+    value = item if key is None else value or ""
+    if "#" in value and value[0] != '"':
+        return (len(indent), key, _uncomment(value)), False  # a comment ends a plain scalar
+    return (len(indent), key, value), key is not None and bool(value) and _continues(value)
+
+
+def _continues(value: str) -> bool:
+    """Whether a key's value may go on to the next, more indented lines."""
+    if value[0] == '"':
+        return _DOUBLE.match(value) is None  # the quotes are still open
+    return _PLAIN.fullmatch(value) is not None
 
 
 def _fold(found: list[Line], more: list[str]) -> bool:

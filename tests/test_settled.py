@@ -156,3 +156,68 @@ def test_domains_cover_every_answer(kb: KnowledgeBase) -> None:
     signs = kb.question("signs")
     assert len(domain(signs)) == 1 + 7
     assert set(product([True, False], repeat=1)) == {(True,), (False,)}
+
+
+def test_the_anticoagulant_example_shows_its_caveat_in_every_view() -> None:
+    from rich.console import Console
+
+    from consult.answers import AnswerSet
+    from consult.report import render_markdown
+    from consult.view import render_result
+
+    kb = consult.load()
+    answers = {
+        "age": 50,
+        "sex": "male",
+        "concerns": ("hair_loss",),
+        "hair_loss_pattern": "patterned",
+        "norwood_stage": 3,
+        "anticoagulant_or_antiplatelet": True,
+    }
+    result = evaluate(kb, answers)
+    assert result.undetermined and not result.candidates
+    assert all("anticoagulant-bruising" in [c.rule for c in u.caveats] for u in result.undetermined)
+    console = Console(record=True, width=100, color_system=None)
+    console.print(render_result(result, kb=kb))
+    screen = console.export_text()
+    pending = screen.index("Cannot be assessed yet")
+    assert screen.index("⚠ Anticoagulant or antiplatelet therapy", pending) < screen.index(
+        "Unanswered questions that matter"
+    )
+    assert screen.index("Positive safety answers") < screen.index("Candidate procedures")
+    text = render_markdown(kb, AnswerSet(answers), result, date="2026-12-05")
+    pending = text.index("## Cannot be assessed yet")
+    assert text.index("Caveat: Anticoagulant or antiplatelet therapy", pending) < text.index(
+        "## Unanswered questions that matter"
+    )
+
+
+def test_the_result_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    answers = {
+        "age": 35,
+        "sex": "female",
+        "concerns": ["scars", "acne_scarring", "hair_loss"],
+        "hair_loss_pattern": "patterned",
+        "ludwig_grade": 2,
+        "scar_type": "atrophic",
+        "acne_active": False,
+        "anticoagulant_or_antiplatelet": True,
+    }
+    (tmp_path / "a.json").write_text(json.dumps({"consult": 1, "answers": answers}))
+    consult_cmd = Path(sys.executable).parent / "consult"
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        run = subprocess.run(
+            [str(consult_cmd), "evaluate", str(tmp_path / "a.json"), "--format", "json"],
+            capture_output=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop())["unknown"]
