@@ -134,8 +134,14 @@ class Open:
         self.open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
         # Open rules for which three-valued logic may not be exact in a group: not exact
         # alone, or reading an unanswered question another open rule reads.
-        unclean = self.open_mask & ~ix.exact
         answers, applies, readers = decision.answers, decision.applies(), ix.readers
+        # Exact here: exact for any answers, or no question it reads unsafely is missing.
+        exact = ix.exact
+        for rule in ix.of(self.open_mask & ~ix.exact):
+            if ix.domains.fragile[rule.id].isdisjoint(decision.missing_of(rule)):
+                exact |= ix.bits[ix.position[rule.id]]
+        self.exact = exact
+        unclean = self.open_mask & ~exact
         seen: set[str] = set()
         for rule in decision.open:
             for qid in rule.questions:
@@ -268,8 +274,11 @@ class Open:
         Open outcomes come with the questions that can change them (None: all).
         """
         d = self.d
-        if len(rules) == 1 and self.index.domains.exact[rules[0].id]:
+        if len(rules) == 1 and self.exact & self.index.bits[self.index.position[rules[0].id]]:
             return None, None
+        tested = self.index.domains.tested
+        if any(r.id in tested for r in rules):
+            return None, None  # answered/unanswered test the answers as given: never enumerated
         # The verdict depends only on the answers (or their absence) the rules read.
         answers, applies = d.answers, d.applies()
         read = {q for r in rules for q in r.questions}
@@ -294,6 +303,9 @@ class Open:
             return True
         d, of = self.d, self.index.of
         rules = [*of(fits), *of(blocks)]
+        tested = self.index.domains.tested
+        if any(r.id in tested for r in rules):
+            return True
         split = fits.bit_count()
 
         def fits_now(truths: list[Truth]) -> bool:
@@ -317,7 +329,7 @@ class Open:
 
     def _cautions(self, pid: str, fired: list[Rule]) -> list[Rule]:
         ix = self.index
-        maybe = self.open_mask & ix.masks["caveat"].get(pid, 0) & ~ix.exact
+        maybe = self.open_mask & ix.masks["caveat"].get(pid, 0) & ~self.exact
         if not maybe:
             return fired
         found = list(fired)
@@ -339,7 +351,7 @@ class Open:
 
     def _information(self) -> None:
         d, ix = self.d, self.index
-        for rule in ix.of(self.open_mask & ix.inform & ~ix.exact):
+        for rule in ix.of(self.open_mask & ix.inform & ~self.exact):
             if self._single(rule)[0] is True:
                 d.information += [(rule, pid) for pid in rule.inform]
                 d.settled += [
@@ -368,7 +380,7 @@ class Open:
     def _notes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
         """Open caveats of the live procedures and open information notes."""
         ix, open_mask = self.index, self.open_mask
-        singles = open_mask & ~ix.exact
+        singles = open_mask & ~self.exact
         for pid in self.live:
             mask = open_mask & ix.masks["caveat"].get(pid, 0)
             if mask & ~singles:
@@ -396,12 +408,24 @@ class Open:
         missing_of = d.missing_of
         needed: dict[str, dict[str, None]] = {}
         rules: dict[str, dict[str, None]] = {}
+        # Outcomes often share their open rules: each question with the rules reading it.
+        by_mask: dict[int, dict[str, dict[str, None]]] = {}
         for target, mask, mattering in self._open_outcomes():
-            for rule in of(mask):
-                for qid in missing_of(rule):
-                    if mattering is None or qid in mattering:
-                        needed.setdefault(qid, {})[target] = None
-                        rules.setdefault(qid, {})[rule.id] = None
+            readers = by_mask.get(mask)
+            if readers is None:
+                readers = by_mask[mask] = {}
+                for rule in of(mask):
+                    for qid in missing_of(rule):
+                        readers.setdefault(qid, {})[rule.id] = None
+            for qid, ids in readers.items():
+                if mattering is None or qid in mattering:
+                    found = needed.get(qid)
+                    if found is None:
+                        needed[qid] = {target: None}
+                        rules[qid] = dict(ids)
+                    else:
+                        found[target] = None
+                        rules[qid].update(ids)
         kb = d.plan.kb
         d.unknown = [
             (kb.by_id[q], tuple(needed[q]), tuple(rules[q]))

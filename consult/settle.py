@@ -62,8 +62,12 @@ class Domains:
                 self.tested.add(rule.id)
         self._compares = compares
         self._values: dict[str, tuple[object, ...] | None] = {}
+        # Per rule, the questions whose absence three-valued logic may judge wrongly:
+        # read more than once, or by a comparison that cannot come out both ways.
+        self.fragile: dict[str, frozenset[str]] = {}
         for rule in kb.rules:
-            self.exact[rule.id] = rule.id not in self.tested and self._read_once(rule)
+            self.fragile[rule.id] = self._fragile(rule)
+            self.exact[rule.id] = not self.fragile[rule.id]
 
     def values(self, qid: str) -> tuple[object, ...] | None:
         """The representative answers of a question; None if too many to enumerate."""
@@ -71,20 +75,31 @@ class Domains:
             self._values[qid] = _domain(self.kb.by_id[qid], self._compares.get(qid, []))
         return self._values[qid]
 
-    def _read_once(self, rule: Rule) -> bool:
-        """Whether three-valued logic is exact for the rule alone."""
+    def _fragile(self, rule: Rule) -> frozenset[str]:
+        """The questions that, left unanswered, make three-valued logic inexact for the rule.
+
+        A rule reading each of its unanswered questions once, by comparisons that can
+        come out either way, is judged exactly by three-valued logic (Kleene logic is
+        exact on read-once formulas); answered questions do not matter.
+        """
         found = list(_compares(rule.when))
-        if len({c.question for c in found}) != len(found):
-            return False
+        if rule.id in self.tested:
+            return frozenset(c.question for c in found)
+        seen: set[str] = set()
+        fragile: set[str] = set()
         for c in found:
+            if c.question in seen:
+                fragile.add(c.question)
+            seen.add(c.question)
             values = self.values(c.question)
             if values is None:
-                return False
+                fragile.add(c.question)
+                continue
             test = compile_condition(c)
-            seen = {test({c.question: v}, _applies) for v in values}  # type: ignore[dict-item]
-            if seen != {True, False}:
-                return False
-        return True
+            outcomes = {test({c.question: v}, _applies) for v in values}  # type: ignore[dict-item]
+            if outcomes != {True, False}:
+                fragile.add(c.question)
+        return frozenset(fragile)
 
 
 def _applies(_qid: str) -> Truth:
