@@ -10,106 +10,21 @@ that can change it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import is_
 from typing import Any
 
-from consult.model import Procedure, Rule, Truth, by_identity
-from consult.settle import Domains, any_true, settle
+from consult.model import Procedure, Rule, Truth
+from consult.ruleindex import Fired, index_of
+from consult.settle import any_true, settle
 
 # `consult.engine.Decision` and `Plan` (this module sits below the engine).
 Decision = Any
 Plan = Any
 
 Key = tuple[str, str]  # (outcome kind, target id)
-
-
-class Index:
-    """Which rules bear on which outcome, worked out once per bank."""
-
-    def __init__(self, plan: Plan) -> None:
-        rules = plan.kb.rules
-        self.candidate: dict[str, tuple[int, ...]] = {}
-        self.exclude: dict[str, tuple[int, ...]] = {}
-        self.caveat: dict[str, tuple[int, ...]] = {}
-        self.refer: dict[str, tuple[int, ...]] = {}
-        for kind, table in (
-            ("candidate", self.candidate),
-            ("exclude", self.exclude),
-            ("caveat", self.caveat),
-            ("refer", self.refer),
-        ):
-            for i, rule in enumerate(rules):
-                for target in getattr(rule, kind):
-                    table[target] = (*table.get(target, ()), i)
-        self.domains = Domains(plan.kb)
-        self.rules = rules
-        self._of: dict[int, list[Rule]] = {}
-        self.bits = tuple(1 << i for i in range(len(rules)))
-        self.masks = {
-            kind: {target: _mask(ids) for target, ids in table.items()}
-            for kind, table in (
-                ("candidate", self.candidate),
-                ("exclude", self.exclude),
-                ("caveat", self.caveat),
-                ("refer", self.refer),
-            )
-        }
-        self.inform = _mask(i for i, r in enumerate(rules) if r.inform)
-        self.position = {r.id: i for i, r in enumerate(rules)}
-        self.exact = _mask(i for i, r in enumerate(rules) if self.domains.exact[r.id])
-        # Exact checks already made, by the rules and the answers they read.
-        self.settled: dict[tuple[object, ...], tuple[Truth, tuple[str, ...] | None]] = {}
-        self.readers: dict[str, int] = {}
-        for i, rule in enumerate(rules):
-            for qid in set(rule.questions):
-                self.readers[qid] = self.readers.get(qid, 0) | 1 << i
-
-    def of(self, mask: int) -> list[Rule]:
-        """The rules of a mask, in bank order (a shared list: never change it)."""
-        found = self._of.get(mask)
-        if found is None:
-            rules, found, bits = self.rules, [], mask
-            while bits:
-                low = bits & -bits
-                found.append(rules[low.bit_length() - 1])
-                bits ^= low
-            if len(self._of) >= 8192:
-                self._of.clear()
-            self._of[mask] = found
-        return found
-
-
 _MISSING = object()
-
-
-class _Fired:
-    """The fired rules of one kind by target, worked out when asked."""
-
-    __slots__ = ("fired", "index", "masks")
-
-    def __init__(self, index: Index, fired: int, kind: str) -> None:
-        self.index = index
-        self.fired = fired
-        self.masks = index.masks[kind]
-
-    def __contains__(self, target: str) -> bool:
-        return bool(self.fired & self.masks.get(target, 0))
-
-    def get(self, target: str, default: list[Rule] | None = None) -> list[Rule] | None:
-        mask = self.fired & self.masks.get(target, 0)
-        return self.index.of(mask) if mask else default
-
-
-def _mask(indexes: Iterable[int]) -> int:
-    mask = 0
-    for i in indexes:
-        mask |= 1 << i
-    return mask
-
-
-_INDEXES: dict[int, tuple[Any, Index]] = {}
 
 
 class Open:
@@ -122,9 +37,9 @@ class Open:
     ) -> None:
         self.d = decision
         self.truths = truths
-        self.index = ix = by_identity(_INDEXES, decision.plan, Index, limit=8)
+        self.index = ix = index_of(decision.plan)
         self.fired_mask = fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
-        self.fired = tuple(_Fired(ix, fired, kind) for kind in ("candidate", "exclude", "caveat"))
+        self.fired = tuple(Fired(ix, fired, kind) for kind in ("candidate", "exclude", "caveat"))
         # Open outcomes -> the questions that can change them (None: every one read).
         self.open: dict[Key, tuple[str, ...] | None] = {}
         self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
@@ -201,7 +116,7 @@ class Open:
         d.undetermined.append((proc, self._waiting(key, blocking), blocking, fits, cautions))
 
     def _outcome(
-        self, kind: str, target: str, fired: _Fired | None
+        self, kind: str, target: str, fired: Fired | None
     ) -> tuple[Truth, list[Rule], int]:
         """The verdict of "some rule brings it about", its rules, and the mask of open ones."""
         raised = fired.get(target) if fired is not None else None

@@ -30,6 +30,7 @@ RANK: dict[str, float] = {
     "loader": 5.5,
     "answers": 6,
     "settle": 5,
+    "ruleindex": 5.2,
     "decideopen": 6.5,
     "engine": 7,
     "resultjson": 7.5,
