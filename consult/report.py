@@ -17,7 +17,7 @@ import yaml
 from consult import __version__
 from consult.answers import AnswerSet, answer_words
 from consult.model import Answer, Evidence, KnowledgeBase
-from consult.result import Candidate, Reason, Result
+from consult.result import Candidate, Reason, Result, settled_note
 
 SCHEMA = "consult-summary/1"
 NOTES = "notes"
@@ -46,10 +46,10 @@ def render_markdown(kb: KnowledgeBase, answers: AnswerSet, result: Result, *, da
     parts = [
         _front_matter(answers, result, date),
         "# Consultation summary",
-        *_referrals(result),
+        *_referrals(kb, result),
         *_candidates(kb, result),
         *_undetermined(result),
-        *_excluded(result),
+        *_excluded(kb, result),
         *_information(result),
         *_unknown(kb, result),
         *_answers(kb, answers),
@@ -82,7 +82,7 @@ def _bullets(items: Iterable[str], indent: str = "") -> str:
     return "\n".join(f"{indent}- {item}" for item in items)
 
 
-def _referrals(result: Result) -> Iterator[str]:
+def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """One item per referral, with every reason that raised it."""
     reasons: dict[str, list[str]] = {}
     names: dict[str, str] = {}
@@ -90,7 +90,17 @@ def _referrals(result: Result) -> Iterator[str]:
         names[r.id] = r.name
         reasons.setdefault(r.id, []).append(f"{escape(r.reason.text)} ({_why(r.reason)})")
     items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
+    items += [escape(note) for note in _settled(kb, result, "refer")]
     yield from _section("Referrals", items, "None raised.")
+
+
+def _settled(kb: KnowledgeBase, result: Result, kind: str, target: str = "") -> list[str]:
+    """Lines saying that an outcome stands whatever the open questions' answers."""
+    return [
+        settled_note(item, lambda q: _question_text(kb, q))
+        for item in result.settled
+        if item.outcome == kind and item.verdict and (not target or item.target == target)
+    ]
 
 
 def _why(reason: Reason) -> str:
@@ -166,11 +176,14 @@ def _undetermined(result: Result) -> Iterator[str]:
         yield _bullets(lines)
 
 
-def _excluded(result: Result) -> Iterator[str]:
+def _excluded(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Procedures for the patient's concerns with their reasons; the others on one line."""
     items = [
         f"{escape(e.procedure.name)}: "
-        + "; ".join(f"{escape(r.text)} ({_why(r)})" for r in e.reasons)
+        + "; ".join(
+            [f"{escape(r.text)} ({_why(r)})" for r in e.reasons]
+            + [escape(n) for n in _settled(kb, result, "exclude", e.procedure.id)]
+        )
         for e in result.excluded
         if e.in_scope
     ]

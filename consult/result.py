@@ -9,7 +9,7 @@ records (`consult.resultjson`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +195,13 @@ class Settled:
             "rules": list(self.rules),
             "whatever_the_answers_to": list(self.questions),
         }
+
+
+def settled_note(item: Settled, question: Callable[[str], str]) -> str:
+    """One line saying that an outcome stands whatever the open questions' answers."""
+    asked = "; ".join(question(q) for q in item.questions)
+    rules = ", ".join(item.rules)
+    return f"Settled whatever the answers to: {asked} (one of the rules {rules} applies)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from consult.model import Evidence, KnowledgeBase
-from consult.result import Candidate, Result, Undetermined, Unknown
+from consult.result import Candidate, Result, Undetermined, Unknown, settled_note
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
@@ -71,9 +71,10 @@ class _Parts:
         referrals = self.result.referrals
         if not referrals:
             return
-        lines = [
+        lines: list[RenderableType] = [
             Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", r.reason.text) for r in referrals
         ]
+        lines += [Text(f"  {note}", style="dim") for note in self.settled_notes("refer")]
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
@@ -147,6 +148,8 @@ class _Parts:
             yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
                 yield _at(4, f"✗ {reason.text}  [{reason.rule}]")
+            for note in self.settled_notes("exclude", exclusion.procedure.id):
+                yield _at(4, note, style="dim")
         if others:
             yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
@@ -165,6 +168,18 @@ class _Parts:
             needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
             yield _at(2, f"? {unknown.text}")
             yield _at(4, f"would settle: {needed}", style="dim")
+
+    def settled_notes(self, kind: str, target: str = "") -> list[str]:
+        """Why an outcome stands although its rules read unanswered questions."""
+        return [
+            settled_note(item, self.question_name)
+            for item in self.result.settled
+            if item.outcome == kind and item.verdict and (not target or item.target == target)
+        ]
+
+    def question_name(self, qid: str) -> str:
+        found = self.kb.by_id.get(qid) if self.kb is not None else None
+        return found.text if found is not None else qid
 
     def findings(self) -> Iterator[RenderableType]:
         """Every positive safety answer, near the top."""

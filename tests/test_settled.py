@@ -143,6 +143,15 @@ def test_the_diffuse_shedding_example_on_the_shipped_bank() -> None:
         assert "refer_medical_review" not in unknown.get(question, [])
     excluded = {e["procedure"] for e in result["excluded"]}
     assert {"prp_scalp", "micrograft_scalp", "mesotherapy_scalp"} <= excluded
+    from rich.console import Console
+
+    from consult.view import render_result
+
+    console = Console(record=True, width=200, color_system=None)
+    console.print(render_result(evaluate(kb, answers), kb=kb))
+    screen = console.export_text()
+    assert "Settled whatever the answers to: Did the shedding start suddenly?" in screen
+    assert "would settle: Medical review" not in screen
 
 
 def test_every_completion_of_a_complete_set_is_itself(kb: KnowledgeBase) -> None:
