@@ -15,7 +15,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.model import Evidence, KnowledgeBase
+from consult.model import AllOf, AnyOf, Compare, Condition, Evidence, KnowledgeBase
 from consult.result import Candidate, Result, Undetermined, Unknown, settled_note
 
 DISCLAIMER = (
@@ -208,15 +208,27 @@ def open_questions(result: Result) -> list[Unknown]:
 
 
 def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
-    """The yes answers that rules read to exclude, caution or refer, as question texts."""
+    """The yes answers that are findings, as question texts.
+
+    A finding is a yes that a rule excluding, cautioning or referring looks for
+    (`equals: true`, not under a `not`); a reassuring yes (consent, accepted
+    risks) is not one.
+    """
     if kb is None:
         return []
-    safety = {q for r in kb.rules if r.exclude or r.caveat or r.refer for q in r.questions}
-    return [
-        q.text
-        for q in kb.questions
-        if q.kind == "yes_no" and q.id in safety and result.answers.get(q.id) is True
-    ]
+    wanted = {
+        c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
+    }
+    return [q.text for q in kb.questions if q.id in wanted and result.answers.get(q.id) is True]
+
+
+def _yes_tests(condition: Condition) -> Iterator[Compare]:
+    if isinstance(condition, Compare):
+        if condition.op == "equals" and condition.value is True:
+            yield condition
+    elif isinstance(condition, AllOf | AnyOf):
+        for part in condition.parts:
+            yield from _yes_tests(part)
 
 
 def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:

@@ -182,6 +182,7 @@ def test_the_anticoagulant_example_shows_its_caveat_in_every_view() -> None:
         "hair_loss_pattern": "patterned",
         "norwood_stage": 3,
         "anticoagulant_or_antiplatelet": True,
+        "consent": True,
     }
     result = evaluate(kb, answers)
     assert result.undetermined and not result.candidates
@@ -194,6 +195,8 @@ def test_the_anticoagulant_example_shows_its_caveat_in_every_view() -> None:
         "Unanswered questions that matter"
     )
     assert screen.index("Positive safety answers") < screen.index("Candidate procedures")
+    findings = screen[screen.index("Positive safety answers") : screen.index("Candidate")]
+    assert "anticoagulant" in findings and "agree" not in findings  # consent is no finding
     text = render_markdown(kb, AnswerSet(answers), result, date="2026-12-05")
     pending = text.index("## Cannot be assessed yet")
     assert text.index("Caveat: Anticoagulant or antiplatelet therapy", pending) < text.index(
