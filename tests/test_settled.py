@@ -233,3 +233,17 @@ def test_the_result_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
         outputs.add(run.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["unknown"]
+
+
+def test_past_the_cap_an_outcome_stays_open_with_its_questions(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from consult import decideopen, settle
+
+    monkeypatch.setattr(settle, "CAP", 2)
+    monkeypatch.setattr(decideopen, "_MISSING", object())  # a fresh cache key
+    result = evaluate(kb, {"concern": "hair", "pattern": "diffuse", "grade": 1})
+    assert not any(s.target == "refer_medical" for s in result.settled)
+    assert not any(r.id == "refer_medical" for r in result.referrals)
+    listed = {u.question: u.needed_by for u in result.unknown}
+    assert "refer_medical" in listed["sudden"] and "refer_medical" in listed["trigger"]
