@@ -46,6 +46,9 @@ MODULE_RANK: dict[str, dict[str, float]] = {
     "engine": {
         "result": 0,
         "answers": 0,
+        "ruleindex": 0.3,
+        "settle": 0,
+        "decideopen": 0.5,
         "decide": 1,
         "scenarios": 2,
         "whynot": 2,

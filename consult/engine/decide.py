@@ -13,7 +13,6 @@ runs. Both read the same decision, so they cannot disagree on an outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from itertools import compress, repeat
 from operator import is_
 from typing import Any
@@ -31,6 +30,7 @@ from consult.bank.model import (
     by_identity,
 )
 from consult.engine.answers import AnswerSet, applicability, check_mapping, value_check_lines
+from consult.engine.decideopen import Open as _Open
 from consult.engine.result import (
     Candidate,
     Exclusion,
@@ -38,6 +38,7 @@ from consult.engine.result import (
     Reason,
     ReferralFinding,
     Result,
+    Settled,
     Undetermined,
     Unknown,
 )
@@ -93,6 +94,8 @@ class Plan:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        self.order: tuple[str, ...] = tuple(q.id for q in kb.questions)
+        self.position = {qid: n for n, qid in enumerate(self.order)}
         conditions = [r.when for r in kb.rules]
         self.scopes: dict[str, tuple[int, int]] = {}
         for proc in self.procedures:
@@ -153,6 +156,8 @@ ExclusionOutcome = tuple[Procedure, list[Rule], bool]  # exclude rules, in scope
 # waiting for (question ids), blocking rules, candidate rules, caveat rules
 UndeterminedOutcome = tuple[Procedure, tuple[str, ...], list[Rule], list[Rule], list[Rule]]
 UnknownOutcome = tuple[Question, tuple[str, ...], tuple[str, ...]]  # needed by, rule ids
+# An outcome the open rules settle together: kind, target, verdict, rules, questions.
+SettledOutcome = tuple[str, str, bool, tuple[Rule, ...], tuple[str, ...]]
 
 _NONE: list[Rule] = []  # shared empty list: never appended to
 
@@ -162,6 +167,7 @@ class Decision:
 
     __slots__ = (
         "_applies",
+        "_missing",
         "answers",
         "candidates",
         "excluded",
@@ -170,6 +176,7 @@ class Decision:
         "open",
         "plan",
         "referrals",
+        "settled",
         "undetermined",
         "unknown",
     )
@@ -180,6 +187,7 @@ class Decision:
         self.plan = plan
         self.answers = answers
         self._applies: Applicability | None = None
+        self._missing: dict[str, list[str]] = {}
         if truths is None:
             truths = plan.truths(answers)
         rules = plan.kb.rules
@@ -190,67 +198,53 @@ class Decision:
         )
         self.referrals = [(rule, rid) for rule in self.fired for rid in rule.refer]
         self.information = [(rule, pid) for rule in self.fired for pid in rule.inform]
-        candidate, exclude, caveat = _by_procedure(self.fired)
-        open_candidate, open_exclude, _ = _by_procedure(self.open)
         self.candidates: list[CandidateOutcome] = []
         self.excluded: list[ExclusionOutcome] = []
         self.undetermined: list[UndeterminedOutcome] = []
-        for proc in plan.procedures:
-            pid = proc.id
-            reasons = exclude.get(pid)
-            if reasons is not None:
-                start, end = plan.scopes[pid]
-                in_scope = start == end or any(t is not False for t in truths[start:end])
-                self.excluded.append((proc, reasons, in_scope))
-                continue
-            fits = candidate.get(pid)
-            if fits is not None and pid not in open_exclude:
-                self.candidates.append((proc, fits, caveat.get(pid, _NONE)))
-            elif fits is not None or pid in open_candidate:
-                blocking = open_exclude[pid] if fits is not None else open_candidate[pid]
-                waiting = self._missing(blocking)
-                cautions = caveat.get(pid, _NONE)
-                self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
-        self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
+        self.settled: list[SettledOutcome] = []
+        self.unknown: list[UnknownOutcome] = []
+        if not self.open:
+            candidate, exclude, caveat = _by_procedure(self.fired)
+            for proc in plan.procedures:
+                pid = proc.id
+                reasons = exclude.get(pid)
+                if reasons is not None:
+                    self.excluded.append((proc, reasons, self._in_scope(pid, truths)))
+                elif pid in candidate:
+                    self.candidates.append((proc, candidate[pid], caveat.get(pid, _NONE)))
+            return
+        _Open(self, truths).decide()
+
+    def _in_scope(self, pid: str, truths: tuple[Truth, ...]) -> bool:
+        start, end = self.plan.scopes[pid]
+        return start == end or any(t is not False for t in truths[start:end])
 
     def read(self, rule: Rule) -> dict[str, Answer]:
         """The answers a rule read (those given)."""
         answers = self.answers
         return {q: answers[q] for q in rule.questions if q in answers}
 
-    def _missing(self, rules: list[Rule]) -> tuple[str, ...]:
-        wanted = {q for r in rules for q in self._missing_of(r)}
-        return tuple(q.id for q in self.plan.kb.questions if q.id in wanted)
-
-    def _missing_of(self, rule: Rule) -> list[str]:
-        """The questions of an open rule that are unanswered and not switched off."""
+    def applies(self) -> Applicability:
+        """Which questions apply to these answers (three-valued, memoised)."""
         if self._applies is None:
             self._applies = applicability(self.plan.kb, self.answers)
-        answers, applies = self.answers, self._applies
-        return [q for q in rule.questions if q not in answers and applies(q) is not False]
+        return self._applies
 
-    def _unknown(
-        self, excluded: AbstractSet[str], candidates: AbstractSet[str]
-    ) -> list[UnknownOutcome]:
-        """Questions whose answers would have changed an outcome, with those outcomes."""
-        if not self.open:
-            return []
-        live = {c[0].id for c in self.candidates} | {u[0].id for u in self.undetermined}
-        raised = {rid for rule, rid in self.referrals}
-        needed: dict[str, dict[str, None]] = {}
-        rules: dict[str, dict[str, None]] = {}
-        for rule in self.open:
-            targets = _targets_that_matter(rule, live, excluded, candidates, raised)
-            if not targets:
-                continue
-            for qid in self._missing_of(rule):
-                needed.setdefault(qid, {}).update(dict.fromkeys(targets))
-                rules.setdefault(qid, {})[rule.id] = None
-        return [
-            (q, tuple(needed[q.id]), tuple(rules[q.id]))
-            for q in self.plan.kb.questions
-            if q.id in needed
-        ]
+    def missing(self, rules: Sequence[Rule]) -> tuple[str, ...]:
+        """The questions open rules read that are unanswered and not switched off, in bank order."""
+        if len(rules) == 1:
+            return tuple(self.missing_of(rules[0]))  # a rule's questions are in bank order
+        wanted = {q for r in rules for q in self.missing_of(r)}
+        return tuple(sorted(wanted, key=self.plan.position.__getitem__))
+
+    def missing_of(self, rule: Rule) -> list[str]:
+        """The questions of an open rule that are unanswered and not switched off."""
+        found = self._missing.get(rule.id)
+        if found is None:
+            answers, applies = self.answers, self.applies()
+            found = [q for q in rule.questions if q not in answers and applies(q) is not False]
+            self._missing[rule.id] = found
+        return found
 
 
 def _by_procedure(rules: list[Rule]) -> tuple[dict[str, list[Rule]], ...]:
@@ -333,6 +327,10 @@ class _Results:
                 Information(kb.procedures[pid], self._reason(rule)) for rule, pid in d.information
             ),
             unknown=tuple(Unknown(q.id, q.text, needed, rules) for q, needed, rules in d.unknown),
+            settled=tuple(
+                Settled(kind, target, verdict, tuple(r.id for r in rules), questions)
+                for kind, target, verdict, rules, questions in d.settled
+            ),
             warnings=warnings,
             version=kb.version,
             sha256=kb.sha256,
@@ -352,20 +350,3 @@ class _Results:
         return Candidate(
             proc, tuple(r.id for r in rules), read, indications, self._reasons(cautions)
         )
-
-
-def _targets_that_matter(
-    rule: Rule,
-    live: set[str],
-    excluded: AbstractSet[str],
-    candidates: AbstractSet[str],
-    raised: set[str],
-) -> list[str]:
-    """The outcomes an open rule could still change."""
-    targets: list[str] = []
-    targets += [p for p in rule.candidate if p not in candidates and p not in excluded]
-    targets += [p for p in rule.exclude if p in live]
-    targets += [p for p in rule.caveat if p in live]
-    targets += [r for r in rule.refer if r not in raised]
-    targets += list(rule.inform)
-    return list(dict.fromkeys(targets))
