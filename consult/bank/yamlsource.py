@@ -297,6 +297,10 @@ def _scalar(node: yaml.ScalarNode, source: Source) -> Any:
     except ConstructorError:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
         raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed")) from None
+    finally:
+        # The constructor remembers every node it has built (for aliases); this one
+        # is shared by every file a process reads, so it must not keep them all.
+        _SCALARS.constructed_objects.clear()
 
 
 def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
