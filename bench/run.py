@@ -16,6 +16,7 @@ import datetime as dt
 import platform
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -54,18 +55,17 @@ def _sizes(quick: bool) -> dict[str, int]:
     if quick:
         return {
             "runs": 5, "sets": 1000, "rounds": 1, "peer": 300, "files": 300, "lines": 3000, "small": 300,
-            "batch_rounds": 1, "sessions": 5,
+            "batch_rounds": 1, "sessions": 5, "clinic": 300,
         }  # fmt: skip
     return {
         "runs": 15, "sets": 20_000, "rounds": 3, "peer": 20_000, "files": 10_000, "lines": 100_000, "small": 1_000,
-        "batch_rounds": 5, "sessions": 100,
+        "batch_rounds": 5, "sessions": 100, "clinic": 10_000,
     }  # fmt: skip
 
 
 def _run(quick: bool, only: set[str]) -> list[Section]:
     import batch
     import engine
-    import intake
     import startup
 
     size = _sizes(quick)
@@ -97,12 +97,27 @@ def _run(quick: bool, only: set[str]) -> list[Section]:
                             size["lines"], size["small"], size["batch_rounds"], Path(tmp)
                         )
                     )
+    return sections + _corpus_sections(size, want)
+
+
+def _corpus_sections(size: dict[str, int], want: Callable[[str], bool]) -> list[Section]:
+    """The sections that run whole commands over generated corpora or sessions."""
+    import batch
+    import intake
+
+    sections: list[Section] = []
     if want("diff") and batch.supports_batch():
         import bankdiff
 
         _progress("diff")
         with batch.temp_folder() as tmp:
             sections.append(bankdiff.measure(size["files"], size["batch_rounds"], Path(tmp)))
+    if want("clinic"):
+        import clinic
+
+        _progress("batch: clinic-like YAML files")
+        with batch.temp_folder() as tmp:
+            sections.append(clinic.measure(size["clinic"], size["batch_rounds"], Path(tmp)))
     if want("intake"):
         _progress("intake")
         with batch.temp_folder() as tmp:
@@ -210,7 +225,7 @@ def main() -> None:
         "--only",
         action="append",
         default=[],
-        choices=["startup", "engine", "batch", "jsonl", "diff", "intake"],
+        choices=["startup", "engine", "batch", "jsonl", "diff", "clinic", "intake"],
         help="run only this part (repeatable)",
     )
     args = parser.parse_args()

@@ -2,9 +2,8 @@
 
 LibYAML needs 20-50 µs even for a ten-line answer file, which dominates a batch
 run. This reader accepts only a strict subset: block mappings with identifier
-keys, plain words, whole numbers, booleans, null, one-line quoted text,
-lists of words (flow `[a, b]` or block `- a`), and lists of mappings (block
-`- key: value` items, or flow `{key: word, ...}` items: treatment areas). For anything else it returns
+keys, plain words, whole numbers, booleans, null, one-line quoted text, and
+lists of words (flow `[a, b]` or block `- a`). For anything else it returns
 None and the caller uses the full positioned parser, which also reports every
 error with its place. Within the subset the result equals `yaml.safe_load`'s
 (tests/batch/test_batch.py compares the two).
@@ -30,11 +29,16 @@ _PLAIN = re.compile(rf"[A-Za-z_][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 # Quoted text: printable characters only (LibYAML refuses the others).
 _TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029"
 _SINGLE = re.compile(rf"'((?:{_TEXT}']|'')*)'")
-_DOUBLE = re.compile(rf'"({_TEXT}"\\]*)"')
+_DOUBLE = re.compile(rf'"((?:{_TEXT}"\\]|\\.)*)"')
+# The escapes `yaml.safe_dump` writes: \x, \u, \U codes and a few single characters.
+_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_SIMPLE = {"\\": "\\", '"': '"', " ": " ", "/": "/", "t": "\t", "n": "\n"}
+# An unescaped double quote: the end of double-quoted text.
+_CLOSE = re.compile(r'(?:^|[^\\])(?:\\\\)*"')
+# A continuation line of a plain scalar: no indicators, not starting a list item.
+_PLAIN_MORE = re.compile(rf"[A-Za-z0-9_(][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 
 Line = tuple[int, "str | None", str]  # indent, key (None for a list item), value text
-_ITEM = "-"  # the key of a line that opens a mapping in a list (`- key: value`)
-_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*?))?")
 
 
 def load(text: str) -> dict[str, Any] | None:
@@ -54,25 +58,75 @@ def load(text: str) -> dict[str, Any] | None:
 def _lines(text: str) -> list[Line]:
     found: list[Line] = []
     match = _LINE.fullmatch
+    more: list[str] = []  # continuation lines of the last key's scalar
+    goes_on = False  # the last key's scalar may go on to more indented lines
     for raw in text.split("\n"):
+        if goes_on and raw[:1] == " ":
+            stripped = raw.lstrip(" ")
+            if stripped and len(raw) - len(stripped) > found[-1][0]:
+                more.append(stripped)
+                if found[-1][2][:1] == '"' and _CLOSE.search(stripped):
+                    goes_on = False  # the quotes close on this line
+                continue
+        goes_on = False
+        if more:
+            if not _fold(found, more):
+                return []
+            more = []
         line = match(raw)
         if line is None:
             stripped = raw.lstrip(" ")
             if not stripped or stripped[0] == "#":
-                continue
+                continue  # a blank or comment line also ends a plain scalar
             return []
-        indent, key, value, item = line.groups()
-        value = item if key is None else value or ""
-        if "#" in value:
-            value = _uncomment(value)
-        entry = _ENTRY.fullmatch(value) if key is None else None
-        if entry is not None:  # `- key: value`: a mapping, its first key where the text starts
-            found.append((len(indent), _ITEM, ""))
-            at, key, value = raw.index(entry[1], len(indent) + 1), entry[1], entry[2] or ""
-            found.append((at, key, value))
-            continue
-        found.append((len(indent), key, value))
-    return found
+        entry, goes_on = _entry(line)
+        found.append(entry)
+    if more and not _fold(found, more):
+        return []
+    return [(at, key, _uncomment(v) if v[:1] == '"' and "#" in v else v) for at, key, v in found]
+
+
+def _entry(line: re.Match[str]) -> tuple[Line, bool]:
+    """A matched line as (indent, key, value), and whether its value may go on."""
+    indent, key, value, item = line.groups()
+    value = item if key is None else value or ""
+    if "#" in value and value[0] != '"':
+        return (len(indent), key, _uncomment(value)), False  # a comment ends a plain scalar
+    return (len(indent), key, value), key is not None and bool(value) and _continues(value)
+
+
+def _continues(value: str) -> bool:
+    """Whether a key's value may go on to the next, more indented lines."""
+    if value[0] == '"':
+        return _DOUBLE.match(value) is None  # the quotes are still open
+    return _PLAIN.fullmatch(value) is not None
+
+
+def _fold(found: list[Line], more: list[str]) -> bool:
+    """Join a scalar's continuation lines into its line, as YAML folds them."""
+    at, key, value = found[-1]
+    if value[:1] == '"':
+        joined = _joined(value, more)
+        if _DOUBLE.match(joined) is None:
+            return False
+    elif all(_PLAIN_MORE.fullmatch(line.rstrip(" ")) for line in more):
+        joined = " ".join([value, *(line.rstrip(" ") for line in more)])
+    else:
+        return False
+    found[-1] = (at, key, joined)
+    return True
+
+
+def _joined(value: str, more: list[str]) -> str:
+    """Double-quoted text over several lines as one line: a break is a space unless escaped."""
+    joined = value
+    for line in more:
+        body = joined.rstrip("\\")
+        if (len(joined) - len(body)) % 2:
+            joined = joined[:-1] + line  # an escaped line break joins without a space
+        else:
+            joined = joined.rstrip(" ") + " " + line
+    return joined
 
 
 def _uncomment(text: str) -> str:
@@ -96,7 +150,7 @@ def _mapping(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
         at, key, text = lines[pos]
         if at < indent:
             break
-        if at != indent or key is None or key == _ITEM or key in result or key in _WORDS:
+        if at != indent or key is None or key in result or key in _WORDS:
             return _NO, pos
         pos += 1
         if text:
@@ -114,7 +168,7 @@ def _child(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     if pos == len(lines):
         return None, pos
     at, key = lines[pos][0], lines[pos][1]
-    if key in (None, _ITEM) and at >= indent:
+    if key is None and at >= indent:
         return _sequence(lines, pos, at)
     if key is not None and at > indent:
         return _mapping(lines, pos, at)
@@ -124,17 +178,12 @@ def _child(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
 def _sequence(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     items: list[Any] = []
     count = len(lines)
-    kind = lines[pos][1]  # a list holds words or mappings, not both
-    while pos < count and lines[pos][0] == indent and lines[pos][1] == kind:
-        if kind == _ITEM:
-            item, pos = _mapping(lines, pos + 1, lines[pos + 1][0])
-        else:
-            text = lines[pos][2]
-            item = _flow_mapping(text) if text[:1] == "{" else _scalar(text)
-            pos += 1
+    while pos < count and lines[pos][0] == indent and lines[pos][1] is None:
+        item = _scalar(lines[pos][2])
         if item is _NO:
             return _NO, pos
         items.append(item)
+        pos += 1
     return items, pos
 
 
@@ -147,23 +196,6 @@ def _flow(text: str) -> Any:
         return []
     items = [_word(part.strip(" ")) for part in inner.split(",")]
     return _NO if any(item is _NO for item in items) else items
-
-
-def _flow_mapping(text: str) -> Any:
-    """A flow mapping of words and whole numbers: `{site: face, infection: false}`."""
-    if text[-1] != "}" or "'" in text or '"' in text:
-        return _NO
-    inner = text[1:-1].strip(" ")
-    found: dict[str, Any] = {}
-    for part in inner.split(",") if inner else ():
-        key, sep, value = part.strip(" ").partition(": ")
-        word = _word(value.strip(" "))
-        if not sep or not _ENTRY.fullmatch(key + ":") or key in found or key in _WORDS:
-            return _NO
-        if word is _NO:
-            return _NO
-        found[key] = word
-    return found
 
 
 def _word(text: str) -> Any:
@@ -187,7 +219,31 @@ def _scalar(text: str) -> Any:
         return _NO if match is None else match[1].replace("''", "'")
     if first == '"':
         match = _DOUBLE.fullmatch(text)
-        return _NO if match is None else match[1]
+        if match is None:
+            return _NO
+        return _unescape(match[1]) if "\\" in match[1] else match[1]
     if _INT.fullmatch(text):
         return int(text)
     return text if _PLAIN.fullmatch(text) else _NO
+
+
+def _unescape(text: str) -> Any:
+    """Double-quoted text with its escapes decoded; _NO for an escape outside the subset."""
+    failed = False
+
+    def decode(found: re.Match[str]) -> str:
+        nonlocal failed
+        code = found[1] or found[2] or found[3]
+        if code is not None:
+            char = chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else ""
+            if not char or "\ud800" <= char <= "\udfff":
+                failed = True
+            return char
+        simple = _SIMPLE.get(found[4])
+        if simple is None:
+            failed = True
+            return ""
+        return simple
+
+    decoded = _ESCAPE.sub(decode, text)
+    return _NO if failed else decoded

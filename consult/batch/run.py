@@ -56,7 +56,7 @@ class Env:
     stdout_is_tty: bool = False
     progress: Callable[[Pairs], Pairs] = lambda pairs: pairs
     show_table: Callable[[list[list[str]]], None] = lambda _rows: None
-    show_result: Callable[[Result], None] = lambda _result: None
+    show_result: Callable[[Result, KnowledgeBase], None] = lambda _result, _kb: None
 
 
 def evaluate_command(kb: KnowledgeBase, opts: Options, env: Env) -> ExitStatus:
@@ -117,7 +117,7 @@ def _single(kb: KnowledgeBase, opts: Options, env: Env, item: Item, fmt: str) ->
         return _failed_status(opts, 1)
     result = evaluate(kb, answers)
     if fmt == "text":
-        env.show_result(result)
+        env.show_result(result, kb)
     else:
         import json
 

@@ -321,11 +321,13 @@ def _show_table(rows: list[list[str]]) -> None:
     Console(highlight=False).print(table)
 
 
-def _show(result: object) -> None:
+def _show(result: object, kb: object) -> None:
     from rich.console import Console
 
+    from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
     from consult.output.terminal import render_result
 
     assert isinstance(result, Result)
-    Console(highlight=False).print(render_result(result))
+    assert isinstance(kb, KnowledgeBase)
+    Console(highlight=False).print(render_result(result, kb=kb))

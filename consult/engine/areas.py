@@ -9,8 +9,9 @@ engine hands on a copy of the rule with `area` set, and the result names it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from consult.bank.conditions import compile_condition, quantifiers_of, restrict
 from consult.bank.model import Answer, Answers, Condition, Items, KnowledgeBase, Rule, Test, Truth
@@ -86,68 +87,38 @@ class AreaRules:
             found += [self.in_area(rule, a) for a in areas] if areas else [rule]
         return found
 
-    def apply(
-        self,
-        answers: Answers,
-        truths: tuple[Truth, ...],
-        effects: dict[str, RulesBy],
-        waiting: dict[str, RulesBy],
-        information: list[tuple[Rule, str]],
-    ) -> None:
-        """Add the effects of the rules over the areas, each on the areas its procedure treats.
+    def without(self, truths: tuple[Truth, ...]) -> tuple[Truth, ...]:
+        """The truths with the rules over the areas left out (false): `settle` applies them."""
+        found = list(truths)
+        for rule, _ in self.sited:
+            found[self.rank[rule.id]] = False
+        return tuple(found)
 
-        `effects` (candidate, exclude, caveat) and `waiting` (candidate, exclude:
-        the open rules) map procedure ids to rules, in rule order, as do the lists
-        they are added to here.
+    def settle(self, d: Any, truths: tuple[Truth, ...]) -> None:
+        """Apply the rules over the areas to a decision, each procedure on the areas it treats.
+
+        A finding in an area that a procedure treats excludes it (or cautions), with
+        the area named; an unanswered one makes a candidate undetermined and is
+        listed under unknown. `d` is a `consult.engine.decide.Decision`.
         """
-        rank = self.rank
-        for rule, effect, pid, truth in self._settled(truths):
-            if truth is True and effect == "inform":
-                information.append((rule, pid))
-                information.sort(key=lambda entry: rank[entry[0].id])  # stable
-            elif truth is True:
-                sites = self.kb.procedures[pid].sites
-                found = self.in_areas([rule], answers, sites)
-                self._insert(effects[effect].setdefault(pid, []), found)
-            elif effect in waiting:  # unknown
-                self._insert(waiting[effect].setdefault(pid, []), [rule])
-
-    def _insert(self, found: list[Rule], rules: list[Rule]) -> None:
-        """Insert the copies of one rule among others, in rule order."""
-        rank = self.rank
-        at = rank[rules[0].id]
-        end = len(found)
-        while end and rank[found[end - 1].id] > at:
-            end -= 1
-        found[end:end] = rules
-
-    def _settled(self, truths: tuple[Truth, ...]) -> Iterator[tuple[Rule, str, str, Truth]]:
-        """(rule, effect, procedure, truth) of each rule over the areas that is not false."""
+        outcome = _Outcomes(d)
         for rule, targets in self.sited:
+            if truths[self.rank[rule.id]] is None:
+                outcome.unknown(rule, [r for r in rule.refer if r not in outcome.raised])
             for index, pairs in targets:
                 truth = truths[index]
-                if truth is not False:
-                    for effect, pid in pairs:
-                        yield rule, effect, pid, truth
-
-    def unsettled(
-        self, open_rules: list[Rule], truths: tuple[Truth, ...]
-    ) -> list[tuple[Rule, frozenset[str] | None]]:
-        """The open rules; a rule over the areas with the outcomes it is still open for."""
-        found: list[tuple[Rule, frozenset[str] | None]] = [
-            (rule, None) for rule in open_rules if rule.id not in self.sited_ids
-        ]
-        base = {rule.id for rule in open_rules}
-        for rule, targets in self.sited:
-            open_for = {
-                pid for index, pairs in targets if truths[index] is None for _, pid in pairs
-            }
-            if rule.id in base:
-                open_for.update(rule.refer)  # a referral reads every area
-            if open_for:
-                found.append((rule, frozenset(open_for)))
-        found.sort(key=lambda entry: self.rank[entry[0].id])
-        return found
+                if truth is False:
+                    continue
+                for effect, pid in pairs:
+                    sites = self.kb.procedures[pid].sites
+                    if truth is True and effect in ("exclude", "caveat"):
+                        found = self.in_areas([rule], d.answers, sites)
+                        outcome.held(effect, pid, found, self.rank, d._in_scope(pid, truths))
+                    elif truth is None and pid in outcome.live:
+                        outcome.unknown(rule, [pid])
+                        if effect == "exclude":
+                            outcome.blocked(pid, rule)
+        outcome.write()
 
     def answers_of(self, rule: Rule, answers: Mapping[str, Answer]) -> Mapping[str, Answer]:
         """The answers a rule reads: for a finding in one area, that area's over the rest."""
@@ -158,6 +129,80 @@ class AreaRules:
                     if item.get(found.key) == rule.area:
                         return {**answers, **item}
         return answers
+
+
+class _Outcomes:
+    """A decision's outcome lists by procedure, changed by the rules over the areas."""
+
+    def __init__(self, d: Any) -> None:
+        self.d = d
+        self.candidates = {c[0].id: list(c) for c in d.candidates}
+        self.undetermined = {u[0].id: list(u) for u in d.undetermined}
+        self.excluded = {e[0].id: list(e) for e in d.excluded}
+        self.live = set(self.candidates) | set(self.undetermined)
+        self.raised = {rid for _, rid in d.referrals}
+        self.needed: dict[str, dict[str, None]] = {}
+        self.rules: dict[str, dict[str, None]] = {}
+        for question, needed, rule_ids in d.unknown:
+            self.needed[question.id] = dict.fromkeys(needed)
+            self.rules[question.id] = dict.fromkeys(rule_ids)
+
+    def held(self, effect: str, pid: str, found: list[Rule], rank: Any, in_scope: bool) -> None:
+        """A finding that holds: the procedure is excluded, or cautioned."""
+        if effect == "caveat":
+            entry = self.candidates.get(pid) or self.undetermined.get(pid)
+            if entry is not None:
+                at = 2 if pid in self.candidates else 4
+                entry[at] = sorted([*entry[at], *found], key=lambda r: rank[r.id])
+            return
+        entry = self.excluded.get(pid)
+        if entry is not None:
+            entry[1] = sorted([*entry[1], *found], key=lambda r: rank[r.id])
+            return
+        self.candidates.pop(pid, None)
+        self.undetermined.pop(pid, None)
+        self.excluded[pid] = [self.d.plan.kb.procedures[pid], list(found), in_scope]
+
+    def blocked(self, pid: str, rule: Rule) -> None:
+        """An unanswered finding: a candidate waits for it."""
+        if pid in self.excluded:
+            return
+        entry = self.candidates.pop(pid, None)
+        if entry is not None:
+            proc, fits, cautions = entry
+            self.undetermined[pid] = [proc, (), [rule], fits, cautions]
+        else:
+            self.undetermined[pid][2] = [*self.undetermined[pid][2], rule]
+        blocking = self.undetermined[pid][2]
+        self.undetermined[pid][1] = self.d.missing(blocking)
+
+    def unknown(self, rule: Rule, targets: list[str]) -> None:
+        """The unanswered questions of an open rule over the areas, with what they settle."""
+        if not targets:
+            return
+        for qid in self.d.missing_of(rule):
+            self.needed.setdefault(qid, {}).update(dict.fromkeys(targets))
+            self.rules.setdefault(qid, {})[rule.id] = None
+
+    def write(self) -> None:
+        """Back into the decision's lists, in procedure and question order."""
+        d = self.d
+        order = {p.id: n for n, p in enumerate(d.plan.procedures)}
+        by_order = sorted
+        d.candidates = [
+            tuple(e) for _, e in by_order(self.candidates.items(), key=lambda i: order[i[0]])
+        ]
+        d.undetermined = [
+            tuple(e) for _, e in by_order(self.undetermined.items(), key=lambda i: order[i[0]])
+        ]
+        d.excluded = [
+            tuple(e) for _, e in by_order(self.excluded.items(), key=lambda i: order[i[0]])
+        ]
+        kb, position = d.plan.kb, d.plan.position
+        d.unknown = [
+            (kb.by_id[q], tuple(self.needed[q]), tuple(self.rules[q]))
+            for q in sorted(self.needed, key=position.__getitem__)
+        ]
 
 
 def group_of(rule: Rule) -> str:

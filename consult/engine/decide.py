@@ -13,7 +13,6 @@ runs. Both read the same decision, so they cannot disagree on an outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from itertools import compress, repeat
 from operator import is_
 from typing import Any
@@ -38,6 +37,7 @@ from consult.engine.answers import (
     value_check_lines,
 )
 from consult.engine.areas import AreaRules
+from consult.engine.decideopen import Open as _Open
 from consult.engine.result import (
     Candidate,
     Exclusion,
@@ -45,6 +45,7 @@ from consult.engine.result import (
     Reason,
     ReferralFinding,
     Result,
+    Settled,
     Undetermined,
     Unknown,
 )
@@ -100,6 +101,8 @@ class Plan:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        self.order: tuple[str, ...] = tuple(q.id for q in kb.questions)
+        self.position = {qid: n for n, qid in enumerate(self.order)}
         conditions = [r.when for r in kb.rules]
         self.scopes: dict[str, tuple[int, int]] = {}
         for proc in self.procedures:
@@ -163,6 +166,8 @@ ExclusionOutcome = tuple[Procedure, list[Rule], bool]  # exclude rules, in scope
 # waiting for (question ids), blocking rules, candidate rules, caveat rules
 UndeterminedOutcome = tuple[Procedure, tuple[str, ...], list[Rule], list[Rule], list[Rule]]
 UnknownOutcome = tuple[Question, tuple[str, ...], tuple[str, ...]]  # needed by, rule ids
+# An outcome the open rules settle together: kind, target, verdict, rules, questions.
+SettledOutcome = tuple[str, str, bool, tuple[Rule, ...], tuple[str, ...]]
 
 _NONE: list[Rule] = []  # shared empty list: never appended to
 
@@ -172,7 +177,7 @@ class Decision:
 
     __slots__ = (
         "_applies",
-        "_truths",
+        "_missing",
         "answers",
         "candidates",
         "excluded",
@@ -181,6 +186,7 @@ class Decision:
         "open",
         "plan",
         "referrals",
+        "settled",
         "undetermined",
         "unknown",
     )
@@ -191,49 +197,46 @@ class Decision:
         self.plan = plan
         self.answers = answers
         self._applies: Applicability | None = None
+        self._missing: dict[str, list[str]] = {}
         if truths is None:
             truths = plan.truths(answers)
-        self._truths = truths
         rules = plan.kb.rules
         self.fired: list[Rule] = list(compress(rules, map(is_, truths, repeat(True))))
+        areas = plan.areas
+        # Rules over the treatment areas act per procedure: left out here, applied after.
+        inner = areas.without(truths) if areas.sited else truths
         # A complete answer set leaves no rule open.
         self.open: list[Rule] = (
-            list(compress(rules, map(is_, truths, repeat(None)))) if None in truths else []
+            list(compress(rules, map(is_, inner, repeat(None)))) if None in inner else []
         )
-        areas = plan.areas
-        fired, open_ = self.fired, self.open
-        if areas.sited:  # rules over the areas act per procedure, below
-            fired = [r for r in fired if r.id not in areas.sited_ids]
-            open_ = [r for r in open_ if r.id not in areas.sited_ids]
         raising = areas.in_areas(self.fired, answers) if areas.sited else self.fired
         self.referrals = [(rule, rid) for rule in raising for rid in rule.refer]
-        self.information = [(rule, pid) for rule in fired for pid in rule.inform]
-        candidate, exclude, caveat = _by_procedure(fired)
-        open_candidate, open_exclude, _ = _by_procedure(open_)
-        if areas.sited:
-            effects = {"candidate": candidate, "exclude": exclude, "caveat": caveat}
-            unsettled = {"candidate": open_candidate, "exclude": open_exclude}
-            areas.apply(answers, truths, effects, unsettled, self.information)
+        self.information = [(rule, pid) for rule in self.fired for pid in rule.inform]
         self.candidates: list[CandidateOutcome] = []
         self.excluded: list[ExclusionOutcome] = []
         self.undetermined: list[UndeterminedOutcome] = []
-        for proc in plan.procedures:
-            pid = proc.id
-            reasons = exclude.get(pid)
-            if reasons is not None:
-                start, end = plan.scopes[pid]
-                in_scope = start == end or any(t is not False for t in truths[start:end])
-                self.excluded.append((proc, reasons, in_scope))
-                continue
-            fits = candidate.get(pid)
-            if fits is not None and pid not in open_exclude:
-                self.candidates.append((proc, fits, caveat.get(pid, _NONE)))
-            elif fits is not None or pid in open_candidate:
-                blocking = open_exclude[pid] if fits is not None else open_candidate[pid]
-                waiting = self._missing(blocking)
-                cautions = caveat.get(pid, _NONE)
-                self.undetermined.append((proc, waiting, blocking, fits or _NONE, cautions))
-        self.unknown: list[UnknownOutcome] = self._unknown(exclude.keys(), candidate.keys())
+        self.settled: list[SettledOutcome] = []
+        self.unknown: list[UnknownOutcome] = []
+        if not self.open:
+            fired = (
+                list(compress(rules, map(is_, inner, repeat(True)))) if areas.sited else self.fired
+            )
+            candidate, exclude, caveat = _by_procedure(fired)
+            for proc in plan.procedures:
+                pid = proc.id
+                reasons = exclude.get(pid)
+                if reasons is not None:
+                    self.excluded.append((proc, reasons, self._in_scope(pid, truths)))
+                elif pid in candidate:
+                    self.candidates.append((proc, candidate[pid], caveat.get(pid, _NONE)))
+        else:
+            _Open(self, inner).decide()
+        if areas.sited:
+            areas.settle(self, truths)
+
+    def _in_scope(self, pid: str, truths: tuple[Truth, ...]) -> bool:
+        start, end = self.plan.scopes[pid]
+        return start == end or any(t is not False for t in truths[start:end])
 
     def answers_of(self, rule: Rule) -> Mapping[str, Answer]:
         """The answers a rule reads: for a finding in one area, that area's over the rest."""
@@ -244,48 +247,27 @@ class Decision:
         answers = self.answers_of(rule)
         return {q: answers[q] for q in rule.questions if q in answers}
 
-    def _missing(self, rules: list[Rule]) -> tuple[str, ...]:
-        wanted = {q for r in rules for q in self._missing_of(r)}
-        return tuple(q.id for q in self.plan.kb.questions if q.id in wanted)
-
-    def _missing_of(self, rule: Rule) -> list[str]:
-        """The questions of an open rule that are unanswered and not switched off."""
+    def applies(self) -> Applicability:
+        """Which questions apply to these answers (three-valued, memoised)."""
         if self._applies is None:
             self._applies = applicability(self.plan.kb, self.answers)
-        answers, applies = self.answers, self._applies
-        return [q for q in rule.questions if q not in answers and applies(q) is not False]
+        return self._applies
 
-    def _unsettled(self) -> list[tuple[Rule, frozenset[str] | None]]:
-        """The open rules; a rule over the areas with the outcomes it is open for."""
-        if not self.plan.areas.sited:
-            return [(rule, None) for rule in self.open]
-        return self.plan.areas.unsettled(self.open, self._truths)
+    def missing(self, rules: Sequence[Rule]) -> tuple[str, ...]:
+        """The questions open rules read that are unanswered and not switched off, in bank order."""
+        if len(rules) == 1:
+            return tuple(self.missing_of(rules[0]))  # a rule's questions are in bank order
+        wanted = {q for r in rules for q in self.missing_of(r)}
+        return tuple(sorted(wanted, key=self.plan.position.__getitem__))
 
-    def _unknown(
-        self, excluded: AbstractSet[str], candidates: AbstractSet[str]
-    ) -> list[UnknownOutcome]:
-        """Questions whose answers would have changed an outcome, with those outcomes."""
-        unsettled = self._unsettled()
-        if not unsettled:
-            return []
-        live = {c[0].id for c in self.candidates} | {u[0].id for u in self.undetermined}
-        raised = {rid for rule, rid in self.referrals}
-        needed: dict[str, dict[str, None]] = {}
-        rules: dict[str, dict[str, None]] = {}
-        for rule, open_for in unsettled:
-            targets = _targets_that_matter(rule, live, excluded, candidates, raised)
-            if open_for is not None:
-                targets = [t for t in targets if t in open_for]
-            if not targets:
-                continue
-            for qid in self._missing_of(rule):
-                needed.setdefault(qid, {}).update(dict.fromkeys(targets))
-                rules.setdefault(qid, {})[rule.id] = None
-        return [
-            (q, tuple(needed[q.id]), tuple(rules[q.id]))
-            for q in self.plan.kb.questions
-            if q.id in needed
-        ]
+    def missing_of(self, rule: Rule) -> list[str]:
+        """The questions of an open rule that are unanswered and not switched off."""
+        found = self._missing.get(rule.id)
+        if found is None:
+            answers, applies = self.answers, self.applies()
+            found = [q for q in rule.questions if q not in answers and applies(q) is not False]
+            self._missing[rule.id] = found
+        return found
 
 
 def _by_procedure(rules: list[Rule]) -> tuple[dict[str, list[Rule]], ...]:
@@ -332,8 +314,8 @@ class _Results:
         self._why: dict[str, Reason] = {}
 
     def _reason(self, rule: Rule) -> Reason:
-        # One Reason per fired rule (and area), shared by every procedure the rule names.
-        key = f"{rule.id}@{rule.area}" if rule.area else rule.id
+        # One Reason per fired rule, shared by every procedure the rule names.
+        key = f"{rule.id}@{rule.area}" if rule.area else rule.id  # one per rule and area
         reason = self._why.get(key)
         if reason is None:
             read = self.decision.read(rule)
@@ -369,6 +351,10 @@ class _Results:
                 Information(kb.procedures[pid], self._reason(rule)) for rule, pid in d.information
             ),
             unknown=tuple(Unknown(q.id, q.text, needed, rules) for q, needed, rules in d.unknown),
+            settled=tuple(
+                Settled(kind, target, verdict, tuple(r.id for r in rules), questions)
+                for kind, target, verdict, rules, questions in d.settled
+            ),
             warnings=warnings,
             version=kb.version,
             sha256=kb.sha256,
@@ -388,20 +374,3 @@ class _Results:
         return Candidate(
             proc, tuple(r.id for r in rules), read, indications, self._reasons(cautions)
         )
-
-
-def _targets_that_matter(
-    rule: Rule,
-    live: set[str],
-    excluded: AbstractSet[str],
-    candidates: AbstractSet[str],
-    raised: set[str],
-) -> list[str]:
-    """The outcomes an open rule could still change."""
-    targets: list[str] = []
-    targets += [p for p in rule.candidate if p not in candidates and p not in excluded]
-    targets += [p for p in rule.exclude if p in live]
-    targets += [p for p in rule.caveat if p in live]
-    targets += [r for r in rule.refer if r not in raised]
-    targets += list(rule.inform)
-    return list(dict.fromkeys(targets))

@@ -9,7 +9,7 @@ records (`consult.output.resultjson`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +208,44 @@ class Unknown:
         }
 
 
+# The outcome kinds as the engine names them -> as the result JSON names them.
+OUTCOME_KINDS = {
+    "candidate": "candidate",
+    "exclude": "exclusion",
+    "caveat": "caveat",
+    "refer": "referral",
+    "information": "information",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An outcome that open rules settle together, whatever the unanswered questions' answers."""
+
+    outcome: str
+    target: str
+    verdict: bool
+    rules: tuple[str, ...]
+    questions: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "outcome": OUTCOME_KINDS[self.outcome],
+            "id": self.target,
+            "verdict": self.verdict,
+            "rules": list(self.rules),
+            "whatever_the_answers_to": list(self.questions),
+        }
+
+
+def settled_note(item: Settled, question: Callable[[str], str]) -> str:
+    """One line saying that an outcome stands whatever the open questions' answers."""
+    asked = "; ".join(question(q) for q in item.questions)
+    rules = ", ".join(item.rules)
+    return f"Settled whatever the answers to: {asked} (one of the rules {rules} applies)"
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """The outcome of one evaluation."""
@@ -222,6 +260,7 @@ class Result:
     version: str
     sha256: str
     answers: Mapping[str, Answer] = field(default_factory=dict)
+    settled: tuple[Settled, ...] = ()
 
     def to_json(self) -> str:
         """`to_dict()` as compact JSON text.
@@ -240,6 +279,7 @@ class Result:
             "referrals": [r.to_dict() for r in self.referrals],
             "information": [i.to_dict() for i in self.information],
             "unknown": [u.to_dict() for u in self.unknown],
+            "settled": [s.to_dict() for s in self.settled],
             "warnings": list(self.warnings),
             "knowledge_base": {"version": self.version, "sha256": self.sha256},
         }

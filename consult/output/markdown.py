@@ -20,7 +20,7 @@ import yaml
 from consult import __version__
 from consult.bank.model import Answer, Evidence, Items, KnowledgeBase
 from consult.engine.answers import AnswerSet, answer_words
-from consult.engine.result import Candidate, Reason, Result
+from consult.engine.result import Candidate, Reason, Result, settled_note
 
 SCHEMA = "consult-summary/1"
 NOTES = "notes"
@@ -99,10 +99,10 @@ def render_markdown(kb: KnowledgeBase, answers: AnswerSet, result: Result, *, da
     parts = [
         _front_matter(answers, result, date),
         "# Consultation summary",
-        *_referrals(result),
+        *_referrals(kb, result),
         *_candidates(kb, result),
-        *_undetermined(kb, result),
-        *_excluded(result),
+        *_undetermined(result),
+        *_excluded(kb, result),
         *_information(result),
         *_unknown(kb, result),
         *_answers(kb, answers),
@@ -135,7 +135,7 @@ def _bullets(items: Iterable[str], indent: str = "") -> str:
     return "\n".join(f"{indent}- {item}" for item in items)
 
 
-def _referrals(result: Result) -> Iterator[str]:
+def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """One item per referral, with every reason that raised it."""
     reasons: dict[str, list[str]] = {}
     names: dict[str, str] = {}
@@ -145,7 +145,17 @@ def _referrals(result: Result) -> Iterator[str]:
             f"{escape(why.shown)} ({_why(why)})" for why in r.every_reason
         )
     items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
+    items += [escape(note) for note in _settled(kb, result, "refer")]
     yield from _section("Referrals", items, "None raised.")
+
+
+def _settled(kb: KnowledgeBase, result: Result, kind: str, target: str = "") -> list[str]:
+    """Lines saying that an outcome stands whatever the open questions' answers."""
+    return [
+        settled_note(item, lambda q: _question_text(kb, q))
+        for item in result.settled
+        if item.outcome == kind and item.verdict and (not target or item.target == target)
+    ]
 
 
 def _why(reason: Reason) -> str:
@@ -196,10 +206,6 @@ def _answer_list(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> str:
     return escape("; ".join(shown)) if shown else escape("none")
 
 
-def _questions(kb: KnowledgeBase, ids: Iterable[str]) -> str:
-    return "; ".join(_question_text(kb, q) for q in ids) or "more questions"
-
-
 def _question_text(kb: KnowledgeBase, qid: str) -> str:
     question = kb.by_id.get(qid)
     return question.text if question else qid
@@ -213,20 +219,27 @@ def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
     return ", ".join(found)
 
 
-def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    if result.undetermined:
-        items = [
-            escape(f"{u.procedure.name}: needs answers to {_questions(kb, u.waiting_for)}")
-            for u in result.undetermined
-        ]
-        yield from _section("Cannot be assessed yet", items, "")
+def _undetermined(result: Result) -> Iterator[str]:
+    """Each procedure with what is already known (its caveats); the open questions follow."""
+    if not result.undetermined:
+        return
+    yield f"## {escape('Cannot be assessed yet')}"
+    for item in result.undetermined:
+        yield f"### {escape(item.procedure.name)}"
+        lines = [f"Caveat: {escape(c.text)} ({_why(c)})" for c in item.caveats]
+        count = len(item.waiting_for)
+        lines.append(escape(f"Not offered until answered: {count} open question(s), listed below"))
+        yield _bullets(lines)
 
 
-def _excluded(result: Result) -> Iterator[str]:
+def _excluded(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Procedures for the patient's concerns with their reasons; the others on one line."""
     items = [
         f"{escape(e.procedure.name)}: "
-        + "; ".join(f"{escape(r.shown)} ({_why(r)})" for r in e.reasons)
+        + "; ".join(
+            [f"{escape(r.shown)} ({_why(r)})" for r in e.reasons]
+            + [escape(n) for n in _settled(kb, result, "exclude", e.procedure.id)]
+        )
         for e in result.excluded
         if e.in_scope
     ]
@@ -246,7 +259,9 @@ def _information(result: Result) -> Iterator[str]:
 
 
 def _unknown(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in result.unknown]
+    """Each open question once, most decisive first, with what it would settle by name."""
+    ordered = sorted(result.unknown, key=lambda u: -len(u.needed_by))
+    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in ordered]
     yield from _section("Unanswered questions that matter", items, "None.")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from consult.bank.model import Answer, Evidence, KnowledgeBase, Procedure, Rule, by_identity
 from consult.engine.answers import AnswerSet
 from consult.engine.decide import Decision, Plan, decide_checked, merged_referrals, plan_of
+from consult.engine.result import OUTCOME_KINDS
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -89,6 +90,8 @@ class _Parts:
         )
         # `"question":value` of the answers seen, by (question id, value).
         self.pairs: dict[tuple[str, Answer], bytes] = {}
+        # Lists of ids (questions waited for, outcomes, rules), encoded once each.
+        self.lists: dict[tuple[str, ...], bytes] = {}
 
     def write(
         self, d: Decision, warnings: tuple[str, ...], head: bytes = b"", tail: bytes = b""
@@ -144,7 +147,7 @@ class _Parts:
             add(sep)
             add(self.head[proc.id])
             add(b',"waiting_for":')
-            add(_strings(waiting))
+            add(self._strings(waiting))
             add(b',"rules":')
             add(self._ids(blocking))
             add(b',"candidate_rules":')
@@ -179,16 +182,26 @@ class _Parts:
         for q, needed, rule_ids in d.unknown:
             add(sep)
             add(self.question_head[q.id])
-            add(_strings(needed))
+            add(self._strings(needed))
             add(b',"rules":')
-            add(_strings(rule_ids))
+            add(self._strings(rule_ids))
             add(b"}")
             sep = b","
+        add(b'],"settled":[')
+        add(b",".join(map(_settled, d.settled)))
         add(b'],"warnings":')
         add(_strings(warnings))
         add(self.kb_tail)
         add(tail)
         return b"".join(out)
+
+    def _strings(self, ids: tuple[str, ...]) -> bytes:
+        found = self.lists.get(ids)
+        if found is None:
+            if len(self.lists) >= 16384:
+                self.lists.clear()
+            found = self.lists[ids] = _strings(ids)
+        return found
 
     def _ids(self, rules: Iterable[Rule]) -> bytes:
         rule_id = self.rule_id
@@ -225,6 +238,18 @@ def _area(area: str) -> bytes:
 
 def _strings(values: Iterable[str]) -> bytes:
     return _json(list(values)) if values else b"[]"
+
+
+def _settled(item: tuple[str, str, bool, tuple[Rule, ...], tuple[str, ...]]) -> bytes:
+    kind, target, verdict, rules, questions = item
+    record = {
+        "outcome": OUTCOME_KINDS[kind],
+        "id": target,
+        "verdict": verdict,
+        "rules": [r.id for r in rules],
+        "whatever_the_answers_to": list(questions),
+    }
+    return _json(record)
 
 
 def _evidence(evidence: Evidence) -> bytes:

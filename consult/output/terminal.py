@@ -9,14 +9,14 @@ and patient text is shown as literal text, never interpreted as rich markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.bank.model import Evidence, KnowledgeBase
-from consult.engine.result import Candidate, Reason, Result, Undetermined
+from consult.bank.model import AllOf, AnyOf, Compare, Condition, Evidence, KnowledgeBase
+from consult.engine.result import Candidate, Reason, Result, Undetermined, Unknown, settled_note
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
@@ -54,6 +54,7 @@ class _Parts:
     def all(self) -> Iterator[RenderableType]:
         result = self.result
         yield from self.referrals()
+        yield from self.findings()
         yield _heading("Candidate procedures", len(result.candidates))
         if not result.candidates:
             yield Text("  None on these answers.", style="dim")
@@ -75,6 +76,7 @@ class _Parts:
             first, *more = r.every_reason
             lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", _based(first)))
             lines.extend(_at(2, f"• {_based(reason)}") for reason in more)
+        lines += [Text(f"  {note}", style="dim") for note in self.settled_notes("refer")]
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
@@ -127,9 +129,15 @@ class _Parts:
             yield from self._pending(item)
 
     def _pending(self, item: Undetermined) -> Iterator[RenderableType]:
-        yield _at(2, (item.procedure.name, "bold"), ": would be settled by")
-        for qid in item.waiting_for or ("more answers",):
-            yield _at(4, f"? {self.question_text(qid)}")
+        # What is already known comes first, as for a candidate; the open questions
+        # are listed once, below, with what each would settle.
+        proc = item.procedure
+        yield _at(2, badge(proc.evidence.certainty), " ", (proc.name, "bold"))
+        for caveat in item.caveats:
+            yield _at(4, f"⚠ {caveat.text}", style="yellow")
+        count = len(item.waiting_for)
+        waits = f"{count} open question{'s' * (count != 1)} below" if count else "more answers"
+        yield _at(4, f"Not offered until answered: {waits}", style="dim")
 
     def excluded(self) -> Iterator[RenderableType]:
         # Procedures for the patient's concerns come with their reasons; the
@@ -142,6 +150,8 @@ class _Parts:
             yield _at(2, (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
                 yield _at(4, f"✗ {_based(reason)}  [{reason.rule}]")
+            for note in self.settled_notes("exclude", exclusion.procedure.id):
+                yield _at(4, note, style="dim")
         if others:
             yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
@@ -153,22 +163,74 @@ class _Parts:
             yield _at(2, (note.procedure.name, "bold"), ": ", _based(note.reason))
 
     def unknown(self) -> Iterator[RenderableType]:
-        items = self.result.unknown
+        items = open_questions(self.result)
         if items:
             yield _heading("Unanswered questions that matter", len(items))
         for unknown in items:
             needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
-            yield _at(2, f"? {unknown.text} ({unknown.question})")
+            yield _at(2, f"? {unknown.text}")
             yield _at(4, f"would settle: {needed}", style="dim")
+
+    def settled_notes(self, kind: str, target: str = "") -> list[str]:
+        """Why an outcome stands although its rules read unanswered questions."""
+        return [
+            settled_note(item, self.question_name)
+            for item in self.result.settled
+            if item.outcome == kind and item.verdict and (not target or item.target == target)
+        ]
+
+    def question_name(self, qid: str) -> str:
+        found = self.kb.by_id.get(qid) if self.kb is not None else None
+        return found.text if found is not None else qid
+
+    def findings(self) -> Iterator[RenderableType]:
+        """Every positive safety answer, near the top."""
+        found = positive_findings(self.result, self.kb)
+        if found:
+            yield _at(0, ("Positive safety answers: ", "bold yellow"), "; ".join(found))
 
     def outcome_name(self, ident: str) -> str:
         kb = self.kb
-        if kb is None:
-            return ident
-        named: Sequence[str] = [
-            p.name for p in (kb.procedures.get(ident), kb.referrals.get(ident)) if p is not None
-        ]
-        return named[0] if named else ident
+        if kb is not None:
+            for table in (kb.procedures, kb.referrals):
+                found = table.get(ident)
+                if found is not None:
+                    return found.name
+        named = {
+            item.procedure.id: item.procedure.name
+            for group in (self.result.candidates, self.result.undetermined, self.result.excluded)
+            for item in group
+        }
+        return named.get(ident, ident)
+
+
+def open_questions(result: Result) -> list[Unknown]:
+    """The open questions, each once, most decisive (settling most outcomes) first."""
+    return sorted(result.unknown, key=lambda u: -len(u.needed_by))
+
+
+def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
+    """The yes answers that are findings, as question texts.
+
+    A finding is a yes that a rule excluding, cautioning or referring looks for
+    (`equals: true`, not under a `not`); a reassuring yes (consent, accepted
+    risks) is not one.
+    """
+    if kb is None:
+        return []
+    wanted = {
+        c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
+    }
+    return [q.text for q in kb.questions if q.id in wanted and result.answers.get(q.id) is True]
+
+
+def _yes_tests(condition: Condition) -> Iterator[Compare]:
+    if isinstance(condition, Compare):
+        if condition.op == "equals" and condition.value is True:
+            yield condition
+    elif isinstance(condition, AllOf | AnyOf):
+        for part in condition.parts:
+            yield from _yes_tests(part)
 
 
 def _based(reason: Reason) -> str:

@@ -261,3 +261,32 @@ def test_without_a_terminal_exits_2_and_points_to_evaluate() -> None:
         "consult intake needs an interactive terminal (stdin is not a terminal).\n"
         "To evaluate answers without prompts: consult evaluate ANSWERS\n"
     )
+
+
+@pty
+def test_the_result_screen_shows_what_is_known_before_the_open_questions(
+    tmp_path: Path,
+) -> None:
+    run = Intake(tmp_path)
+    first_half(run)
+    run.answer("Hair loss 2/2", "3" + ENTER)
+    run.answer("Safety screen 1/3", "?")  # pregnant: not known
+    run.answer("Safety screen 2/3", "y")  # on anticoagulants
+    run.answer("Safety screen 3/3", ENTER)
+    run.wait("Review the answers")
+    run.child.send(ENTER)
+    run.answer("Save the answers to an answer file?", "n")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", run.seen)
+    screen = plain[plain.index("Finish: show the result") :]
+    # The positive safety answer near the top, before the candidates.
+    top = screen.index("Positive safety answers: Anticoagulants or antiplatelets?")
+    assert top < screen.index("Candidate procedures (0)")
+    # The known caveat under each pending procedure, before the open questions.
+    pending = screen.index("Cannot be assessed yet (2)")
+    caveat = screen.index("⚠ More bruising and bleeding on anticoagulants.", pending)
+    assert caveat < screen.index("Unanswered questions that matter")
+    # Each open question once, by its text, with the procedures by name.
+    assert screen.count("? Pregnant or breastfeeding?") == 1
+    assert "would settle: PRP into the scalp, Micrografts for hair" in screen
+    run.child.sendcontrol("c")
+    run.end()

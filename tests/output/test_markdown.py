@@ -133,7 +133,30 @@ def test_undetermined_procedures_name_the_questions(kb: KnowledgeBase) -> None:
     answers = AnswerSet({"age": 40, "sex": "male", "concerns": ("hair_loss",)})
     _, body = split(summary(kb, answers))
     assert "## Cannot be assessed yet" in body
-    assert "- PRP into the scalp: needs answers to Pattern of hair loss\n" in body
+    assert "### PRP into the scalp\n" in body
+    assert "- Pattern of hair loss: would settle PRP into the scalp" in body
+    assert body.count("Pattern of hair loss") == 1
+
+
+def test_a_pending_procedure_shows_its_known_caveats_before_the_open_questions(
+    kb: KnowledgeBase,
+) -> None:
+    answers = AnswerSet(
+        {
+            "age": 40,
+            "sex": "male",
+            "concerns": ("hair_loss",),
+            "hair_loss_pattern": "patterned",
+            "norwood_stage": 3,
+            "anticoagulants": True,
+        }
+    )
+    _, body = split(summary(kb, answers))
+    pending = body.index("## Cannot be assessed yet")
+    caveat = body.index("- Caveat: More bruising and bleeding on anticoagulants", pending)
+    assert caveat < body.index("## Unanswered questions that matter")
+    assert body.count("Pregnant or breastfeeding?") == 1
+    assert "Pregnant or breastfeeding?: would settle PRP into the scalp, Micrografts" in body
 
 
 HOSTILE = [

@@ -52,19 +52,31 @@ def test_pending_outcomes_name_the_questions_that_would_settle_them(kb: Knowledg
     answers = {k: v for k, v in BASE.items() if k != "pregnant"}
     text = screen(result_for(kb, {**answers, "hair_loss_pattern": "patterned"}), kb)
     assert "Cannot be assessed yet (2)" in text
-    assert "PRP into the scalp: would be settled by" in text
-    assert "? Pregnant or breastfeeding? (pregnant)" in text
+    assert "PRP into the scalp\n    Not offered until answered:" in text
     assert "Unanswered questions that matter (3)" in text
-    assert (
-        "  ? Anticoagulants or antiplatelets? (anticoagulants)\n    would settle: PRP into" in text
-    )
+    # Each open question once, by its text, with the procedures by name.
+    assert text.count("? Pregnant or breastfeeding?") == 1
+    assert "  ? Anticoagulants or antiplatelets?\n    would settle: PRP into" in text
+
+
+def test_known_caveats_of_a_pending_procedure_come_before_its_open_questions(
+    kb: KnowledgeBase,
+) -> None:
+    answers = {k: v for k, v in BASE.items() if k != "pregnant"}
+    answers |= {"hair_loss_pattern": "patterned", "anticoagulants": True}
+    text = screen(result_for(kb, answers), kb)
+    assert "Positive safety answers: Anticoagulants or antiplatelets?" in text
+    pending = text.index("Cannot be assessed yet")
+    caveat = text.index("⚠ More bruising", pending)
+    assert caveat < text.index("Unanswered questions that matter")
+    assert text.index("Positive safety answers") < text.index("Candidate procedures")
 
 
 def test_without_the_knowledge_base_ids_are_shown(kb: KnowledgeBase) -> None:
     answers = {k: v for k, v in BASE.items() if k != "pregnant"}
     text = screen(result_for(kb, {**answers, "hair_loss_pattern": "patterned"}))
-    assert "    ? pregnant" in text
-    assert "would settle: prp_scalp, micrograft_scalp" in text
+    assert "? Pregnant or breastfeeding?" in text
+    assert "would settle: PRP into the scalp, Micrografts for hair" in text
 
 
 def test_long_lines_wrap_under_their_indent(kb: KnowledgeBase) -> None:
