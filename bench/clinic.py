@@ -50,7 +50,7 @@ class ClinicGenerator(Generator):
         answers: dict[str, Answer] = {}
         applies = applicability(self.kb, answers)
         for question in self.kb.questions:
-            if applies(question.id) is False:
+            if applies(question.id) is False or question.section in self.kb.groups:
                 continue
             if question.kind == "yes_no" and question.id not in _KEEP_YES:
                 rate = _YES_SCREEN if question.section == SCREEN else _YES_BRANCH
@@ -62,6 +62,9 @@ class ClinicGenerator(Generator):
             value = self._value(question, index)
             if value is not None:
                 answers[question.id] = value
+        concerns: tuple[str, ...] = answers.get("concerns", ())  # type: ignore[assignment]
+        for group in self.kb.groups.values():  # the treatment areas, each with its own screen
+            answers[group.id] = self._items(group, False, concerns)  # type: ignore[assignment]
         return answers
 
     def without_screen(self, answers: dict[str, Answer]) -> dict[str, Answer]:
@@ -73,7 +76,12 @@ class ClinicGenerator(Generator):
         for question in self.kb.questions:
             if question.when is not None and dropped & set(questions_of(question.when)):
                 dropped.add(question.id)
-        return {k: v for k, v in answers.items() if k not in dropped}
+        kept = {k: v for k, v in answers.items() if k not in dropped}
+        for group in self.kb.groups.values():  # the areas' screen goes with the rest
+            if dropped and isinstance(kept.get(group.id), list):
+                items: list[dict[str, object]] = kept[group.id]  # type: ignore[assignment]
+                kept[group.id] = [{group.key: item[group.key]} for item in items]  # type: ignore[assignment]
+        return kept
 
 
 _KEEP_YES = {"consent", "expectations_realistic", "accepts_risks"}
