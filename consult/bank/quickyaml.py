@@ -2,8 +2,9 @@
 
 LibYAML needs 20-50 µs even for a ten-line answer file, which dominates a batch
 run. This reader accepts only a strict subset: block mappings with identifier
-keys, plain words, whole numbers, booleans, null, one-line quoted text, and
-lists of words (flow `[a, b]` or block `- a`). For anything else it returns
+keys, plain words, whole numbers, booleans, null, one-line quoted text,
+lists of words (flow `[a, b]` or block `- a`), and lists of mappings (block
+`- key: value` items, or flow `{key: word}` items: treatment areas). For anything else it returns
 None and the caller uses the full positioned parser, which also reports every
 error with its place. Within the subset the result equals `yaml.safe_load`'s
 (tests/batch/test_batch.py compares the two).
@@ -39,6 +40,8 @@ _CLOSE = re.compile(r'(?:^|[^\\])(?:\\\\)*"')
 _PLAIN_MORE = re.compile(rf"[A-Za-z0-9_(][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 
 Line = tuple[int, "str | None", str]  # indent, key (None for a list item), value text
+_ITEM = "-"  # the key of a line that opens a mapping in a list (`- key: value`)
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +(.*?))?")
 
 
 def load(text: str) -> dict[str, Any] | None:
@@ -79,11 +82,22 @@ def _lines(text: str) -> list[Line]:
             if not stripped or stripped[0] == "#":
                 continue  # a blank or comment line also ends a plain scalar
             return []
-        entry, goes_on = _entry(line)
+        entry, goes_on = _item(found, *_entry(line), raw)
         found.append(entry)
     if more and not _fold(found, more):
         return []
     return [(at, key, _uncomment(v) if v[:1] == '"' and "#" in v else v) for at, key, v in found]
+
+
+def _item(found: list[Line], entry: Line, goes_on: bool, raw: str) -> tuple[Line, bool]:
+    """`- key: value`: a mapping in a list; its first key stands where its text starts."""
+    item = _ENTRY.fullmatch(entry[2]) if entry[1] is None else None
+    if item is None:
+        return entry, goes_on
+    found.append((entry[0], _ITEM, ""))
+    value = item[2] or ""
+    goes_on = bool(value) and value[0] != "#" and _continues(value)
+    return (raw.index(item[1], entry[0] + 1), item[1], value), goes_on
 
 
 def _entry(line: re.Match[str]) -> tuple[Line, bool]:
@@ -150,7 +164,7 @@ def _mapping(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
         at, key, text = lines[pos]
         if at < indent:
             break
-        if at != indent or key is None or key in result or key in _WORDS:
+        if at != indent or key is None or key == _ITEM or key in result or key in _WORDS:
             return _NO, pos
         pos += 1
         if text:
@@ -168,7 +182,7 @@ def _child(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     if pos == len(lines):
         return None, pos
     at, key = lines[pos][0], lines[pos][1]
-    if key is None and at >= indent:
+    if key in (None, _ITEM) and at >= indent:
         return _sequence(lines, pos, at)
     if key is not None and at > indent:
         return _mapping(lines, pos, at)
@@ -178,13 +192,35 @@ def _child(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
 def _sequence(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
     items: list[Any] = []
     count = len(lines)
-    while pos < count and lines[pos][0] == indent and lines[pos][1] is None:
-        item = _scalar(lines[pos][2])
+    kind = lines[pos][1]  # a list holds words or mappings, not both
+    while pos < count and lines[pos][0] == indent and lines[pos][1] == kind:
+        if kind == _ITEM:
+            item, pos = _mapping(lines, pos + 1, lines[pos + 1][0])
+        else:
+            text = lines[pos][2]
+            item = _flow_mapping(text) if text[:1] == "{" else _scalar(text)
+            pos += 1
         if item is _NO:
             return _NO, pos
         items.append(item)
-        pos += 1
     return items, pos
+
+
+def _flow_mapping(text: str) -> Any:
+    """A flow mapping of words and whole numbers: `{site: face, infection: false}`."""
+    if text[-1] != "}" or "'" in text or '"' in text or "#" in text:
+        return _NO
+    inner = text[1:-1].strip(" ")
+    found: dict[str, Any] = {}
+    for part in inner.split(",") if inner else ():
+        key, sep, value = part.strip(" ").partition(": ")
+        word = _word(value.strip(" "))
+        if not sep or not _ENTRY.fullmatch(key + ":") or key in found or key in _WORDS:
+            return _NO
+        if word is _NO:
+            return _NO
+        found[key] = word
+    return found
 
 
 def _flow(text: str) -> Any:

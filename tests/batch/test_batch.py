@@ -780,6 +780,9 @@ SUBSET = [
     "a:\n  notes: Referred by her GP after six months\n    of shedding (photos).\nb: 1\n",
     'a: "N\\xE9e M\\xFCller, prefers\\\n  \\ to be called \\u2018Anna\\u2019 \\U0001F600"\n',
     'a: "one\n  two \\"three\\" # not a comment"  # comment\n',
+    "areas:\n  - site: scalp\n    a: true\n  -   site: face\n      b: [x]\nc: 1\n",
+    "areas:\n- {site: face, a: false, n: 3}\n- {}\n",
+    "areas:\n- site: face\n  note: a long\n    text\n",
 ]
 OUTSIDE = [
     "",
@@ -806,6 +809,9 @@ OUTSIDE = [
     "a:\n\t- b\n",
     "a: x\u2028y\n",
     "a: x #\n  y: 1\n",
+    "a:\n  - b: 1\n  - c\n",
+    "a:\n  - {b: 'x, y'}\n",
+    "a:\n  - b: 1\n    b: 2\n",
 ]
 
 
