@@ -289,14 +289,28 @@ def _convert_mapping(node: yaml.MappingNode, name: str, source: Source, depth: i
     return Node(values, source, keys)
 
 
+_NOT_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "omap", "pairs", "map", "seq")
+)
+
+
 def _scalar(node: yaml.ScalarNode, source: Source) -> Any:
     if node.tag == _INT_TAG:
         return _integer(node, source)
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    if node.tag in _NOT_SCALARS:  # `!!set "x"` would be an empty set, `!!binary` bytes
+        raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed"))
     try:
         return _SCALARS.construct_object(node)
     except ConstructorError:
-        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
         raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed")) from None
+    except (ValueError, KeyError, AttributeError, TypeError):  # `!!float "false"` and such
+        message = f"{describe(node.value)} cannot be read as {tag}"
+        raise YamlProblem(Problem(source, message)) from None
+    finally:
+        # The constructor remembers every node it has built (for aliases); this one
+        # is shared by every file a process reads, so it must not keep them all.
+        _SCALARS.constructed_objects.clear()
 
 
 def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:

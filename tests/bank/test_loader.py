@@ -316,3 +316,25 @@ def test_version_set_twice(write_tree: WriteTree) -> None:
     assert errors_of(write_tree) == [
         "q/20-more.yaml:1:10: 'version' is set again (first at q/10-basics.yaml:1:10)"
     ]
+
+
+def test_reading_files_keeps_no_memory_of_them() -> None:
+    # Found by the long fuzz run: every scalar node ever read was kept alive by the
+    # shared constructor, so a long batch or a process loading the bank again and
+    # again grew without bound (11 GB after some thousand generated files).
+    import gc
+    import tracemalloc
+
+    from consult.bank.yamlsource import parse
+
+    text = "".join(f"key_{n}: value {n}\n" for n in range(2_000))
+    parse(text, "warm.yaml")
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for number in range(20):
+        parse(text, f"f{number}.yaml")
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert kept < 200_000, f"{kept:,} bytes kept after reading 20 files"

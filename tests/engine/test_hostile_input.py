@@ -292,3 +292,20 @@ def test_a_quoted_value_never_breaks_or_steers_the_message_line(
     message = str(info.value)
     assert len(message.splitlines()) == 1
     assert message.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('!!float "false"', '"false" cannot be read as !!float'),
+        ('!!bool "maybe"', '"maybe" cannot be read as !!bool'),
+        ('!!timestamp "x"', '"x" cannot be read as !!timestamp'),
+        ('!!binary "aGk="', "tag '!!binary' is not allowed"),
+        ('!!set "x"', "tag '!!set' is not allowed"),
+    ],
+)
+def test_a_tag_that_does_not_fit_its_value_is_one_located_error(value: str, message: str) -> None:
+    # Found by the fuzz suite: `!!float "false"` ended in an internal error.
+    with pytest.raises(YamlProblem) as info:
+        parse(f"{HEADER}  notes: {value}\n", "a.yaml")
+    assert str(info.value) == f"a.yaml:3:10: {message}"
