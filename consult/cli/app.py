@@ -80,6 +80,18 @@ QuestionsOption = Annotated[
         show_default=False,
     ),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        help="Worker processes evaluating at once (default: the machine's cores); "
+        "1 evaluates in this process.",
+        show_default=False,
+    ),
+]
 RulesOption = Annotated[
     Path | None,
     typer.Option(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error
+from consult.cli.app import JobsOption, QuestionsOption, RulesOption, app, exit_on_error
 
 if TYPE_CHECKING:
     from consult.bank.model import KnowledgeBase
@@ -105,17 +105,6 @@ BaseRulesOption = Annotated[
         show_default=False,
     ),
 ]
-DiffJobsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        metavar="N",
-        min=1,
-        help="Worker processes (default: the machine's cores); 1 runs in this process.",
-        show_default=False,
-    ),
-]
 
 
 @app.command()
@@ -129,7 +118,7 @@ def diff(
     input_format: Annotated[
         str, typer.Option("--input-format", metavar="FORMAT", help="files or jsonl.")
     ] = "files",
-    jobs: DiffJobsOption = None,
+    jobs: JobsOption = None,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
 ) -> None:

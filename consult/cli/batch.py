@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, stop_on_signals
+from consult.cli.app import (
+    JobsOption,
+    QuestionsOption,
+    RulesOption,
+    app,
+    exit_on_error,
+    stop_on_signals,
+)
 
 if TYPE_CHECKING:
     from consult.batch.items import Item
@@ -58,18 +65,6 @@ OutputOption = Annotated[
     ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing output.")]
-JobsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        metavar="N",
-        min=1,
-        help="Worker processes evaluating at once (default: the machine's cores); "
-        "1 evaluates in this process.",
-        show_default=False,
-    ),
-]
 TimeLimitOption = Annotated[
     float,
     typer.Option(

@@ -227,53 +227,42 @@ def test_two_runs_into_one_summary_folder(tmp_path: Path, many: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def spawn_intake(home: Path, *args: str) -> pexpect.spawn:
+    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(home / "state")}
+    return pexpect.spawn(
+        str(CONSULT),
+        ["intake", *BANK, *args],
+        env=env,
+        cwd=str(home),
+        dimensions=(40, 160),
+        encoding="utf-8",
+        timeout=15,
+    )
+
+
+def stop(child: pexpect.spawn) -> int | None:
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
 @needs_consult
 @pytest.mark.tty
 def test_two_intakes_on_one_draft(tmp_path: Path) -> None:
-    env = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_STATE_HOME": str(tmp_path / "state")}
     draft = tmp_path / "draft.json"
-    first = pexpect.spawn(
-        str(CONSULT),
-        ["intake", *BANK, "--draft", str(draft)],
-        env=env,
-        cwd=str(tmp_path),
-        dimensions=(40, 160),
-        encoding="utf-8",
-        timeout=15,
-    )
+    first = spawn_intake(tmp_path, "--draft", str(draft))
     first.expect_exact("Draft autosaved")
-    second = pexpect.spawn(
-        str(CONSULT),
-        ["intake", *BANK, "--resume", str(draft)],
-        env=env,
-        cwd=str(tmp_path),
-        dimensions=(40, 160),
-        encoding="utf-8",
-        timeout=15,
-    )
+    second = spawn_intake(tmp_path, "--resume", str(draft))
     second.expect(pexpect.EOF)
     second.close()
     assert second.exitstatus == 2
     assert second.before.strip() == "draft.json: in use by another consult intake"
-    first.sendcontrol("c")
-    first.expect(pexpect.EOF)
-    first.close()
-    assert first.exitstatus == 130
+    assert stop(first) == 130
     # Once the first intake has stopped, the draft can be resumed.
-    third = pexpect.spawn(
-        str(CONSULT),
-        ["intake", *BANK, "--resume", str(draft)],
-        env=env,
-        cwd=str(tmp_path),
-        dimensions=(40, 160),
-        encoding="utf-8",
-        timeout=15,
-    )
+    third = spawn_intake(tmp_path, "--resume", str(draft))
     third.expect_exact("Draft autosaved")
     time.sleep(0.2)
-    third.sendcontrol("c")
-    third.expect(pexpect.EOF)
-    third.close()
-    assert third.exitstatus == 130
+    assert stop(third) == 130
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".lock")] == []
     assert (tmp_path / "draft.json").exists()
