@@ -66,7 +66,12 @@ def _lines(text: str) -> list[Line]:
     for raw in text.split("\n"):
         if goes_on and raw[:1] == " ":
             stripped = raw.lstrip(" ")
-            if stripped and len(raw) - len(stripped) > found[-1][0]:
+            # Whether the value can go on is asked only when a more indented line follows.
+            if (
+                stripped
+                and len(raw) - len(stripped) > found[-1][0]
+                and (more or _continues(found[-1][2]))
+            ):
                 more.append(stripped)
                 if found[-1][2][:1] == '"' and _CLOSE.search(stripped):
                     goes_on = False  # the quotes close on this line
@@ -86,6 +91,11 @@ def _lines(text: str) -> list[Line]:
         found.append(entry)
     if more and not _fold(found, more):
         return []
+    return _uncommented(found) if "#" in text else found
+
+
+def _uncommented(found: list[Line]) -> list[Line]:
+    """The lines with trailing comments after double-quoted values taken off."""
     return [(at, key, _uncomment(v) if v[:1] == '"' and "#" in v else v) for at, key, v in found]
 
 
@@ -101,12 +111,15 @@ def _item(found: list[Line], entry: Line, goes_on: bool, raw: str) -> tuple[Line
 
 
 def _entry(line: re.Match[str]) -> tuple[Line, bool]:
-    """A matched line as (indent, key, value), and whether its value may go on."""
+    """A matched line as (indent, key, value), and whether a key's value may go on.
+
+    Whether it really can (`_continues`) is asked only when a more indented line follows.
+    """
     indent, key, value, item = line.groups()
     value = item if key is None else value or ""
     if "#" in value and value[0] != '"':
         return (len(indent), key, _uncomment(value)), False  # a comment ends a plain scalar
-    return (len(indent), key, value), key is not None and bool(value) and _continues(value)
+    return (len(indent), key, value), key is not None and bool(value)
 
 
 def _continues(value: str) -> bool:

@@ -221,13 +221,37 @@ class RecordWriter:
             data = b"".join(self._gathered)
             self._gathered.clear()
             self._size = 0
-            self.out.write(data)
+            write_all(self.out, data)
 
     def close(self) -> None:
         """Finish the output (closes a json array) and write it."""
         if self.kind == "json":
             self._gathered.append(b"\n]\n" if self.count else b"[]\n")
         self.flush()
+
+
+def write_all(out: BinaryIO, data: bytes) -> None:
+    """Write all of `data` to a stream, to its file descriptor when it has one.
+
+    The time limit's timer signal (`consult.batch.watch`) can cut a write to a
+    pipe short, and a buffered stream's `write` then lost the rest of the bytes
+    (records missing from `consult evaluate ... | reader`, exit status 0).
+    `os.write` says how much went out; the rest is written again.
+    """
+    try:
+        target = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        out.write(data)
+        return
+    out.flush()
+    view = memoryview(data)
+    while view:
+        try:
+            sent = os.write(target, view)
+        except BlockingIOError:  # a non-blocking output that is full: wait for room
+            select.select([], [target], [])
+            continue
+        view = view[sent:]
 
 
 # Errors of os.sendfile that mean "not between these two files": copy instead.

@@ -56,15 +56,13 @@ class Open:
             if ix.domains.fragile[rule.id].isdisjoint(decision.missing_of(rule)):
                 exact |= ix.bits[ix.position[rule.id]]
         self.exact = exact
-        unclean = self.open_mask & ~exact
-        seen: set[str] = set()
-        for rule in decision.open:
-            for qid in rule.questions:
-                if qid not in answers and qid not in seen:
-                    seen.add(qid)
-                    shared = readers[qid] & self.open_mask
-                    if shared & (shared - 1) and applies(qid) is not False:
-                        unclean |= shared
+        open_mask = self.open_mask
+        unclean = open_mask & ~exact
+        for qid in ix.read_by(open_mask):
+            if qid not in answers:
+                shared = readers[qid] & open_mask
+                if shared & (shared - 1) and applies(qid) is not False:
+                    unclean |= shared
         self.unclean = unclean
 
     def decide(self) -> None:
@@ -319,30 +317,32 @@ class Open:
                 yield target, ix.bits[ix.position[rule.id]], mattering
 
     def _unknown(self) -> None:
-        d, of = self.d, self.index.of
-        missing_of = d.missing_of
-        needed: dict[str, dict[str, None]] = {}
-        rules: dict[str, dict[str, None]] = {}
-        # Outcomes often share their open rules: each question with the rules reading it.
-        by_mask: dict[int, dict[str, dict[str, None]]] = {}
-        for target, mask, mattering in self._open_outcomes():
-            readers = by_mask.get(mask)
-            if readers is None:
-                readers = by_mask[mask] = {}
-                for rule in of(mask):
-                    for qid in missing_of(rule):
-                        readers.setdefault(qid, {})[rule.id] = None
-            for qid, ids in readers.items():
-                if mattering is None or qid in mattering:
-                    found = needed.get(qid)
-                    if found is None:
-                        needed[qid] = {target: None}
-                        rules[qid] = dict(ids)
-                    else:
-                        found[target] = None
-                        rules[qid].update(ids)
+        """Each unanswered question with the open outcomes it can change and the rules reading it.
+
+        Works on masks: the rules of an outcome that read a question are the
+        outcome's open rules and the question's readers, both bit masks.
+        """
+        d, ix = self.d, self.index
+        of, readers = ix.of, ix.readers
+        answers, applies = d.answers, d.applies()
+        outcomes = list(self._open_outcomes())
         kb = d.plan.kb
-        d.unknown = [
-            (kb.by_id[q], tuple(needed[q]), tuple(rules[q]))
-            for q in sorted(needed, key=d.plan.position.__getitem__)
-        ]
+        found: list[Any] = []
+        for qid in ix.read_by(self.open_mask):
+            if qid in answers or applies(qid) is False:
+                continue
+            reading = readers[qid]
+            needed: dict[str, None] = {}
+            seen = 0
+            ids: list[str] = []
+            for target, mask, mattering in outcomes:
+                both = reading & mask
+                if both and (mattering is None or qid in mattering):
+                    needed[target] = None
+                    fresh = both & ~seen
+                    if fresh:
+                        seen |= fresh
+                        ids += [r.id for r in of(fresh)]
+            if needed:
+                found.append((kb.by_id[qid], tuple(needed), tuple(ids)))
+        d.unknown = found

@@ -56,6 +56,8 @@ class Index:
         for i, rule in enumerate(rules):
             for qid in set(rule.questions):
                 self.readers[qid] = self.readers.get(qid, 0) | 1 << i
+        self._order = {q.id: n for n, q in enumerate(plan.kb.questions)}
+        self._read: dict[int, tuple[str, ...]] = {}
 
     def of(self, mask: int) -> list[Rule]:
         """The rules of a mask, in bank order (a shared list: never change it)."""
@@ -69,6 +71,17 @@ class Index:
             if len(self._of) >= 8192:
                 self._of.clear()
             self._of[mask] = found
+        return found
+
+    def read_by(self, mask: int) -> tuple[str, ...]:
+        """The questions the rules of a mask read, each once, in bank order."""
+        found = self._read.get(mask)
+        if found is None:
+            read = {q for rule in self.of(mask) for q in rule.questions}
+            found = tuple(sorted(read, key=self._order.__getitem__))
+            if len(self._read) >= 8192:
+                self._read.clear()
+            self._read[mask] = found
         return found
 
 

@@ -170,3 +170,20 @@ def test_an_input_past_the_time_limit_is_reported_and_the_run_goes_on(
         f"in/p17.yaml: {late}",
         "2 of 20 answer sets could not be evaluated",
     ]
+
+
+def test_every_record_reaches_a_pipe_while_the_timer_runs(tmp_path: Path) -> None:
+    # The time limit's timer signal cuts writes to a pipe short; no record may be lost.
+    count = 3000
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(count):
+        (folder / f"p{number:04}.yaml").write_text(GOOD)
+    command = [str(CONSULT), "evaluate", "--format", "jsonl", "--jobs", "1", str(folder)]
+    proc = subprocess.run(command, capture_output=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == count
+    assert sorted(json.loads(line)["file"] for line in lines) == sorted(
+        str(folder / f"p{number:04}.yaml") for number in range(count)
+    )
