@@ -3,7 +3,7 @@
 The package is cut into stages (see docs/architecture.md). A stage imports only
 stages below it; `intake` and `batch` stand side by side and never import each
 other. Inside a stage, modules import only modules of a lower rank, so there are
-no cycles. Only the `cli` stage uses typer, only `intake.prompts` uses
+no cycles. Only the `cli` stage uses typer, only `intake.prompts` and `intake.widgets` use
 questionary, and the pure stages (bank, engine) never touch the terminal.
 """
 
@@ -66,7 +66,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "questionnaire": 2,
         "guidance": 3,
     },
-    "intake": {"areas": 0, "draft": 0.5, "flow": 1, "layout": 2, "prompts": 3},
+    "intake": {"areas": 0, "draft": 0.5, "flow": 1, "layout": 2, "widgets": 3, "prompts": 4},
     "batch": {
         "reader": 0,
         "sink": 0,
@@ -84,6 +84,7 @@ TERMINAL = {"typer", "questionary", "prompt_toolkit", "rich", "click"}
 ALLOWED_TERMINAL = {
     "cli": {"typer", "rich"},
     "intake.prompts": {"questionary", "prompt_toolkit", "rich"},
+    "intake.widgets": {"questionary", "prompt_toolkit", "rich"},
     "intake.flow": {"rich"},
     "output.terminal": {"rich"},
 }
