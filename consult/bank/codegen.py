@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, assert_never
 
-from consult.bank.conditions import compile_condition, questions_of
 from consult.bank.model import (
     AllOf,
     Answer,
@@ -33,6 +32,7 @@ from consult.bank.model import (
     Question,
     Truth,
 )
+from consult.bank.truth import compile_condition, questions_of
 
 _MISSING = object()
 _TRUTHS: tuple[Truth, ...] = (False, None, None, True)

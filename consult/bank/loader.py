@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from consult.bank.conditions import ConditionParser, compile_condition
+from consult.bank.conditions import ConditionParser
 from consult.bank.model import (
     KINDS,
     AllOf,
@@ -22,6 +22,7 @@ from consult.bank.model import (
 )
 from consult.bank.rules import RuleReader
 from consult.bank.schema import Checker
+from consult.bank.truth import compile_condition
 from consult.bank.yamlsource import MAX_BYTES, Node, YamlProblem, decode, iter_yaml_files, parse
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
 

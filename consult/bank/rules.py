@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from consult.bank.conditions import ConditionParser, compile_condition, questions_of
+from consult.bank.conditions import ConditionParser
 from consult.bank.model import (
     BASES,
     CERTAINTIES,
@@ -29,6 +29,7 @@ from consult.bank.model import (
     Section,
 )
 from consult.bank.schema import Checker
+from consult.bank.truth import compile_condition, questions_of
 from consult.bank.yamlsource import Node, suggest
 from consult.errors import Problem, Source
 

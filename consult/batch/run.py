@@ -16,7 +16,16 @@ from typing import BinaryIO
 
 from consult.bank.model import KnowledgeBase
 from consult.batch.formats import CsvRows, JsonRecords, RecordWriter, TableRows, framing
-from consult.batch.items import Bank, Item, Outcome, Renderer, iter_inputs, problems_of, read_item
+from consult.batch.items import (
+    STDIN,
+    Bank,
+    Item,
+    Outcome,
+    Renderer,
+    iter_inputs,
+    problems_of,
+    read_item,
+)
 from consult.batch.pool import run
 from consult.batch.sink import SummaryFolder
 from consult.batch.watch import DEFAULT_LIMIT
@@ -208,9 +217,15 @@ def _table(opts: Options, env: Env, pairs: Pairs) -> ExitStatus:
     return _finish(opts, env, total, failed)
 
 
+def nothing_found(paths: Sequence[str]) -> str:
+    """The one-line note for a run whose inputs hold no answer set, naming them."""
+    shown = ", ".join(STDIN if p == "-" else display_path(p) for p in paths)
+    return f"{shown}: no answer sets found"
+
+
 def _finish(opts: Options, env: Env, total: int, failed: int) -> ExitStatus:
     if not total:
-        env.say("no answer sets found")
+        env.say(nothing_found(opts.paths))
     if not failed:
         return ExitStatus.OK
     env.say(f"{failed} of {total} answer set{'s' if total != 1 else ''} could not be evaluated")

@@ -176,6 +176,7 @@ def _run_diff(
     from consult.batch.diff import base_bank, diff_pairs, report_json, report_text
     from consult.batch.items import iter_inputs
     from consult.batch.pool import default_jobs
+    from consult.batch.run import nothing_found
 
     base_kb = base_bank(base)  # a broken base bank is reported before any work
     items = iter_inputs(corpus, jsonl=jsonl, stdin=sys.stdin.buffer)
@@ -194,7 +195,7 @@ def _run_diff(
         elif not outcome.ok:
             report.failed += 1
     if not report.total:
-        sys.stderr.write("no answer sets found\n")
+        sys.stderr.write(nothing_found(corpus) + "\n")
     if report.failed:
         sys.stderr.write(f"{report.failed} of {report.total} could not be read on either bank\n")
     if fmt != "jsonl":

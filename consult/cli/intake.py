@@ -67,7 +67,7 @@ def intake(
             "cannot be combined with --answers or --draft", param_hint="'--resume'"
         )
     from consult.bank.loader import load
-    from consult.intake import flow
+    from consult.intake import session
     from consult.intake.draft import draft_lock
 
     with ExitStack() as held:
@@ -76,7 +76,7 @@ def intake(
             if named is not None:  # two intakes on one draft would overwrite each other
                 held.enter_context(draft_lock(named))
             kb = load(questions, rules)
-            writer, state, notices = flow.begin(kb, resume=resume, draft=draft, prefill=answers)
+            writer, state, notices = session.begin(kb, resume=resume, draft=draft, prefill=answers)
             if named is None:
                 held.enter_context(draft_lock(writer.path))
         hint = _resume_hint(writer.path, questions, rules)
@@ -102,7 +102,7 @@ def _consult(
     """The session itself: questions, review, result on screen, saving."""
     from datetime import datetime
 
-    from consult.intake import flow
+    from consult.intake import flow, session
     from consult.intake.prompts import QuestionaryAsker
 
     asker = QuestionaryAsker()
@@ -115,7 +115,7 @@ def _consult(
     result = _show_intake_result(kb, answers)
     now = datetime.now()
     stem, date = f"consult-{now:%Y%m%d-%H%M}", now.date().isoformat()
-    return flow.offer_saves(asker, kb, answers, result, stem=stem, date=date)
+    return session.offer_saves(asker, kb, answers, result, stem=stem, date=date)
 
 
 def _show_intake_result(kb: KnowledgeBase, answers: AnswerSet) -> Result:

@@ -6,7 +6,6 @@ so what a prompt accepts and what a file may contain cannot drift apart.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -26,7 +25,6 @@ from consult.bank.model import (
 )
 from consult.bank.schema import Checker
 from consult.bank.yamlsource import (
-    MAX_DIGITS,
     Node,
     YamlProblem,
     decode,
@@ -36,6 +34,7 @@ from consult.bank.yamlsource import (
     suggest,
 )
 from consult.engine.items import group_answer, quick_items
+from consult.engine.values import check_many, check_text, check_value
 from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 FORMAT_VERSION = 1
@@ -57,104 +56,6 @@ class AnswerSet:
     # The engine's rule truths, when they were worked out while checking (the
     # batch fast path): (the engine plan they belong to, the truths).
     truths: tuple[object, tuple[Truth, ...]] | None = field(default=None, compare=False, repr=False)
-
-
-def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
-    """Check one value for a question; return (normalised value, "") or (None, error)."""
-    kind = question.kind
-    if kind == "yes_no":
-        if isinstance(value, bool):
-            return value, ""
-        return None, f"expected true or false; got {describe(value)}"
-    if kind == "integer":
-        return _check_integer(question, value)
-    if kind == "one_of":
-        if isinstance(value, str) and value in _choices(question).ids:
-            return value, ""
-        return None, _expected_choice(question, value)
-    if kind == "many_of":
-        return _check_many(question, value)
-    return _check_text(question, value)
-
-
-def parse_text(question: Question, text: str) -> tuple[Answer | None, str]:
-    """Check typed text from a prompt; integers are parsed from their digits."""
-    if question.kind == "integer":
-        stripped = text.strip()
-        digits = stripped.removeprefix("-")
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
-            return None, f"expected a whole number from {_range(question)}; got {describe(text)}"
-        return _check_integer(question, int(stripped))
-    return check_value(question, text)
-
-
-def _range(question: Question) -> str:
-    return f"{question.minimum} to {question.maximum}"
-
-
-def _check_integer(question: Question, value: Any) -> tuple[Answer | None, str]:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None, f"expected a whole number from {_range(question)}; got {describe(value)}"
-    lo, hi = question.minimum, question.maximum
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        return None, f"expected a whole number from {_range(question)}; got {value}"
-    return value, ""
-
-
-def _expected_choice(question: Question, value: Any) -> str:
-    hint = suggest(value, question.choice_ids) if isinstance(value, str) else ""
-    return f"expected one of {', '.join(question.choice_ids)}; got {describe(value)}{hint}"
-
-
-def _check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
-    if not isinstance(value, list | tuple):  # a single word too: a list says what is meant
-        one = isinstance(value, str) and value in _choices(question).ids
-        hint = f" (for one choice write [{value}])" if one else ""
-        listed = ", ".join(question.choice_ids)
-        return None, f"expected a list of {listed}; got {describe(value)}{hint}"
-    choices = _choices(question)
-    for item in value:
-        if not isinstance(item, str) or item not in choices.ids:
-            return None, _expected_choice(question, item)
-    picked = set(value)
-    if len(picked) != len(value):
-        return None, "a choice is listed twice"
-    if question.required and not picked:
-        return None, "expected at least one choice"
-    if len(picked) > 1:
-        for choice_id in choices.exclusive:
-            if choice_id in picked:
-                return None, f"{choice_id!r} cannot be combined with other choices"
-    return tuple(c for c in choices.order if c in picked), ""
-
-
-class _Choices:
-    """A question's choice ids, ready for checking (built once per question)."""
-
-    def __init__(self, question: Question) -> None:
-        self.order = question.choice_ids
-        self.ids = frozenset(self.order)
-        self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
-
-
-_CHOICES: dict[int, tuple[Question, _Choices]] = {}
-
-
-def _choices(question: Question) -> _Choices:
-    return by_identity(_CHOICES, question, _Choices)
-
-
-def _check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
-    if not isinstance(value, str):
-        return None, f"expected text; got {describe(value)}"
-    if len(value) > question.max_length:
-        return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
-    if value.isprintable():  # no control characters at all: the common case
-        return value, ""
-    for char in value:
-        if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cs"}:
-            return None, f"text contains a control character (U+{ord(char):04X})"
-    return value, ""
 
 
 def applicability(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Applicability:
@@ -251,7 +152,7 @@ def value_check_lines(q: Question, i: int, namespace: dict[str, Any]) -> list[st
         return [f"if v.__class__ is not str or v not in a_ids{i}:", "    return None"]
     namespace[f"a_q{i}"] = q
     check = {"many_of": "a_many", "text": "a_text"}.get(q.kind, "a_check")
-    namespace.update(a_many=_check_many, a_text=_check_text, a_check=check_value)
+    namespace.update(a_many=check_many, a_text=check_text, a_check=check_value)
     return [f"v, error = {check}(a_q{i}, v)", "if error:", "    return None"]
 
 

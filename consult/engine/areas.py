@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from consult.bank.conditions import compile_condition, quantifiers_of, restrict
 from consult.bank.model import Answer, Answers, Condition, Items, KnowledgeBase, Rule, Test, Truth
+from consult.bank.truth import compile_condition, quantifiers_of, restrict
 
 # A rule over the areas: the rule, then per set of sites the index of its truth
 # and the (effect, procedure id) pairs it decides.

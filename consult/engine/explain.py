@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from consult.bank.conditions import holds, quantifiers_of
 from consult.bank.model import (
     EFFECTS,
     AllOf,
@@ -31,6 +30,7 @@ from consult.bank.model import (
     Rule,
     Truth,
 )
+from consult.bank.truth import holds, quantifiers_of
 from consult.bank.yamlsource import YamlProblem, parse, read_text
 from consult.engine.answers import AnswerSet, answer_set_from_node, applicability, as_document
 from consult.engine.decide import Decision, decide

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import combinations, product
 
-from consult.bank.conditions import compile_condition
 from consult.bank.model import (
     AllOf,
     Answer,
@@ -40,6 +39,7 @@ from consult.bank.model import (
     Test,
     Truth,
 )
+from consult.bank.truth import compile_condition
 
 CAP = 4096  # completions enumerated for one outcome at most
 _MANY_LIMIT = 10  # a many_of question mentioning more choices is not enumerated

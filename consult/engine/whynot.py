@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from itertools import product
 
-from consult.bank.conditions import holds
 from consult.bank.model import (
     AllOf,
     Answer,
@@ -29,6 +28,7 @@ from consult.bank.model import (
     Question,
     plain_answer,
 )
+from consult.bank.truth import holds
 from consult.engine.answers import applicability, check_mapping
 from consult.engine.decide import Decision, decide
 from consult.errors import InvalidAnswers

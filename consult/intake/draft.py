@@ -21,7 +21,8 @@ from typing import Any
 
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.bank.yamlsource import MAX_DIGITS, Unreadable
-from consult.engine.answers import AnswerSet, answers_document, check_value
+from consult.engine.answers import AnswerSet, answers_document
+from consult.engine.values import check_value
 from consult.errors import InputError, display_path
 from consult.intake.areas import DONE, parse
 from consult.output.files import PRIVATE_MODE, write_private

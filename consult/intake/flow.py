@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Protocol, TypeAlias
 
 from consult.bank.model import Answer, KnowledgeBase, Question, plain_answer
@@ -22,20 +20,9 @@ from consult.engine.answers import (
     answer_words,
     applicability,
     check_mapping,
-    check_value,
-    read_answer_file,
 )
-from consult.engine.result import Result
-from consult.errors import InputError, display_path
+from consult.engine.values import check_value
 from consult.intake.areas import REMOVE, Areas, parse
-from consult.intake.draft import (
-    DraftWriter,
-    answer_file_text,
-    new_draft_path,
-    path_error,
-    read_draft,
-)
-from consult.output.files import write_private
 
 
 class Nav(Enum):
@@ -383,106 +370,3 @@ def show_answer(question: Question, value: Answer | None) -> str:
     if value is None:
         return "Not known"
     return answer_words(question, value, sep="; ", nothing="None picked")
-
-
-Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
-
-
-def render_summary(kb: KnowledgeBase, answers: AnswerSet, result: Result, date: str) -> str:
-    """The markdown consultation summary (the renderer of `consult export`)."""
-    from consult.output.markdown import render_markdown  # loaded only when a summary is saved
-
-    return render_markdown(kb, answers, result, date=date)
-
-
-def offer_saves(
-    asker: Asker,
-    kb: KnowledgeBase,
-    answers: AnswerSet,
-    result: Result,
-    *,
-    stem: str,
-    date: str,
-    summarize: Summarizer = render_summary,
-) -> Path | None:
-    """Offer to save the answer file and a markdown summary; return the answer file."""
-    saved = None
-    if asker.confirm("Save the answers to an answer file?", True):
-        saved = _save_as(
-            asker,
-            "Answer file (.yaml or .json)",
-            f"{stem}.yaml",
-            lambda path: answer_file_text(answers, path),
-        )
-    if asker.confirm("Save a markdown summary?", True):
-        text = summarize(kb, answers, result, date)
-        _save_as(asker, "Summary file", f"{stem}.md", lambda _path: text)
-    return saved
-
-
-def _save_as(asker: Asker, label: str, default: str, render: Callable[[Path], str]) -> Path:
-    """Ask for a file name until the file is written; never replace one without asking."""
-    while True:
-        path = Path(asker.ask_text(f"{label}:", default, path_error).strip()).expanduser()
-        shown = display_path(path)
-        replace = path.exists()
-        if replace and not asker.confirm(f"{shown} already exists. Replace it?", False):
-            continue
-        try:
-            write_private(path, render(path), overwrite=replace)
-        except InputError as exc:
-            asker.notice(str(exc))
-            continue
-        asker.notice(f"Saved {shown}")
-        return path
-
-
-def begin(
-    kb: KnowledgeBase,
-    *,
-    resume: Path | None = None,
-    draft: Path | None = None,
-    prefill: Path | None = None,
-    now: datetime | None = None,
-) -> tuple[DraftWriter, Intake, list[str]]:
-    """Start or resume an intake: its draft writer, its state and notices to show first.
-
-    The draft is written at once, so its path exists from the first question.
-    """
-    notices: list[str] = []
-    if resume is not None:
-        intake = _resumed(kb, resume, notices)
-        writer = DraftWriter(resume, kb)
-        writer.save(intake.answers, intake.skipped, intake.patient_ref)
-        return writer, intake, notices
-    if draft is not None and draft.exists():
-        shown = display_path(draft)
-        raise InputError(
-            f"{shown}: already exists (to continue it: consult intake --resume {shown})"
-        )
-    intake = Intake(kb)
-    if prefill is not None:
-        given = read_answer_file(kb, prefill)
-        notices.extend(f"warning: {w}" for w in given.warnings)
-        intake = Intake(kb, given.answers, (), given.patient_ref)
-    writer = DraftWriter(draft or new_draft_path(now or datetime.now()), kb)
-    writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
-    return writer, intake, notices
-
-
-def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> Intake:
-    found = read_draft(path, kb)
-    if found.bank_changed:
-        notices.append(
-            f"This draft was saved with question bank {found.bank_version}; "
-            f"the bank is now {kb.version}."
-        )
-    if found.not_kept:
-        notices.append("These answers were not kept:")
-        notices.extend(f"  - {line}" for line in found.not_kept)
-    elif found.bank_changed:
-        notices.append("Every answer still matches the current bank.")
-    intake = Intake(kb, found.answers, found.skipped, found.patient_ref)
-    if intake.dropped_at_start:
-        notices.append(dropped_message(kb, intake.dropped_at_start))
-    return intake

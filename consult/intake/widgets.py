@@ -21,7 +21,7 @@ from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
 from questionary.prompts.common import InquirerControl
 
 from consult.bank.model import Answer, Question
-from consult.engine.answers import check_value, parse_text
+from consult.engine.values import check_value, parse_text
 from consult.intake.flow import (
     BACK,
     Ask,

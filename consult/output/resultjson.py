@@ -96,7 +96,13 @@ class _Parts:
     def write(
         self, d: Decision, warnings: tuple[str, ...], head: bytes = b"", tail: bytes = b""
     ) -> bytes:
-        """The result JSON of a decision, between `head` and `tail`."""
+        """The result JSON of a decision, between `head` and `tail`.
+
+        One long function on purpose: it runs once per answer set on the batch
+        hot path, and its inner helpers close over the per-call caches instead
+        of paying for attribute look-ups and calls across functions (see
+        bench/notes.md for the measurements behind its shape).
+        """
         answers = d.answers
         reasons: dict[int, bytes] = {}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import consult
-from consult.bank.conditions import holds
 from consult.bank.model import Compare, Items, Quantified
+from consult.bank.truth import holds
 from consult.errors import Source
 from tests.bank.test_loader import errors_of, load_with
 from tests.conftest import WriteTree

@@ -14,8 +14,8 @@ import pytest
 
 import consult
 from consult.bank.codegen import compile_rules
-from consult.bank.conditions import compile_condition
 from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Question
+from consult.bank.truth import compile_condition
 from consult.engine.answers import applicability, check_mapping
 from consult.engine.decide import plan_of
 from consult.errors import InvalidAnswers, Source

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from consult.bank.conditions import compile_condition, holds
 from consult.bank.model import AllOf, AnyOf, Compare, Condition, Not, Truth
+from consult.bank.truth import compile_condition, holds
 from consult.errors import Source
 
 S = Source("t.yaml", 1, 1)

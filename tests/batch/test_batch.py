@@ -35,7 +35,7 @@ from consult.batch.run import Env, Options, Pairs, evaluate_command
 from consult.cli.main import app
 from consult.engine.answers import read_answer_file
 from consult.engine.decide import evaluate
-from consult.errors import InvalidAnswers
+from consult.errors import InvalidAnswers, display_path
 
 DATA = Path(__file__).parent.parent / "data"
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
@@ -901,7 +901,7 @@ def test_one_summary_to_a_named_markdown_file() -> None:
 
 def test_an_empty_folder_is_not_an_error(tmp_path: Path) -> None:
     status, out, err = invoke(str(tmp_path), "-f", "csv")
-    assert (status, err) == (0, "no answer sets found\n")
+    assert (status, err) == (0, f"{display_path(tmp_path)}: no answer sets found\n")
     assert out == ",".join(COLUMNS) + "\n"
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from consult.bank.model import KnowledgeBase
-from consult.engine.answers import answers_document, check_mapping, parse_text, read_answer_file
+from consult.engine.answers import answers_document, check_mapping, read_answer_file
+from consult.engine.values import parse_text
 from consult.errors import InvalidAnswers
 from tests.conftest import WriteTree
 

@@ -15,7 +15,8 @@ from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
 from consult.bank.yamlsource import MAX_VALUES, YamlProblem, parse
 from consult.batch.reader import read_json, read_line, read_yaml
-from consult.engine.answers import parse_answer_text, parse_text
+from consult.engine.answers import parse_answer_text
+from consult.engine.values import parse_text
 from consult.errors import InputError, InvalidAnswers, InvalidDefinitions
 from consult.intake.draft import DraftWriter, read_draft
 

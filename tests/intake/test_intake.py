@@ -25,11 +25,9 @@ from consult.intake.flow import (
     Reply,
     ReviewSection,
     answer_set,
-    begin,
-    offer_saves,
-    render_summary,
     run_intake,
 )
+from consult.intake.session import begin, offer_saves, render_summary
 from tests.conftest import DATA
 
 Step = tuple[str, Any]

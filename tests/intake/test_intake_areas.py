@@ -10,7 +10,8 @@ import pytest
 import consult
 from consult.bank.model import Items, KnowledgeBase
 from consult.intake.draft import read_draft
-from consult.intake.flow import BACK, Intake, answer_set, begin, run_intake
+from consult.intake.flow import BACK, Intake, answer_set, run_intake
+from consult.intake.session import begin
 from tests.intake.test_intake import ScriptedAsker, Step
 
 QUESTIONS = """\

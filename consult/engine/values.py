@@ -1,0 +1,114 @@
+"""One answer value checked against its question: the check every reader and prompt shares.
+
+Answer files, the Python API, the batch fast path's messages and the intake's
+prompts all check a value here, so what a prompt accepts and what a file may
+contain cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from consult.bank.model import Answer, Question, by_identity
+from consult.bank.yamlsource import MAX_DIGITS, describe, suggest
+
+
+def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
+    """Check one value for a question; return (normalised value, "") or (None, error)."""
+    kind = question.kind
+    if kind == "yes_no":
+        if isinstance(value, bool):
+            return value, ""
+        return None, f"expected true or false; got {describe(value)}"
+    if kind == "integer":
+        return _check_integer(question, value)
+    if kind == "one_of":
+        if isinstance(value, str) and value in _choices(question).ids:
+            return value, ""
+        return None, _expected_choice(question, value)
+    if kind == "many_of":
+        return check_many(question, value)
+    return check_text(question, value)
+
+
+def parse_text(question: Question, text: str) -> tuple[Answer | None, str]:
+    """Check typed text from a prompt; integers are parsed from their digits."""
+    if question.kind == "integer":
+        stripped = text.strip()
+        digits = stripped.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
+            return None, f"expected a whole number from {_range(question)}; got {describe(text)}"
+        return _check_integer(question, int(stripped))
+    return check_value(question, text)
+
+
+def _range(question: Question) -> str:
+    return f"{question.minimum} to {question.maximum}"
+
+
+def _check_integer(question: Question, value: Any) -> tuple[Answer | None, str]:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None, f"expected a whole number from {_range(question)}; got {describe(value)}"
+    lo, hi = question.minimum, question.maximum
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return None, f"expected a whole number from {_range(question)}; got {value}"
+    return value, ""
+
+
+def _expected_choice(question: Question, value: Any) -> str:
+    hint = suggest(value, question.choice_ids) if isinstance(value, str) else ""
+    return f"expected one of {', '.join(question.choice_ids)}; got {describe(value)}{hint}"
+
+
+def check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
+    """A `many_of` value: a list of the question's choices (an exclusive one alone)."""
+    if not isinstance(value, list | tuple):  # a single word too: a list says what is meant
+        one = isinstance(value, str) and value in _choices(question).ids
+        hint = f" (for one choice write [{value}])" if one else ""
+        listed = ", ".join(question.choice_ids)
+        return None, f"expected a list of {listed}; got {describe(value)}{hint}"
+    choices = _choices(question)
+    for item in value:
+        if not isinstance(item, str) or item not in choices.ids:
+            return None, _expected_choice(question, item)
+    picked = set(value)
+    if len(picked) != len(value):
+        return None, "a choice is listed twice"
+    if question.required and not picked:
+        return None, "expected at least one choice"
+    if len(picked) > 1:
+        for choice_id in choices.exclusive:
+            if choice_id in picked:
+                return None, f"{choice_id!r} cannot be combined with other choices"
+    return tuple(c for c in choices.order if c in picked), ""
+
+
+class _Choices:
+    """A question's choice ids, ready for checking (built once per question)."""
+
+    def __init__(self, question: Question) -> None:
+        self.order = question.choice_ids
+        self.ids = frozenset(self.order)
+        self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
+
+
+_CHOICES: dict[int, tuple[Question, _Choices]] = {}
+
+
+def _choices(question: Question) -> _Choices:
+    return by_identity(_CHOICES, question, _Choices)
+
+
+def check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
+    """A `text` value: within its length, with no control characters but tab and newline."""
+    if not isinstance(value, str):
+        return None, f"expected text; got {describe(value)}"
+    if len(value) > question.max_length:
+        return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
+    if value.isprintable():  # no control characters at all: the common case
+        return value, ""
+    for char in value:
+        if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cs"}:
+            return None, f"text contains a control character (U+{ord(char):04X})"
+    return value, ""
