@@ -35,9 +35,16 @@ function unconditional(questionnaire) {
 async function show(page, questionnaire, response) {
   const options = { fhirVersion: 'R4' };
   if (response) options.questionnaireResponse = response;
-  await page.evaluate(async ([q, o]) => {
-    await LForms.Util.addFormToPage(q, 'form', o);
+  const failed = await page.evaluate(async ([q, o]) => {
+    try {
+      await LForms.Util.addFormToPage(q, 'form', o);
+      return null;
+    } catch (e) {
+      return JSON.stringify(e, Object.getOwnPropertyNames(e instanceof Error ? e : {}))
+        || String(e);
+    }
   }, [questionnaire, options]);
+  if (failed) throw new Error(`LHC-Forms refused the form: ${failed}`);
 }
 
 // What the page shows: for each item of the Questionnaire, whether it is rendered,
@@ -109,7 +116,11 @@ try {
   report.all_items = await rendered(page, job.questionnaire);
 
   for (const [name, response] of Object.entries(job.merged)) {
-    await show(page, job.questionnaire, response);
+    try {
+      await show(page, job.questionnaire, response);
+    } catch (e) {
+      throw new Error(`scenario ${name}: ${e.message}`);
+    }
     const shown = await rendered(page, job.questionnaire);
     report.merged[name] = {
       shown: Object.keys(shown).filter((k) => shown[k].shown),
