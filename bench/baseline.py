@@ -19,8 +19,8 @@ from typing import Any
 
 from outcome import Outcome, from_truths, site_sets
 
-from consult.bank.conditions import questions_of, restrict
 from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Quantified
+from consult.bank.truth import questions_of, restrict
 
 _TRUTH: dict[int, bool | None] = {3: True, 1: None, 0: False}
 _MISSING = object()

@@ -26,8 +26,8 @@ from batch import FLOOR, Timed, _check_floor, _check_output, _evaluate, _medians
 from common import PYTHON, Row, Section, rate
 from gen import Generator, document
 
-from consult.bank.conditions import questions_of
 from consult.bank.model import Answer, KnowledgeBase
+from consult.bank.truth import questions_of
 from consult.engine.answers import applicability
 
 SCREEN = "medical_history"

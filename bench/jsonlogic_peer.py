@@ -25,8 +25,8 @@ from typing import Any
 
 from outcome import Outcome, from_truths, site_sets
 
-from consult.bank.conditions import restrict
 from consult.bank.model import AllOf, AnyOf, Compare, Condition, KnowledgeBase, Not, Quantified
+from consult.bank.truth import restrict
 
 Logic = Any
 PACKAGE = "json-logic-qubit"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from consult.bank.conditions import quantifiers_of
 from consult.bank.model import KnowledgeBase, Rule
+from consult.bank.truth import quantifiers_of
 
 Outcome = tuple[Any, ...]
 # The truth of a rule over the treatment areas for one procedure, by (rule id, procedure id).
