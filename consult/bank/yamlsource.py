@@ -328,6 +328,16 @@ def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
     return Unreadable(f"{text} (YAML 1.1 reads it as {value}; write plain decimal digits)")
 
 
+def plain_nodes(value: Any, where: Source) -> Node:
+    """Plain data (from JSON or the fast reader) as nodes that all point at one place."""
+    if isinstance(value, dict):
+        items = {str(k): plain_nodes(v, where) for k, v in value.items()}
+        return Node(items, where, dict.fromkeys(items, where))
+    if isinstance(value, list):
+        return Node([plain_nodes(v, where) for v in value], where)
+    return Node(value, where)
+
+
 def suggest(word: str, options: Sequence[str]) -> str:
     """A ` (did you mean 'x'?)` hint, or an empty string."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)

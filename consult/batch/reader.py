@@ -23,7 +23,7 @@ from typing import Any
 
 from consult.bank import quickyaml
 from consult.bank.model import KnowledgeBase
-from consult.bank.yamlsource import Node, YamlProblem, parse
+from consult.bank.yamlsource import YamlProblem, parse, plain_nodes
 from consult.engine.answers import (
     FORMAT_VERSION,
     AnswerSet,
@@ -168,7 +168,7 @@ def _positioned(
     except YamlProblem as exc:
         if doc is None:
             raise InvalidAnswers([exc.problem]) from None
-        root = _node(doc, Source(name))
+        root = plain_nodes(doc, Source(name))
     if root is None:
         raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
     if root.is_mapping and "resourceType" in root.value:
@@ -179,16 +179,6 @@ def _positioned(
     if bare and root.is_mapping and not (root.value.keys() & {"consult", "answers"}):
         root = as_document(root)
     return answer_set_from_node(kb, root, name)
-
-
-def _node(value: Any, where: Source) -> Node:
-    """Plain data as nodes that all point at one place."""
-    if isinstance(value, dict):
-        items = {str(k): _node(v, where) for k, v in value.items()}
-        return Node(items, where, dict.fromkeys(items, where))
-    if isinstance(value, list):
-        return Node([_node(v, where) for v in value], where)
-    return Node(value, where)
 
 
 def _moved(problem: Problem, line: int) -> Problem:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section
-from consult.bank.yamlsource import Node, describe, suggest
+from consult.bank.yamlsource import Node, describe, plain_nodes, suggest
 from consult.errors import Problem, Source
 
 ValueCheck = Callable[[Question, Any], tuple[Answer | None, str]]
@@ -90,7 +90,7 @@ def check_items(
     """Check a group's items given as nodes (with places) or plain data (placed at `source`)."""
     if isinstance(value, Items):  # checked before: checked again as plain data
         value = value.plain()
-    node = value if isinstance(value, Node) else _node(value, source)
+    node = value if isinstance(value, Node) else plain_nodes(value, source)
     problems: list[Problem] = []
     if not node.is_list:
         message = f"{group.id!r}: expected a list of mappings, each with {group.key!r}"
@@ -163,13 +163,3 @@ def _unknown(kb: KnowledgeBase, group: Section, name: str, qid: str) -> str:
 def _key_source(item: Node, key: str) -> Source:
     sub = item.value.get(key)
     return sub.source if isinstance(sub, Node) else item.source
-
-
-def _node(value: Any, where: Source) -> Node:
-    """Plain data as nodes that all point at one place."""
-    if isinstance(value, dict):
-        items = {str(k): _node(v, where) for k, v in value.items()}
-        return Node(items, where, dict.fromkeys(items, where))
-    if isinstance(value, list):
-        return Node([_node(v, where) for v in value], where)
-    return Node(value, where)
