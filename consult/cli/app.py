@@ -148,9 +148,17 @@ def _quiet_broken_pipe() -> NoReturn:
     # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
     from consult.errors import ExitStatus
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    drop_stdout()
     raise typer.Exit(ExitStatus.OK)
+
+
+def drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for it would fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout closed or replaced
+        pass
 
 
 @contextmanager

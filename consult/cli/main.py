@@ -17,7 +17,7 @@ from consult.cli import bank as cli_bank
 from consult.cli import batch as cli_batch
 from consult.cli import fhir as cli_fhir
 from consult.cli import intake as cli_intake
-from consult.cli.app import app
+from consult.cli.app import app, drop_stdout
 
 # Importing the command modules registers their commands on the app.
 COMMAND_MODULES = (cli_bank, cli_author, cli_batch, cli_fhir, cli_intake)
@@ -60,18 +60,9 @@ def run() -> None:
 
 def output_lost(exc: OSError) -> NoReturn:
     """Say in one line that the output could not be written, and exit with OUTPUT_ERROR."""
-    _drop_stdout()
+    drop_stdout()
     sys.stderr.write(f"consult: cannot write the output: {(exc.strerror or 'failed').lower()}\n")
     sys.exit(OUTPUT_ERROR)
-
-
-def _drop_stdout() -> None:
-    # What is still buffered for stdout would fail again at exit: send it nowhere.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # pragma: no cover - stdout closed or replaced
-        pass
 
 
 def _internal_error(exc: BaseException) -> NoReturn:
