@@ -21,6 +21,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from consult.bank.model import KnowledgeBase
 from consult.batch.items import Bank, Item, Outcome, Renderer, Spill, overtime, run_item
 from consult.batch.watch import (
+    POLL,
+    STOP_SIGNALS,
+    Stops,
+    deferred_stops,
     die_with_parent,
     orphaned,
     start_limit,
@@ -33,7 +37,6 @@ from consult.errors import InputError
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Items per chunk sent to a worker: small at first so output starts at once,
 # then up to MAX_CHUNK (some 40 ms of work), which makes process overhead negligible.
 FIRST_CHUNK = 16
@@ -129,19 +132,41 @@ def _pooled(
     Workers hand their output back through spill files (see `_spill_folder`);
     framed, a chunk's output is copied from its file to the output whole,
     by the kernel (`os.sendfile`), instead of being read back record by record.
+
+    A stop signal (Ctrl-C, SIGTERM, SIGHUP) is acted on between chunks and
+    while waiting for a worker, never inside the pool's code (see
+    `consult.batch.watch.deferred_stops`); the workers are then stopped.
     """
     global _WORKER
     _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
     window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
     framed = framing is not None
-    with _spill_folder() as folder, _workers(jobs, bank, renderer, seconds) as pool:
+    with (
+        deferred_stops() as stops,
+        _broken(stops),
+        _spill_folder() as folder,
+        _workers(jobs, bank, renderer, seconds) as pool,
+    ):
         for index, chunk in enumerate(chunks):
+            stops.check()
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
             window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
             if len(window) >= jobs * WINDOW:
-                yield from _collect(window.popleft(), framed)
+                yield from _collect(window.popleft(), framed, stops)
         while window:
-            yield from _collect(window.popleft(), framed)
+            yield from _collect(window.popleft(), framed, stops)
+
+
+@contextmanager
+def _broken(stops: Stops) -> Iterator[None]:
+    """A pool whose worker died: a stop signal to the whole group, or a worker lost."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool:
+        stops.check()  # the workers were stopped with the run (a signal to the group)
+        raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
 
 
 # What a worker sends back for each item: ok, the length of its output, its messages.
@@ -257,10 +282,10 @@ def _workers(
 
 
 def _collect(
-    entry: tuple[list[Item], str, Future[Returned]], framed: bool
+    entry: tuple[list[Item], str, Future[Returned]], framed: bool, stops: Stops
 ) -> Iterator[tuple[Item, Outcome]]:
     chunk, path, pending = entry
-    returned = _result(pending)
+    returned = _result(pending, stops)
     if framed and not returned.outcomes:
         yield from _framed(path, chunk, returned.spilled)
         return
@@ -291,13 +316,14 @@ def _unspill(path: str, spilled: list[Spilled]) -> Iterator[Outcome]:
             yield Outcome(ok, handle.read(length), messages)
 
 
-def _result(pending: Future[Returned]) -> Returned:
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return pending.result()
-    except BrokenProcessPool:
-        raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
+def _result(pending: Future[Returned], stops: Stops) -> Returned:
+    """A chunk's result once its worker is done; a noted stop signal is acted on meanwhile."""
+    while True:
+        stops.check()
+        try:
+            return pending.result(timeout=POLL)
+        except TimeoutError:
+            continue
 
 
 def _start_worker(bank: Bank, renderer: Renderer, seconds: float, parent: int) -> None:

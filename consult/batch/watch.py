@@ -8,6 +8,11 @@
 - Workers that end with the run: the parent stops them when it is stopped
   (terminate, then kill after a grace), and a worker dies with its parent
   (a parent-death signal on Linux, and a check of the parent between chunks).
+- Stop signals that land where they can do no harm: while a pool runs, a stop
+  signal is noted and acted on at the next safe point of the parent's loop,
+  never inside the pool's own code. An exception raised at any point in
+  there (between taking a lock and the block that releases it, say) can
+  leave a lock held, and shutting the pool down would then wait forever.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ DEFAULT_LIMIT = 10.0  # seconds per input; an answer set takes well under a mill
 TICK = 0.25  # seconds between looks at the input under way (at most)
 GRACE = 1.0  # seconds stopped workers have to end before they are killed
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+POLL = 0.05  # seconds between looks at a noted stop signal while waiting for a worker
 
 
 class Overtime(BaseException):
@@ -133,3 +142,58 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         processes = [p for p in processes if p.sentinel not in ended]
     for process in processes:
         process.kill()
+
+
+class Stops:
+    """Stop signals noted while a pool runs, acted on by `check` at a safe point."""
+
+    def __init__(self) -> None:
+        self.noted: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def note(self, signum: int, _frame: object) -> None:
+        """The signal handler: note the first signal."""
+        if self.noted is None:
+            self.noted = signum
+
+    def check(self) -> None:
+        """Act on a noted signal as the handler it replaced would have: usually an exception."""
+        signum = self.noted
+        if signum is None:
+            return
+        self.noted = None
+        handler = self.previous.get(signum)
+        if callable(handler):
+            handler(signum, None)
+        else:  # the default action (ending the process), now that it can do no harm
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+
+@contextmanager
+def deferred_stops() -> Iterator[Stops]:
+    """Note stop signals instead of acting on them at once, while the block runs.
+
+    Only in the main thread (where signals are handled); a signal ignored when
+    the block starts (a command started in the background) stays ignored. A
+    signal noted but not acted on by the end is acted on then, unless the
+    block is already ending with an exception.
+    """
+    stops = Stops()
+    if threading.current_thread() is not threading.main_thread():
+        yield stops
+        return
+    for signum in STOP_SIGNALS:
+        previous = signal.getsignal(signum)
+        if previous is not signal.SIG_IGN and previous is not None:
+            stops.previous[signum] = previous
+            signal.signal(signum, stops.note)
+    failed = True
+    try:
+        yield stops
+        failed = False
+    finally:
+        for number, handler in stops.previous.items():
+            signal.signal(number, handler)
+        if not failed:
+            stops.check()

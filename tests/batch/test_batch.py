@@ -36,6 +36,7 @@ from consult.cli.main import app
 from consult.engine.answers import read_answer_file
 from consult.engine.decide import evaluate
 from consult.errors import InvalidAnswers, display_path
+from tests.batch.test_batch_stop import DUMPING, ctrl_c_as_in_a_terminal, ended
 
 DATA = Path(__file__).parent.parent / "data"
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
@@ -1008,6 +1009,8 @@ def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals, gr
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # a closed terminal signals the whole process group
+        preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
+        env=DUMPING,
     )
     deadline = time.monotonic() + 20
     while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
@@ -1016,6 +1019,6 @@ def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals, gr
         os.killpg(proc.pid, stop)
     else:
         proc.send_signal(stop)
-    _, err = proc.communicate(timeout=20)
+    _, err = ended(proc, 20)
     assert (proc.returncode, err) == (130, "Interrupted.\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]

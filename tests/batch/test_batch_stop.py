@@ -76,6 +76,34 @@ def started() -> Iterator[list[subprocess.Popen[str]]]:
             run.wait()
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """Ctrl-C back to its default in the child: the run under test stands for one in a terminal.
+
+    A command started in the background by a shell inherits Ctrl-C ignored and
+    keeps it so, as it should; the test may itself run in the background.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# A run under test dumps every thread's stack on SIGABRT (see `ended`).
+DUMPING = {**os.environ, "PYTHONFAULTHANDLER": "1", "CONSULT_DEBUG": "1"}
+
+
+def ended(run: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The run's output once it has ended; one that has not ended in time fails with its stacks.
+
+    A run that hangs is sent SIGABRT (to its whole group): each of its
+    processes writes the stack of every thread to stderr (faulthandler), and
+    that goes into the failure, so a rare hang says where it was.
+    """
+    try:
+        return run.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGABRT)
+        _, err = run.communicate(timeout=10)
+        pytest.fail(f"the run had not ended {timeout:g} s after the signal; its stacks:\n{err}")
+
+
 def start(tmp_path: Path, runs: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
     """A two-job run of 20 good files then 20 slow ones, once its workers are at work."""
     inputs(tmp_path / "in", set(range(20, 40)), 40)
@@ -86,6 +114,8 @@ def start(tmp_path: Path, runs: list[subprocess.Popen[str]]) -> subprocess.Popen
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal or a service has
+        preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
+        env=DUMPING,
     )
     runs.append(run)
     deadline = time.monotonic() + 20
@@ -122,7 +152,7 @@ def test_a_stop_signal_ends_every_process_of_the_run_at_once(
         os.killpg(run.pid, stop)
     else:
         run.send_signal(stop)
-    out, err = run.communicate(timeout=10)
+    out, err = ended(run, 10)
     assert time.monotonic() - signalled < 5  # not after the slow inputs under way
     assert (run.returncode, err) == (130, "Interrupted.\n")
     assert_nothing_left(run)

@@ -1,0 +1,75 @@
+"""Stop signals during a pooled run are noted and acted on at safe points only."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from consult.batch.watch import deferred_stops
+from consult.errors import Stopped
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
+@pytest.fixture
+def handlers() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped (as the command line sets them), restored after."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_signal_is_noted_and_raised_only_at_the_check() -> None:
+    reached = False
+    with pytest.raises(Stopped) as raised, deferred_stops() as stops:
+        os.kill(os.getpid(), signal.SIGTERM)
+        reached = True  # not interrupted: the handler only noted it
+        stops.check()
+    assert reached
+    assert raised.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is _stop  # the handler is back
+
+
+@pytest.mark.usefixtures("handlers")
+def test_ctrl_c_is_a_keyboard_interrupt_at_the_check() -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with pytest.raises(KeyboardInterrupt), deferred_stops() as stops:
+        os.kill(os.getpid(), signal.SIGINT)
+        stops.check()
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_signal_noted_but_not_checked_is_acted_on_at_the_end() -> None:
+    with pytest.raises(Stopped), deferred_stops():
+        os.kill(os.getpid(), signal.SIGHUP)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_the_first_signal_counts_and_an_error_under_way_is_kept() -> None:
+    with pytest.raises(ValueError, match="under way"), deferred_stops():
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise ValueError("under way")
+    with pytest.raises(Stopped) as raised, deferred_stops() as stops:
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGTERM)
+        stops.check()
+    assert raised.value.signum == signal.SIGHUP
+
+
+@pytest.mark.usefixtures("handlers")
+def test_an_ignored_signal_stays_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with deferred_stops() as stops:
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGINT)
+        stops.check()
