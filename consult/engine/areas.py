@@ -38,6 +38,19 @@ class AreaRules:
                 self.sited.append(self._sited(rule, conditions))
         self.sited_ids = frozenset(r.id for r, _ in self.sited)
         self.rank = {r.id: i for i, r in enumerate(kb.rules)}
+        # What `settle` walks: each rule, its place, and per set of sites the
+        # (effect, procedure, the sites it treats) it decides.
+        self.prepared = [
+            (
+                rule,
+                self.rank[rule.id],
+                tuple(
+                    (i, tuple((e, pid, kb.procedures[pid].sites) for e, pid in pairs))
+                    for i, pairs in targets
+                ),
+            )
+            for rule, targets in self.sited
+        ]
         self._copies: dict[tuple[str, str], Rule] = {}
         self._alone: dict[tuple[str, str], Test] = {}
 
@@ -99,26 +112,21 @@ class AreaRules:
 
         A finding in an area that a procedure treats excludes it (or cautions), with
         the area named; an unanswered one makes a candidate undetermined and is
-        listed under unknown. `d` is a `consult.engine.decide.Decision`.
+        listed under unknown. `d` is a `consult.engine.decide.Decision`. Its
+        outcome lists are rebuilt only when a finding changes them.
         """
-        outcome = _Outcomes(d)
-        for rule, targets in self.sited:
-            if truths[self.rank[rule.id]] is None:
-                outcome.unknown(rule, [r for r in rule.refer if r not in outcome.raised])
+        settling = _Settling(self, d, truths)
+        for rule, rank, targets in self.prepared:
+            wanted = settling.referrals(rule) if rule.refer and truths[rank] is None else []
             for index, pairs in targets:
                 truth = truths[index]
-                if truth is False:
-                    continue
-                for effect, pid in pairs:
-                    sites = self.kb.procedures[pid].sites
-                    if truth is True and effect in ("exclude", "caveat"):
-                        found = self.in_areas([rule], d.answers, sites)
-                        outcome.held(effect, pid, found, self.rank, d._in_scope(pid, truths))
-                    elif truth is None and pid in outcome.live:
-                        outcome.unknown(rule, [pid])
-                        if effect == "exclude":
-                            outcome.blocked(pid, rule)
-        outcome.write()
+                if truth is True:
+                    settling.held(rule, pairs)
+                elif truth is None:
+                    wanted += settling.open(rule, pairs)
+            if wanted:
+                settling.waiting.append((rule, wanted))
+        settling.write()
 
     def answers_of(self, rule: Rule, answers: Mapping[str, Answer]) -> Mapping[str, Answer]:
         """The answers a rule reads: for a finding in one area, that area's over the rest."""
@@ -131,21 +139,64 @@ class AreaRules:
         return answers
 
 
-class _Outcomes:
-    """A decision's outcome lists by procedure, changed by the rules over the areas."""
+class _Settling:
+    """One decision being settled by the rules over the areas."""
+
+    def __init__(self, rules: AreaRules, d: Any, truths: tuple[Truth, ...]) -> None:
+        self.rules, self.d, self.truths = rules, d, truths
+        self.lists: _Lists | None = None  # made when a finding changes the outcome lists
+        self.live: set[str] | None = None
+        self.waiting: list[tuple[Rule, list[str]]] = []  # open rules, the outcomes they change
+
+    def referrals(self, rule: Rule) -> list[str]:
+        """The referrals an open rule can still raise."""
+        raised = {rid for _, rid in self.d.referrals}
+        return [r for r in rule.refer if r not in raised]
+
+    def held(self, rule: Rule, pairs: tuple[tuple[str, str, frozenset[str] | None], ...]) -> None:
+        """A rule that holds on the sites of these procedures: exclusions and caveats."""
+        d = self.d
+        for effect, pid, sites in pairs:
+            if effect in ("exclude", "caveat"):
+                self.lists = self.lists or _Lists(d)
+                found = self.rules.in_areas([rule], d.answers, sites)
+                in_scope = d._in_scope(pid, self.truths)
+                self.lists.held(effect, pid, found, self.rules.rank, in_scope)
+
+    def open(
+        self, rule: Rule, pairs: tuple[tuple[str, str, frozenset[str] | None], ...]
+    ) -> list[str]:
+        """An open rule on these procedures' sites: the live ones wait for it."""
+        d = self.d
+        if self.live is None:
+            self.live = {c[0].id for c in d.candidates} | {u[0].id for u in d.undetermined}
+        wanted = []
+        for effect, pid, _ in pairs:
+            if pid in self.live:
+                wanted.append(pid)
+                if effect == "exclude":
+                    self.lists = self.lists or _Lists(d)
+                    self.lists.blocked(pid, rule)
+        return wanted
+
+    def write(self) -> None:
+        """The changes back into the decision."""
+        if self.lists is not None:
+            self.lists.write()
+        if self.waiting:
+            _add_unknown(self.d, self.waiting)
+
+
+class _Lists:
+    """A decision's outcome lists by procedure, changed by findings in the areas."""
 
     def __init__(self, d: Any) -> None:
         self.d = d
         self.candidates = {c[0].id: list(c) for c in d.candidates}
         self.undetermined = {u[0].id: list(u) for u in d.undetermined}
         self.excluded = {e[0].id: list(e) for e in d.excluded}
-        self.live = set(self.candidates) | set(self.undetermined)
-        self.raised = {rid for _, rid in d.referrals}
-        self.needed: dict[str, dict[str, None]] = {}
-        self.rules: dict[str, dict[str, None]] = {}
-        for question, needed, rule_ids in d.unknown:
-            self.needed[question.id] = dict.fromkeys(needed)
-            self.rules[question.id] = dict.fromkeys(rule_ids)
+        self.waiting: set[str] = set()  # undetermined procedures whose questions are redone
+        self.moved = False  # an outcome changed lists
 
     def held(self, effect: str, pid: str, found: list[Rule], rank: Any, in_scope: bool) -> None:
         """A finding that holds: the procedure is excluded, or cautioned."""
@@ -162,6 +213,7 @@ class _Outcomes:
         self.candidates.pop(pid, None)
         self.undetermined.pop(pid, None)
         self.excluded[pid] = [self.d.plan.kb.procedures[pid], list(found), in_scope]
+        self.moved = True
 
     def blocked(self, pid: str, rule: Rule) -> None:
         """An unanswered finding: a candidate waits for it."""
@@ -171,38 +223,53 @@ class _Outcomes:
         if entry is not None:
             proc, fits, cautions = entry
             self.undetermined[pid] = [proc, (), [rule], fits, cautions]
+            self.moved = True
         else:
             self.undetermined[pid][2] = [*self.undetermined[pid][2], rule]
-        blocking = self.undetermined[pid][2]
-        self.undetermined[pid][1] = self.d.missing(blocking)
-
-    def unknown(self, rule: Rule, targets: list[str]) -> None:
-        """The unanswered questions of an open rule over the areas, with what they settle."""
-        if not targets:
-            return
-        for qid in self.d.missing_of(rule):
-            self.needed.setdefault(qid, {}).update(dict.fromkeys(targets))
-            self.rules.setdefault(qid, {})[rule.id] = None
+        self.waiting.add(pid)  # its questions: those its blocking rules read (see `write`)
 
     def write(self) -> None:
-        """Back into the decision's lists, in procedure and question order."""
+        """Back into the decision's lists, in procedure order."""
         d = self.d
-        order = {p.id: n for n, p in enumerate(d.plan.procedures)}
-        by_order = sorted
-        d.candidates = [
-            tuple(e) for _, e in by_order(self.candidates.items(), key=lambda i: order[i[0]])
-        ]
-        d.undetermined = [
-            tuple(e) for _, e in by_order(self.undetermined.items(), key=lambda i: order[i[0]])
-        ]
-        d.excluded = [
-            tuple(e) for _, e in by_order(self.excluded.items(), key=lambda i: order[i[0]])
-        ]
-        kb, position = d.plan.kb, d.plan.position
-        d.unknown = [
-            (kb.by_id[q], tuple(self.needed[q]), tuple(self.rules[q]))
-            for q in sorted(self.needed, key=position.__getitem__)
-        ]
+        for pid in self.waiting:
+            entry = self.undetermined.get(pid)
+            if entry is not None:
+                entry[1] = d.missing(entry[2])
+        if self.moved:  # an outcome changed lists: back in procedure order
+            order = d.plan.rank
+            d.candidates = [
+                tuple(self.candidates[p]) for p in sorted(self.candidates, key=order.get)
+            ]
+            d.undetermined = [
+                tuple(self.undetermined[p]) for p in sorted(self.undetermined, key=order.get)
+            ]
+            d.excluded = [tuple(self.excluded[p]) for p in sorted(self.excluded, key=order.get)]
+        else:  # the dicts keep the order the lists had
+            d.candidates = [tuple(e) for e in self.candidates.values()]
+            d.undetermined = [tuple(e) for e in self.undetermined.values()]
+            d.excluded = [tuple(e) for e in self.excluded.values()]
+
+
+def _add_unknown(d: Any, waiting: list[tuple[Rule, list[str]]]) -> None:
+    """Each unanswered question of the open rules over the areas, with what it can change."""
+    entries = {e[0].id: e for e in d.unknown}
+    changed: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for rule, targets in waiting:
+        for qid in d.missing_of(rule):
+            lists = changed.get(qid)
+            if lists is None:
+                old = entries.get(qid)
+                lists = changed[qid] = (
+                    (dict.fromkeys(old[1]), dict.fromkeys(old[2])) if old else ({}, {})
+                )
+            lists[0].update(dict.fromkeys(targets))
+            lists[1][rule.id] = None
+    if not changed:
+        return
+    by_id = d.plan.kb.by_id
+    for qid, (needed, rule_ids) in changed.items():
+        entries[qid] = (by_id[qid], tuple(needed), tuple(rule_ids))
+    d.unknown = sorted(entries.values(), key=lambda e: d.plan.position[e[0].id])
 
 
 def group_of(rule: Rule) -> str:

@@ -101,6 +101,7 @@ class Plan:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        self.rank = {p.id: n for n, p in enumerate(self.procedures)}  # procedures in bank order
         self.order: tuple[str, ...] = tuple(q.id for q in kb.questions)
         self.position = {qid: n for n, qid in enumerate(self.order)}
         conditions = [r.when for r in kb.rules]
