@@ -48,7 +48,8 @@ def load(text: str) -> dict[str, Any] | None:
     """The document as plain data, or None when it is outside the subset."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a lone CR is left for the full parser
-    lines = _lines(text)
+    plain = "#" not in text and "\r" not in text and not ("\\ " in text and _SPACE_END.search(text))
+    lines = _rows(text) if plain else _lines(text)
     if not lines or lines[0][0] != 0:
         return None
     value, end = _mapping(lines, 0, 0)
@@ -92,6 +93,55 @@ def _lines(text: str) -> list[Line]:
     if more and not _fold(found, more):
         return []
     return _uncommented(found) if "#" in text else found
+
+
+# A whole line at a time, for `_rows`: indent, the text, a list item's dash, a key, its value.
+_ROW = re.compile(
+    r"^( *)(((?:- +)?)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +([^\n]*[^ \n]|))?|[^\n]*[^ \n]|)) *$", re.M
+)
+_SPACE_END = re.compile(r"\\ +$", re.M)  # an escaped space at a line's end
+
+
+def _rows(text: str) -> list[Line]:
+    """`_lines` for text without comments or carriage returns, all lines matched in one go.
+
+    The same lines as `_lines` gives (tests/batch/test_batch.py compares the
+    two); trailing spaces are left out, which only an escaped space at the end
+    of a line would notice, and `load` sends such text to `_lines`.
+    """
+    found: list[Line] = []
+    more: list[str] = []  # continuation lines of the last key's scalar
+    goes_on = False  # the last key's scalar may go on to more indented lines
+    for indent, stripped, dash, key, value in _ROW.findall(text):
+        at = len(indent)
+        if goes_on and at:
+            # Whether the value can go on is asked only when a more indented line follows.
+            last = found[-1]
+            if stripped and at > last[0] and (more or _continues(last[2])):
+                more.append(stripped)
+                if last[2][:1] == '"' and _CLOSE.search(stripped):
+                    goes_on = False  # the quotes close on this line
+                continue
+        goes_on = False
+        if more:
+            if not _fold(found, more):
+                return []
+            more = []
+        if key:
+            if dash:  # `- key: value`: a mapping in a list; its first key where its text starts
+                found.append((at, _ITEM, ""))
+                found.append((at + len(dash), key, value))
+                goes_on = bool(value) and _continues(value)
+            else:
+                found.append((at, key, value))
+                goes_on = bool(value)
+        elif dash:
+            found.append((at, None, stripped[len(dash) :]))
+        elif stripped:
+            return []
+    if more and not _fold(found, more):
+        return []
+    return found
 
 
 def _uncommented(found: list[Line]) -> list[Line]:
@@ -181,7 +231,12 @@ def _mapping(lines: list[Line], pos: int, indent: int) -> tuple[Any, int]:
             return _NO, pos
         pos += 1
         if text:
-            value = _flow(text) if text[0] == "[" else _scalar(text)
+            value = _WORDS.get(text, _NO)  # the common cases first, without a call
+            if value is _NO:
+                if text.isidentifier() and text.isascii():
+                    value = text
+                else:
+                    value = _flow(text) if text[0] == "[" else _scalar(text)
         else:
             value, pos = _child(lines, pos, indent)
         if value is _NO:
