@@ -39,13 +39,17 @@ class AreaRules:
         self.sited_ids = frozenset(r.id for r, _ in self.sited)
         self.rank = {r.id: i for i, r in enumerate(kb.rules)}
         # What `settle` walks: each rule, its place, and per set of sites the
-        # (effect, procedure, the sites it treats) it decides.
+        # (effect, procedure, the sites it treats) it decides, and those procedures.
         self.prepared = [
             (
                 rule,
                 self.rank[rule.id],
                 tuple(
-                    (i, tuple((e, pid, kb.procedures[pid].sites) for e, pid in pairs))
+                    (
+                        i,
+                        tuple((e, pid, kb.procedures[pid].sites) for e, pid in pairs),
+                        frozenset(pid for _, pid in pairs),
+                    )
                     for i, pairs in targets
                 ),
             )
@@ -116,14 +120,15 @@ class AreaRules:
         outcome lists are rebuilt only when a finding changes them.
         """
         settling = _Settling(self, d, truths)
+        live = {c[0].id for c in d.candidates} | {u[0].id for u in d.undetermined}
         for rule, rank, targets in self.prepared:
             wanted = settling.referrals(rule) if rule.refer and truths[rank] is None else []
-            for index, pairs in targets:
+            for index, pairs, pids in targets:
                 truth = truths[index]
                 if truth is True:
                     settling.held(rule, pairs)
-                elif truth is None:
-                    wanted += settling.open(rule, pairs)
+                elif truth is None and not live.isdisjoint(pids):
+                    wanted += settling.open(rule, pairs, live)
             if wanted:
                 settling.waiting.append((rule, wanted))
         settling.write()
@@ -145,7 +150,6 @@ class _Settling:
     def __init__(self, rules: AreaRules, d: Any, truths: tuple[Truth, ...]) -> None:
         self.rules, self.d, self.truths = rules, d, truths
         self.lists: _Lists | None = None  # made when a finding changes the outcome lists
-        self.live: set[str] | None = None
         self.waiting: list[tuple[Rule, list[str]]] = []  # open rules, the outcomes they change
 
     def referrals(self, rule: Rule) -> list[str]:
@@ -164,15 +168,13 @@ class _Settling:
                 self.lists.held(effect, pid, found, self.rules.rank, in_scope)
 
     def open(
-        self, rule: Rule, pairs: tuple[tuple[str, str, frozenset[str] | None], ...]
+        self, rule: Rule, pairs: tuple[tuple[str, str, frozenset[str] | None], ...], live: set[str]
     ) -> list[str]:
-        """An open rule on these procedures' sites: the live ones wait for it."""
+        """An open rule on these procedures' sites: the live ones (before settling) wait for it."""
         d = self.d
-        if self.live is None:
-            self.live = {c[0].id for c in d.candidates} | {u[0].id for u in d.undetermined}
         wanted = []
         for effect, pid, _ in pairs:
-            if pid in self.live:
+            if pid in live:
                 wanted.append(pid)
                 if effect == "exclude":
                     self.lists = self.lists or _Lists(d)
