@@ -97,9 +97,10 @@ def _lines(text: str) -> list[Line]:
 
 # A whole line at a time, for `_rows`: indent, the text, a list item's dash, a key, its value.
 _ROW = re.compile(
-    r"^( *)(((?:- +)?)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +([^\n]*[^ \n]|))?|[^\n]*[^ \n]|)) *$", re.M
+    r"^( *)(((?:- +)?)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +([^\n]*[^ \n]|))?|[^\n]*[^ \n]|)) *$",
+    re.MULTILINE,
 )
-_SPACE_END = re.compile(r"\\ +$", re.M)  # an escaped space at a line's end
+_SPACE_END = re.compile(r"\\ +$", re.MULTILINE)  # an escaped space at a line's end
 
 
 def _rows(text: str) -> list[Line]:
@@ -119,22 +120,19 @@ def _rows(text: str) -> list[Line]:
             last = found[-1]
             if stripped and at > last[0] and (more or _continues(last[2])):
                 more.append(stripped)
-                if last[2][:1] == '"' and _CLOSE.search(stripped):
-                    goes_on = False  # the quotes close on this line
+                # Double quotes that close on this line end the value.
+                goes_on = last[2][:1] != '"' or _CLOSE.search(stripped) is None
                 continue
         goes_on = False
-        if more:
-            if not _fold(found, more):
-                return []
-            more = []
-        if key:
-            if dash:  # `- key: value`: a mapping in a list; its first key where its text starts
-                found.append((at, _ITEM, ""))
-                found.append((at + len(dash), key, value))
-                goes_on = bool(value) and _continues(value)
-            else:
-                found.append((at, key, value))
-                goes_on = bool(value)
+        if more and not _fold(found, more):
+            return []
+        if key and dash:  # `- key: value`: a mapping in a list; its first key where its text starts
+            found.append((at, _ITEM, ""))
+            found.append((at + len(dash), key, value))
+            goes_on = bool(value) and _continues(value)
+        elif key:
+            found.append((at, key, value))
+            goes_on = bool(value)
         elif dash:
             found.append((at, None, stripped[len(dash) :]))
         elif stripped:
@@ -191,6 +189,7 @@ def _fold(found: list[Line], more: list[str]) -> bool:
     else:
         return False
     found[-1] = (at, key, joined)
+    more.clear()
     return True
 
 

@@ -105,10 +105,7 @@ def read_text(path: Path | str, shown: str | None = None) -> str:
     """Read a UTF-8 text file of at most 1 MB, with errors that name the file."""
     name = shown or display_path(path)
     try:
-        with open(path, "rb") as handle:  # noqa: PTH123 - batches pass plain strings
-            # A small file is read at its size, without a 1 MB buffer.
-            small = os.fstat(handle.fileno()).st_size <= MAX_BYTES
-            data = handle.read() if small else handle.read(MAX_BYTES + 1)
+        data = _read_bytes(path)
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder, not a file") from None
     except FileNotFoundError:
@@ -116,6 +113,31 @@ def read_text(path: Path | str, shown: str | None = None) -> str:
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror}") from None
     return decode(data, name)
+
+
+def _read_bytes(path: Path | str) -> bytes:
+    """The file's bytes, at most MAX_BYTES + 1 of them (more is refused by `decode`).
+
+    Plain system calls, no file object: a batch reads thousands of small files,
+    and a buffered file object costs several times the read itself. A regular
+    file is read at its size in one call; anything else (a pipe, a file whose
+    size the system does not know) is read until its end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, min(size, MAX_BYTES) + 1)
+        if size and len(data) <= size:
+            return data  # the whole file (what was there when it was read)
+        parts = [data]
+        total = len(data)
+        while data and total <= MAX_BYTES:
+            data = os.read(fd, MAX_BYTES + 1 - total)
+            parts.append(data)
+            total += len(data)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def decode(data: bytes, name: str) -> str:
