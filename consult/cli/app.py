@@ -163,17 +163,38 @@ def drop_stdout() -> None:
 
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Turn SIGHUP and SIGTERM into Stopped, so a run ends as on Ctrl-C (nothing partial stays)."""
+    """Turn SIGHUP and SIGTERM into Stopped, so a run ends as on Ctrl-C (nothing partial stays).
+
+    The first stop signal (Ctrl-C included) stops the command; any after it
+    are let go: the stop is under way, and a second exception in the middle
+    of tidying up could leave a partial file behind, or end the command by
+    the signal's default action instead of its exit status. A signal ignored
+    when the command starts (Ctrl-C for a command started in the background)
+    stays ignored.
+    """
     import signal
 
     from consult.errors import Stopped
 
+    stopping = False
+
     def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return  # a stop is under way
+        stopping = True
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Stopped(signum)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.default_int_handler
+    for sig in previous:
+        signal.signal(sig, stop)
     try:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            # Stopping: the command is on its way out with its own status.
+            signal.signal(sig, signal.SIG_IGN if stopping else handler)

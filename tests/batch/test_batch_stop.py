@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -217,3 +218,44 @@ def test_every_record_reaches_a_pipe_while_the_timer_runs(tmp_path: Path) -> Non
     assert sorted(json.loads(line)["file"] for line in lines) == sorted(
         str(folder / f"p{number:04}.yaml") for number in range(count)
     )
+
+
+def test_stop_signals_in_quick_succession_end_the_run_cleanly(tmp_path: Path) -> None:
+    """Three stop signals a millisecond or two apart, at random points of a pooled run.
+
+    A second signal used to land inside the stop itself (or inside the pool's
+    code): the run then waited forever on a lock left held, or on workers no
+    longer told to stop. Each run must end with 130 and leave nothing.
+    """
+    import random
+
+    rng = random.Random(20261205)
+    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
+    (tmp_path / "many.jsonl").write_text(line * 200_000)
+    stops = [signal.SIGHUP, signal.SIGTERM, signal.SIGINT]
+    args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-o", "out.jsonl", "-j", "2"]
+    for _ in range(6):
+        run = subprocess.Popen(
+            [str(CONSULT), *args, *BANK],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
+            env=DUMPING,
+        )
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.random() * 0.3)
+        for _ in range(3):
+            with contextlib.suppress(ProcessLookupError):
+                if rng.random() < 0.5:
+                    os.killpg(run.pid, rng.choice(stops))
+                else:
+                    run.send_signal(rng.choice(stops))
+            time.sleep(rng.random() * 0.002)
+        _, err = ended(run, 10)
+        assert (run.returncode, err) == (130, "Interrupted.\n")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
+        assert_nothing_left(run)
