@@ -10,6 +10,7 @@ order and memory stays flat however many inputs there are.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections import deque
@@ -133,8 +134,8 @@ def _pooled(
     framed, a chunk's output is copied from its file to the output whole,
     by the kernel (`os.sendfile`), instead of being read back record by record.
 
-    A stop signal (Ctrl-C, SIGTERM, SIGHUP) is acted on between chunks and
-    while waiting for a worker, never inside the pool's code (see
+    A stop signal (Ctrl-C, SIGTERM, SIGHUP) is held back while the pool's
+    code runs and acted on when it returns (see
     `consult.batch.watch.deferred_stops`); the workers are then stopped.
     """
     global _WORKER
@@ -145,12 +146,13 @@ def _pooled(
         deferred_stops() as stops,
         _broken(stops),
         _spill_folder() as folder,
-        _workers(jobs, bank, renderer, seconds) as pool,
+        _workers(jobs, bank, renderer, seconds, stops) as pool,
     ):
         for index, chunk in enumerate(chunks):
-            stops.check()
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
-            window.append((chunk, path, pool.submit(_run_spilled, chunk, path, framing)))
+            with stops.held():
+                pending = pool.submit(_run_spilled, chunk, path, framing)
+            window.append((chunk, path, pending))
             if len(window) >= jobs * WINDOW:
                 yield from _collect(window.popleft(), framed, stops)
         while window:
@@ -249,7 +251,7 @@ def _spill_folder() -> Iterator[str]:
 
 @contextmanager
 def _workers(
-    count: int, bank: Bank, renderer: Renderer, seconds: float
+    count: int, bank: Bank, renderer: Renderer, seconds: float, stops: Stops
 ) -> Iterator[ProcessPoolExecutor]:
     """Worker processes that end with the run, however it ends.
 
@@ -273,12 +275,15 @@ def _workers(
         yield pool
     except BaseException:
         if pool is not None:
+            stops.holding = True  # a second signal waits for the stop (see `Stops`)
             stop_workers(pool)
         raise
     finally:
+        stops.holding = True
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        stops.holding = False
 
 
 def _collect(
@@ -319,11 +324,8 @@ def _unspill(path: str, spilled: list[Spilled]) -> Iterator[Outcome]:
 def _result(pending: Future[Returned], stops: Stops) -> Returned:
     """A chunk's result once its worker is done; a noted stop signal is acted on meanwhile."""
     while True:
-        stops.check()
-        try:
+        with stops.held(), contextlib.suppress(TimeoutError):
             return pending.result(timeout=POLL)
-        except TimeoutError:
-            continue
 
 
 def _start_worker(bank: Bank, renderer: Renderer, seconds: float, parent: int) -> None:

@@ -8,11 +8,12 @@
 - Workers that end with the run: the parent stops them when it is stopped
   (terminate, then kill after a grace), and a worker dies with its parent
   (a parent-death signal on Linux, and a check of the parent between chunks).
-- Stop signals that land where they can do no harm: while a pool runs, a stop
-  signal is noted and acted on at the next safe point of the parent's loop,
-  never inside the pool's own code. An exception raised at any point in
-  there (between taking a lock and the block that releases it, say) can
-  leave a lock held, and shutting the pool down would then wait forever.
+- Stop signals that land where they can do no harm: while the pool's own code
+  runs in the parent (handing out a chunk, waiting for one, starting or
+  stopping the workers), a stop signal is noted and acted on as soon as that
+  code returns. An exception raised at any point in there (between taking a
+  lock and the block that releases it, say) can leave a lock held, and
+  shutting the pool down would then wait forever.
 """
 
 from __future__ import annotations
@@ -145,23 +146,39 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 class Stops:
-    """Stop signals noted while a pool runs, acted on by `check` at a safe point."""
+    """Stop signals while a pool runs: held back inside the pool's code, acted on outside it."""
 
     def __init__(self) -> None:
         self.noted: int | None = None
         self.previous: dict[int, Any] = {}
+        self.holding = False  # the pool's code is running: a signal waits
 
     def note(self, signum: int, _frame: object) -> None:
-        """The signal handler: note the first signal."""
-        if self.noted is None:
+        """The signal handler: act now, or (inside the pool's code) note the first signal."""
+        if not self.holding:
+            self._act(signum)
+        elif self.noted is None:
             self.noted = signum
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Run the pool's code with stop signals held back; act on one after it."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        self.check()
+
     def check(self) -> None:
-        """Act on a noted signal as the handler it replaced would have: usually an exception."""
+        """Act on a noted signal."""
         signum = self.noted
-        if signum is None:
-            return
-        self.noted = None
+        if signum is not None:
+            self.noted = None
+            self._act(signum)
+
+    def _act(self, signum: int) -> None:
+        """As the handler the stop replaced would have: usually an exception."""
         handler = self.previous.get(signum)
         if callable(handler):
             handler(signum, None)
@@ -172,12 +189,14 @@ class Stops:
 
 @contextmanager
 def deferred_stops() -> Iterator[Stops]:
-    """Note stop signals instead of acting on them at once, while the block runs.
+    """Stop signals held back while the pool's code runs (`Stops.held`), while the block runs.
 
-    Only in the main thread (where signals are handled); a signal ignored when
-    the block starts (a command started in the background) stays ignored. A
-    signal noted but not acted on by the end is acted on then, unless the
-    block is already ending with an exception.
+    Outside the pool's code a stop signal acts at once as before, so that a
+    run blocked writing to a pipe nobody reads still stops. Only in the main
+    thread (where signals are handled); a signal ignored when the block starts
+    (a command started in the background) stays ignored. A signal noted but
+    not acted on by the end is acted on then, unless the block is already
+    ending with an exception.
     """
     stops = Stops()
     if threading.current_thread() is not threading.main_thread():

@@ -1,4 +1,4 @@
-"""Stop signals during a pooled run are noted and acted on at safe points only."""
+"""Stop signals during a pooled run wait while the pool's own code runs, and act after it."""
 
 from __future__ import annotations
 
@@ -28,48 +28,55 @@ def handlers() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("handlers")
-def test_a_signal_is_noted_and_raised_only_at_the_check() -> None:
+def test_a_signal_inside_the_pool_code_waits_until_that_code_returns() -> None:
     reached = False
-    with pytest.raises(Stopped) as raised, deferred_stops() as stops:
+    with pytest.raises(Stopped) as raised, deferred_stops() as stops, stops.held():
         os.kill(os.getpid(), signal.SIGTERM)
         reached = True  # not interrupted: the handler only noted it
-        stops.check()
     assert reached
     assert raised.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is _stop  # the handler is back
 
 
 @pytest.mark.usefixtures("handlers")
-def test_ctrl_c_is_a_keyboard_interrupt_at_the_check() -> None:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    with pytest.raises(KeyboardInterrupt), deferred_stops() as stops:
-        os.kill(os.getpid(), signal.SIGINT)
-        stops.check()
+def test_outside_the_pool_code_a_signal_acts_at_once() -> None:
+    reached = False
+    with pytest.raises(Stopped), deferred_stops():
+        os.kill(os.getpid(), signal.SIGHUP)
+        reached = True
+    assert not reached
 
 
 @pytest.mark.usefixtures("handlers")
-def test_a_signal_noted_but_not_checked_is_acted_on_at_the_end() -> None:
-    with pytest.raises(Stopped), deferred_stops():
+def test_ctrl_c_is_a_keyboard_interrupt_after_the_pool_code() -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with pytest.raises(KeyboardInterrupt), deferred_stops() as stops, stops.held():
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_signal_noted_but_not_acted_on_is_acted_on_at_the_end() -> None:
+    with pytest.raises(Stopped), deferred_stops() as stops:
+        stops.holding = True  # as while the workers are stopped
         os.kill(os.getpid(), signal.SIGHUP)
+        stops.holding = False
 
 
 @pytest.mark.usefixtures("handlers")
 def test_the_first_signal_counts_and_an_error_under_way_is_kept() -> None:
-    with pytest.raises(ValueError, match="under way"), deferred_stops():
+    with pytest.raises(ValueError, match="under way"), deferred_stops() as stops, stops.held():
         os.kill(os.getpid(), signal.SIGHUP)
         os.kill(os.getpid(), signal.SIGTERM)
         raise ValueError("under way")
-    with pytest.raises(Stopped) as raised, deferred_stops() as stops:
+    with pytest.raises(Stopped) as raised, deferred_stops() as stops, stops.held():
         os.kill(os.getpid(), signal.SIGHUP)
         os.kill(os.getpid(), signal.SIGTERM)
-        stops.check()
     assert raised.value.signum == signal.SIGHUP
 
 
 @pytest.mark.usefixtures("handlers")
 def test_an_ignored_signal_stays_ignored() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with deferred_stops() as stops:
+    with deferred_stops() as stops, stops.held():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         os.kill(os.getpid(), signal.SIGINT)
-        stops.check()
