@@ -141,10 +141,11 @@ def _fast(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     ref = _ref(doc.get("patient"))
     if ref is None or not isinstance(answers, dict):
         return None
-    checked = plan_of(kb).check(answers)
+    plan = plan_of(kb)
+    checked = plan.checked(answers)
     if checked is None:
         return None
-    return AnswerSet(checked.answers, ref, (), name, truths=checked.truths)
+    return AnswerSet(checked[0], ref, (), name, truths=(plan, checked[1]))
 
 
 def _ref(patient: Any) -> str | None:

@@ -134,14 +134,20 @@ class Plan:
         (`consult.bank.codegen.compile_checked`); whatever needs a message (a
         problem or a warning) is left to `consult.engine.answers.check_answers`.
         """
+        checked = self.checked(given)
+        if checked is None:
+            return None
+        return AnswerSet(checked[0], truths=(self, checked[1]))
+
+    def checked(
+        self, given: Mapping[str, Any]
+    ) -> tuple[dict[str, Answer], tuple[Truth, ...]] | None:
+        """What `check` gives, as (the checked answers, the truths), without an `AnswerSet`."""
         if self._check is None:
             kb = self.kb
             groups = items_checks(kb)
             self._check = compile_checked(self.conditions, kb.questions, value_check_lines, groups)
-        checked = self._check(given)
-        if checked is None:
-            return None
-        return AnswerSet(checked[0], truths=(self, checked[1]))
+        return self._check(given)
 
     def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
         """The indications the candidate rules of a procedure name, each once, in order."""
