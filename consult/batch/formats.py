@@ -10,10 +10,8 @@ null, "error": "file:line:col: message", "problems": [...]}` for a failed one.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import select
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring
@@ -22,6 +20,7 @@ from typing import Any, BinaryIO
 from consult.bank.model import KnowledgeBase
 from consult.batch.items import Item, Renderer, Spill
 from consult.batch.pool import Framing
+from consult.batch.stream import GRACE, Stream
 from consult.engine.answers import AnswerSet
 from consult.engine.decide import Decision, decide
 from consult.errors import Problem
@@ -176,28 +175,36 @@ class RecordWriter:
 
     Records are gathered and written some 256 KiB at a time: a result record
     is about 8 KB, and one write per record cost 7 µs of about 90 per JSONL
-    line to a file (`bench/notes.md`). Only whole records are ever written;
-    `flush` writes what is gathered (a run that stops on Ctrl-C calls it, so
-    the records made before are not lost), `close` finishes the output.
+    line to a file (`bench/notes.md`). Only whole records are ever written,
+    a stop included (see `consult.batch.stream`): a run that stops calls
+    `stop`, which completes the record under way and writes what was gathered
+    (so the records made before are not lost); `close` finishes the output.
     """
 
     def __init__(self, out: BinaryIO, kind: str) -> None:
-        self.out = out
+        self.stream = Stream(out)
         self.kind = kind
         self.count = 0
         self.frame = framing(kind)
         self._gathered: list[bytes] = []
-        self._size = 0
-        if kind == "csv":
-            self._gathered.append(csv_line(COLUMNS).encode() + b"\n")
-        elif kind == "tsv":
-            self._gathered.append(tab_line(COLUMNS).encode() + b"\n")
+        self._size = 0  # bytes of records gathered
+        self._ends: list[int] = []  # where each gathered record ends in the joined bytes
+        self._end = 0
+        if kind in ("csv", "tsv"):
+            line = csv_line(COLUMNS) if kind == "csv" else tab_line(COLUMNS)
+            self._add_bytes(line.encode() + b"\n")
+
+    def _add_bytes(self, data: bytes) -> None:
+        self._gathered.append(data)
+        self._end += len(data)
+        self._ends.append(self._end)
 
     def add(self, record: bytes) -> None:
         """Write one record."""
         before, after = (b"[\n", b"") if self.kind == "json" and not self.count else self.frame
-        gathered = self._gathered
-        gathered += (before, record, after)
+        self._gathered += (before, record, after)
+        self._end += len(before) + len(record) + len(after)
+        self._ends.append(self._end)
         self.count += 1
         self._size += len(record)
         if self._size >= GATHER:
@@ -210,52 +217,46 @@ class RecordWriter:
         start = 0
         if self.kind == "json" and self.count == 0:
             self._gathered.append(b"[\n")  # in place of the first record's separator
+            self._end += 2
             start = len(self.frame[0])
         self.flush()
-        copy_to(self.out, spill.handle, start, spill.length - start)
+        ends = [end - start for end in spill.ends]
+        self.stream.copy(spill.handle, start, spill.length - start, ends)
         self.count += spill.records
 
     def flush(self) -> None:
         """Write the records gathered so far."""
         if self._gathered:
-            data = b"".join(self._gathered)
-            self._gathered.clear()
-            self._size = 0
-            write_all(self.out, data)
+            data, ends = self._take()
+            self.stream.write(data, ends)
+
+    def stop(self) -> None:
+        """After a stop signal: the record under way completed, then what was gathered.
+
+        Given up on if the reader takes nothing for `GRACE` seconds: the stop
+        must not wait on a reader that does not read.
+        """
+        deadline = time.monotonic() + GRACE
+        self.stream.finish(deadline)
+        if self._gathered:
+            self.stream.write_until(self._take()[0], deadline)
+
+    def _take(self) -> tuple[bytes, list[int]]:
+        data, ends = b"".join(self._gathered), self._ends
+        self._gathered, self._ends = [], []
+        self._size = self._end = 0
+        return data, ends
 
     def close(self) -> None:
         """Finish the output (closes a json array) and write it."""
         if self.kind == "json":
-            self._gathered.append(b"\n]\n" if self.count else b"[]\n")
+            self._add_bytes(b"\n]\n" if self.count else b"[]\n")
         self.flush()
 
 
 def write_all(out: BinaryIO, data: bytes) -> None:
-    """Write all of `data` to a stream, to its file descriptor when it has one.
-
-    The time limit's timer signal (`consult.batch.watch`) can cut a write to a
-    pipe short, and a buffered stream's `write` then lost the rest of the bytes
-    (records missing from `consult evaluate ... | reader`, exit status 0).
-    `os.write` says how much went out; the rest is written again.
-    """
-    try:
-        target = out.fileno()
-    except (AttributeError, OSError, ValueError):
-        out.write(data)
-        return
-    out.flush()
-    view = memoryview(data)
-    while view:
-        try:
-            sent = os.write(target, view)
-        except BlockingIOError:  # a non-blocking output that is full: wait for room
-            select.select([], [target], [])
-            continue
-        view = view[sent:]
-
-
-# Errors of os.sendfile that mean "not between these two files": copy instead.
-_NO_SENDFILE = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV))
+    """Write all of `data` to a stream (see `consult.batch.stream.Stream.write`)."""
+    Stream(out).write(data)
 
 
 def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
@@ -265,37 +266,4 @@ def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
     process); a stream without a file (or a pair sendfile refuses) is written
     in blocks, from where sendfile stopped.
     """
-    try:
-        target = out.fileno()
-    except (AttributeError, OSError, ValueError):
-        target = -1
-    if target >= 0:
-        out.flush()
-        offset, length = _send(target, source.fileno(), offset, length)
-    if length > 0:
-        source.seek(offset)
-    while length > 0:
-        block = source.read(min(length, 1 << 20))
-        if not block:
-            raise OSError(errno.EIO, "spill file ended early")
-        out.write(block)
-        length -= len(block)
-
-
-def _send(target: int, source: int, offset: int, length: int) -> tuple[int, int]:
-    """Send what sendfile will; return where it stopped and how much is left (0: all)."""
-    while length > 0:
-        try:
-            sent = os.sendfile(target, source, offset, length)
-        except BlockingIOError:  # a non-blocking output that is full: wait for room
-            select.select([], [target], [])
-            continue
-        except OSError as exc:
-            if exc.errno in _NO_SENDFILE:
-                break
-            raise
-        if sent == 0:
-            raise OSError(errno.EIO, "spill file ended early")
-        offset += sent
-        length -= sent
-    return offset, length
+    Stream(out).copy(source, offset, length)

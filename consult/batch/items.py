@@ -45,6 +45,7 @@ class Spill(NamedTuple):
     handle: BinaryIO
     length: int
     records: int
+    ends: tuple[int, ...] = ()  # where each record ends, from the start of the file
 
 
 class Outcome(NamedTuple):

@@ -16,7 +16,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import chain, islice
+from itertools import accumulate, chain, islice
 from typing import TYPE_CHECKING, NamedTuple
 
 from consult.bank.model import KnowledgeBase
@@ -303,10 +303,10 @@ def _framed(path: str, chunk: list[Item], spilled: list[Spilled]) -> Iterator[tu
     with open(path, "rb", buffering=0) as handle:  # noqa: PTH123
         os.unlink(path)  # noqa: PTH108 - the open file stays readable
         last = len(spilled) - 1
-        length = sum(s[1] for s in spilled)
-        records = sum(1 for s in spilled if s[1])
+        ends = tuple(accumulate(s[1] for s in spilled if s[1]))
+        length = ends[-1] if ends else 0
         for number, (item, (ok, _, messages)) in enumerate(zip(chunk, spilled, strict=True)):
-            spill = Spill(handle, length, records) if number == last else None
+            spill = Spill(handle, length, len(ends), ends) if number == last else None
             yield item, Outcome(ok, b"", messages, spill)
 
 

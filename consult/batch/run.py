@@ -176,9 +176,10 @@ def _records(
         try:
             total, failed = _drain(env, pairs, write)
         except BaseException:
-            # Stopped (Ctrl-C, a signal) or failed: what was evaluated still goes out.
+            # Stopped (Ctrl-C, a signal) or failed: the record under way is completed,
+            # and what was evaluated still goes out.
             with contextlib.suppress(OSError, ValueError):
-                writer.flush()
+                writer.stop()
             raise
         writer.close()
     return _finish(opts, env, total, failed)

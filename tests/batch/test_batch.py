@@ -25,6 +25,7 @@ import yaml
 from typer.testing import CliRunner
 
 import consult.batch.pool
+import consult.batch.stream
 from consult.bank import quickyaml
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
@@ -592,7 +593,7 @@ def test_pooled_chunks_are_copied_whole_to_a_file_as_one_job_writes_them(
         sent.append(done)
         return done
 
-    monkeypatch.setattr(consult.batch.formats.os, "sendfile", counted)
+    monkeypatch.setattr(consult.batch.stream.os, "sendfile", counted)
     two = invoke(*args, "-j", "2", "-o", str(tmp_path / "two"))
     assert one == two  # the same status and messages (stdout is empty with -o)
     assert one[0] == 1
@@ -669,7 +670,7 @@ def test_copy_to_falls_back_to_writing_where_sendfile_refuses(
             return real(out, source, offset, min(count, 1000))  # a partial send first
         raise OSError(errno.EINVAL, "Invalid argument")
 
-    monkeypatch.setattr(consult.batch.formats.os, "sendfile", refusing)
+    monkeypatch.setattr(consult.batch.stream.os, "sendfile", refusing)
     with (tmp_path / "out").open("wb") as out, (tmp_path / "source").open("rb") as handle:
         copy_to(out, handle, 0, len(data))
     assert (tmp_path / "out").read_bytes() == data

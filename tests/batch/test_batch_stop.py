@@ -259,3 +259,42 @@ def test_stop_signals_in_quick_succession_end_the_run_cleanly(tmp_path: Path) ->
         assert (run.returncode, err) == (130, "Interrupted.\n")
         assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl"]
         assert_nothing_left(run)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_stop_while_a_slow_reader_takes_the_records_leaves_whole_records(
+    tmp_path: Path, jobs: str
+) -> None:
+    """`timeout 60 consult evaluate ... | reader`: SIGTERM to consult alone, mid-write.
+
+    The reader is slower than consult, so consult is mostly waiting for it to
+    take more of a write when the signal comes. Before, the last record was
+    cut short in most runs (the count of a write cut by the signal was lost).
+    """
+    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
+    (tmp_path / "many.jsonl").write_text(line * 50_000)
+    args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-f", "jsonl", "-j", jobs]
+    for reading in (0.6, 0.9):
+        read_end, write_end = os.pipe()
+        run = subprocess.Popen(
+            [str(CONSULT), *args, *BANK],
+            cwd=tmp_path,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        os.close(write_end)
+        received = bytearray()
+        until = time.monotonic() + reading
+        while time.monotonic() < until:  # a slow reader
+            received += os.read(read_end, 16384)
+            time.sleep(0.002)
+        run.send_signal(signal.SIGTERM)
+        while chunk := os.read(read_end, 1 << 20):
+            received += chunk
+        os.close(read_end)
+        assert run.wait(timeout=10) == 130
+        assert received.endswith(b"\n")
+        records = [json.loads(text) for text in received.decode().splitlines()]
+        assert records
+        assert all("result" in r for r in records)
