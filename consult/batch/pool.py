@@ -147,6 +147,7 @@ def _pooled(
         _broken(stops),
         _spill_folder() as folder,
         _workers(jobs, bank, renderer, seconds, stops) as pool,
+        stops.leaving(),  # the workers stopped, the spill folder removed: signals wait
     ):
         for index, chunk in enumerate(chunks):
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
@@ -283,7 +284,6 @@ def _workers(
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        stops.holding = False
 
 
 def _collect(

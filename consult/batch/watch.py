@@ -146,19 +146,24 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
 
 
 class Stops:
-    """Stop signals while a pool runs: held back inside the pool's code, acted on outside it."""
+    """Stop signals while a pool runs: held back inside the pool's code, acted on outside it.
+
+    A stop once asked for stays asked for: `check` acts on it again at the
+    next safe point, in case the exception it raised was lost (one raised
+    inside a weak-reference callback, which Python reports as ignored).
+    """
 
     def __init__(self) -> None:
-        self.noted: int | None = None
+        self.requested: int | None = None
         self.previous: dict[int, Any] = {}
         self.holding = False  # the pool's code is running: a signal waits
 
     def note(self, signum: int, _frame: object) -> None:
         """The signal handler: act now, or (inside the pool's code) note the first signal."""
+        if self.requested is None:
+            self.requested = signum
         if not self.holding:
             self._act(signum)
-        elif self.noted is None:
-            self.noted = signum
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -170,12 +175,18 @@ class Stops:
             self.holding = False
         self.check()
 
+    @contextmanager
+    def leaving(self) -> Iterator[None]:
+        """Hold stop signals back from here on, once the block ends (the pool is being left)."""
+        try:
+            yield
+        finally:
+            self.holding = True
+
     def check(self) -> None:
-        """Act on a noted signal."""
-        signum = self.noted
-        if signum is not None:
-            self.noted = None
-            self._act(signum)
+        """Act on a stop asked for."""
+        if self.requested is not None:
+            self._act(self.requested)
 
     def _act(self, signum: int) -> None:
         """As the handler the stop replaced would have: usually an exception."""
@@ -212,6 +223,7 @@ def deferred_stops() -> Iterator[Stops]:
         yield stops
         failed = False
     finally:
+        stops.holding = False
         for number, handler in stops.previous.items():
             signal.signal(number, handler)
         if not failed:

@@ -161,16 +161,29 @@ def drop_stdout() -> None:
         pass
 
 
+def _stopping_already() -> bool:
+    """Whether a KeyboardInterrupt (a stop) is being handled: in an except, finally or exit."""
+    found: BaseException | None = sys.exc_info()[1]
+    seen = 0
+    while found is not None and seen < 16:
+        if isinstance(found, KeyboardInterrupt):
+            return True
+        found, seen = found.__context__, seen + 1
+    return False
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Turn SIGHUP and SIGTERM into Stopped, so a run ends as on Ctrl-C (nothing partial stays).
 
-    The first stop signal (Ctrl-C included) stops the command; any after it
-    are let go: the stop is under way, and a second exception in the middle
-    of tidying up could leave a partial file behind, or end the command by
-    the signal's default action instead of its exit status. A signal ignored
-    when the command starts (Ctrl-C for a command started in the background)
-    stays ignored.
+    A stop signal (Ctrl-C included) stops the command; one that comes while
+    the stop is under way (a KeyboardInterrupt being handled) is let go: a
+    second exception in the middle of tidying up could leave a partial file
+    behind, or end the command by the signal's default action instead of its
+    exit status. A signal whose exception was lost (raised inside a weak
+    reference callback, which Python reports and ignores) is acted on when
+    the next one comes. A signal ignored when the command starts (Ctrl-C for
+    a command started in the background) stays ignored.
     """
     import signal
 
@@ -180,8 +193,8 @@ def stop_on_signals() -> Iterator[None]:
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
-        if stopping:
-            return  # a stop is under way
+        if _stopping_already():
+            return  # a stop is under way: tidying up
         stopping = True
         if signum == signal.SIGINT:
             raise KeyboardInterrupt

@@ -80,3 +80,14 @@ def test_an_ignored_signal_stays_ignored() -> None:
     with deferred_stops() as stops, stops.held():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_stop_whose_exception_was_lost_is_acted_on_at_the_next_safe_point() -> None:
+    with pytest.raises(Stopped), deferred_stops() as stops:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # acts at once ...
+        except Stopped:
+            pass  # ... and is lost, as in a weak-reference callback
+        with stops.held():  # the next hand-out of a chunk
+            pass

@@ -57,3 +57,13 @@ def test_ctrl_c_ignored_at_the_start_stays_ignored() -> None:
     with stop_on_signals():
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
         os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_a_stop_whose_exception_was_lost_is_acted_on_when_the_next_signal_comes() -> None:
+    with pytest.raises(Stopped) as stopped, stop_on_signals():
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+        except Stopped:
+            pass  # lost, as in a weak-reference callback: no stop is under way
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert stopped.value.signum == signal.SIGTERM
