@@ -239,7 +239,7 @@ class RecordWriter:
         deadline = time.monotonic() + GRACE
         self.stream.finish(deadline)
         if self._gathered:
-            self.stream.write_until(self._take()[0], deadline)
+            self.stream.write(self._take()[0], deadline=deadline)
 
     def _take(self) -> tuple[bytes, list[int]]:
         data, ends = b"".join(self._gathered), self._ends
@@ -252,18 +252,3 @@ class RecordWriter:
         if self.kind == "json":
             self._add_bytes(b"\n]\n" if self.count else b"[]\n")
         self.flush()
-
-
-def write_all(out: BinaryIO, data: bytes) -> None:
-    """Write all of `data` to a stream (see `consult.batch.stream.Stream.write`)."""
-    Stream(out).write(data)
-
-
-def copy_to(out: BinaryIO, source: BinaryIO, offset: int, length: int) -> None:
-    """Copy `length` bytes of a file from `offset` to the end of a stream.
-
-    Between two files the kernel copies (`os.sendfile`: no trip through this
-    process); a stream without a file (or a pair sendfile refuses) is written
-    in blocks, from where sendfile stopped.
-    """
-    Stream(out).copy(source, offset, length)

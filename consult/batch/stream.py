@@ -65,15 +65,21 @@ class Stream:
             self.whole = stat.S_ISREG(mode) or stat.S_ISBLK(mode) or device
         self.job: _Job | None = None
 
-    def write(self, data: bytes, ends: Sequence[int] = ()) -> None:
-        """Write all of `data`, whose records end at `ends` (offsets from its start)."""
+    def write(self, data: bytes, ends: Sequence[int] = (), deadline: float | None = None) -> None:
+        """Write `data`, whose records end at `ends` (offsets from its start).
+
+        With a `deadline` (after a stop: what was gathered), the reader gets until
+        then to take it.
+        """
         if self.fd < 0:
             self.out.write(data)
             return
         self.out.flush()
         self.job = _Job(memoryview(data), -1, 0, len(data), ends)
-        self._run(len(data), None)
-        self.job = None
+        try:
+            self._run(len(data), deadline)
+        finally:
+            self.job = None
 
     def copy(self, source: BinaryIO, offset: int, length: int, ends: Sequence[int] = ()) -> None:
         """Copy `length` bytes of a file from `offset`; by the kernel where it will."""
@@ -100,17 +106,6 @@ class Stream:
         self.job = job
         try:
             self._run(end, deadline)
-        finally:
-            self.job = None
-
-    def write_until(self, data: bytes, deadline: float) -> None:
-        """Write `data` if its reader takes it by `deadline` (after a stop: what was gathered)."""
-        if self.fd < 0:
-            self.out.write(data)
-            return
-        self.job = _Job(memoryview(data), -1, 0, len(data), ())
-        try:
-            self._run(len(data), deadline)
         finally:
             self.job = None
 

@@ -29,10 +29,11 @@ import consult.batch.stream
 from consult.bank import quickyaml
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
-from consult.batch.formats import COLUMNS, JsonRecords, RecordWriter, copy_to
+from consult.batch.formats import COLUMNS, JsonRecords, RecordWriter
 from consult.batch.items import Bank, Item, Outcome, iter_inputs, read_item
 from consult.batch.pool import run
 from consult.batch.run import Env, Options, Pairs, evaluate_command
+from consult.batch.stream import Stream
 from consult.cli.main import app
 from consult.engine.answers import read_answer_file
 from consult.engine.decide import evaluate
@@ -645,17 +646,17 @@ def test_a_json_array_starts_right_whichever_way_its_first_records_come(tmp_path
         assert found == ([1, 2, 3] if spilled_first else [3, 1, 2])
 
 
-def test_copy_to_a_buffered_file_keeps_what_was_written_around_it(tmp_path: Path) -> None:
+def test_a_copy_to_a_buffered_file_keeps_what_was_written_around_it(tmp_path: Path) -> None:
     source = tmp_path / "source"
     source.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
     with (tmp_path / "out").open("wb") as out, source.open("rb", buffering=0) as handle:
         out.write(b"head")  # still in the stream's buffer
-        copy_to(out, handle, 10, 700_000)
+        Stream(out).copy(handle, 10, 700_000)
         out.write(b"tail")
     assert (tmp_path / "out").read_bytes() == b"head" + source.read_bytes()[10:700_010] + b"tail"
 
 
-def test_copy_to_falls_back_to_writing_where_sendfile_refuses(
+def test_a_copy_falls_back_to_writing_where_sendfile_refuses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = os.urandom(300_000)
@@ -672,16 +673,16 @@ def test_copy_to_falls_back_to_writing_where_sendfile_refuses(
 
     monkeypatch.setattr(consult.batch.stream.os, "sendfile", refusing)
     with (tmp_path / "out").open("wb") as out, (tmp_path / "source").open("rb") as handle:
-        copy_to(out, handle, 0, len(data))
+        Stream(out).copy(handle, 0, len(data))
     assert (tmp_path / "out").read_bytes() == data
     assert calls == 2
     memory = io.BytesIO()  # no file underneath: written in blocks
     with (tmp_path / "source").open("rb") as handle:
-        copy_to(memory, handle, 5, 1000)
+        Stream(memory).copy(handle, 5, 1000)
     assert memory.getvalue() == data[5:1005]
 
 
-def test_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
+def test_a_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
     data = os.urandom(1 << 20)  # far more than a pipe holds
     (tmp_path / "source").write_bytes(data)
     read_end, write_end = os.pipe()
@@ -695,13 +696,13 @@ def test_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
     reader = threading.Thread(target=drain)
     reader.start()
     with open(write_end, "wb") as out, (tmp_path / "source").open("rb") as handle:  # noqa: PTH123
-        copy_to(out, handle, 0, len(data))
+        Stream(out).copy(handle, 0, len(data))
     reader.join()
     os.close(read_end)
     assert bytes(received) == data
 
 
-def test_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
+def test_a_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
     (tmp_path / "source").write_bytes(b"x" * 100_000)
     read_end, write_end = os.pipe()
     os.close(read_end)
@@ -710,7 +711,7 @@ def test_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
         (tmp_path / "source").open("rb") as handle,
         pytest.raises(BrokenPipeError),
     ):
-        copy_to(out, handle, 0, 100_000)
+        Stream(out).copy(handle, 0, 100_000)
 
 
 @pytest.mark.parametrize("count", [1, 15, 16, 100, 1000, 5000])
