@@ -76,10 +76,8 @@ class Stream:
             return
         self.out.flush()
         self.job = _Job(memoryview(data), -1, 0, len(data), ends)
-        try:
-            self._run(len(data), deadline)
-        finally:
-            self.job = None
+        self._run(len(data), deadline)
+        self.job = None  # kept when a stop comes through: `finish` completes its record
 
     def copy(self, source: BinaryIO, offset: int, length: int, ends: Sequence[int] = ()) -> None:
         """Copy `length` bytes of a file from `offset`; by the kernel where it will."""
@@ -95,7 +93,7 @@ class Stream:
         self.out.flush()
         self.job = _Job(None, source.fileno(), offset, length, ends)
         self._run(length, None)
-        self.job = None
+        self.job = None  # kept when a stop comes through: `finish` completes its record
 
     def finish(self, deadline: float) -> None:
         """After a stop: complete the record under way, if its reader takes it by `deadline`."""

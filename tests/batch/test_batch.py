@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,7 +37,7 @@ from consult.cli.main import app
 from consult.engine.answers import read_answer_file
 from consult.engine.decide import evaluate
 from consult.errors import InvalidAnswers, display_path
-from tests.batch.test_batch_stop import DUMPING, ctrl_c_as_in_a_terminal, ended
+from tests.batch.test_batch_stop import ended, many_lines, started_to_file
 
 DATA = Path(__file__).parent.parent / "data"
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
@@ -1021,21 +1020,8 @@ def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals, group: bool) -> None:
-    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
-    (tmp_path / "many.jsonl").write_text(line * 400_000)
-    args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-o", "out.jsonl", *BANK]
-    proc = subprocess.Popen(
-        [str(CONSULT), *args, "-j", "2"],
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # a closed terminal signals the whole process group
-        preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
-        env=DUMPING,
-    )
-    deadline = time.monotonic() + 20
-    while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    many_lines(tmp_path, 400_000)
+    proc = started_to_file(tmp_path)
     if group:
         os.killpg(proc.pid, stop)
     else:

@@ -220,6 +220,30 @@ def test_every_record_reaches_a_pipe_while_the_timer_runs(tmp_path: Path) -> Non
     )
 
 
+def many_lines(tmp_path: Path, count: int) -> None:
+    """`many.jsonl`: `count` lines of one good answer set."""
+    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
+    (tmp_path / "many.jsonl").write_text(line * count)
+
+
+def started_to_file(tmp_path: Path) -> subprocess.Popen[str]:
+    """A two-job run of `many.jsonl` to `-o out.jsonl`, once it has opened its output."""
+    args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-o", "out.jsonl", "-j", "2"]
+    run = subprocess.Popen(
+        [str(CONSULT), *args, *BANK],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a closed terminal signals the whole process group
+        preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
+        env=DUMPING,
+    )
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return run
+
+
 def test_stop_signals_in_quick_succession_end_the_run_cleanly(tmp_path: Path) -> None:
     """Three stop signals a millisecond or two apart, at random points of a pooled run.
 
@@ -230,23 +254,10 @@ def test_stop_signals_in_quick_succession_end_the_run_cleanly(tmp_path: Path) ->
     import random
 
     rng = random.Random(20261205)
-    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
-    (tmp_path / "many.jsonl").write_text(line * 200_000)
+    many_lines(tmp_path, 200_000)
     stops = [signal.SIGHUP, signal.SIGTERM, signal.SIGINT]
-    args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-o", "out.jsonl", "-j", "2"]
     for _ in range(6):
-        run = subprocess.Popen(
-            [str(CONSULT), *args, *BANK],
-            cwd=tmp_path,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            preexec_fn=ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - sets one signal
-            env=DUMPING,
-        )
-        deadline = time.monotonic() + 20
-        while not list(tmp_path.glob(".out.jsonl.*")) and time.monotonic() < deadline:
-            time.sleep(0.005)
+        run = started_to_file(tmp_path)
         time.sleep(rng.random() * 0.3)
         for _ in range(3):
             with contextlib.suppress(ProcessLookupError):
@@ -271,8 +282,7 @@ def test_a_stop_while_a_slow_reader_takes_the_records_leaves_whole_records(
     take more of a write when the signal comes. Before, the last record was
     cut short in most runs (the count of a write cut by the signal was lost).
     """
-    line = json.dumps({"age": 40, "sex": "male", "concerns": ["hair_loss"]}) + "\n"
-    (tmp_path / "many.jsonl").write_text(line * 50_000)
+    many_lines(tmp_path, 50_000)
     args = ["evaluate", "--input-format", "jsonl", "many.jsonl", "-f", "jsonl", "-j", jobs]
     for reading in (0.6, 0.9):
         read_end, write_end = os.pipe()
