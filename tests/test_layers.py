@@ -81,7 +81,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "reader": 0,
         "sink": 0,
         "watch": 0,
-        "stream": 0,
+        "stream": 1,
         "items": 1,
         "pool": 2,
         "formats": 3,

@@ -146,8 +146,8 @@ def _pooled(
         deferred_stops() as stops,
         _broken(stops),
         _spill_folder() as folder,
-        _workers(jobs, bank, renderer, seconds, stops) as pool,
-        stops.leaving(),  # the workers stopped, the spill folder removed: signals wait
+        _workers(jobs, bank, renderer, seconds) as pool,
+        stops.leaving(),  # leaving first: signals wait while the workers stop, the folder goes
     ):
         for index, chunk in enumerate(chunks):
             path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
@@ -252,7 +252,7 @@ def _spill_folder() -> Iterator[str]:
 
 @contextmanager
 def _workers(
-    count: int, bank: Bank, renderer: Renderer, seconds: float, stops: Stops
+    count: int, bank: Bank, renderer: Renderer, seconds: float
 ) -> Iterator[ProcessPoolExecutor]:
     """Worker processes that end with the run, however it ends.
 
@@ -276,14 +276,13 @@ def _workers(
         yield pool
     except BaseException:
         if pool is not None:
-            stops.holding = True  # a second signal waits for the stop (see `Stops`)
             stop_workers(pool)
         raise
     finally:
-        stops.holding = True
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        # Failed while starting: stop signals wait until the pool is shut down.
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _collect(

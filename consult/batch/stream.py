@@ -25,7 +25,8 @@ import time
 from collections.abc import Sequence
 from typing import BinaryIO
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+from consult.batch.watch import STOP_SIGNALS
+
 GRACE = 2.0  # seconds a stopped run waits for its reader to take the record under way
 STEP = 4096  # bytes a pipe, socket or terminal with room takes without waiting (PIPE_BUF)
 # Errors of os.sendfile that mean "not between these two files": copy instead.
@@ -97,13 +98,11 @@ class Stream:
 
     def finish(self, deadline: float) -> None:
         """After a stop: complete the record under way, if its reader takes it by `deadline`."""
-        job, self.job = self.job, None
-        if job is None or job.done in (0, job.length):
-            return
-        end = next((e for e in job.ends if e >= job.done), job.length)
-        self.job = job
+        job = self.job
         try:
-            self._run(end, deadline)
+            if job is not None and 0 < job.done < job.length:
+                end = next((e for e in job.ends if e >= job.done), job.length)
+                self._run(end, deadline)
         finally:
             self.job = None
 

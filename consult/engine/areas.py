@@ -198,7 +198,6 @@ class _Lists:
         self.undetermined = {u[0].id: list(u) for u in d.undetermined}
         self.excluded = {e[0].id: list(e) for e in d.excluded}
         self.waiting: set[str] = set()  # undetermined procedures whose questions are redone
-        self.moved = False  # an outcome changed lists
 
     def held(self, effect: str, pid: str, found: list[Rule], rank: Any, in_scope: bool) -> None:
         """A finding that holds: the procedure is excluded, or cautioned."""
@@ -215,7 +214,6 @@ class _Lists:
         self.candidates.pop(pid, None)
         self.undetermined.pop(pid, None)
         self.excluded[pid] = [self.d.plan.kb.procedures[pid], list(found), in_scope]
-        self.moved = True
 
     def blocked(self, pid: str, rule: Rule) -> None:
         """An unanswered finding: a candidate waits for it."""
@@ -225,7 +223,6 @@ class _Lists:
         if entry is not None:
             proc, fits, cautions = entry
             self.undetermined[pid] = [proc, (), [rule], fits, cautions]
-            self.moved = True
         else:
             self.undetermined[pid][2] = [*self.undetermined[pid][2], rule]
         self.waiting.add(pid)  # its questions: those its blocking rules read (see `write`)
@@ -237,19 +234,12 @@ class _Lists:
             entry = self.undetermined.get(pid)
             if entry is not None:
                 entry[1] = d.missing(entry[2])
-        if self.moved:  # an outcome changed lists: back in procedure order
-            order = d.plan.rank
-            d.candidates = [
-                tuple(self.candidates[p]) for p in sorted(self.candidates, key=order.get)
-            ]
-            d.undetermined = [
-                tuple(self.undetermined[p]) for p in sorted(self.undetermined, key=order.get)
-            ]
-            d.excluded = [tuple(self.excluded[p]) for p in sorted(self.excluded, key=order.get)]
-        else:  # the dicts keep the order the lists had
-            d.candidates = [tuple(e) for e in self.candidates.values()]
-            d.undetermined = [tuple(e) for e in self.undetermined.values()]
-            d.excluded = [tuple(e) for e in self.excluded.values()]
+        order = d.plan.rank
+        d.candidates = [tuple(self.candidates[p]) for p in sorted(self.candidates, key=order.get)]
+        d.undetermined = [
+            tuple(self.undetermined[p]) for p in sorted(self.undetermined, key=order.get)
+        ]
+        d.excluded = [tuple(self.excluded[p]) for p in sorted(self.excluded, key=order.get)]
 
 
 def _add_unknown(d: Any, waiting: list[tuple[Rule, list[str]]]) -> None:
