@@ -154,10 +154,12 @@ def _item(
 
 
 def _unknown(kb: KnowledgeBase, group: Section, name: str, qid: str) -> str:
+    # An unknown key may hold anything, line separators included: quoted with escapes.
+    field = repr(f"{name}.{qid}")
     if qid in kb.by_id:
-        return f"'{name}.{qid}': {qid!r} is not asked per item of {group.id!r}; give it outside"
+        return f"{field}: {qid!r} is not asked per item of {group.id!r}; give it outside"
     hint = suggest(qid, list(group.questions))
-    return f"'{name}.{qid}': unknown question {qid!r} in {group.id!r}{hint}"
+    return f"{field}: unknown question {qid!r} in {group.id!r}{hint}"
 
 
 def _key_source(item: Node, key: str) -> Source:

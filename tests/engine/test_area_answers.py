@@ -81,6 +81,13 @@ def test_areas_are_read_in_order_each_with_its_answers(
         ),
         pytest.param(
             "{site: scalp, active_infection_at_site: true}",
+            '{site: scalp, "active_infection\\u2029at_site": true}',
+            "a.yaml:5:21: 'areas[1].active_infection\\u2029at_site': unknown question "
+            "'active_infection\\u2029at_site' in 'areas' (did you mean 'active_infection_at_site'?)",
+            id="line-separator-in-a-key",  # escaped: the message stays on one line
+        ),
+        pytest.param(
+            "{site: scalp, active_infection_at_site: true}",
             "{active_infection_at_site: true}",
             "a.yaml:5:7: 'areas[1]': missing 'site' (which site these answers are for)",
             id="no-site",
