@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from consult.errors import Source
 
@@ -47,7 +47,7 @@ class Compare:
 
     question: str
     op: str
-    value: object
+    value: Any
     source: Source
 
 

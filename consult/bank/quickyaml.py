@@ -339,7 +339,7 @@ def _unescape(text: str) -> Any:
         code = found[1] or found[2] or found[3]
         if code is not None:
             char = chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else ""
-            if not char or "\ud800" <= char <= "\udfff":
+            if not char or 0xD800 <= ord(char) <= 0xDFFF:
                 failed = True
             return char
         simple = _SIMPLE.get(found[4])

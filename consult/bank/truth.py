@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import assert_never
+from typing import Any, assert_never
 
 from consult.bank.model import (
     AllOf,
@@ -202,11 +202,27 @@ def _predicate(op: str, expected: object) -> Callable[[object], bool]:
     return _ORDER[op](expected)
 
 
-_ORDER: dict[str, Callable[[object], Callable[[object], bool]]] = {
-    "gte": lambda n: lambda v: v >= n,  # type: ignore[operator]
-    "gt": lambda n: lambda v: v > n,  # type: ignore[operator]
-    "lte": lambda n: lambda v: v <= n,  # type: ignore[operator]
-    "lt": lambda n: lambda v: v < n,  # type: ignore[operator]
+def _gte(n: Any) -> Callable[[Any], bool]:
+    return lambda v: v >= n
+
+
+def _gt(n: Any) -> Callable[[Any], bool]:
+    return lambda v: v > n
+
+
+def _lte(n: Any) -> Callable[[Any], bool]:
+    return lambda v: v <= n
+
+
+def _lt(n: Any) -> Callable[[Any], bool]:
+    return lambda v: v < n
+
+
+_ORDER: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
+    "gte": _gte,
+    "gt": _gt,
+    "lte": _lte,
+    "lt": _lt,
 }
 
 

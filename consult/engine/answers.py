@@ -60,17 +60,31 @@ class AnswerSet:
 
 def applicability(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Applicability:
     """A memoised `applies(question_id)` for one answer set (three-valued)."""
-    memo: dict[str, Truth] = {}
+    return _Applies(kb, answers)
 
-    def applies(qid: str) -> Truth:
+
+class _Applies:
+    """`applies(question_id)`, memoised.
+
+    A class rather than a closure that calls itself: that closure is a
+    reference cycle, left for the garbage collector once per answer set.
+    """
+
+    __slots__ = ("answers", "by_id", "memo")
+
+    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, Answer]) -> None:
+        self.by_id = kb.by_id
+        self.answers = answers
+        self.memo: dict[str, Truth] = {}
+
+    def __call__(self, qid: str) -> Truth:
+        memo = self.memo
         if qid in memo:
             return memo[qid]
-        test = kb.by_id[qid].applies
-        result = True if test is None else test(answers, applies)
+        test = self.by_id[qid].applies
+        result = True if test is None else test(self.answers, self)
         memo[qid] = result
         return result
-
-    return applies
 
 
 def check_answers(

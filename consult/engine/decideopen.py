@@ -90,9 +90,9 @@ class Open:
         if ex is True:
             d.excluded.append((proc, ex_rules, d._in_scope(pid, self.truths)))
             return
-        self.candidacy = None
         ca, ca_rules, ca_open = self._outcome("candidate", pid, candidate)
-        settled = self.candidacy
+        # Set by `_record` when enumeration settled the candidacy; taken once, here.
+        settled, self.candidacy = self.candidacy, None
         if ca is False or (ca is None and ex is None and not self._may_fit(pid, ca_open, ex_open)):
             if settled is not None:
                 d.settled.append(

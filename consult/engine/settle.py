@@ -147,7 +147,7 @@ def _subsets(question: Question, compares: list[Compare]) -> tuple[object, ...] 
     named: set[str] = set()
     for c in compares:
         value = c.value
-        named.update(value if isinstance(value, frozenset) else {value})  # type: ignore[arg-type]
+        named.update(value if isinstance(value, frozenset) else {value})
     order = [c.id for c in question.choices if c.id in named]
     if len(order) > _MANY_LIMIT:
         return None

@@ -15,7 +15,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 import consult
 from consult.bank.model import KnowledgeBase
 from consult.batch.items import Item, read_item
-from consult.engine.answers import answers_document
+from consult.engine.answers import answers_document, check_mapping
 from consult.engine.decide import evaluate
 from consult.engine.scenarios import scenario_files
 from consult.fhir.response import response
@@ -95,7 +95,8 @@ def test_the_installed_command_agrees_on_every_scenario(
 
 def test_fhir_response_command_writes_what_evaluate_reads(tmp_path: Path) -> None:
     scenario = SCENARIOS / "hair-male-pattern-clean.yaml"
-    doc = answers_document(scenario_answers(scenario), "P-9")
+    checked = check_mapping(consult.load(), scenario_answers(scenario)).answers
+    doc = answers_document(checked, "P-9")
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     subprocess.run(
         [*CONSULT, "fhir", "response", "a.yaml", "-o", "qr.json"], cwd=tmp_path, check=True
