@@ -151,6 +151,17 @@ def _commit() -> str:
     return f"commit {out.stdout.strip()}" + (" with local changes" if changed else "")
 
 
+def _build() -> str:
+    """Whether the batch hot path runs compiled (setup.py) in the consult measured."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("consult.engine.decide")
+    origin = spec.origin if spec is not None else None
+    if origin is not None and origin.endswith((".so", ".pyd")):
+        return "its hot path compiled with mypyc"
+    return "plain Python (not compiled)"
+
+
 def _verdict(row: Row) -> str:
     if row.ok is None:
         return ""
@@ -189,7 +200,10 @@ def report(sections: list[Section], quick: bool, seconds: float) -> str:
             f"- Machine: {cores()} cores ({cpu_model()}), {memory_gib()} memory, "
             f"{platform.system()} {platform.release()}"
         ),
-        f"- Python {platform.python_version()} ({sys.executable}); consult at {_commit()}",
+        (
+            f"- Python {platform.python_version()} ({sys.executable}); consult at {_commit()}; "
+            f"{_build()}"
+        ),
         f"- Packages: {versions}, {PACKAGE} {_version(PACKAGE)}",
         "",
         *table(sections),
