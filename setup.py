@@ -72,13 +72,15 @@ class OptionalBuildExt(build_ext):
 # The commands that build the package; the metadata ones (egg_info, dist_info,
 # sdist), which pip runs first, need no compiling.
 BUILDS = {"build", "build_ext", "bdist_wheel", "editable_wheel", "install", "develop"}
+EDITABLE = {"editable_wheel", "develop"}  # the builds that put compiled modules in the sources
 
 
 def extensions() -> list[object]:
     """The mypyc extensions, or none when asked for plain Python."""
     if BUILDS.isdisjoint(sys.argv[1:]):
         return []
-    _remove_built()
+    if not EDITABLE.isdisjoint(sys.argv[1:]):
+        _remove_built()  # a wheel is built elsewhere: it leaves an editable install alone
     if os.environ.get("CONSULT_PURE_PYTHON", "") not in ("", "0"):
         return []
     try:
