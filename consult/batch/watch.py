@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -158,11 +159,11 @@ class Stops:
         self.previous: dict[int, Any] = {}
         self.holding = False  # the pool's code is running: a signal waits
 
-    def note(self, signum: int, _frame: object) -> None:
-        """The signal handler: act now, or (inside the pool's code) note the first signal."""
+    def note(self, signum: int, frame: FrameType | None) -> None:
+        """The signal handler: act now, or (inside the pool's or the import code) note it."""
         if self.requested is None:
             self.requested = signum
-        if not self.holding:
+        if not self.holding and not _importing(frame):
             self._act(signum)
 
     @contextmanager
@@ -196,6 +197,20 @@ class Stops:
         else:  # the default action (ending the process), now that it can do no harm
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether a signal came inside Python's import machinery (starting the pool imports).
+
+    An exception raised there can be lost: raised in a module lock's weak-reference
+    callback, Python reports it as ignored on stderr. The stop is acted on at the
+    pool's next safe point instead.
+    """
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager

@@ -39,6 +39,21 @@ def test_a_signal_inside_the_pool_code_waits_until_that_code_returns() -> None:
 
 
 @pytest.mark.usefixtures("handlers")
+def test_a_signal_inside_the_import_machinery_waits_for_the_next_safe_point() -> None:
+    # An exception raised there can be lost (a module lock's weak-reference callback
+    # reports it as ignored): the stop is noted, and acted on at the next safe point.
+    namespace: dict[str, object] = {}
+    code = compile("import sys\nframe = sys._getframe()", "<frozen importlib._bootstrap>", "exec")
+    exec(code, namespace)  # noqa: S102 - a frame as if in the import machinery
+    with deferred_stops() as stops:
+        stops.note(signal.SIGTERM, namespace["frame"])  # type: ignore[arg-type]
+        assert stops.requested == signal.SIGTERM  # noted, not acted on
+        with pytest.raises(Stopped):
+            stops.check()
+        stops.requested = None
+
+
+@pytest.mark.usefixtures("handlers")
 def test_outside_the_pool_code_a_signal_acts_at_once() -> None:
     reached = False
     with pytest.raises(Stopped), deferred_stops():
