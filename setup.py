@@ -59,9 +59,7 @@ class OptionalBuildExt(build_ext):
             for output in self.get_outputs():
                 Path(output).unlink(missing_ok=True)
             if self.inplace or getattr(self, "editable_mode", False):
-                for ext in self.extensions:
-                    built = Path(self.get_ext_filename(ext.name))
-                    built.unlink(missing_ok=True)
+                _remove_built()  # what the failed build left beside the sources
             print(
                 f"consult: the compiled modules could not be built ({error}); "
                 "installing plain Python (slower batch runs, same results)",
