@@ -31,6 +31,7 @@ from setuptools.command.build_ext import build_ext
 COMPILED = [
     "consult/bank/codegen.py",
     "consult/bank/model.py",
+    "consult/bank/quickscan.py",
     "consult/bank/quickyaml.py",
     "consult/bank/truth.py",
     "consult/batch/reader.py",

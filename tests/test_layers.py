@@ -36,6 +36,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
     "bank": {
         "model": 0,
         "yamlsource": 0,
+        "quickscan": -1,
         "quickyaml": 0,
         "schema": 1,
         "truth": 1.5,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from consult.bank.quickscan import UNPRINTABLE, double_end, quote, row, unescape
+
 # YAML 1.1 words that a safe loader turns into booleans or null.
 _WORDS: dict[str, Any] = {
     **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
@@ -28,14 +30,8 @@ _INT = re.compile(r"0|-?[1-9][0-9]{0,17}")
 _UNICODE = "\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
 _PLAIN = re.compile(rf"[A-Za-z_][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 # Quoted text: printable characters only (LibYAML refuses the others).
-_TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029"
+_TEXT = rf"[^{UNPRINTABLE}"
 _SINGLE = re.compile(rf"'((?:{_TEXT}']|'')*)'")
-_DOUBLE = re.compile(rf'"((?:{_TEXT}"\\]|\\.)*)"')
-# The escapes `yaml.safe_dump` writes: \x, \u, \U codes and a few single characters.
-_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
-_SIMPLE = {"\\": "\\", '"': '"', " ": " ", "/": "/", "t": "\t", "n": "\n"}
-# An unescaped double quote: the end of double-quoted text.
-_CLOSE = re.compile(r'(?:^|[^\\])(?:\\\\)*"')
 # A continuation line of a plain scalar: no indicators, not starting a list item.
 _PLAIN_MORE = re.compile(rf"[A-Za-z0-9_(][A-Za-z0-9_ .,;()/+{_UNICODE}-]*")
 
@@ -74,7 +70,7 @@ def _lines(text: str) -> list[Line]:
                 and (more or _continues(found[-1][2]))
             ):
                 more.append(stripped)
-                if found[-1][2][:1] == '"' and _CLOSE.search(stripped):
+                if found[-1][2][:1] == '"' and quote(stripped, 0) >= 0:
                     goes_on = False  # the quotes close on this line
                 continue
         goes_on = False
@@ -95,16 +91,11 @@ def _lines(text: str) -> list[Line]:
     return _uncommented(found) if "#" in text else found
 
 
-# A whole line at a time, for `_rows`: indent, the text, a list item's dash, a key, its value.
-_ROW = re.compile(
-    r"^( *)(((?:- +)?)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +([^\n]*[^ \n]|))?|[^\n]*[^ \n]|)) *$",
-    re.MULTILINE,
-)
 _SPACE_END = re.compile(r"\\ +$", re.MULTILINE)  # an escaped space at a line's end
 
 
 def _rows(text: str) -> list[Line]:
-    """`_lines` for text without comments or carriage returns, all lines matched in one go.
+    """`_lines` for text without comments or carriage returns, each line split by `quickscan.row`.
 
     The same lines as `_lines` gives (tests/batch/test_batch.py compares the
     two); trailing spaces are left out, which only an escaped space at the end
@@ -113,15 +104,15 @@ def _rows(text: str) -> list[Line]:
     found: list[Line] = []
     more: list[str] = []  # continuation lines of the last key's scalar
     goes_on = False  # the last key's scalar may go on to more indented lines
-    for indent, stripped, dash, key, value in _ROW.findall(text):
-        at = len(indent)
+    for raw in text.split("\n"):
+        at, stripped, dash, key, value = row(raw)
         if goes_on and at:
             # Whether the value can go on is asked only when a more indented line follows.
             last = found[-1]
             if stripped and at > last[0] and (more or _continues(last[2])):
                 more.append(stripped)
                 # Double quotes that close on this line end the value.
-                goes_on = last[2][:1] != '"' or _CLOSE.search(stripped) is None
+                goes_on = last[2][:1] != '"' or quote(stripped, 0) < 0
                 continue
         goes_on = False
         if more and not _fold(found, more):
@@ -134,7 +125,7 @@ def _rows(text: str) -> list[Line]:
             found.append((at, key, value))
             goes_on = bool(value)
         elif dash:
-            found.append((at, None, stripped[len(dash) :]))
+            found.append((at, None, value))
         elif stripped:
             return []
     if more and not _fold(found, more):
@@ -173,7 +164,7 @@ def _entry(line: re.Match[str]) -> tuple[Line, bool]:
 def _continues(value: str) -> bool:
     """Whether a key's value may go on to the next, more indented lines."""
     if value[0] == '"':
-        return _DOUBLE.match(value) is None  # the quotes are still open
+        return double_end(value) < 0  # the quotes are still open
     return _PLAIN.fullmatch(value) is not None
 
 
@@ -182,7 +173,7 @@ def _fold(found: list[Line], more: list[str]) -> bool:
     at, key, value = found[-1]
     if value[:1] == '"':
         joined = _joined(value, more)
-        if _DOUBLE.match(joined) is None:
+        if double_end(joined) < 0:
             return False
     elif all(_PLAIN_MORE.fullmatch(line.rstrip(" ")) for line in more):
         joined = " ".join([value, *(line.rstrip(" ") for line in more)])
@@ -211,8 +202,12 @@ def _uncomment(text: str) -> str:
         return ""
     end = 0
     if text[0] in "'\"":
-        match = (_SINGLE if text[0] == "'" else _DOUBLE).match(text)
-        end = len(text) if match is None else match.end()
+        if text[0] == "'":
+            match = _SINGLE.match(text)
+            end = len(text) if match is None else match.end()
+        else:
+            end = double_end(text)
+            end = len(text) if end < 0 else end
     head, sep, _ = text[end:].partition(" #")
     if not sep or (end and head.strip(" ")):
         return text  # no comment, or text after the quotes: the full parser decides
@@ -321,32 +316,13 @@ def _scalar(text: str) -> Any:
         match = _SINGLE.fullmatch(text)
         return _NO if match is None else match[1].replace("''", "'")
     if first == '"':
-        match = _DOUBLE.fullmatch(text)
-        if match is None:
+        if double_end(text) != len(text):
             return _NO
-        return _unescape(match[1]) if "\\" in match[1] else match[1]
+        inner = text[1:-1]
+        if "\\" not in inner:
+            return inner
+        decoded = unescape(inner)
+        return _NO if decoded is None else decoded
     if _INT.fullmatch(text):
         return int(text)
     return text if _PLAIN.fullmatch(text) else _NO
-
-
-def _unescape(text: str) -> Any:
-    """Double-quoted text with its escapes decoded; _NO for an escape outside the subset."""
-    failed = False
-
-    def decode(found: re.Match[str]) -> str:
-        nonlocal failed
-        code = found[1] or found[2] or found[3]
-        if code is not None:
-            char = chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else ""
-            if not char or 0xD800 <= ord(char) <= 0xDFFF:
-                failed = True
-            return char
-        simple = _SIMPLE.get(found[4])
-        if simple is None:
-            failed = True
-            return ""
-        return simple
-
-    decoded = _ESCAPE.sub(decode, text)
-    return _NO if failed else decoded
