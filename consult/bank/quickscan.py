@@ -19,7 +19,7 @@ _SIMPLE = {"\\": "\\", '"': '"', " ": " ", "/": "/", "t": "\t", "n": "\n"}
 
 
 def row(raw: str) -> tuple[int, str, str, str, str]:
-    """One line split as `_lines` reads it: indent, the text, a list item's dash, a key, its value.
+    """One line split as `quickyaml._lines` reads it: indent, text, a list item's dash, key, value.
 
     The text is the line without its indent and trailing spaces; the dash is
     `-` and the spaces after it; the key, an identifier followed by `:` and a
