@@ -201,13 +201,13 @@ def _uncomment(text: str) -> str:
     if text[0] == "#":
         return ""
     end = 0
-    if text[0] in "'\"":
-        if text[0] == "'":
-            match = _SINGLE.match(text)
-            end = len(text) if match is None else match.end()
-        else:
-            end = double_end(text)
-            end = len(text) if end < 0 else end
+    if text[0] == "'":
+        match = _SINGLE.match(text)
+        end = len(text) if match is None else match.end()
+    elif text[0] == '"':
+        end = double_end(text)
+        if end < 0:
+            end = len(text)
     head, sep, _ = text[end:].partition(" #")
     if not sep or (end and head.strip(" ")):
         return text  # no comment, or text after the quotes: the full parser decides
