@@ -49,17 +49,13 @@ def row(raw: str) -> tuple[int, str, str, str, str]:
 def quote(text: str, pos: int) -> int:
     """Where the first unescaped double quote from `pos` on stands, or -1.
 
-    A quote is escaped by an odd number of backslashes right before it; the
-    count goes back no further than `pos`.
+    The backslashes that may escape it are counted back no further than `pos`.
     """
     while True:
         at = text.find('"', pos)
         if at < 0:
             return -1
-        start = at
-        while start > pos and text[start - 1] == "\\":
-            start -= 1
-        if (at - start) % 2 == 0:
+        if not _escaped(text, at, pos):
             return at
         pos = at + 1
 
@@ -80,12 +76,20 @@ def double_end(text: str) -> int:
         if bad is None:
             return close + 1
         at = bad.start()
-        start = at
-        while start > 1 and text[start - 1] == "\\":
-            start -= 1
-        if (at - start) % 2 == 0 or text[at] == "\n":
+        if not _escaped(text, at, 1) or text[at] == "\n":
             return -1  # not escaped, or an escaped line break
         pos = at + 1
+
+
+def _escaped(text: str, at: int, first: int) -> bool:
+    """Whether the character at `at` is escaped: an odd number of backslashes right before it.
+
+    They are counted back to `first` at most.
+    """
+    start = at
+    while start > first and text[start - 1] == "\\":
+        start -= 1
+    return (at - start) % 2 == 1
 
 
 def unescape(text: str) -> str | None:
