@@ -12,7 +12,7 @@ from pathlib import Path
 
 pyproject = tomllib.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "pyproject.toml").read_text())
 # The runtime dependencies, and the optional ones users install for a feature
-# (`consult[fhir]`); the dev and bench tools are not part of what users run.
+# (`consult-regen[fhir]`); the dev and bench tools are not part of what users run.
 RUNTIME_EXTRAS = ("fhir",)
 requirements = list(pyproject["project"]["dependencies"])
 for extra in RUNTIME_EXTRAS:

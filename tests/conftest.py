@@ -20,19 +20,6 @@ settings.register_profile("long", max_examples=3_000, deadline=None, suppress_he
 settings.load_profile("ci")
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001 - pytest's hook
-    """Refuse to test compiled modules older than their sources (see setup.py)."""
-    from tests.native import stale
-
-    found = stale()
-    if found:
-        pytest.exit(
-            f"compiled modules older than their sources: {', '.join(found)}; rebuild them "
-            "with `pip install -e .` (or `CONSULT_PURE_PYTHON=1 pip install -e .` for none)",
-            returncode=4,
-        )
-
-
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     """The small purpose-built bank under tests/data."""

@@ -14,7 +14,7 @@ from typing import Any
 from consult.errors import ConsultError, ExitStatus
 
 MODELS = "fhir.resources.R4B"
-INSTALL = "pip install 'consult[fhir]'"
+INSTALL = "pip install 'consult-regen[fhir]'"
 
 
 class FhirUnavailable(ConsultError):

@@ -31,9 +31,6 @@ HEAVY = (
     "consult.bank.codegen",
     "consult.intake.flow",
     "consult.batch.pool",
-    # The compiled modules (setup.py) load one another inside this shared library,
-    # out of `-X importtime`'s sight: loading any of them imports it.
-    "consult_native__mypyc",
 )
 
 
@@ -91,8 +88,8 @@ def test_a_batch_run_leaves_the_intake_and_the_terminal_libraries_alone(tmp_path
         names = imported(code, "evaluate", str(answers), "--format", "jsonl")
     except subprocess.CalledProcessError as exc:  # pragma: no cover - shows why
         raise AssertionError(exc.stderr) from None
-    # It did evaluate: the engine was loaded (compiled, as part of the shared library).
-    assert names & {"consult.engine.decide", "consult_native__mypyc"}
+    # It did evaluate: the engine was loaded.
+    assert "consult.engine.decide" in names
     assert "consult.batch.formats" in names
     assert not {n for n in names if n.split(".")[0] in {"questionary", "prompt_toolkit", "rich"}}
     assert "consult.intake.flow" not in names
