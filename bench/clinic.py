@@ -27,8 +27,7 @@ from common import PYTHON, Row, Section, rate
 from gen import Generator, document
 
 from consult.bank.model import Answer, KnowledgeBase
-from consult.bank.truth import questions_of
-from consult.engine.answers import applicability
+from consult.bank.truth import applicability, questions_of
 
 SCREEN = "medical_history"
 _YES_SCREEN = 0.12  # a finding on most screens: ~2 of 19 questions

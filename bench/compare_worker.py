@@ -34,8 +34,9 @@ def compact(result: Any) -> str:
 def batch_record(kb: Any) -> Callable[[bytes], object] | None:
     """One JSONL line to its batch record, as `consult evaluate` does it (None if too old)."""
     try:
-        from consult.batch.formats import JsonRecords
         from consult.batch.items import Item, run_item
+
+        from consult.batch.formats import JsonRecords
     except ImportError:  # before the stage layout
         try:
             from consult.formats import JsonRecords  # type: ignore[import-not-found,no-redef]
@@ -53,7 +54,7 @@ def main() -> None:
     import consult
 
     try:
-        from consult.engine.answers import check_mapping
+        from consult.answers.check import check_mapping
     except ImportError:  # before the stage layout
         from consult.answers import check_mapping  # type: ignore[import-not-found,no-redef]
 

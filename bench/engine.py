@@ -16,8 +16,8 @@ from jsonlogic_peer import PACKAGE, Peer
 from outcome import from_result
 
 import consult
+from consult.answers.check import check_mapping
 from consult.bank.model import Answer, KnowledgeBase
-from consult.engine.answers import check_mapping
 
 JSONLOGIC_TARGET = 10.0
 
@@ -48,8 +48,9 @@ def _per_set(fn: Callable[[Any], object], items: Sequence[Any], rounds: int) -> 
 def _batch_json_writer() -> Callable[[KnowledgeBase, dict[str, Any]], bytes] | None:
     """The batch path's result JSON (checked on its own fast path), where there is one."""
     try:
-        from consult.engine.decide import plan_of
         from consult.output.resultjson import result_json
+
+        from consult.engine.decide import plan_of
     except ImportError:
         return None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from consult.bank.model import Answer, KnowledgeBase, Question, Section
-from consult.engine.answers import applicability
+from consult.bank.truth import applicability
 
 SEED = 20261121
 INCOMPLETE_SHARE = 0.15
@@ -206,7 +206,7 @@ class Coverage:
 
 def coverage(kb: KnowledgeBase, sets: list[dict[str, Answer]]) -> Coverage:
     """Which questions, choices and rules the sets reach (rules evaluated by consult)."""
-    from consult.engine.answers import check_mapping
+    from consult.answers.check import check_mapping
     from consult.engine.decide import evaluate_traced
 
     answered: set[str] = set()

@@ -17,6 +17,9 @@ class ExitStatus(IntEnum):
     INVALID = 2
     # The output cannot be written (a full disk, an I/O error): sysexits' EX_IOERR.
     OUTPUT_ERROR = 74
+    # The question bank cannot be loaded by a command that uses it (every command but
+    # `validate`, whose finding it is): nothing was done. sysexits' EX_CONFIG.
+    CONFIG_ERROR = 78
     INTERRUPTED = 130
 
 
@@ -78,6 +81,20 @@ class InvalidAnswers(ProblemsError):
 
 class InputError(ConsultError):
     """A file or argument cannot be used at all (missing, too big, unreadable)."""
+
+
+class UnusableBank(ConsultError):
+    """The question bank cannot be loaded for a command that needs it: nothing was done.
+
+    `lines` are the problems, one `file:line:col: message` each (or the folder
+    that is missing), as `consult validate` reports them.
+    """
+
+    status = ExitStatus.CONFIG_ERROR
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = tuple(lines)
+        super().__init__("\n".join(self.lines))
 
 
 # Write errors that are the output's, not the tool's: no space, quota, size, device.

@@ -13,11 +13,19 @@ from consult.bank.model import KnowledgeBase
 DATA = Path(__file__).parent / "data"
 
 # Generated tests (tests/fuzz and the property tests): `ci` is the short run inside
-# every `pytest`; `long` runs for minutes: `pytest -m fuzz --hypothesis-profile=long`.
+# every `pytest`; `long` runs for minutes: `pytest -m fuzz --hypothesis-profile=long`
+# (or the whole suite with `--hypothesis-profile=long`). A test that needs more
+# examples than the profile gives asks for `examples(n)`: n in the short run, ten
+# times n in the long one.
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("ci", max_examples=12, deadline=None, suppress_health_check=_SLOW_OK)
 settings.register_profile("long", max_examples=3_000, deadline=None, suppress_health_check=_SLOW_OK)
 settings.load_profile("ci")
+
+
+def examples(count: int) -> int:
+    """Examples for a generated test: `count` in the short run, ten times more in `long`."""
+    return count if settings.get_current_profile_name() != "long" else count * 10
 
 
 @pytest.fixture(scope="session")

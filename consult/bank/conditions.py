@@ -8,7 +8,7 @@ into three-valued closures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 
 from consult.bank.model import (
     AllOf,
@@ -20,26 +20,11 @@ from consult.bank.model import (
     Question,
     Section,
 )
+from consult.bank.operators import ALIASES, OPERATORS
 from consult.bank.truth import questions_of
 from consult.bank.yamlsource import Node, describe, suggest
 from consult.errors import Problem, Source
 
-ALIASES = {">=": "gte", ">": "gt", "<=": "lte", "<": "lt"}
-# operator -> the question kinds it applies to
-OPERATORS: dict[str, tuple[str, ...]] = {
-    "equals": ("yes_no", "one_of", "integer", "text"),
-    "one_of": ("one_of", "integer"),
-    "contains": ("many_of",),
-    "contains_any": ("many_of",),
-    "contains_all": ("many_of",),
-    "gte": ("integer",),
-    "gt": ("integer",),
-    "lte": ("integer",),
-    "lt": ("integer",),
-    "between": ("integer",),
-    "answered": ("yes_no", "one_of", "many_of", "integer", "text"),
-    "unanswered": ("yes_no", "one_of", "many_of", "integer", "text"),
-}
 GROUPS = ("all", "any", "not")
 
 
@@ -177,117 +162,35 @@ class ConditionParser:
         return None
 
     def _in_reach(self, question: Question, source: Source) -> bool:
-        """A group's question is read inside a quantifier over it, and only there."""
-        names = [n for n, (_, g) in self.quantifiers.items() if g.id == question.section]
-        if self.inside is None and names:
+        """Inside a quantifier over the areas, only questions answered per area are read.
+
+        Outside one, a question answered per area reads the area being decided
+        (or the answer given once for the patient).
+        """
+        if self.inside is not None and not question.per_area:
             message = (
-                f"question {question.id!r} is answered per item of {question.section!r}: "
-                f"read it inside {' or '.join(sorted(names))}"
-            )
-            self._fail(source, message)
-            return False
-        if self.inside is not None and question.section != self.inside.id:
-            message = (
-                f"only questions of {self.inside.id!r} can be read inside a quantifier "
-                f"over it, not {question.id!r}"
+                f"only questions answered per item of {self.inside.id!r} can be read inside "
+                f"a quantifier over it, not {question.id!r}"
             )
             self._fail(source, message)
             return False
         return True
 
     def _value(self, question: Question, op: str, node: Node) -> object:
-        if question.kind not in OPERATORS[op]:
-            kinds = " or ".join(OPERATORS[op])
+        operator = OPERATORS[op]
+        if question.kind not in operator.kinds:
+            kinds = " or ".join(operator.kinds)
             message = f"{op!r} needs a {kinds} question, but {question.id!r} is {question.kind}"
             self._fail(node.source, message)
             return _INVALID
-        checker = VALUE_CHECKS[op]
-        error = checker(question, node.plain())
+        error = operator.check(question, node.plain())
         if error:
             self._fail(node.source, f"{op!r} on {question.id!r}: {error}")
             return _INVALID
-        return _normalise(op, node.plain())
+        return operator.keep(node.plain())
 
 
 _INVALID = object()
-
-
-def _check_flag(_question: Question, value: object) -> str:
-    return "" if value is True else f"expected true, got {describe(value)}"
-
-
-def _check_single(question: Question, value: object) -> str:
-    if question.kind == "yes_no":
-        return "" if isinstance(value, bool) else f"expected true or false, got {describe(value)}"
-    if question.kind == "integer":
-        return _check_int(question, value)
-    if question.kind == "text":
-        return "" if isinstance(value, str) else f"expected text, got {describe(value)}"
-    return _check_choice(question, value)
-
-
-def _check_choice(question: Question, value: object) -> str:
-    ids = question.choice_ids
-    if isinstance(value, str) and value in ids:
-        return ""
-    hint = suggest(value, ids) if isinstance(value, str) else ""
-    return f"expected one of {', '.join(ids)}; got {describe(value)}{hint}"
-
-
-def _check_int(question: Question, value: object) -> str:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return f"expected a whole number, got {describe(value)}"
-    lo, hi = question.minimum, question.maximum
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        return f"{value} is outside the question's range {lo}-{hi}"
-    return ""
-
-
-def _check_list(question: Question, value: object) -> str:
-    if not isinstance(value, list) or not value:
-        return f"expected a non-empty list, got {describe(value)}"
-    for item in value:
-        error = _check_single(question, item)
-        if error:
-            return error
-    return ""
-
-
-def _check_between(question: Question, value: object) -> str:
-    if not isinstance(value, list) or len(value) != 2:
-        return f"expected a list [low, high], got {describe(value)}"
-    error = _check_int(question, value[0]) or _check_int(question, value[1])
-    if error:
-        return error
-    if value[0] > value[1]:
-        return f"low {value[0]} is above high {value[1]}"
-    return ""
-
-
-VALUE_CHECKS: dict[str, Callable[[Question, object], str]] = {
-    "equals": _check_single,
-    "one_of": _check_list,
-    "contains": _check_choice,
-    "contains_any": _check_list,
-    "contains_all": _check_list,
-    "gte": _check_int,
-    "gt": _check_int,
-    "lte": _check_int,
-    "lt": _check_int,
-    "between": _check_between,
-    "answered": _check_flag,
-    "unanswered": _check_flag,
-}
-
-
-def _normalise(op: str, value: object) -> object:
-    if op in {"one_of", "contains_any", "contains_all"}:
-        assert isinstance(value, list)
-        return frozenset(value)
-    if op == "between":
-        assert isinstance(value, list)
-        return (value[0], value[1])
-    return value
 
 
 def quantifier_names(group: Section) -> dict[str, tuple[str, Section]]:

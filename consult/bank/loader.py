@@ -10,11 +10,13 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from consult.bank.codes import SYSTEMS, UNITS
 from consult.bank.conditions import ConditionParser
 from consult.bank.model import (
     KINDS,
     AllOf,
     Choice,
+    Coding,
     Condition,
     KnowledgeBase,
     Question,
@@ -23,17 +25,38 @@ from consult.bank.model import (
 from consult.bank.rules import RuleReader
 from consult.bank.schema import Checker
 from consult.bank.truth import compile_condition
-from consult.bank.yamlsource import MAX_BYTES, Node, YamlProblem, decode, iter_yaml_files, parse
+from consult.bank.yamlsource import (
+    MAX_BYTES,
+    Node,
+    YamlProblem,
+    decode,
+    iter_yaml_files,
+    parse,
+    suggest,
+)
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
 
 DEFAULT_MAX_LENGTH = 2000
-_QUESTION_KEYS = ("choices", "min", "max", "max_length", "help", "required", "when")
+_QUESTION_KEYS = (
+    "choices",
+    "min",
+    "max",
+    "max_length",
+    "help",
+    "required",
+    "when",
+    "per_area",
+    "code",
+)
 # (required, optional) keys of each mapping in a questions file; the JSON Schema
 # (consult.engine.fileschema) is built from the same tables.
 QUESTIONS_FILE_KEYS = (("sections",), ("version",))
-SECTION_KEYS = (("id", "title", "questions"), ("when", "key"))
+SECTION_KEYS = (("id", "title", "questions"), ("when", "key", "per_area"))
 QUESTION_KEYS = (("id", "text", "type"), _QUESTION_KEYS)
-CHOICE_KEYS = (("id", "label"), ("help", "exclusive"))
+CHOICE_KEYS = (("id", "label"), ("help", "exclusive", "sites", "code"))
+# A `code:` names the question or choice in a standard terminology; a number's may
+# give its UCUM unit (`unit`) too.
+CODE_KEYS = ((), ("system", "code", "display", "unit"))
 
 
 def shipped_bank() -> tuple[Path, Path]:
@@ -74,6 +97,7 @@ class _Loader:
         bank = _QuestionReader(self.problems, _all_question_ids(qdocs))
         for doc in qdocs:
             self._question_file(bank, doc)
+        bank.check_areas()
         version = self._version(qdir)
         complete = len(qdocs) == len(list(iter_yaml_files(qdir))) and bool(qdocs)
         rules = RuleReader(self.problems, bank.questions, complete, bank.groups())
@@ -176,7 +200,10 @@ class _QuestionReader:
         when = None
         if "when" in fields:
             when = self._parser(check.owner).parse(fields["when"])
-        ids = [self.question(item, sid, when) for item in check.items(fields, "questions")]
+        # The questions of a repeating group, or of a section `per_area`, are per area.
+        per_area = check.flag(fields, "per_area") or "key" in fields
+        items = check.items(fields, "questions")
+        ids = [self.question(item, sid, when, per_area=per_area) for item in items]
         found = tuple(i for i in ids if i)
         key = self._key(check, fields, found) if "key" in fields else ""
         section = Section(
@@ -189,12 +216,8 @@ class _QuestionReader:
         key = check.ident(fields, "key")
         if "when" in fields:
             check.fail(fields["when"], "a repeating group (with 'key') cannot have a 'when'")
-        for qid in found:
-            question = self.questions.get(qid)
-            if question is not None and question.when is not None:
-                where = question.when.source
-                message = f"question {qid!r} is in a repeating group and cannot have a 'when'"
-                self.problems.append(Problem(where, message))
+        if self.groups():
+            check.fail(fields["key"], "a bank has one repeating group (the treatment areas)")
         question = self.questions.get(key)
         if key and (question is None or key not in found):
             check.fail(fields["key"], f"'key' {key!r} is not a question of this section")
@@ -213,7 +236,26 @@ class _QuestionReader:
         groups = self.groups()
         return ConditionParser(owner, dict(self.questions), self.problems, later, groups=groups)
 
-    def question(self, node: Node, section: str, section_when: Condition | None) -> str:
+    def check_areas(self) -> None:
+        """Per-area questions need the repeating group; concern `sites` name its sites."""
+        group = next(iter(self.groups().values()), None)
+        sites = self.questions[group.key].choice_ids if group is not None else ()
+        for question in self.questions.values():
+            if question.per_area and group is None:
+                message = (
+                    f"question {question.id!r}: 'per_area' needs a repeating group (with 'key')"
+                )
+                self.problems.append(Problem(question.source, message))
+            for choice in question.choices:
+                for site in choice.sites:
+                    if site not in sites:
+                        hint = suggest(site, sites)
+                        message = f"question {question.id!r}: choice {choice.id!r}: unknown site {site!r}{hint}"
+                        self.problems.append(Problem(question.source, message))
+
+    def question(
+        self, node: Node, section: str, section_when: Condition | None, *, per_area: bool = False
+    ) -> str:
         check = Checker("question", self.problems)
         check.name_from("question", node)
         fields = check.fields(node, *QUESTION_KEYS)
@@ -233,8 +275,12 @@ class _QuestionReader:
             choices=self._choices(check, fields, kind),
             help=check.text(fields, "help"),
             required=check.flag(fields, "required"),
+            per_area=per_area or check.flag(fields, "per_area"),
             source=node.source,
         )
+        if "code" in fields:
+            code, unit = _code(check, fields["code"], number=kind == "integer")
+            question = replace(question, code=code, unit=unit)
         if kind:
             question = self._range(check, fields, question)
         when = self._when(check, fields, section_when)
@@ -273,6 +319,8 @@ class _QuestionReader:
                 label=check.text(sub, "label"),
                 help=check.text(sub, "help"),
                 exclusive=check.flag(sub, "exclusive"),
+                sites=check.ids(sub, "sites"),
+                code=_code(check, sub["code"], number=False)[0] if "code" in sub else None,
             )
             if choice.exclusive and kind != "many_of":
                 check.fail(sub["exclusive"], "'exclusive' only goes with many_of choices")
@@ -297,3 +345,45 @@ class _QuestionReader:
         if length is not None and (question.kind != "text" or length < 1):
             check.fail(fields["max_length"], "'max_length' goes with text questions and is >= 1")
         return replace(question, minimum=lo, maximum=hi, max_length=length or DEFAULT_MAX_LENGTH)
+
+
+def _code(check: Checker, node: Node, *, number: bool) -> tuple[Coding | None, str]:
+    """A `code:` mapping: the standard coding (system, code, display) and a UCUM unit."""
+    fields = check.fields(node, *CODE_KEYS)
+    if not fields:
+        if fields is not None:
+            check.fail(node, "'code' needs 'system', 'code' and 'display', or a 'unit'")
+        return None, ""
+    unit = _unit(check, fields, number=number)
+    named = [k for k in ("system", "code", "display") if k in fields]
+    if not named:
+        return None, unit
+    if len(named) < 3:
+        check.fail(node, "'code' needs 'system', 'code' and 'display' together")
+        return None, unit
+    system = fields["system"].value
+    if system not in SYSTEMS:
+        hint = suggest(str(system), list(SYSTEMS))
+        check.fail(fields["system"], f"'system' must be one of {', '.join(SYSTEMS)}{hint}")
+        return None, unit
+    if not isinstance(fields["code"].value, str):  # a SNOMED CT id reads as a number
+        check.fail(fields["code"], "'code' must be text: quote it, as in code: '56317004'")
+        return None, unit
+    code, display = check.text(fields, "code"), check.text(fields, "display")
+    if not code or not display:
+        return None, unit
+    return Coding(system=SYSTEMS[system], code=code, display=display), unit
+
+
+def _unit(check: Checker, fields: dict[str, Node], *, number: bool) -> str:
+    node = fields.get("unit")
+    if node is None:
+        return ""
+    if not number:
+        check.fail(node, "'unit' goes with integer questions only")
+        return ""
+    if node.value not in UNITS:
+        known = ", ".join(UNITS)
+        check.fail(node, f"'unit' must be one of the UCUM units {known}; got {node.value!r}")
+        return ""
+    return str(node.value)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, TypeVar
 
+from consult.bank.codes import answer_system
 from consult.errors import Source
 
 QuestionKind = Literal["yes_no", "one_of", "many_of", "integer", "text"]
@@ -23,6 +24,12 @@ class Items:
 
     items: tuple[Mapping[str, Answer], ...]
     key: str
+    # The answers to per-item questions given once for every item (the flat form):
+    # an item's own answer wins over them.
+    every: Mapping[str, Answer] = field(default_factory=dict, compare=False)
+    # Some concern is treated at a place no item gives (set by the engine): that
+    # place is read with `every`, as one more item.
+    unplaced: bool = field(default=False, compare=False)
 
     def keys(self) -> tuple[str, ...]:
         """The key answer of each item (such as the site), in order."""
@@ -53,10 +60,10 @@ class Compare:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Quantified:
-    """A test over the items of a repeating group: `{any_area: c}` or `{all_areas: c}`.
+    """A test over the treatment areas: `{any_area: c}` or `{all_areas: c}`.
 
-    `sites` (key values) limits the items looked at; None means every item.
-    The engine sets it per procedure, to the sites the procedure treats.
+    `part` reads questions answered per area; each area is read with its own
+    answers over those given once for every area.
     """
 
     kind: Literal["any", "all"]
@@ -64,8 +71,7 @@ class Quantified:
     key: str
     part: Condition
     source: Source
-    sites: frozenset[str] | None = None
-    # The questions `part` reads (all of the group), each once.
+    # The questions `part` reads (all answered per area), each once.
     reads: tuple[str, ...] = ()
 
 
@@ -106,6 +112,19 @@ def plain_answer(value: Answer) -> object:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Coding:
+    """A code of a standard terminology (LOINC, SNOMED CT, ...) that the bank names.
+
+    `system` is the code system's canonical URL, `display` the system's own
+    display for the code (see `consult.bank.codes.SYSTEMS`).
+    """
+
+    system: str
+    code: str
+    display: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Choice:
     """One choice of a `one_of` or `many_of` question."""
 
@@ -113,6 +132,11 @@ class Choice:
     label: str
     help: str = ""
     exclusive: bool = False
+    # For a choice of `concerns`: the sites (treatment areas) where it can be treated;
+    # empty: anywhere.
+    sites: tuple[str, ...] = ()
+    # The choice in a standard terminology, where the bank names one.
+    code: Coding | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +154,14 @@ class Question:
     help: str = ""
     required: bool = False
     when: Condition | None = None
+    # A question of a lesion or a place (`per_area: true`), or of the repeating
+    # group itself: answered inside each treatment area, or once for the patient
+    # (then it applies to every area that does not answer it).
+    per_area: bool = False
+    # What the question asks, in a standard terminology, where the bank names it;
+    # and, for a number, its UCUM unit (a code of `consult.bank.codes.UNITS`).
+    code: Coding | None = None
+    unit: str = ""
     source: Source
     # Compiled from `when` (and the section's) by the loader.
     applies: Test | None = field(default=None, compare=False, repr=False)
@@ -145,6 +177,13 @@ class Question:
     def choice_ids(self) -> tuple[str, ...]:
         """The ids of the choices, in order."""
         return tuple(c.id for c in self.choices)
+
+
+def choice_coding(question: Question, choice: Choice) -> tuple[str, str, str]:
+    """A choice as (system, code, display): its standard code, else consult's own."""
+    if choice.code is not None:
+        return choice.code.system, choice.code.code, choice.code.display
+    return answer_system(question.id), choice.id, choice.label
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,6 +228,18 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PatientText:
+    """A procedure in plain words for the patient's own summary (written from the facts)."""
+
+    what: str
+    sessions: str
+    downtime: str
+    common_risks: str
+    serious_risks: str
+    before: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Indication:
     """One indication of a procedure with its own evidence."""
 
@@ -209,6 +260,7 @@ class Procedure:
     downtime: str = ""
     regulatory: str = ""
     indications: tuple[Indication, ...] = ()
+    patient: PatientText | None = None
     source: Source
     # The key values (treatment areas) the procedure treats; None: any.
     sites: frozenset[str] | None = None
@@ -245,7 +297,9 @@ class Reference:
 
 
 # What a rule can do, in the order a rule lists them (see `Rule`).
-EFFECTS = ("candidate", "exclude", "caveat", "refer", "inform")
+# `before`: a step that must come before the procedure (pause a medicine, treat an
+# infection first, defer in pregnancy), listed in the plan.
+EFFECTS = ("candidate", "exclude", "caveat", "before", "refer", "inform")
 
 # What a rule's text rests on, when the rule says: a product label or device
 # clearance, or expert opinion (caution without a label or study behind it).
@@ -261,6 +315,7 @@ class Rule:
     candidate: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     caveat: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
     refer: tuple[str, ...] = ()
     inform: tuple[str, ...] = ()
     text: str = ""
@@ -291,6 +346,13 @@ class KnowledgeBase:
     by_id: Mapping[str, Question] = field(default_factory=dict, compare=False, repr=False)
     # The repeating groups (sections with a key question), by id; set by the loader.
     groups: Mapping[str, Section] = field(default_factory=dict, compare=False, repr=False)
+    # The questions that may be answered per treatment area; set by the loader.
+    per_area: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def areas(self) -> Section | None:
+        """The repeating group of treatment areas, if the bank has one."""
+        return next(iter(self.groups.values()), None)
 
     def group_of(self, question_id: str) -> Section | None:
         """The repeating group a question belongs to, if any."""

@@ -7,20 +7,18 @@ note names exists. Problems are collected, never raised here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from consult.bank.conditions import ConditionParser
 from consult.bank.model import (
     BASES,
     CERTAINTIES,
     EFFECTS,
-    AllOf,
-    Compare,
-    Condition,
     Evidence,
     Indication,
     KnowledgeBase,
+    PatientText,
     Procedure,
     Question,
     Reference,
@@ -29,6 +27,7 @@ from consult.bank.model import (
     Section,
 )
 from consult.bank.schema import Checker
+from consult.bank.scope import with_scope
 from consult.bank.truth import compile_condition, questions_of
 from consult.bank.yamlsource import Node, suggest
 from consult.errors import Problem, Source
@@ -39,15 +38,22 @@ RULES_FILE_KEYS = ((), ("procedures", "references", "referrals", "rules"))
 REFERENCE_KEYS = (("id", "citation"), ())
 REFERRAL_KEYS = (("id", "name"), ("description",))
 PROCEDURE_KEYS = (
-    ("id", "name", "description", "evidence"),
+    ("id", "name", "description", "evidence", "patient"),
     ("protocol", "downtime", "regulatory", "indications", "sites"),
+)
+# The patient's own summary: the procedure in plain words, every part required.
+PATIENT_TEXT_KEYS = (
+    ("what", "sessions", "downtime", "common_risks", "serious_risks", "before"),
+    (),
 )
 INDICATION_KEYS = (("id", "label", "evidence"), ())
 EVIDENCE_KEYS = (("certainty", "level", "summary", "references"), ("design", "certainty_source"))
 RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description", "basis"))
 # The effects whose rule must carry a `text` shown to the clinician.
-EFFECTS_WITH_TEXT = ("exclude", "caveat", "refer", "inform")
+EFFECTS_WITH_TEXT = ("exclude", "caveat", "before", "refer", "inform")
 LEVELS = (1, 5)  # Oxford CEBM 2011 levels of evidence, lowest and highest
+# A citation in a text: reference ids in brackets, "[R30]" or "[R30, R30b]".
+CITATION = re.compile(r"\[(R[0-9]+[a-z]?(?:, *R[0-9]+[a-z]?)*)\]")
 
 
 class RuleReader:
@@ -69,6 +75,8 @@ class RuleReader:
         self.references: dict[str, Reference] = {}
         self.rules: dict[str, tuple[Rule, dict[str, Node]]] = {}
         self.reference_uses: list[tuple[str, Node, str]] = []
+        # Texts that cite references in brackets ("... [R30, R30b]"): checked like `references`.
+        self.citations: list[tuple[str, Node, str]] = []
 
     def read_file(self, doc: Node) -> None:
         """Read one rules file (any of its four sections may be absent)."""
@@ -133,6 +141,7 @@ class RuleReader:
         indications = tuple(
             i for i in (self._indication(check, n) for n in check.items(fields, "indications")) if i
         )
+        self._cites(check, fields, ("description", "protocol", "downtime", "regulatory"))
         procedure = Procedure(
             id=pid,
             name=check.text(fields, "name"),
@@ -142,6 +151,7 @@ class RuleReader:
             regulatory=check.text(fields, "regulatory"),
             evidence=evidence or _NO_EVIDENCE,
             indications=indications,
+            patient=self._patient_text(check, fields.get("patient")),
             source=node.source,
             sites=self._sites(check, fields, node),
         )
@@ -172,6 +182,19 @@ class RuleReader:
             check.fail(fields["sites"], f"'sites' needs at least one {group.key}, or any")
         return frozenset(found)
 
+    def _patient_text(self, check: Checker, node: Node | None) -> PatientText | None:
+        """The plain-words text for the patient: no reference or rule ids in it."""
+        if node is None:
+            return None
+        fields = check.fields(node, *PATIENT_TEXT_KEYS)
+        if fields is None:
+            return None
+        for key, value in fields.items():
+            if isinstance(value.value, str) and CITATION.search(value.value):
+                check.fail(value, f"'patient.{key}' is for the patient: no reference ids")
+        texts = {key: check.text(fields, key) for key in PATIENT_TEXT_KEYS[0]}
+        return PatientText(**texts)
+
     def _indication(self, check: Checker, node: Node) -> Indication | None:
         fields = check.fields(node, *INDICATION_KEYS)
         if fields is None:
@@ -189,6 +212,7 @@ class RuleReader:
         fields = check.fields(node, *EVIDENCE_KEYS)
         if fields is None:
             return None
+        self._cites(check, fields, ("summary", "design", "certainty_source"))
         certainty = fields["certainty"].value if "certainty" in fields else None
         if "certainty" in fields and certainty not in CERTAINTIES:
             options = ", ".join(CERTAINTIES)
@@ -236,6 +260,7 @@ class RuleReader:
         if not any(effects.values()) and not any(k in fields for k in EFFECTS):
             check.fail(node, f"a rule needs at least one of {', '.join(EFFECTS)}")
         text = check.text(fields, "text")
+        self._cites(check, fields, ("text", "description"))
         needs_text = [k for k in EFFECTS_WITH_TEXT if effects[k]]
         if needs_text and "text" not in fields:
             check.fail(node, f"'{needs_text[0]}' needs a 'text' shown to the clinician")
@@ -256,25 +281,40 @@ class RuleReader:
             candidate=effects["candidate"],
             exclude=effects["exclude"],
             caveat=effects["caveat"],
+            before=effects["before"],
             refer=effects["refer"],
             inform=effects["inform"],
         )
         self.rules[rid] = (rule, fields)
 
+    def _cites(self, check: Checker, fields: dict[str, Node], keys: Iterable[str]) -> None:
+        """Note the references a text field cites in brackets, such as `[R30, R30b]`."""
+        for key in keys:
+            node = fields.get(key)
+            if node is not None and isinstance(node.value, str):
+                for cited in CITATION.findall(node.value):
+                    for ref in cited.split(","):
+                        self.citations.append((ref.strip(), node, check.owner))
+
     def cross_check(self) -> None:
-        """Check the ids that rules and evidence notes name, across all files."""
+        """Check the ids that rules and evidence notes name or cite, across all files."""
         for ref, node, owner in self.reference_uses:
             if ref not in self.references:
                 hint = _hint(ref, self.references)
                 self.problems.append(
                     Problem(node.source, f"{owner}: unknown reference {ref!r}{hint}")
                 )
+        for ref, node, owner in self.citations:
+            if ref not in self.references:
+                hint = _hint(ref, self.references)
+                message = f"{owner}: cites unknown reference {ref!r}{hint}"
+                self.problems.append(Problem(node.source, message))
         for rule, fields in self.rules.values():
             self._check_targets(rule, fields)
 
     def _check_targets(self, rule: Rule, fields: dict[str, Node]) -> None:
         owner = f"rule {rule.id!r}"
-        for key in ("candidate", "exclude", "caveat", "inform"):
+        for key in ("candidate", "exclude", "caveat", "before", "inform"):
             for pid in getattr(rule, key):
                 if pid not in self.procedures:
                     hint = _hint(pid, self.procedures)
@@ -309,7 +349,7 @@ class RuleReader:
         return KnowledgeBase(
             questions=questions,
             sections=tuple(sections),
-            procedures={k: _with_scope(v[0], rules, by_id) for k, v in self.procedures.items()},
+            procedures={k: with_scope(v[0], rules, by_id) for k, v in self.procedures.items()},
             referrals=dict(self.referrals),
             references=dict(self.references),
             rules=tuple(r for r, _ in self.rules.values()),
@@ -317,39 +357,8 @@ class RuleReader:
             sha256=sha,
             by_id=dict(by_id),
             groups={s.id: s for s in sections if s.key},
+            per_area=frozenset(q for q, question in by_id.items() if question.per_area),
         )
-
-
-_MEMBERSHIP = ("contains", "contains_any", "contains_all")
-
-
-def _with_scope(
-    procedure: Procedure, rules: list[Rule], questions: dict[str, Question]
-) -> Procedure:
-    """Attach the patients a procedure is for, from its candidate rules.
-
-    A candidate rule puts the procedure in scope when its choice tests (such as
-    "the concerns include scars") hold and the questions it reads apply (a
-    scar-type question asked only for scars). A candidate rule with neither,
-    or no candidate rule at all, puts it in scope for everyone.
-    """
-    scope = []
-    for rule in rules:
-        if procedure.id in rule.candidate:
-            gates = [questions[q].when for q in rule.questions if questions[q].when]
-            parts = (*_membership_leaves(rule.when), *(g for g in gates if g is not None))
-            if not parts:
-                return procedure
-            scope.append(AllOf(parts=parts, source=rule.source))
-    return replace(procedure, scope=tuple(scope))
-
-
-def _membership_leaves(condition: Condition) -> tuple[Condition, ...]:
-    if isinstance(condition, Compare) and condition.op in _MEMBERSHIP:
-        return (condition,)
-    if isinstance(condition, AllOf):
-        return tuple(leaf for part in condition.parts for leaf in _membership_leaves(part))
-    return ()
 
 
 _NO_EVIDENCE = Evidence(certainty="insufficient", level=5, summary="", references=())

@@ -9,23 +9,25 @@ a quantifier over a repeating group reads the items in view.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import replace
-from typing import Any, assert_never
+from collections.abc import Iterator, Mapping
+from typing import assert_never
 
 from consult.bank.model import (
     AllOf,
+    Answer,
     Answers,
     AnyOf,
     Applicability,
     Compare,
     Condition,
     Items,
+    KnowledgeBase,
     Not,
     Quantified,
     Test,
     Truth,
 )
+from consult.bank.operators import OPERATORS
 
 
 def questions_of(condition: Condition) -> Iterator[str]:
@@ -42,6 +44,22 @@ def questions_of(condition: Condition) -> Iterator[str]:
             assert_never(condition)
 
 
+def read_directly(condition: Condition) -> Iterator[str]:
+    """The ids of the questions a condition reads outside any quantifier, with repeats."""
+    match condition:
+        case Compare():
+            yield condition.question
+        case AllOf() | AnyOf():
+            for part in condition.parts:
+                yield from read_directly(part)
+        case Not():
+            yield from read_directly(condition.part)
+        case Quantified():
+            return
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
 def quantifiers_of(condition: Condition) -> Iterator[Quantified]:
     """The quantifiers over repeating groups in a condition, depth first."""
     match condition:
@@ -54,23 +72,6 @@ def quantifiers_of(condition: Condition) -> Iterator[Quantified]:
             yield from quantifiers_of(condition.part)
         case Compare():
             return
-        case _:  # pragma: no cover
-            assert_never(condition)
-
-
-def restrict(condition: Condition, sites: frozenset[str] | None) -> Condition:
-    """The condition with every quantifier limited to the items of these key values."""
-    match condition:
-        case Quantified():
-            return replace(condition, sites=sites)
-        case AllOf():
-            return replace(condition, parts=tuple(restrict(p, sites) for p in condition.parts))
-        case AnyOf():
-            return replace(condition, parts=tuple(restrict(p, sites) for p in condition.parts))
-        case Not():
-            return replace(condition, part=restrict(condition.part, sites))
-        case Compare():
-            return condition
         case _:  # pragma: no cover
             assert_never(condition)
 
@@ -129,39 +130,30 @@ def _compile_any(parts: tuple[Test, ...]) -> Test:
     return test
 
 
-def items_in_view(
-    answers: Answers,
-    group: str,
-    key: str,
-    sites: frozenset[str] | None,
-    reads: tuple[str, ...] = (),
-) -> list[Answers]:
-    """The answers of each item a quantifier looks at, over the answers given for all.
+def items_in_view(answers: Answers, group: str) -> list[Answers]:
+    """The answers of each item (treatment area) a quantifier looks at.
 
-    An item's own answer wins over the same question answered once for the
-    whole patient (the flat form), which applies to every area. With no item
-    for these sites, the flat answers alone stand for them: a question they
-    leave open stays unknown. `reads` are the questions the views are read for
-    (those of the group): only these are taken over from the answers for all.
+    An item's own answer wins over the same question answered once for every
+    item (the flat form). The answers given for every item stand for an area
+    listed nowhere: with no item at all, or when some concern is treated at a
+    place not given (`Items.unplaced`); a question they leave open stays unknown.
     """
     found = answers.get(group)
     if not isinstance(found, Items):
         return [answers]
-    items = [it for it in found.items if sites is None or it.get(key) in sites]
-    if not items:
-        return [answers]
-    every = {q: answers[q] for q in reads if q in answers}
-    return [{**every, **it} for it in items] if every else items
+    every = found.every
+    views: list[Answers] = [{**every, **it} for it in found.items] if every else [*found.items]
+    return [*views, every] if found.unplaced or not views else views
 
 
 def _compile_quantified(condition: Quantified) -> Test:
     part = compile_condition(condition.part)
-    group, key, sites, reads = condition.group, condition.key, condition.sites, condition.reads
+    group = condition.group
     settles = condition.kind == "any"  # an `any` is settled by a true item, `all` by a false one
 
     def test(answers: Answers, applies: Applicability) -> Truth:
         result: Truth = not settles
-        for view in items_in_view(answers, group, key, sites, reads):
+        for view in items_in_view(answers, group):
             value = part(view, applies)
             if value is settles:
                 return settles
@@ -180,94 +172,66 @@ def _compile_not(part: Test) -> Test:
     return test
 
 
-def _predicate(op: str, expected: object) -> Callable[[object], bool]:
-    if op == "equals":
-        return lambda v: v == expected
-    if op == "one_of":
-        assert isinstance(expected, frozenset)
-        return expected.__contains__
-    if op == "contains":
-        return lambda v: expected in v  # type: ignore[operator]
-    if op == "contains_any":
-        assert isinstance(expected, frozenset)
-        return lambda v: not expected.isdisjoint(v)  # type: ignore[arg-type]
-    if op == "contains_all":
-        assert isinstance(expected, frozenset)
-        return expected.issubset  # type: ignore[return-value]
-    if op == "between":
-        assert isinstance(expected, tuple)
-        lo: int = expected[0]
-        hi: int = expected[1]
-        return lambda v: lo <= v <= hi  # type: ignore[operator]
-    return _ORDER[op](expected)
-
-
-def _gte(n: Any) -> Callable[[Any], bool]:
-    return lambda v: v >= n
-
-
-def _gt(n: Any) -> Callable[[Any], bool]:
-    return lambda v: v > n
-
-
-def _lte(n: Any) -> Callable[[Any], bool]:
-    return lambda v: v <= n
-
-
-def _lt(n: Any) -> Callable[[Any], bool]:
-    return lambda v: v < n
-
-
-_ORDER: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
-    "gte": _gte,
-    "gt": _gt,
-    "lte": _lte,
-    "lt": _lt,
-}
-
-
 def _compile_compare(condition: Compare) -> Test:
-    qid = condition.question
-    if condition.op == "answered":
-        return lambda answers, _applies: qid in answers
-    if condition.op == "unanswered":
-        return lambda answers, _applies: qid not in answers
-    if condition.op in _DIRECT:  # the most common tests, without a predicate call
-        return _DIRECT[condition.op](qid, condition.value)
-    predicate = _predicate(condition.op, condition.value)
+    qid, expected = condition.question, condition.value
+    operator = OPERATORS[condition.op]
+    if operator.holds is None:  # answered / unanswered: the answer set as given
+        present = condition.op == "answered"
+        return lambda answers, _applies: (qid in answers) is present
+    holds = operator.holds
 
     def test(answers: Answers, applies: Applicability) -> Truth:
         value = answers.get(qid, _MISSING)
         if value is _MISSING:
             # A question switched off by its own `when` does not apply: false.
             return False if applies(qid) is False else None
-        return predicate(value)
+        return holds(value, expected)
 
     return test
 
 
-def _compile_equals(qid: str, expected: object) -> Test:
-    def test(answers: Answers, applies: Applicability) -> Truth:
-        value = answers.get(qid, _MISSING)
-        if value is _MISSING:
-            return False if applies(qid) is False else None
-        return value == expected
-
-    return test
-
-
-def _compile_contains(qid: str, expected: object) -> Test:
-    def test(answers: Answers, applies: Applicability) -> Truth:
-        value = answers.get(qid, _MISSING)
-        if value is _MISSING:
-            return False if applies(qid) is False else None
-        return expected in value  # type: ignore[operator]
-
-    return test
-
-
-_DIRECT: dict[str, Callable[[str, object], Test]] = {
-    "equals": _compile_equals,
-    "contains": _compile_contains,
-}
 _MISSING = object()
+
+
+def applicability(
+    kb: KnowledgeBase, answers: Mapping[str, Answer], patient: Applicability | None = None
+) -> Applicability:
+    """A memoised `applies(question_id)` for one answer set (three-valued).
+
+    A question applies when its `when` (and its section's) holds on the answers.
+    For the answers of one treatment area (its view), `patient` says whether a
+    question of the patient (not answered per area) applies: the area's own
+    concerns do not switch those off.
+    """
+    return _Applies(kb, answers, patient)
+
+
+class _Applies:
+    """`applies(question_id)`, memoised.
+
+    A class rather than a closure that calls itself: that closure is a
+    reference cycle, left for the garbage collector once per answer set.
+    """
+
+    __slots__ = ("answers", "by_id", "memo", "patient")
+
+    def __init__(
+        self, kb: KnowledgeBase, answers: Mapping[str, Answer], patient: Applicability | None
+    ) -> None:
+        self.by_id = kb.by_id
+        self.answers = answers
+        self.patient = patient
+        self.memo: dict[str, Truth] = {}
+
+    def __call__(self, qid: str) -> Truth:
+        memo = self.memo
+        if qid in memo:
+            return memo[qid]
+        question = self.by_id[qid]
+        if self.patient is not None and not question.per_area:
+            result = self.patient(qid)
+        else:
+            test = question.applies
+            result = True if test is None else test(self.answers, self)
+        memo[qid] = result
+        return result

@@ -31,7 +31,7 @@ MAX_DEPTH = 64
 # Below this many structural characters LibYAML cannot nest deep enough to
 # crash (10,000 levels were measured safe), so the event scan is skipped and
 # depth is checked while converting.
-_SCAN_ABOVE = 2_000
+SCAN_ABOVE = 2_000
 _SCALARS = SafeConstructor()
 # Values a document may hold once its aliases are expanded: far beyond any honest
 # bank (the shipped one holds under 1,000 per file, some 4,700 in all), far below
@@ -41,7 +41,7 @@ MAX_VALUES = 200_000
 # refuses to convert more than 4,300).
 MAX_DIGITS = 30
 _INT_TAG = "tag:yaml.org,2002:int"
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 # Characters YAML refuses anywhere in a document (C0 and C1 controls, surrogates, ...).
 _UNPRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -228,7 +228,7 @@ def _check_depth(text: str, name: str) -> None:
     stream (which does not recurse) whenever a cheap upper bound allows it.
     """
     bound = sum(text.count(c) for c in "[{-:?")
-    if bound <= _SCAN_ABOVE:
+    if bound <= SCAN_ABOVE:
         return
     try:
         _scan_depth(text, name, _Loader)
@@ -345,7 +345,7 @@ def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
         value = _SCALARS.construct_object(node)
     except ValueError:
         raise YamlProblem(Problem(source, f"invalid number {text!r}")) from None
-    if _DECIMAL.fullmatch(text):
+    if DECIMAL.fullmatch(text):
         return int(value)
     return Unreadable(f"{text} (YAML 1.1 reads it as {value}; write plain decimal digits)")
 

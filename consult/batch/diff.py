@@ -1,10 +1,11 @@
 """`consult diff`: which answer sets of a corpus change outcome between two banks, and how.
 
 Every input (an answer file, or a scenario file: its `answers`) is read,
-checked and decided on both banks by the batch workers
-(`consult.batch.pool`); a worker sends back one compact record for an input
-whose outcome changes and nothing for one that does not. The parent groups the
-changes by outcome with counts and example inputs.
+checked and evaluated on both banks (`consult.engine.decide.evaluate`, the
+outcomes compared on its `Result`) by the batch workers (`consult.batch.pool`);
+a worker sends back one compact record for an input whose outcome changes and
+nothing for one that does not. The parent groups the changes by outcome with
+counts and example inputs.
 
 A change is one of: new candidate, lost candidate, new exclusion, lost
 exclusion, changed status (none and undetermined), new referral, lost
@@ -16,17 +17,16 @@ checks of one bank only).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from consult.answers.check import AnswerSet
 from consult.bank.model import KnowledgeBase
-from consult.bank.yamlsource import decode, read_text
-from consult.batch.items import Bank, Item, Outcome, Renderer, read_item
-from consult.batch.pool import run
-from consult.engine.answers import AnswerSet
-from consult.engine.decide import decide_checked, plan_of
-from consult.engine.explain import read_answers
+from consult.batch.formats import Renderer
+from consult.batch.inputs import Bank, Item, Reading, read_input
+from consult.batch.pool import Pairs, evaluate_inputs
+from consult.engine.decide import evaluate
 from consult.errors import InputError, InvalidAnswers, Problem
 
 EXAMPLES = 3  # example inputs shown per group of changes
@@ -46,19 +46,19 @@ def base_bank(bank: Bank) -> KnowledgeBase:
 
 def state(kb: KnowledgeBase, answers: AnswerSet) -> State:
     """Each procedure's and referral's status on these answers (absent: none)."""
-    decision = decide_checked(kb, answers)
-    plan = plan_of(kb)
+    result = evaluate(kb, answers)
     found: State = {}
-    for proc, rules, _caveats in decision.candidates:
-        indications = plan.indications(proc, rules)
-        evidence = indications[0].evidence if indications else proc.evidence
-        found[proc.id] = f"candidate:{evidence.certainty}"
-    for proc, _rules, _in_scope in decision.excluded:
-        found[proc.id] = "excluded"
-    for proc, *_rest in decision.undetermined:
-        found[proc.id] = "undetermined"
-    for _rule, rid in decision.referrals:
-        found[rid] = "raised"
+    for candidate in result.candidates:
+        # The certainty of the result JSON's `evidence`: the first indication's, or the procedure's.
+        indications = candidate.indications
+        evidence = indications[0].evidence if indications else candidate.procedure.evidence
+        found[candidate.procedure.id] = f"candidate:{evidence.certainty}"
+    for exclusion in result.excluded:
+        found[exclusion.procedure.id] = "excluded"
+    for undetermined in result.undetermined:
+        found[undetermined.procedure.id] = "undetermined"
+    for referral in result.referrals:
+        found[referral.id] = "raised"
     return found
 
 
@@ -98,25 +98,17 @@ def _kind(was: str, now: str) -> str:
     return "changed status"
 
 
-def _record(item: Item, found: list[dict[str, str]]) -> str:
+def _record(item: Item, found: list[dict[str, str]]) -> bytes:
     record: dict[str, Any] = {"file": item.name}
     if item.line:
         record["line"] = item.line
     record["changes"] = found
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def read_corpus_item(kb: KnowledgeBase, item: Item) -> AnswerSet:
     """An answer file, or the `answers` of a scenario file (the bank's test corpus)."""
-    try:
-        return read_item(kb, item)
-    except InvalidAnswers:
-        if item.line:
-            raise
-        text = read_text(item.path, item.name) if item.path else decode(item.data, item.name)
-        if "expect" not in text:
-            raise
-        return read_answers(kb, text, item.name)
+    return read_input(kb, item).answers
 
 
 class DiffRenderer(Renderer):
@@ -125,9 +117,9 @@ class DiffRenderer(Renderer):
     def __init__(self, base: Bank) -> None:
         self.base = base
 
-    def read(self, kb: KnowledgeBase, item: Item) -> AnswerSet:
+    def read(self, kb: KnowledgeBase, item: Item) -> Reading:
         """Read and check one input: an answer file or a scenario file."""
-        return read_corpus_item(kb, item)
+        return read_input(kb, item)
 
     def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The change record of an input valid on the new bank ("" when nothing changes)."""
@@ -137,16 +129,16 @@ class DiffRenderer(Renderer):
         except (InvalidAnswers, InputError) as exc:
             problem = _first(exc)
             found = [{"outcome": "answers", "kind": "became valid", "from": problem, "to": "ok"}]
-            return _record(item, found).encode()
+            return _record(item, found)
         found = changes(state(base, base_answers), state(kb, answers))
-        return _record(item, found).encode() if found else b""
+        return _record(item, found) if found else b""
 
-    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+    def bad(self, item: Item, problems: Sequence[Problem]) -> bytes:
         """A record when the input was valid on the base bank; else nothing."""
         try:
             read_corpus_item(base_bank(self.base), item)
         except (InvalidAnswers, InputError):
-            return ""
+            return b""
         change = {"outcome": "answers", "kind": "became invalid", "from": "ok"}
         change["to"] = str(problems[0]) if problems else "invalid"
         return _record(item, [change])
@@ -208,11 +200,9 @@ class Report:
         return [self.groups[k] for k in sorted(self.groups)]
 
 
-def diff_pairs(
-    kb: KnowledgeBase, bank: Bank, base: Bank, items: Iterable[Item], jobs: int
-) -> Iterator[tuple[Item, Outcome]]:
-    """Every input decided on both banks by the batch pool, in input order."""
-    return run(kb, bank, items, DiffRenderer(base), jobs)
+def diff_pairs(kb: KnowledgeBase, base: Bank, items: Iterable[Item], jobs: int) -> Pairs:
+    """Every input evaluated on both banks by the batch pool, in input order."""
+    return evaluate_inputs(kb, items, DiffRenderer(base), jobs)
 
 
 def _name(outcome: str, banks: Sequence[KnowledgeBase]) -> str:

@@ -1,43 +1,91 @@
-"""Machine-readable batch output: JSON records, CSV rows, plain table rows.
+"""Batch output formats: one input read, checked, evaluated and rendered as one record.
 
-Renderers run in the batch workers and return finished text, one record per
-input; writers stream those records to a text stream in input order.
+`render_item` does all of it for one input, in whichever process runs it (the
+workers of a pooled run), and returns a `Rendered`: the finished output bytes
+and the lines for stderr. A `Renderer` says how an evaluated input and a
+failed one look: JSON records (`JsonRecords`), CSV rows (`CsvRows`), plain
+table rows (`TableRows`) or markdown summaries (`MarkdownSummaries`). Every
+record is built from the engine's `Result` (`consult.engine.decide.evaluate`).
 
 A JSON record is `{"file": ..., "line": ... (JSONL input only), "patient_ref":
-..., "result": {...}}` for an evaluated input and `{"file": ..., "patient_ref":
-null, "error": "file:line:col: message", "problems": [...]}` for a failed one.
+..., "result": {...}}` for an evaluated input, its `result` exactly the
+compact JSON of `Result.to_dict()`, and `{"file": ..., "patient_ref": null,
+"error": "file:line:col: message", "problems": [...]}` for a failed one. A
+CSV or table row holds the cells of `consult.batch.cells`, its first column
+`file` too.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
-from functools import lru_cache
-from json.encoder import encode_basestring
-from typing import Any, BinaryIO
+from typing import Any, NamedTuple
 
+from consult.answers.check import AnswerSet
 from consult.bank.model import KnowledgeBase
-from consult.batch.items import Item, Renderer, Spill
-from consult.batch.pool import Framing
-from consult.batch.stream import GRACE, Stream
-from consult.engine.answers import AnswerSet
-from consult.engine.decide import Decision, decide
-from consult.errors import Problem
-from consult.output.resultjson import result_json
+from consult.batch.cells import columns, error_cells, summary_cells
+from consult.batch.inputs import Item, Reading, problems_of, read_input
+from consult.engine.decide import evaluate
+from consult.errors import InputError, InvalidAnswers, Problem, Source
+from consult.output.markdown import render_markdown
 
-COLUMNS = (
-    "source",
-    "line",
-    "patient_ref",
-    "candidates",
-    "excluded",
-    "referrals",
-    "undetermined",
-    "error",
-)
 # Spreadsheets run a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Rendered(NamedTuple):
+    """What one input gave: whether it was evaluated, its output (UTF-8) and its stderr lines."""
+
+    ok: bool
+    output: bytes  # b"" for none
+    messages: tuple[str, ...]
+    scenario: bool = False  # a scenario file, whose answers were read
+
+
+class Renderer:
+    """How an input looks in the output, evaluated or failed; runs in the workers."""
+
+    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
+        """The output of an input whose answers passed the checks."""
+        raise NotImplementedError
+
+    def bad(self, item: Item, problems: Sequence[Problem]) -> bytes:
+        """The output of an input that could not be evaluated (b"" for none)."""
+        raise NotImplementedError
+
+    def read(self, kb: KnowledgeBase, item: Item) -> Reading:
+        """Read and check one input (see `read_input`)."""
+        return read_input(kb, item)
+
+    def columns(self) -> tuple[str, ...]:
+        """The header of a csv or tsv output of these rows (none for the others)."""
+        return ()
+
+
+def render_item(kb: KnowledgeBase, item: Item, renderer: Renderer) -> Rendered:
+    """Read, check, evaluate and render one input."""
+    try:
+        answers, scenario = renderer.read(kb, item)
+    except (InvalidAnswers, InputError) as exc:
+        return render_failed(item, problems_of(item, exc), renderer)
+    warnings = tuple(f"warning: {w}" for w in answers.warnings)
+    return Rendered(True, renderer.good(kb, item, answers), warnings, scenario)
+
+
+def render_failed(item: Item, problems: Sequence[Problem], renderer: Renderer) -> Rendered:
+    """An input that could not be evaluated, for these problems."""
+    return Rendered(False, renderer.bad(item, problems), tuple(map(str, problems)))
+
+
+def render_overtime(item: Item, renderer: Renderer, seconds: float) -> Rendered:
+    """An input stopped at the time limit."""
+    where = Source(item.name, item.line, 1) if item.line else Source(item.name)
+    message = f"not evaluated: took longer than {seconds:g} s (the limit per input)"
+    return render_failed(item, [Problem(where, message)], renderer)
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _head(item: Item, ref: str | None) -> dict[str, Any]:
@@ -46,16 +94,6 @@ def _head(item: Item, ref: str | None) -> dict[str, Any]:
         head["line"] = item.line
     head["patient_ref"] = ref or None
     return head
-
-
-@lru_cache(maxsize=64)
-def _string(text: str) -> str:
-    """A JSON string (file names repeat on every line of a JSONL file)."""
-    return encode_basestring(text)
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def problem_dicts(problems: Sequence[Problem]) -> list[dict[str, Any]]:
@@ -74,21 +112,12 @@ class JsonRecords(Renderer):
     """One JSON object per input (jsonl, and the items of a json array)."""
 
     def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
-        """The result record (the same JSON as `_dumps` of the record with `to_dict()`)."""
-        ref = answers.patient_ref
-        head = "".join(
-            (
-                '{"file":',
-                _string(item.name),
-                f',"line":{item.line}' if item.line else "",
-                ',"patient_ref":',
-                encode_basestring(ref) if ref else "null",
-                ',"result":',
-            )
-        )
-        return result_json(kb, answers, head.encode(), b"}")
+        """The result record."""
+        record = _head(item, answers.patient_ref)
+        record["result"] = evaluate(kb, answers).to_dict()
+        return _dumps(record)
 
-    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+    def bad(self, item: Item, problems: Sequence[Problem]) -> bytes:
         """The error record."""
         record = _head(item, None)
         record["error"] = "\n".join(map(str, problems))
@@ -96,35 +125,36 @@ class JsonRecords(Renderer):
         return _dumps(record)
 
 
-def summary_cells(item: Item, answers: AnswerSet, decision: Decision) -> list[str]:
-    """The summary columns of an evaluated input (see COLUMNS)."""
-    return [
-        item.name,
-        str(item.line or ""),
-        answers.patient_ref,
-        " ".join(c[0].id for c in decision.candidates),
-        " ".join(e[0].id for e in decision.excluded),
-        " ".join(dict.fromkeys(rid for _rule, rid in decision.referrals)),  # one per referral
-        " ".join(u[0].id for u in decision.undetermined),
-        "",
-    ]
-
-
-def error_cells(item: Item, problems: Sequence[Problem]) -> list[str]:
-    """The summary columns of a failed input."""
-    return [item.name, str(item.line or ""), "", "", "", "", "", "; ".join(map(str, problems))]
-
-
 class CsvRows(Renderer):
-    """One CSV row per input (RFC 4180 quoting; formula-looking cells defused)."""
+    """One CSV row per input (RFC 4180 quoting; formula-looking cells defused).
+
+    With a bank (`--answers`), the answers follow the summary cells.
+    """
+
+    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+        self.kb = kb  # the bank whose answers are shown; None: no answer columns
 
     def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
         """The summary row."""
-        return csv_line(summary_cells(item, answers, decide(kb, answers.answers))).encode()
+        return self.line(self.cells(kb, item, answers))
 
-    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
+    def bad(self, item: Item, problems: Sequence[Problem]) -> bytes:
         """The error row."""
-        return csv_line(error_cells(item, problems))
+        with_answers = self.kb is not None
+        return self.line(error_cells(self.kb, item, problems, with_answers=with_answers))
+
+    def cells(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> list[str]:
+        """The cells of an evaluated input."""
+        result = evaluate(kb, answers)
+        return summary_cells(kb, item, answers, result, with_answers=self.kb is not None)
+
+    def columns(self) -> tuple[str, ...]:
+        """The header."""
+        return columns(self.kb)
+
+    def line(self, cells: Sequence[str]) -> bytes:
+        """One row as a line (without its line ending)."""
+        return csv_line(cells).encode()
 
 
 def csv_line(cells: Sequence[str]) -> str:
@@ -140,16 +170,19 @@ def _csv_cell(cell: str) -> str:
     return cell
 
 
-class TableRows(Renderer):
-    """Tab-separated summary rows: a plain table, or the cells of a rich one."""
+class TableRows(CsvRows):
+    """Tab-separated summary rows: a plain table, or the cells of the screen's table."""
 
-    def good(self, kb: KnowledgeBase, item: Item, answers: AnswerSet) -> bytes:
-        """The summary row."""
-        return tab_line(summary_cells(item, answers, decide(kb, answers.answers))).encode()
+    def line(self, cells: Sequence[str]) -> bytes:
+        """One row as tab-separated cells."""
+        return tab_line(cells).encode()
 
-    def bad(self, item: Item, problems: Sequence[Problem]) -> str:
-        """The error row."""
-        return tab_line(error_cells(item, problems))
+
+def header(kind: str, names: Sequence[str]) -> bytes:
+    """The line a csv or tsv output starts with (b"" for the others)."""
+    if kind not in ("csv", "tsv") or not names:
+        return b""
+    return (csv_line(names) if kind == "csv" else tab_line(names)).encode() + b"\n"
 
 
 def tab_line(cells: Sequence[str]) -> str:
@@ -158,97 +191,17 @@ def tab_line(cells: Sequence[str]) -> str:
     return "\t".join(c.translate(table) for c in cells)
 
 
-def framing(kind: str) -> Framing:
-    """What a RecordWriter of this kind writes before and after each record.
+class MarkdownSummaries(Renderer):
+    """One consultation summary per evaluated input; none for a failed one."""
 
-    The first record of a json array has `[` and a line break before it instead.
-    """
-    return (b",\n", b"") if kind == "json" else (b"", b"\n")
+    def __init__(self, date: str) -> None:
+        self.date = date
 
+    def good(self, kb: KnowledgeBase, _item: Item, answers: AnswerSet) -> bytes:
+        """The summary."""
+        result = evaluate(kb, answers)
+        return render_markdown(kb, answers, result, date=self.date).encode()
 
-# Records are written in batches of about this many bytes (see RecordWriter).
-GATHER = 256 * 1024
-
-
-class RecordWriter:
-    """Streams records (UTF-8) to a binary stream: jsonl, a json array, csv or tsv.
-
-    Records are gathered and written some 256 KiB at a time: a result record
-    is about 8 KB, and one write per record cost 7 µs of about 90 per JSONL
-    line to a file (`bench/notes.md`). Only whole records are ever written,
-    a stop included (see `consult.batch.stream`): a run that stops calls
-    `stop`, which completes the record under way and writes what was gathered
-    (so the records made before are not lost); `close` finishes the output.
-    """
-
-    def __init__(self, out: BinaryIO, kind: str) -> None:
-        self.stream = Stream(out)
-        self.kind = kind
-        self.count = 0
-        self.frame = framing(kind)
-        self._gathered: list[bytes] = []
-        self._size = 0  # bytes of records gathered
-        self._ends: list[int] = []  # where each gathered record ends in the joined bytes
-        self._end = 0
-        if kind in ("csv", "tsv"):
-            line = csv_line(COLUMNS) if kind == "csv" else tab_line(COLUMNS)
-            self._add_bytes(line.encode() + b"\n")
-
-    def _add_bytes(self, data: bytes) -> None:
-        self._gathered.append(data)
-        self._end += len(data)
-        self._ends.append(self._end)
-
-    def add(self, record: bytes) -> None:
-        """Write one record."""
-        before, after = (b"[\n", b"") if self.kind == "json" and not self.count else self.frame
-        self._gathered += (before, record, after)
-        self._end += len(before) + len(record) + len(after)
-        self._ends.append(self._end)
-        self.count += 1
-        self._size += len(record)
-        if self._size >= GATHER:
-            self.flush()
-
-    def add_spill(self, spill: Spill) -> None:
-        """Write a chunk of records framed by `framing`, copied from its spill file."""
-        if not spill.records:
-            return
-        start = 0
-        if self.kind == "json" and self.count == 0:
-            self._gathered.append(b"[\n")  # in place of the first record's separator
-            self._end += 2
-            start = len(self.frame[0])
-        self.flush()
-        ends = [end - start for end in spill.ends]
-        self.stream.copy(spill.handle, start, spill.length - start, ends)
-        self.count += spill.records
-
-    def flush(self) -> None:
-        """Write the records gathered so far."""
-        if self._gathered:
-            data, ends = self._take()
-            self.stream.write(data, ends)
-
-    def stop(self) -> None:
-        """After a stop signal: the record under way completed, then what was gathered.
-
-        Given up on if the reader takes nothing for `GRACE` seconds: the stop
-        must not wait on a reader that does not read.
-        """
-        deadline = time.monotonic() + GRACE
-        self.stream.finish(deadline)
-        if self._gathered:
-            self.stream.write(self._take()[0], deadline=deadline)
-
-    def _take(self) -> tuple[bytes, list[int]]:
-        data, ends = b"".join(self._gathered), self._ends
-        self._gathered, self._ends = [], []
-        self._size = self._end = 0
-        return data, ends
-
-    def close(self) -> None:
-        """Finish the output (closes a json array) and write it."""
-        if self.kind == "json":
-            self._add_bytes(b"\n]\n" if self.count else b"[]\n")
-        self.flush()
+    def bad(self, _item: Item, _problems: Sequence[Problem]) -> bytes:
+        """No summary for an input that failed."""
+        return b""

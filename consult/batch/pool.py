@@ -1,93 +1,89 @@
-"""Batch evaluation: many answer sets, streamed, in input order, never stopping at a bad one.
+"""Many inputs evaluated in input order: in this process, or by a pool of worker processes.
 
-Each input is an `Item` (see `consult.batch.items`); workers read,
-check and evaluate items (the renderer evaluates: JSON records are written
-straight from the engine's decision) and hand back the finished output text,
-so the parent only hands out chunks and writes. With several jobs, chunks of
-items go to a process pool through a bounded window: output keeps the input
-order and memory stays flat however many inputs there are.
+`evaluate_inputs` renders every input (`consult.batch.formats.render_item`)
+and yields each with what it gave, in input order, each input within the time
+limit. With several jobs, chunks of inputs go to a standard
+`ProcessPoolExecutor` through a bounded window: output keeps the input order
+and memory stays flat however many inputs there are. This process only hands
+out chunks and takes their output.
+
+Workers are forked: each inherits the knowledge base, the renderer and the
+time limit instead of loading or receiving them.
+
+Stopping: the pool's own code (starting it, handing out a chunk, looking for
+a finished one, shutting it down) runs with the stop signals blocked
+(`consult.batch.signals.stops_blocked`), so a stop acts between, and the
+workers, started inside, never take a stop signal themselves (not even one
+sent to the whole process group). A run that ends early (a stop, an error,
+output no longer read) kills its workers and drops the chunks under way; a
+worker also dies with its parent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from itertools import accumulate, chain, islice
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Generator, Iterable, Iterator
+from itertools import chain, islice
+from typing import TYPE_CHECKING
 
 from consult.bank.model import KnowledgeBase
-from consult.batch.items import Bank, Item, Outcome, Renderer, Spill, overtime, run_item
-from consult.batch.watch import (
-    POLL,
-    STOP_SIGNALS,
-    Stops,
-    deferred_stops,
-    die_with_parent,
-    orphaned,
-    start_limit,
-    stop_workers,
-    time_limit,
-    timed,
-)
+from consult.batch.formats import Rendered, Renderer, render_item, render_overtime
+from consult.batch.inputs import Item
+from consult.batch.signals import Overtime, die_with_parent, orphaned, stops_blocked, time_limit
 from consult.errors import InputError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+DEFAULT_LIMIT = 10.0  # seconds per input; an answer set takes well under a millisecond
 # Items per chunk sent to a worker: small at first so output starts at once,
 # then up to MAX_CHUNK (some 40 ms of work), which makes process overhead negligible.
 FIRST_CHUNK = 16
 MAX_CHUNK = 256
-# Chunks in flight per worker: enough that a worker never waits for the
-# parent, few enough that memory stays flat (output is held in input order).
+# Chunks under way per worker (handed out, or output not yet taken): enough that
+# a worker never waits for this process, few enough that memory stays flat.
 WINDOW = 3
+POLL = 0.05  # seconds between looks at a chunk under way (a stop acts between)
+
+Pairs = Iterator[tuple[Item, Rendered]]
+Run = Generator[tuple[Item, Rendered], None, None]  # closed early: the run ends, workers too
+# What a worker works with: the knowledge base, the renderer and the time limit,
+# set before the workers are forked; and, in a worker, the process that started it.
+_WORKER: tuple[KnowledgeBase, Renderer, float] | None = None
+_PARENT = 0
 
 
-_WORKER: tuple[KnowledgeBase, Renderer] | None = None
-_RUN_ITEM: Callable[[KnowledgeBase, Item, Renderer], Outcome] = run_item  # timed in workers
-
-
-# How each record is framed in the output: the bytes before it and after it.
-Framing = tuple[bytes, bytes]
-
-
-def run(
+def evaluate_inputs(
     kb: KnowledgeBase,
-    bank: Bank,
     items: Iterable[Item],
     renderer: Renderer,
     jobs: int,
-    framing: Framing | None = None,
     seconds: float = 0.0,
-) -> Iterator[tuple[Item, Outcome]]:
-    """Evaluate every item and yield its outcome, in input order.
+) -> Run:
+    """Render every input and yield it with what it gave, in input order.
 
-    With `seconds`, an input that takes longer is stopped and gets an error
-    outcome (in this process only from the main thread; see `consult.batch.watch`).
-
-    `jobs` above 1 has a pool of that many worker processes at work, unless
-    the inputs fit in one small chunk (starting processes would cost more than
-    it saves); each worker loads the knowledge base once, or inherits the
-    parent's when processes are forked.
-
-    With `framing`, pooled workers write each chunk's records already framed
-    (`before + record + after`, records with no text left out) and the chunk
-    reaches the caller as a `Spill` on its last outcome, to be copied to the
-    output whole; outcomes that carry their text are not framed.
+    An input that takes longer than `seconds` (0: no limit) is stopped and
+    reported as failed. `jobs` above 1 has a pool of that many worker
+    processes at work, unless the inputs fit in one small chunk (starting
+    processes would cost more than it saves). Close the iterator to end the
+    run early: its workers are killed.
     """
     chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
     first = next(chunks, [])
     if jobs <= 1 or len(first) < FIRST_CHUNK:
-        with time_limit(seconds) as limited:
-            one = timed(run_item, overtime(seconds)) if limited else run_item
-            for chunk in chain([first], chunks):
-                yield from zip(chunk, (one(kb, item, renderer) for item in chunk), strict=True)
+        for item in chain(first, chain.from_iterable(chunks)):
+            yield item, _render(kb, item, renderer, seconds)
         return
-    yield from _pooled(kb, bank, chain([first], chunks), renderer, jobs, framing, seconds)
+    yield from _pooled(kb, chain([first], chunks), renderer, jobs, seconds)
+
+
+def _render(kb: KnowledgeBase, item: Item, renderer: Renderer, seconds: float) -> Rendered:
+    try:
+        with time_limit(seconds):
+            return render_item(kb, item, renderer)
+    except Overtime:
+        return render_overtime(item, renderer, seconds)
 
 
 def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
@@ -115,266 +111,93 @@ def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[I
 
 
 def _pooled(
-    kb: KnowledgeBase,
-    bank: Bank,
-    chunks: Iterator[list[Item]],
-    renderer: Renderer,
-    jobs: int,
-    framing: Framing | None,
-    seconds: float,
-) -> Iterator[tuple[Item, Outcome]]:
-    """`jobs` worker processes evaluate the chunks; this one hands them out and writes.
-
-    This process does not evaluate chunks itself: busy, it would keep the
-    pool's threads (which feed the workers and take their results) from the
-    interpreter, and the workers would wait on it. Measured on 10,000 YAML
-    files with two jobs: 0.915 s with two workers against 0.95 s with one
-    worker and this process taking every other chunk (median of 8 rounds).
-    Workers hand their output back through spill files (see `_spill_folder`);
-    framed, a chunk's output is copied from its file to the output whole,
-    by the kernel (`os.sendfile`), instead of being read back record by record.
-
-    A stop signal (Ctrl-C, SIGTERM, SIGHUP) is held back while the pool's
-    code runs and acted on when it returns (see
-    `consult.batch.watch.deferred_stops`); the workers are then stopped.
-    """
+    kb: KnowledgeBase, chunks: Iterator[list[Item]], renderer: Renderer, jobs: int, seconds: float
+) -> Run:
+    """`jobs` worker processes render the chunks; this one hands them out, in order."""
     global _WORKER
-    _WORKER = (kb, renderer)  # forked workers inherit it and skip loading
-    window: deque[tuple[list[Item], str, Future[Returned]]] = deque()
-    framed = framing is not None
-    with (
-        deferred_stops() as stops,
-        _broken(stops),
-        _spill_folder() as folder,
-        _workers(jobs, bank, renderer, seconds) as pool,
-        stops.leaving(),  # leaving first: signals wait while the workers stop, the folder goes
-    ):
-        for index, chunk in enumerate(chunks):
-            path = os.path.join(folder, str(index)) if folder else ""  # noqa: PTH118
-            with stops.held():
-                pending = pool.submit(_run_spilled, chunk, path, framing)
-            window.append((chunk, path, pending))
-            if len(window) >= jobs * WINDOW:
-                yield from _collect(window.popleft(), framed, stops)
-        while window:
-            yield from _collect(window.popleft(), framed, stops)
-
-
-@contextmanager
-def _broken(stops: Stops) -> Iterator[None]:
-    """A pool whose worker died: a stop signal to the whole group, or a worker lost."""
-    from concurrent.futures.process import BrokenProcessPool
-
+    _WORKER = (kb, renderer, seconds)
+    pool = None
+    finished = False
     try:
-        yield
+        with stops_blocked():  # a stop that comes meanwhile acts at the end, pool in hand
+            pool = _start_pool(jobs)
+        yield from _handed_out(pool, chunks, jobs)
+        finished = True
+    finally:
+        _WORKER = None
+        if pool is not None:
+            with stops_blocked():
+                _stop_pool(pool, finished)
+
+
+def _handed_out(pool: ProcessPoolExecutor, chunks: Iterator[list[Item]], jobs: int) -> Pairs:
+    """The chunks handed out, at most `jobs * WINDOW` under way; their inputs in order."""
+    from concurrent.futures.process import BrokenProcessPool  # loaded with the pool
+
+    window: deque[tuple[list[Item], Future[list[Rendered]]]] = deque()
+    try:
+        for chunk in chunks:
+            with stops_blocked():
+                window.append((chunk, pool.submit(_run_chunk, chunk)))
+            if len(window) >= jobs * WINDOW:
+                yield from _taken(*window.popleft())
+        while window:
+            yield from _taken(*window.popleft())
     except BrokenProcessPool:
-        stops.check()  # the workers were stopped with the run (a signal to the group)
         raise InputError("a worker process stopped unexpectedly (out of memory?)") from None
 
 
-# What a worker sends back for each item: ok, the length of its output, its messages.
-Spilled = tuple[bool, int, tuple[str, ...]]
-
-
-class Returned(NamedTuple):
-    """What a worker sends back for a chunk: spilled output, or the outcomes themselves."""
-
-    spilled: list[Spilled]
-    outcomes: list[Outcome]  # when the output could not be spilled
-
-
-SPILL_PREFIX = "consult-batch-"
-SPILL_BUFFER = 256 * 1024  # records are read back through a buffer of this size
-
-
-def spill_place() -> str:
-    """Where spill folders go: `/dev/shm` (memory) when usable, else the temporary folder."""
-    import tempfile
-
-    shm = "/dev/shm"
-    usable = os.path.isdir(shm) and os.access(shm, os.W_OK)  # noqa: PTH112
-    return shm if usable else tempfile.gettempdir()
-
-
-def _remove_stale_spills(place: str) -> None:
-    """Remove spill folders of this user whose run was killed before it could tidy up."""
-    import shutil
-
-    try:
-        entries = list(os.scandir(place))
-    except OSError:
-        return
-    for entry in entries:
-        pid = entry.name.removeprefix(SPILL_PREFIX).split("-")[0]
-        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
-            continue
-        try:
-            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(
-                follow_symlinks=False
-            ):
-                continue
-            os.kill(int(pid), 0)  # the run is still going: leave it
-        except ProcessLookupError:
-            shutil.rmtree(entry.path, ignore_errors=True)
-        except OSError:
-            continue
-
-
-@contextmanager
-def _spill_folder() -> Iterator[str]:
-    """A private folder (mode 0700) for the workers' output, in memory where possible.
-
-    Workers write each chunk's output to a file here instead of sending it
-    through the result pipe: a pipe moves a few megabytes in 64 KiB steps,
-    each a wake-up of both processes, and the worker waits meanwhile. Each
-    file (mode 0600) is read and removed by the parent as soon as the chunk
-    is written out; the folder goes when the run ends, however it ends.
-    Without a folder ("": none could be made), or when a file cannot be
-    written (a full `/dev/shm`), the output goes through the pipe after all.
-    A folder left by a run that was killed outright (no chance to tidy up)
-    is removed by the next pooled run of the same user.
-    """
-    import shutil
-    import tempfile
-
-    place = spill_place()
-    _remove_stale_spills(place)
-    try:
-        folder = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=place)
-    except OSError:
-        yield ""
-        return
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
-def _workers(
-    count: int, bank: Bank, renderer: Renderer, seconds: float
-) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes that end with the run, however it ends.
-
-    Workers ignore Ctrl-C and SIGHUP (a terminal signals the whole process
-    group): the parent handles them. A run that ends early (a stop signal, an
-    error, output no longer read) terminates its workers and kills any still
-    there after a grace; chunks under way are dropped, and the output keeps
-    whole records only. SIGTERM ends a worker at once; a worker dies with its
-    parent. Each input has `seconds` (0: no limit).
-    """
+def _start_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of `jobs` forked workers, all started now."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    pool = None
+    fork = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(jobs, fork, initializer=_start_worker, initargs=(os.getpid(),))
     try:
-        pool = ProcessPoolExecutor(
-            count, initializer=_start_worker, initargs=(bank, renderer, seconds, os.getpid())
-        )
-        pool.submit(int).result()  # start the workers while stop signals wait
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        yield pool
-    except BaseException:
-        if pool is not None:
-            stop_workers(pool)
+        pool.submit(int)  # with fork, the first task starts every worker
+    except BaseException:  # no worker could be started (out of processes?)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        # Failed while starting: stop signals wait until the pool is shut down.
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    # Only the workers may hold the way back: a worker killed in the middle of sending
+    # its output then leaves the pool at an end of file (a broken pool), not waiting
+    # forever for the rest of the message (this process would otherwise hold it open).
+    pool._result_queue._writer.close()  # type: ignore[attr-defined]
+    return pool
 
 
-def _collect(
-    entry: tuple[list[Item], str, Future[Returned]], framed: bool, stops: Stops
-) -> Iterator[tuple[Item, Outcome]]:
-    chunk, path, pending = entry
-    returned = _result(pending, stops)
-    if framed and not returned.outcomes:
-        yield from _framed(path, chunk, returned.spilled)
-        return
-    outcomes: Iterable[Outcome] = returned.outcomes or _unspill(path, returned.spilled)
-    yield from zip(chunk, outcomes, strict=True)
+def _stop_pool(pool: ProcessPoolExecutor, finished: bool) -> None:
+    """Shut the pool down; a run that ends early kills its workers first (work under way is dropped)."""
+    if not finished:
+        # The pool has no public way to reach its processes.
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _framed(path: str, chunk: list[Item], spilled: list[Spilled]) -> Iterator[tuple[Item, Outcome]]:
-    """The outcomes of a chunk whose framed output stays in its file, handed on with the last."""
-    with open(path, "rb", buffering=0) as handle:  # noqa: PTH123
-        os.unlink(path)  # noqa: PTH108 - the open file stays readable
-        last = len(spilled) - 1
-        ends = tuple(accumulate(s[1] for s in spilled if s[1]))
-        length = ends[-1] if ends else 0
-        for number, (item, (ok, _, messages)) in enumerate(zip(chunk, spilled, strict=True)):
-            spill = Spill(handle, length, len(ends), ends) if number == last else None
-            yield item, Outcome(ok, b"", messages, spill)
-
-
-def _unspill(path: str, spilled: list[Spilled]) -> Iterator[Outcome]:
-    """The outcomes of a chunk a worker ran, its output read back one record at a time.
-
-    Only the record being written is held in memory, not the whole chunk.
-    """
-    with open(path, "rb", buffering=SPILL_BUFFER) as handle:  # noqa: PTH123
-        os.unlink(path)  # noqa: PTH108 - the open file stays readable
-        for ok, length, messages in spilled:
-            yield Outcome(ok, handle.read(length), messages)
-
-
-def _result(pending: Future[Returned], stops: Stops) -> Returned:
-    """A chunk's result once its worker is done; a noted stop signal is acted on meanwhile."""
+def _taken(chunk: list[Item], pending: Future[list[Rendered]]) -> Pairs:
+    """A chunk's inputs with what each gave, once its worker is done."""
     while True:
-        with stops.held(), contextlib.suppress(TimeoutError):
-            return pending.result(timeout=POLL)
+        try:
+            with stops_blocked():
+                rendered = pending.result(timeout=POLL)
+            break
+        except TimeoutError:
+            continue  # a stop signal held back meanwhile acts here
+    yield from zip(chunk, rendered, strict=True)
 
 
-def _start_worker(bank: Bank, renderer: Renderer, seconds: float, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _start_worker(parent: int) -> None:
+    global _PARENT
+    _PARENT = parent
     die_with_parent(parent)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked while workers started
-    global _WORKER, _RUN_ITEM
-    if _WORKER is None:
-        from consult.bank.loader import load
-
-        _WORKER = (load(bank.questions, bank.rules), renderer)
-    if seconds > 0:
-        start_limit(seconds)
-        _RUN_ITEM = timed(run_item, overtime(seconds))
 
 
-def _run_chunk(chunk: list[Item]) -> list[Outcome]:
+def _run_chunk(chunk: list[Item]) -> list[Rendered]:
     assert _WORKER is not None
-    orphaned()
-    kb, renderer = _WORKER
-    one = _RUN_ITEM
-    return [one(kb, item, renderer) for item in chunk]
-
-
-def _run_spilled(chunk: list[Item], path: str, framing: Framing | None = None) -> Returned:
-    """Run a chunk in a worker: output to a new private file, the rest sent back."""
-    outcomes = _run_chunk(chunk)
-    if not outcomes or not path:
-        return Returned([], outcomes)
-    before, after = framing or (b"", b"")
-    extra = len(before) + len(after)
-    parts: list[bytes] = []
-    for o in outcomes:
-        if o.text:
-            parts += (before, o.text, after)
-    lengths = [len(o.text) + extra if o.text else 0 for o in outcomes]
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:
-        return Returned([], outcomes)
-    try:
-        with open(fd, "wb") as handle:  # noqa: PTH123
-            handle.write(b"".join(parts))
-    except OSError:  # the folder is full: none of it is read, the whole chunk goes by pipe
-        os.unlink(path)  # noqa: PTH108
-        return Returned([], outcomes)
-    spilled = [(o.ok, n, o.messages) for o, n in zip(outcomes, lengths, strict=True)]
-    return Returned(spilled, [])
+    orphaned(_PARENT)  # where the kernel has no parent-death signal
+    kb, renderer, seconds = _WORKER
+    return [_render(kb, item, renderer, seconds) for item in chunk]
 
 
 def default_jobs() -> int:

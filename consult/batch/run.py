@@ -9,35 +9,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO
 
+from consult.answers.check import AnswerSet
 from consult.bank.model import KnowledgeBase
-from consult.batch.formats import CsvRows, JsonRecords, RecordWriter, TableRows, framing
-from consult.batch.items import (
-    STDIN,
-    Bank,
-    Item,
-    Outcome,
-    Renderer,
-    iter_inputs,
-    problems_of,
-    read_item,
-)
-from consult.batch.pool import run
-from consult.batch.sink import SummaryFolder
-from consult.batch.watch import DEFAULT_LIMIT
-from consult.engine.answers import AnswerSet
+from consult.batch.formats import CsvRows, JsonRecords, MarkdownSummaries, Renderer, TableRows
+from consult.batch.inputs import STDIN, Item, iter_inputs, problems_of, read_input
+from consult.batch.pool import DEFAULT_LIMIT, Pairs, Run, evaluate_inputs
+from consult.batch.writers import RecordWriter, SummaryFolder
 from consult.engine.decide import evaluate
 from consult.engine.result import Result
-from consult.errors import ExitStatus, InputError, InvalidAnswers, Problem, display_path
+from consult.errors import ExitStatus, InputError, InvalidAnswers, display_path
 from consult.output.files import private_output, refuse_existing
 from consult.output.markdown import render_markdown
 
 FORMATS = ("text", "table", "json", "jsonl", "csv", "markdown")
-Pairs = Iterator[tuple[Item, Outcome]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +41,7 @@ class Options:
     jobs: int = 1
     time_limit: float = DEFAULT_LIMIT  # seconds per input in a batch; 0 for none
     date: str = ""
-    bank: Bank = field(default_factory=lambda: Bank(None, None))
+    answers: bool = False  # csv and table rows carry the answers too
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +53,25 @@ class Env:
     say: Callable[[str], None]  # one line to stderr
     stdout_is_tty: bool = False
     progress: Callable[[Pairs], Pairs] = lambda pairs: pairs
-    show_table: Callable[[list[list[str]]], None] = lambda _rows: None
+    # The screen's table: the column names and each input's cells.
+    show_table: Callable[[Sequence[str], list[list[str]]], None] = lambda _names, _rows: None
     show_result: Callable[[Result, KnowledgeBase], None] = lambda _result, _kb: None
 
 
 def evaluate_command(kb: KnowledgeBase, opts: Options, env: Env) -> ExitStatus:
-    """Evaluate every input; exit 1 if any failed (2 if the only input, given alone, did)."""
+    """Evaluate every input; exit 1 if any failed (2 if the only input, given alone, did).
+
+    JSON is the contract's bare result document for one file named alone (or
+    stdin), and an array of records for anything else (a folder, several
+    inputs, JSONL), whatever their number.
+    """
     items = iter_inputs(opts.paths, jsonl=opts.jsonl, stdin=env.stdin)
     first = list(islice(items, 2))
     single = len(first) == 1
     fmt = opts.output_format or _format_of(opts.output) or ("text" if single else "table")
     _check_usage(opts, fmt, single)
     everything = chain(first, items)
-    if single and fmt in {"text", "json"}:
+    if fmt == "text" or (fmt == "json" and single and _alone(opts)):
         return _single(kb, opts, env, first[0], fmt)
     if fmt == "markdown":
         return _summaries(kb, opts, env, everything, single)
@@ -107,6 +102,8 @@ def _check_usage(opts: Options, fmt: str, single: bool) -> None:
         raise InputError(
             "--format text is for the screen; use markdown, json, jsonl or csv with -o"
         )
+    if opts.answers and fmt not in {"csv", "table"}:
+        raise InputError("--answers adds the answers to csv and table rows; use -f csv or table")
 
 
 def _alone(opts: Options) -> bool:
@@ -119,10 +116,8 @@ def _failed_status(opts: Options, total: int) -> ExitStatus:
 
 
 def _single(kb: KnowledgeBase, opts: Options, env: Env, item: Item, fmt: str) -> ExitStatus:
-    try:
-        answers = read_item(kb, item)
-    except (InvalidAnswers, InputError) as exc:
-        _report(env, exc, item)
+    answers = _read_one(kb, env, item)
+    if answers is None:
         return _failed_status(opts, 1)
     result = evaluate(kb, answers)
     if fmt == "text":
@@ -137,9 +132,35 @@ def _single(kb: KnowledgeBase, opts: Options, env: Env, item: Item, fmt: str) ->
     return ExitStatus.OK
 
 
-def _report(env: Env, exc: InvalidAnswers | InputError, item: Item) -> None:
-    for problem in problems_of(item, exc):
-        env.say(str(problem))
+def _read_one(kb: KnowledgeBase, env: Env, item: Item) -> AnswerSet | None:
+    """One input read and checked, a scenario file said to be one; None: its problems said."""
+    try:
+        reading = read_input(kb, item)
+    except (InvalidAnswers, InputError) as exc:
+        for problem in problems_of(item, exc):
+            env.say(str(problem))
+        return None
+    if reading.scenario:
+        env.say(scenario_note(item.name))
+    return reading.answers
+
+
+def scenario_note(name: str) -> str:
+    """The line that says an input is a scenario file, evaluated for its answers only."""
+    return (
+        f"note: {name} is a scenario file: its answers were evaluated; "
+        "consult test checks its expectations"
+    )
+
+
+def scenarios_note(count: int, total: int) -> str:
+    """The line that says how many inputs of a run were scenario files."""
+    are = "is a scenario file" if count == 1 else "are scenario files"
+    their = "its" if count == 1 else "their"
+    return (
+        f"note: {count} of {total} inputs {are}: {their} answers were evaluated; "
+        f"consult test checks {their} expectations"
+    )
 
 
 def _write_one(opts: Options, env: Env, text: str) -> None:
@@ -154,35 +175,52 @@ def _write_one(opts: Options, env: Env, text: str) -> None:
 def _records(
     kb: KnowledgeBase, opts: Options, env: Env, items: Iterable[Item], fmt: str
 ) -> ExitStatus:
-    renderers: dict[str, Renderer] = {"csv": CsvRows(), "table": TableRows()}
-    renderer = renderers.get(fmt, JsonRecords())
-    if fmt == "table" and env.stdout_is_tty and opts.output is None:
-        pairs = run(kb, opts.bank, items, renderer, opts.jobs, seconds=opts.time_limit)
-        return _table(opts, env, env.progress(pairs))
-    kind = "tsv" if fmt == "table" else fmt
-    # Pooled workers frame the records, and whole chunks are copied to the output.
-    pairs = run(kb, opts.bank, items, renderer, opts.jobs, framing(kind), opts.time_limit)
-    if opts.output is not None or not env.stdout_is_tty:
-        pairs = env.progress(pairs)  # never between records on the screen
-    with _stream(opts, env) as out:
-        writer = RecordWriter(out, kind)
+    renderer = _renderer(kb, opts, fmt)
+    results = evaluate_inputs(kb, items, renderer, opts.jobs, opts.time_limit)
+    with contextlib.closing(results):  # however the run ends, its workers end with it
+        to_screen = env.stdout_is_tty and opts.output is None
+        if fmt == "table" and to_screen:
+            return _table(opts, env, renderer.columns(), env.progress(results))
+        # No progress bar between records on the screen.
+        pairs = results if to_screen else env.progress(results)
+        with _stream(opts, env) as out:
+            writer = RecordWriter(out, "tsv" if fmt == "table" else fmt, renderer.columns())
+            counts = _write_records(env, pairs, writer, results)
+    return _finish(opts, env, counts)
 
-        def write(_item: Item, outcome: Outcome) -> None:
-            if outcome.text:
-                writer.add(outcome.text)
-            if outcome.spill is not None:
-                writer.add_spill(outcome.spill)
 
+def _renderer(kb: KnowledgeBase, opts: Options, fmt: str) -> Renderer:
+    shown = kb if opts.answers else None
+    if fmt == "csv":
+        return CsvRows(shown)
+    if fmt == "table":
+        return TableRows(shown)
+    return JsonRecords()
+
+
+@dataclass(slots=True)
+class Counts:
+    """How many inputs a run had, how many failed, how many were scenario files."""
+
+    total: int = 0
+    failed: int = 0
+    scenarios: int = 0
+
+
+def _write_records(env: Env, pairs: Pairs, writer: RecordWriter, results: Run) -> Counts:
+    try:
+        counts = _drain(env, pairs, lambda _item, record: writer.add(record))
+    except BaseException:
+        # Stopped (Ctrl-C, a signal) or failed: the workers end, the record under way
+        # is completed, and what was evaluated still goes out.
         try:
-            total, failed = _drain(env, pairs, write)
-        except BaseException:
-            # Stopped (Ctrl-C, a signal) or failed: the record under way is completed,
-            # and what was evaluated still goes out.
+            results.close()
+        finally:
             with contextlib.suppress(OSError, ValueError):
                 writer.stop()
-            raise
-        writer.close()
-    return _finish(opts, env, total, failed)
+        raise
+    writer.close()
+    return counts
 
 
 @contextlib.contextmanager
@@ -194,28 +232,25 @@ def _stream(opts: Options, env: Env) -> Iterator[BinaryIO]:
         yield out
 
 
-def _drain(env: Env, pairs: Pairs, add: Callable[[Item, Outcome], None]) -> tuple[int, int]:
-    """Say each outcome's messages and pass it on; count inputs and failures."""
-    total = failed = 0
-    for item, outcome in pairs:
-        total += 1
-        failed += not outcome.ok
-        for message in outcome.messages:
+def _drain(env: Env, pairs: Pairs, keep: Callable[[Item, bytes], None]) -> Counts:
+    """Say each input's messages and keep its output, if any; count inputs and failures."""
+    counts = Counts()
+    for item, rendered in pairs:
+        counts.total += 1
+        counts.failed += not rendered.ok
+        counts.scenarios += rendered.scenario
+        for message in rendered.messages:
             env.say(message)
-        add(item, outcome)
-    return total, failed
+        if rendered.output:
+            keep(item, rendered.output)
+    return counts
 
 
-def _table(opts: Options, env: Env, pairs: Pairs) -> ExitStatus:
+def _table(opts: Options, env: Env, names: Sequence[str], pairs: Pairs) -> ExitStatus:
     rows: list[list[str]] = []
-
-    def add_row(_item: Item, outcome: Outcome) -> None:
-        if outcome.text:
-            rows.append(outcome.text.decode().split("\t"))
-
-    total, failed = _drain(env, pairs, add_row)
-    env.show_table(rows)
-    return _finish(opts, env, total, failed)
+    counts = _drain(env, pairs, lambda _item, row: rows.append(row.decode().split("\t")))
+    env.show_table(names, rows)
+    return _finish(opts, env, counts)
 
 
 def nothing_found(paths: Sequence[str]) -> str:
@@ -224,9 +259,12 @@ def nothing_found(paths: Sequence[str]) -> str:
     return f"{shown}: no answer sets found"
 
 
-def _finish(opts: Options, env: Env, total: int, failed: int) -> ExitStatus:
+def _finish(opts: Options, env: Env, counts: Counts) -> ExitStatus:
+    total, failed = counts.total, counts.failed
     if not total:
         env.say(nothing_found(opts.paths))
+    if counts.scenarios:
+        env.say(scenarios_note(counts.scenarios, total))
     if not failed:
         return ExitStatus.OK
     env.say(f"{failed} of {total} answer set{'s' if total != 1 else ''} could not be evaluated")
@@ -241,23 +279,18 @@ def _summaries(
         # One summary: to stdout or to the named file.
         return _single_summary(kb, opts, env, next(iter(items)))
     folder = SummaryFolder(output, force=opts.force)
-
-    def stage(item: Item, outcome: Outcome) -> None:
-        if outcome.ok:
-            folder.add(summary_stem(item), outcome.text)
-
+    renderer = MarkdownSummaries(opts.date)
+    results = evaluate_inputs(kb, items, renderer, opts.jobs, opts.time_limit)
     try:
-        summaries = _Markdown(opts.date)
-        pairs = env.progress(
-            run(kb, opts.bank, items, summaries, opts.jobs, seconds=opts.time_limit)
-        )
-        total, failed = _drain(env, pairs, stage)
+        with contextlib.closing(results):
+            stage = lambda item, text: folder.add(summary_stem(item), text)
+            counts = _drain(env, env.progress(results), stage)
         count = folder.commit()
     except BaseException:
         folder.discard()
         raise
     env.say(f"wrote {count} summar{'ies' if count != 1 else 'y'} to {display_path(output)}")
-    return _finish(opts, env, total, failed)
+    return _finish(opts, env, counts)
 
 
 def summary_stem(item: Item) -> str:
@@ -272,29 +305,11 @@ def _single_summary(
     env: Env,
     item: Item,
 ) -> ExitStatus:
-    try:
-        answers = read_item(kb, item)
-    except (InvalidAnswers, InputError) as exc:
-        _report(env, exc, item)
+    answers = _read_one(kb, env, item)
+    if answers is None:
         return _failed_status(opts, 1)
     if opts.output is not None:
         refuse_existing(opts.output, opts.force)
     result = evaluate(kb, answers)
     _write_one(opts, env, render_markdown(kb, answers, result, date=opts.date))
     return ExitStatus.OK
-
-
-class _Markdown(Renderer):
-    """One markdown summary per evaluated input."""
-
-    def __init__(self, date: str) -> None:
-        self.date = date
-
-    def good(self, kb: KnowledgeBase, _item: Item, answers: AnswerSet) -> bytes:
-        """The summary."""
-        result = evaluate(kb, answers)
-        return render_markdown(kb, answers, result, date=self.date).encode()
-
-    def bad(self, _item: Item, _problems: Sequence[Problem]) -> str:
-        """No summary for an input that failed."""
-        return ""

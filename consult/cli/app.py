@@ -13,12 +13,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from consult import __version__
+
+if TYPE_CHECKING:
+    from consult.bank.model import KnowledgeBase
 
 # consult.errors is imported where it is used: its dataclasses cost `--help`
 # about 3 ms (measured with bench/run.py; tests/cli/test_imports.py lists the rest).
@@ -29,6 +32,7 @@ class _Commands(TyperGroup):
 
     ORDER = (
         "intake",
+        "template",
         "evaluate",
         "export",
         "fhir",
@@ -43,18 +47,39 @@ class _Commands(TyperGroup):
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: self.ORDER.index(n) if n in self.ORDER else 99)
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command with its whole first paragraph, wrapped (click cuts it with "...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, summary(command.short_help or command.help or "")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def summary(text: str) -> str:
+    """The first paragraph of a help text, on one line."""
+    paragraph = text.strip().split("\n\n", 1)[0]
+    return " ".join(paragraph.replace("\b", " ").split())
+
 
 EPILOG = """\b
 Examples:
   consult validate                          check the shipped question bank and rules
   consult intake                            run a consultation at the terminal
+  consult template hair_loss -o answers.yaml
+                                            a blank answer file for these concerns
+  consult template --samples                the sample answer files installed
   consult evaluate answers.yaml             show what fits one patient's answers
   consult evaluate answers.yaml --format json
   consult test --coverage                   run the scenario tests of the bank
 
 \b
 Exit status: 0 success; 1 finished but found problems; 2 usage error or
-unusable input; 130 interrupted; 70 internal error (a bug).
+unusable input; 78 the question bank cannot be loaded (any command but
+validate); 74 output error; 130 interrupted; 70 internal error (a bug).
 Decision support only: the clinician decides.
 """
 
@@ -124,10 +149,15 @@ def _root(
 @contextmanager
 def exit_on_error() -> Iterator[None]:
     """Map expected errors to one line each on stderr and the contract's exit status."""
-    from consult.errors import ConsultError, ExitStatus, ProblemsError
+    from consult.errors import ConsultError, ExitStatus, ProblemsError, UnusableBank
 
     try:
         yield
+    except UnusableBank as exc:
+        for line in exc.lines:
+            sys.stderr.write(f"{line}\n")
+        sys.stderr.write("the question bank cannot be loaded (consult validate checks it)\n")
+        raise typer.Exit(exc.status) from None
     except ProblemsError as exc:
         for problem in exc.problems:
             sys.stderr.write(f"{problem}\n")
@@ -142,6 +172,32 @@ def exit_on_error() -> Iterator[None]:
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except BrokenPipeError:
         _quiet_broken_pipe()
+
+
+def load_bank(questions: Path | None, rules: Path | None) -> KnowledgeBase:
+    """The bank for a command that uses it; one that cannot be loaded is `UnusableBank`.
+
+    Its problems are those `consult validate` lists, but the status is the
+    command's own (78): a script can tell a bank that cannot be used from an
+    input that is bad.
+    """
+    from consult.bank.loader import load
+
+    with unusable_bank():
+        return load(questions, rules)
+
+
+@contextmanager
+def unusable_bank() -> Iterator[None]:
+    """Turn a bank's loading errors (problems, a missing folder) into `UnusableBank`."""
+    from consult.errors import InputError, InvalidDefinitions, UnusableBank
+
+    try:
+        yield
+    except InvalidDefinitions as exc:
+        raise UnusableBank(map(str, exc.problems)) from None
+    except InputError as exc:
+        raise UnusableBank([str(exc)]) from None
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.app import JobsOption, QuestionsOption, RulesOption, app, exit_on_error
+from consult.cli.app import (
+    JobsOption,
+    QuestionsOption,
+    RulesOption,
+    app,
+    exit_on_error,
+    load_bank,
+    unusable_bank,
+)
 
 if TYPE_CHECKING:
     from consult.bank.model import KnowledgeBase
     from consult.batch.diff import Report
-    from consult.batch.items import Bank
+    from consult.batch.inputs import Bank
+    from consult.engine.explain import Explained
 
 
 @app.command()
@@ -51,17 +61,16 @@ def explain(
       consult explain tests/scenarios/safety-pregnant-all-excluded.yaml prp_face
       consult explain answers.yaml refer_dermatology --format json | jq .outcomes[0].why_not
     """
-    from consult.bank.loader import load
-    from consult.bank.yamlsource import decode
+    from consult.answers.read import read_bytes, read_file
     from consult.engine.explain import explain as explain_outcomes
-    from consult.engine.explain import read_answers, read_answers_file, targets
+    from consult.engine.explain import targets
     from consult.errors import InputError
     from consult.output.explanation import explanation_json, explanation_text
 
     if output_format not in {"text", "json"}:
         raise typer.BadParameter("expected text or json", param_hint="--format")
     with exit_on_error():
-        kb = load(questions, rules)
+        kb = load_bank(questions, rules)
         known = targets(kb)
         for wanted in outcomes or ():
             if wanted not in known:
@@ -70,12 +79,26 @@ def explain(
                 hint = suggest(wanted, list(known))
                 raise InputError(f"{wanted!r} is neither a procedure nor a referral{hint}")
         if str(answers) == "-":
-            checked = read_answers(kb, decode(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+            checked = read_bytes(kb, sys.stdin.buffer.read(), "<stdin>", scenario=True)
         else:
-            checked = read_answers_file(kb, answers)
+            checked = read_file(kb, answers, scenario=True)
         found = explain_outcomes(kb, checked.answers, outcomes or ())
+        if questions is None or rules is None:
+            found = _short_sources(found)
         render = explanation_json if output_format == "json" else explanation_text
         sys.stdout.write(render(kb, found))
+
+
+def _short_sources(found: Sequence[Explained]) -> tuple[Explained, ...]:
+    """The shipped bank's files named as the bank names them (`rules/20-safety.yaml:6:5`)."""
+    from dataclasses import replace
+
+    from consult.cli.shipped import short_name
+
+    return tuple(
+        replace(o, rules=tuple(replace(r, source=short_name(r.source)) for r in o.rules))
+        for o in found
+    )
 
 
 CorpusArgument = Annotated[
@@ -146,15 +169,13 @@ def diff(
         raise typer.BadParameter("expected text, json or jsonl", param_hint="--format")
     if input_format not in {"files", "jsonl"}:
         raise typer.BadParameter("expected files or jsonl", param_hint="--input-format")
-    from consult.bank.loader import load
-    from consult.batch.items import Bank
+    from consult.batch.inputs import Bank
     from consult.errors import ExitStatus
 
     with exit_on_error():
-        kb = load(questions, rules)
-        bank = Bank(_folder(questions), _folder(rules))
+        kb = load_bank(questions, rules)
         base = Bank(_folder(base_questions or questions), _folder(base_rules or rules))
-        report = _run_diff(kb, bank, base, corpus, output_format, input_format == "jsonl", jobs)
+        report = _run_diff(kb, base, corpus, output_format, input_format == "jsonl", jobs)
     raise typer.Exit(ExitStatus.PROBLEMS if report.changed or report.failed else ExitStatus.OK)
 
 
@@ -164,7 +185,6 @@ def _folder(path: Path | None) -> str | None:
 
 def _run_diff(
     kb: KnowledgeBase,
-    bank: Bank,
     base: Bank,
     corpus: list[str],
     fmt: str,
@@ -174,25 +194,26 @@ def _run_diff(
     import json
 
     from consult.batch.diff import base_bank, diff_pairs, report_json, report_text
-    from consult.batch.items import iter_inputs
+    from consult.batch.inputs import iter_inputs
     from consult.batch.pool import default_jobs
     from consult.batch.run import nothing_found
 
-    base_kb = base_bank(base)  # a broken base bank is reported before any work
+    with unusable_bank():  # a broken base bank is reported before any work
+        base_kb = base_bank(base)
     items = iter_inputs(corpus, jsonl=jsonl, stdin=sys.stdin.buffer)
     from consult.batch.diff import Report
 
     report = Report()
-    for _item, outcome in diff_pairs(kb, bank, base, items, jobs or default_jobs()):
+    for _item, rendered in diff_pairs(kb, base, items, jobs or default_jobs()):
         report.total += 1
-        if not outcome.ok:
-            for message in outcome.messages:
+        if not rendered.ok:
+            for message in rendered.messages:
                 sys.stderr.write(message + "\n")
-        if outcome.text:
-            report.add(json.loads(outcome.text))
+        if rendered.output:
+            report.add(json.loads(rendered.output))
             if fmt == "jsonl":
-                sys.stdout.write(outcome.text.decode() + "\n")
-        elif not outcome.ok:
+                sys.stdout.write(rendered.output.decode() + "\n")
+        elif not rendered.ok:
             report.failed += 1
     if not report.total:
         sys.stderr.write(nothing_found(corpus) + "\n")

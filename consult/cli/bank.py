@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error
+from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, load_bank
 
 
 @app.command()
@@ -30,7 +30,8 @@ def run_scenarios(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...", help="Scenario files or folders (default: tests/scenarios)."
+            metavar="[PATH]...",
+            help="Scenario files or folders (default: the scenarios installed with consult).",
         ),
     ] = None,
     coverage: Annotated[
@@ -41,29 +42,43 @@ def run_scenarios(
 ) -> None:
     """Run scenario tests: answer sets with their expected results.
 
+    Without a PATH, the scenarios of the shipped bank, installed with consult,
+    run from any folder (named scenarios/NAME.yaml).
+
     \b
     Examples:
       consult test
-      consult test tests/scenarios/hair-male-pattern-clean.yaml
+      consult test my-scenarios/
       consult test --coverage
     """
-    from consult.bank.loader import load
+    from consult.cli.shipped import short_name
     from consult.engine.scenarios import coverage_report, run_all
     from consult.errors import ExitStatus
 
     with exit_on_error():
-        kb = load(questions, rules)
-        outcome = run_all(kb, paths or [Path("tests/scenarios")])
+        kb = load_bank(questions, rules)
+        outcome = run_all(kb, paths or [_shipped_scenarios()])
+    shown = str if paths else short_name
     for line in outcome.lines:
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(shown(line) + "\n")
     status = ExitStatus.OK if outcome.ok else ExitStatus.PROBLEMS
     if coverage:
         lines, dead_rules = coverage_report(kb, outcome)
         for line in lines:
-            sys.stdout.write(line + "\n")
+            sys.stdout.write(shown(line) + "\n")
         if dead_rules:
             status = ExitStatus.PROBLEMS
     raise typer.Exit(status)
+
+
+def _shipped_scenarios() -> Path:
+    from consult.cli.shipped import shipped
+    from consult.errors import InputError
+
+    folder = shipped("scenarios")
+    if folder is None:
+        raise InputError("the shipped scenarios are missing from this installation")
+    return folder
 
 
 SCHEMA_KINDS = ("questions", "rules", "answers", "scenario")
@@ -102,13 +117,12 @@ def schema(
     In an editor with the YAML language server, put this first in a file:
       # yaml-language-server: $schema=../consult/schemas/rules.schema.json
     """
-    from consult.bank.loader import load
     from consult.engine.fileschema import schema_for, schema_text
 
     if kind not in SCHEMA_KINDS:
         raise typer.BadParameter(f"{kind!r} is not one of {', '.join(SCHEMA_KINDS)}")
     with exit_on_error():
-        kb = load(questions, rules) if kind in {"answers", "scenario"} else None
+        kb = load_bank(questions, rules) if kind in {"answers", "scenario"} else None
         text = schema_text(schema_for(kind, kb))
         if output is None or str(output) == "-":
             sys.stdout.write(text)

@@ -14,13 +14,16 @@ from consult.cli.app import (
     RulesOption,
     app,
     exit_on_error,
+    load_bank,
     stop_on_signals,
 )
 
 if TYPE_CHECKING:
-    from consult.batch.items import Item
+    from collections.abc import Sequence
+
+    from consult.batch.inputs import Item
+    from consult.batch.pool import Pairs
     from consult.batch.run import Env as BatchEnv
-    from consult.batch.run import Pairs
 
 
 PathsArgument = Annotated[
@@ -75,6 +78,14 @@ TimeLimitOption = Annotated[
         "as failed and the run goes on. 0 for no limit.",
     ),
 ]
+AnswersOption = Annotated[
+    bool,
+    typer.Option(
+        "--answers",
+        help="With csv or table: the answers too, one column per question "
+        "(answers.ID) and the areas' own answers in answers.areas.",
+    ),
+]
 DateOption = Annotated[
     str | None,
     typer.Option(
@@ -96,6 +107,7 @@ def evaluate(
     jobs: JobsOption = None,
     time_limit: TimeLimitOption = 10.0,
     date: DateOption = None,
+    answers: AnswersOption = False,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -105,15 +117,27 @@ def evaluate(
     Every input is evaluated even when some are bad; each bad one is reported
     on stderr as file:line:col: message (and as an error record in json, jsonl
     and csv), and the exit status is 1 when any failed (2 when the only input,
-    named alone, did). Output keeps the input order.
+    named alone, did; 78 when the question bank cannot be loaded). Output
+    keeps the input order.
+
+    \b
+    --format json prints the contract's result document for one file named
+    alone (or -), and an array of {"file", "patient_ref", "result"} records
+    (or "error" and "problems") for a folder or several inputs, whatever
+    their number. Every format names the input "file". A scenario file
+    (consult test) has its answers evaluated, and a note on stderr says so.
+    csv rows hold, per input, the outcomes, each candidate's certainty, the
+    candidates with a caveat, the positive safety answers, the open
+    questions and the plan per treatment area (--answers: the answers too).
 
     \b
     Examples:
+      consult template --samples                  the sample answer files installed
       consult evaluate answers.yaml
       consult evaluate answers.json --format json > result.json
       cat answers.yaml | consult evaluate -
       consult evaluate answers/ --format jsonl | jq .result.candidates
-      consult evaluate answers/ --format csv -o summary.csv
+      consult evaluate answers/ --format csv --answers -o summary.csv
       consult evaluate answers/ --format markdown -o summaries/
       consult evaluate --input-format jsonl sets.jsonl --format jsonl --jobs 4
     """
@@ -121,8 +145,6 @@ def evaluate(
 
     _one_of(output_format or "text", FORMATS, "--format")
     _one_of(input_format, ("files", "jsonl"), "--input-format")
-    from consult.bank.loader import load
-    from consult.batch.items import Bank
     from consult.batch.pool import default_jobs
     from consult.batch.run import Options, evaluate_command
 
@@ -136,9 +158,9 @@ def evaluate(
             jobs=jobs or default_jobs(),
             time_limit=time_limit,
             date=_consultation_date(date),
-            bank=Bank(_str(questions), _str(rules)),
+            answers=answers,
         )
-        kb = load(questions, rules)
+        kb = load_bank(questions, rules)
         # SIGTERM or a closed terminal stop the run like Ctrl-C: no partial output stays.
         with stop_on_signals():
             status = evaluate_command(kb, opts, _batch_env())
@@ -156,15 +178,15 @@ def export(
         ),
     ],
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--output",
             "-o",
             metavar="SUMMARY.md",
-            help="The summary to write (owner-only, atomic), or - for stdout.",
+            help="The summary to write (owner-only, atomic) instead of stdout; - for stdout.",
             show_default=False,
         ),
-    ],
+    ] = None,
     date: Annotated[
         str | None,
         typer.Option(
@@ -187,31 +209,36 @@ def export(
 
     \b
     Examples:
+      consult export answers.yaml > summary.md
       consult export answers.yaml -o summary.md
       consult export answers.yaml -o summary.md --date 2026-11-02 --force
     """
-    from consult.bank.loader import load
-    from consult.batch.items import read_item
+    from consult.batch.inputs import read_input
+    from consult.batch.run import scenario_note
     from consult.engine.decide import evaluate as run_rules
     from consult.output.files import refuse_existing, write_private
     from consult.output.markdown import render_markdown
 
+    target = output if output is not None and str(output) != "-" else None
     with exit_on_error(), stop_on_signals():
         when = _consultation_date(date)
-        if str(output) != "-":
-            refuse_existing(output, force)  # before any work
-        kb = load(questions, rules)
-        checked = read_item(kb, _answers_item(answers))
+        if target is not None:
+            refuse_existing(target, force)  # before any work
+        kb = load_bank(questions, rules)
+        item = _answers_item(answers)
+        checked, scenario = read_input(kb, item)
+        if scenario:
+            sys.stderr.write(scenario_note(item.name) + "\n")
         text = render_markdown(kb, checked, run_rules(kb, checked), date=when)
-        if str(output) == "-":
-            sys.stdout.write(text)
+        if target is not None:
+            write_private(target, text, overwrite=force)
         else:
-            write_private(output, text, overwrite=force)
+            sys.stdout.write(text)
 
 
 def _answers_item(path: Path) -> Item:
     from consult.bank.yamlsource import MAX_BYTES
-    from consult.batch.items import STDIN, Item
+    from consult.batch.inputs import STDIN, Item
     from consult.errors import display_path
 
     if str(path) == "-":
@@ -224,10 +251,6 @@ def _one_of(value: str, choices: tuple[str, ...], option: str) -> None:
         raise typer.BadParameter(
             f"{value!r} is not one of {', '.join(choices)}", param_hint=f"'{option}'"
         )
-
-
-def _str(path: Path | None) -> str | None:
-    return None if path is None else str(path)
 
 
 def _consultation_date(text: str | None) -> str:
@@ -294,26 +317,13 @@ def _with_bar(pairs: Pairs, done: int) -> Pairs:
             bar.advance(task)
 
 
-def _show_table(rows: list[list[str]]) -> None:
+def _show_table(names: Sequence[str], rows: list[list[str]]) -> None:
     """The batch summary for the screen; problems are already listed on stderr."""
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
-    titles = ("answers", "patient", "referrals", "candidates", "excluded", "not assessable yet")
-    table = Table(*titles, highlight=False)
-    for column in table.columns:
-        column.overflow = "fold"
-    table.columns[0].min_width = min(40, max((len(r[0]) + len(r[1]) + 1 for r in rows), default=0))
-    for source, line, ref, candidates, excluded, referrals, undetermined, error in rows:
-        where = Text(f"{source}:{line}" if line else source)
-        if error:
-            failed = Text("✗ failed, see above", style="bold red")
-            table.add_row(where, "", failed, "", "", "")
-            continue
-        cells = (ref, referrals, candidates, excluded, undetermined)
-        table.add_row(where, *(Text(", ".join(c.split(" ")) if c else "-") for c in cells))
-    Console(highlight=False).print(table)
+    from consult.cli.table import show_table
+
+    show_table(Console(highlight=False), names, rows)
 
 
 def _show(result: object, kb: object) -> None:

@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, stop_on_signals
+from consult.cli.app import (
+    QuestionsOption,
+    RulesOption,
+    app,
+    exit_on_error,
+    load_bank,
+    stop_on_signals,
+)
 
 if TYPE_CHECKING:
+    from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
-    from consult.engine.answers import AnswerSet
 
 fhir_app = typer.Typer(
     name="fhir",
@@ -47,6 +54,18 @@ OutputOption = Annotated[
     ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing file.")]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="WHEN",
+        help=(
+            "When the answers were recorded or the result made: a date (2026-11-02) or a "
+            "date and time with its offset (2026-11-02T09:30:00+01:00); default: now."
+        ),
+        show_default=False,
+    ),
+]
 
 
 @fhir_app.command("questionnaire")
@@ -68,12 +87,11 @@ def questionnaire(
       consult fhir questionnaire > questionnaire.json
       consult fhir questionnaire -o questionnaire.json --force
     """
-    from consult.bank.loader import load
     from consult.fhir.questionnaire import questionnaire as build
 
     with exit_on_error():
         _refuse(output, force)
-        export = build(load(questions, rules))
+        export = build(load_bank(questions, rules))
         _write(export.resource, output, force)
     for note in export.notes:
         sys.stderr.write(f"note: {note}\n")
@@ -84,6 +102,7 @@ def response(
     answers: AnswersArgument,
     output: OutputOption = None,
     force: ForceOption = False,
+    date: DateOption = None,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -92,7 +111,8 @@ def response(
     \b
     It answers the Questionnaire of `consult fhir questionnaire` (url|version);
     status is completed when every required question that applies is answered,
-    else in-progress. `consult evaluate` reads it back.
+    else in-progress; authored is --date (default: now). `consult evaluate`
+    reads it back.
 
     \b
     Examples:
@@ -101,10 +121,11 @@ def response(
     """
     from consult.fhir.response import response as build
 
+    when = _when(date)
     with exit_on_error(), stop_on_signals():
         _refuse(output, force)
         kb, checked = _read(answers, questions, rules)
-        _write(build(kb, checked.answers, checked.patient_ref), output, force)
+        _write(build(kb, checked.answers, checked.patient_ref, authored=when), output, force)
     _warn(checked.warnings)
 
 
@@ -113,6 +134,7 @@ def result(
     answers: AnswersArgument,
     output: OutputOption = None,
     force: ForceOption = False,
+    date: DateOption = None,
     questions: QuestionsOption = None,
     rules: RulesOption = None,
 ) -> None:
@@ -120,8 +142,10 @@ def result(
 
     \b
     Candidates, exclusions, undetermined procedures, referrals, information
-    notes and unknown questions, each with the rule ids behind it, in a
-    contained Parameters resource; the full result JSON rides along.
+    notes and unknown questions, each with the rule ids behind it, and the
+    plan per treatment area (areas as body sites), in a contained Parameters
+    resource; the full result JSON rides along. The open questions are its
+    dataRequirement; occurrenceDateTime is --date (default: now).
 
     \b
     Examples:
@@ -131,23 +155,42 @@ def result(
     from consult.engine.decide import evaluate
     from consult.fhir.guidance import guidance_response
 
+    when = _when(date)
     with exit_on_error(), stop_on_signals():
         _refuse(output, force)
         kb, checked = _read(answers, questions, rules)
         outcome = evaluate(kb, checked).to_dict()
-        _write(guidance_response(outcome, checked.patient_ref), output, force)
+        resource = guidance_response(kb, outcome, checked.patient_ref, occurrence=when)
+        _write(resource, output, force)
     _warn(checked.warnings)
+
+
+def _when(text: str | None) -> str:
+    """A FHIR dateTime: the --date given (a date, or a date-time with its offset), or now."""
+    import datetime
+
+    if text is None:
+        return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        if "T" not in text:
+            return datetime.date.fromisoformat(text).isoformat()
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        example = "2026-11-02 or 2026-11-02T09:30:00+01:00"
+        raise typer.BadParameter(f"{text!r} is not a date like {example}", param_hint="'--date'")
+    return moment.isoformat(timespec="seconds")
 
 
 def _read(
     path: Path, questions: Path | None, rules: Path | None
 ) -> tuple[KnowledgeBase, AnswerSet]:
-    from consult.bank.loader import load
     from consult.bank.yamlsource import MAX_BYTES
-    from consult.batch.items import STDIN, Item, read_item
+    from consult.batch.inputs import STDIN, Item, read_item
     from consult.errors import display_path
 
-    kb = load(questions, rules)
+    kb = load_bank(questions, rules)
     if str(path) == "-":
         item = Item(STDIN, data=sys.stdin.buffer.read(MAX_BYTES + 1))
     else:

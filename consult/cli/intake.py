@@ -10,17 +10,28 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consult.cli.app import QuestionsOption, RulesOption, app, exit_on_error, stop_on_signals
+from consult.cli.app import (
+    QuestionsOption,
+    RulesOption,
+    app,
+    exit_on_error,
+    load_bank,
+    stop_on_signals,
+)
+from consult.cli.shipped import shipped_file
 
 if TYPE_CHECKING:
+    from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
-    from consult.engine.answers import AnswerSet
     from consult.engine.result import Result
     from consult.intake.draft import DraftWriter
     from consult.intake.flow import Intake
 
 
-@app.command()
+@app.command(
+    # The guide is installed with consult: its path, not a link into the source.
+    epilog=f"\b\nKeys, drafts and the hidden-answer rule:\n  {shipped_file('docs', 'intake.md')}",
+)
 def intake(
     answers: Annotated[
         Path | None,
@@ -47,26 +58,24 @@ def intake(
     """Run a consultation at the terminal, show the result and offer to save it.
 
     \b
-    Only the questions that apply are asked. Ctrl-B goes back one question;
-    a review screen lists every answer before the result. The answers so far
-    are autosaved to a draft after every answer; after Ctrl-C or a closed
-    terminal, --resume DRAFT continues at the first unanswered question.
+    Only the questions that apply are asked; the treatment areas one by one,
+    each with what is treated there and its details. Ctrl-B goes back one
+    question; a review screen lists every answer before the result. The
+    answers so far are autosaved to a draft after every answer; after Ctrl-C
+    or a closed terminal, --resume DRAFT continues at the first unanswered
+    question.
 
     \b
     Examples:
       consult intake
       consult intake --answers known.yaml
       consult intake --resume ~/.local/state/consult/drafts/intake-20261102-093000.json
-
-    \b
-    Keys, drafts and the hidden-answer rule: docs/intake.md
     """
     _need_terminal()
     if resume is not None and (answers is not None or draft is not None):
         raise typer.BadParameter(
             "cannot be combined with --answers or --draft", param_hint="'--resume'"
         )
-    from consult.bank.loader import load
     from consult.intake import session
     from consult.intake.draft import draft_lock
 
@@ -75,7 +84,7 @@ def intake(
             named = resume or draft
             if named is not None:  # two intakes on one draft would overwrite each other
                 held.enter_context(draft_lock(named))
-            kb = load(questions, rules)
+            kb = load_bank(questions, rules)
             writer, state, notices = session.begin(kb, resume=resume, draft=draft, prefill=answers)
             if named is None:
                 held.enter_context(draft_lock(writer.path))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 from consult.bank.model import (
@@ -23,36 +22,19 @@ from consult.bank.model import (
     Applicability,
     Compare,
     Condition,
-    Items,
     KnowledgeBase,
     Not,
     Quantified,
     Rule,
     Truth,
 )
-from consult.bank.truth import holds, quantifiers_of
-from consult.bank.yamlsource import YamlProblem, parse, read_text
-from consult.engine.answers import AnswerSet, answer_set_from_node, applicability, as_document
+from consult.bank.operators import OPERATORS
+from consult.bank.truth import applicability, holds, items_in_view
 from consult.engine.decide import Decision, decide
 from consult.engine.whynot import REMOVE, Patch, Search
-from consult.errors import InvalidAnswers, Problem, Source, display_path
 
 Change = tuple[tuple[str, Answer | None], ...]  # question id -> new answer (None: removed)
 TRUTH_WORDS = {True: "true", False: "false", None: "unknown"}
-_OPS = {
-    "equals": "=",
-    "one_of": "is one of",
-    "contains": "includes",
-    "contains_any": "includes any of",
-    "contains_all": "includes all of",
-    "gte": ">=",
-    "gt": ">",
-    "lte": "<=",
-    "lt": "<",
-    "between": "between",
-    "answered": "is answered",
-    "unanswered": "is unanswered",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +94,7 @@ class RuleTrace:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Explained:
     """Why one procedure or referral is what it is on these answers."""
 
     id: str
@@ -124,6 +106,7 @@ class Outcome:
     wanted: str  # the outcome "why not" looks for, "" when it happened
     reachable: bool  # some rule can make the wanted outcome happen
     change: Change | None  # None: no change found
+    area: str | None = None  # the treatment area (its site); None: the area not placed
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -131,6 +114,7 @@ class Outcome:
             "id": self.id,
             "kind": self.kind,
             "name": self.name,
+            "area": self.area,
             "status": self.status,
             "decided_by": list(self.decided_by),
             "rules": [r.to_dict() for r in self.rules],
@@ -150,30 +134,6 @@ class Outcome:
         return data
 
 
-def read_answers(kb: KnowledgeBase, text: str, name: str) -> AnswerSet:
-    """The checked answers of an answer file, or of a scenario file's `answers`.
-
-    Raises:
-        InvalidAnswers: a located problem with the file.
-    """
-    try:
-        root = parse(text, name)
-    except YamlProblem as exc:
-        raise InvalidAnswers([exc.problem]) from None
-    if root is None:
-        raise InvalidAnswers([Problem(Source(name, 1, 1), "file is empty")])
-    scenario = root.is_mapping and "expect" in root.value and "answers" in root.value
-    if scenario:
-        return answer_set_from_node(kb, as_document(root.value["answers"]), name)
-    return answer_set_from_node(kb, root, name)
-
-
-def read_answers_file(kb: KnowledgeBase, path: Path) -> AnswerSet:
-    """`read_answers` on a file; raises InputError when it cannot be read."""
-    name = display_path(path)
-    return read_answers(kb, read_text(path, name), name)
-
-
 def targets(kb: KnowledgeBase) -> tuple[str, ...]:
     """Every outcome that can be explained: the procedures, then the referrals."""
     return (*kb.procedures, *kb.referrals)
@@ -181,7 +141,7 @@ def targets(kb: KnowledgeBase) -> tuple[str, ...]:
 
 def explain(
     kb: KnowledgeBase, answers: Mapping[str, Answer], wanted: Iterable[str] = ()
-) -> tuple[Outcome, ...]:
+) -> tuple[Explained, ...]:
     """Explain the outcomes asked for (all by default) on checked answers.
 
     Raises:
@@ -191,18 +151,31 @@ def explain(
     for target in ids:
         if target not in kb.procedures and target not in kb.referrals:
             raise KeyError(target)
-    return tuple(_Explainer(kb, answers).outcome(target) for target in ids)
+    explainers = [_Explainer(kb, answers, d) for d in decide(kb, answers)]
+    return tuple(
+        e.outcome(target)
+        for target in ids
+        for e in explainers
+        if target in kb.referrals or e.area.treats(kb.procedures[target])
+    )
 
 
 class _Explainer:
-    def __init__(self, kb: KnowledgeBase, answers: Mapping[str, Answer]) -> None:
-        self.kb = kb
-        self.answers = answers
-        self.applies: Applicability = applicability(kb, answers)
-        self.decision = decide(kb, answers)
-        self.search = Search(kb, answers)
+    """Explains outcomes in one treatment area, on its view."""
 
-    def outcome(self, target: str) -> Outcome:
+    def __init__(
+        self, kb: KnowledgeBase, answers: Mapping[str, Answer], decision: Decision
+    ) -> None:
+        self.kb = kb
+        self.area = decision.area
+        self.answers = decision.answers
+        self.applies: Applicability = applicability(kb, self.answers, applicability(kb, answers))
+        self.decision = decision
+        # Changes are searched for in this area alone: its view, as one consultation.
+        group = (kb.areas.id, kb.areas.key) if kb.areas is not None else ()
+        self.search = Search(kb, {q: v for q, v in self.answers.items() if q not in group})
+
+    def outcome(self, target: str) -> Explained:
         naming = [r for r in self.kb.rules if any(target in getattr(r, e) for e in EFFECTS)]
         traces = tuple(self._trace(rule, target) for rule in naming)
         if target in self.kb.procedures:
@@ -214,33 +187,39 @@ class _Explainer:
             status, decided = _referral_status(self.decision, target)
             wanted = "raised" if status != "raised" else ""
         condition = _wanted_condition(target, naming, self.kb)
-        # A change inside the treatment areas is not searched for (see `whynot`).
-        in_areas = condition is not None and any(
-            isinstance(self.answers.get(q.group), Items) for q in quantifiers_of(condition)
-        )
-        reachable = bool(wanted) and condition is not None and not in_areas
+        reachable = bool(wanted) and condition is not None
         change = self._why_not(target, naming) if reachable else None
-        return Outcome(target, kind, name, status, decided, traces, wanted, reachable, change)
+        return Explained(
+            target, kind, name, status, decided, traces, wanted, reachable, change, self.area.site
+        )
 
     def _trace(self, rule: Rule, target: str) -> RuleTrace:
         effects = tuple(e for e in EFFECTS if target in getattr(rule, e))
         truth = rule.test(self.answers, self.applies)
-        step = self._step(rule.when)
+        step = self._step(rule.when, self.answers)
         return RuleTrace(rule.id, effects, truth, step, rule.text, str(rule.source))
 
-    def _step(self, condition: Condition) -> Step:
-        truth = holds(condition, self.answers, self.applies)
+    def _step(self, condition: Condition, answers: Mapping[str, Answer]) -> Step:
+        truth = holds(condition, answers, self.applies)
         if isinstance(condition, Compare):
             qid = condition.question
             asked = self.applies(qid) is not False
-            read = Read(qid, self.answers.get(qid), asked)
+            read = Read(qid, answers.get(qid), asked)
             return Step(describe_test(condition), truth, reads=(read,))
         if isinstance(condition, Not):
-            return Step("not", truth, parts=(self._step(condition.part),))
-        if isinstance(condition, Quantified):  # over the treatment areas: named, not traced
-            return Step(f"{condition.kind} {condition.group}", truth)
+            return Step("not", truth, parts=(self._step(condition.part, answers),))
+        if isinstance(condition, Quantified):  # each area, read with its own answers
+            parts = tuple(
+                self._area_step(condition, view) for view in items_in_view(answers, condition.group)
+            )
+            return Step(f"{condition.kind} {condition.group}", truth, parts=parts)
         word = "all" if isinstance(condition, AllOf) else "any"
-        return Step(word, truth, parts=tuple(self._step(p) for p in condition.parts))
+        return Step(word, truth, parts=tuple(self._step(p, answers) for p in condition.parts))
+
+    def _area_step(self, condition: Quantified, view: Mapping[str, Answer]) -> Step:
+        site = view.get(condition.key)
+        step = self._step(condition.part, view)
+        return Step(f"area {site}" if site else "every area", step.truth, parts=(step,))
 
     def _why_not(self, target: str, naming: list[Rule]) -> Change | None:
         wanted = _wanted_condition(target, naming, self.kb)
@@ -249,7 +228,9 @@ class _Explainer:
         if target in self.kb.procedures:
             found = self.search.smallest(wanted, lambda d: _is_candidate(d, target))
         else:
-            found = self.search.smallest(wanted, lambda d: any(r == target for _, r in d.referrals))
+            found = self.search.smallest(
+                wanted, lambda d: any(r.target == target for r in d.referrals)
+            )
         return None if found is None else _change(self.kb, found)
 
 
@@ -284,24 +265,24 @@ def _any(conditions: list[Condition]) -> Condition | None:
 
 
 def _is_candidate(decision: Decision, target: str) -> bool:
-    return any(proc.id == target for proc, _, _ in decision.candidates)
+    return any(fit.procedure.id == target for fit in decision.candidates)
 
 
 def _procedure_status(decision: Decision, target: str) -> tuple[str, tuple[str, ...]]:
-    for proc, rules, _caveats in decision.candidates:
-        if proc.id == target:
-            return "candidate", tuple(r.id for r in rules)
-    for proc, rules, _in_scope in decision.excluded:
-        if proc.id == target:
-            return "excluded", tuple(r.id for r in rules)
-    for proc, _waiting, blocking, _fits, _cautions in decision.undetermined:
-        if proc.id == target:
-            return "undetermined", tuple(r.id for r in blocking)
+    for fit in decision.candidates:
+        if fit.procedure.id == target:
+            return "candidate", tuple(r.id for r in fit.rules)
+    for out in decision.excluded:
+        if out.procedure.id == target:
+            return "excluded", tuple(r.id for r in out.rules)
+    for pending in decision.undetermined:
+        if pending.procedure.id == target:
+            return "undetermined", tuple(r.id for r in pending.blocking)
     return "not a candidate", ()
 
 
 def _referral_status(decision: Decision, target: str) -> tuple[str, tuple[str, ...]]:
-    raised = tuple(rule.id for rule, rid in decision.referrals if rid == target)
+    raised = tuple(r.rule.id for r in decision.referrals if r.target == target)
     if raised:
         return "raised", raised
     open_rules = tuple(r.id for r in decision.open if target in r.refer)
@@ -312,7 +293,7 @@ def _referral_status(decision: Decision, target: str) -> tuple[str, tuple[str, .
 
 def describe_test(test: Compare) -> str:
     """A comparison as the clinical lead reads it, e.g. `age >= 18`."""
-    op = _OPS[test.op]
+    op = OPERATORS[test.op].words
     if test.op in {"answered", "unanswered"}:
         return f"{test.question} {op}"
     if test.op == "between":

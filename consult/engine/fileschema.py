@@ -18,100 +18,18 @@ above `max`, a question asked before the one its `when` reads) is left to
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from consult.answers import check as answers
+from consult.answers.groups import CONCERNS
 from consult.bank import loader, rules
-from consult.bank.conditions import ALIASES, GROUPS, OPERATORS, VALUE_CHECKS
+from consult.bank.codes import SYSTEMS, UNITS
 from consult.bank.model import BASES, CERTAINTIES, EFFECTS, KINDS, KnowledgeBase, Question
-from consult.bank.schema import ID_PATTERNS
-from consult.engine import answers, scenarios
+from consult.engine import scenarios
+from consult.engine import schemaparts as parts
+from consult.engine.schemaparts import Schema
 
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
 KINDS_OF_FILE = ("questions", "rules", "answers", "scenario")
-Schema = dict[str, Any]
-Keys = tuple[tuple[str, ...], tuple[str, ...]]
-
-_TEXT: Schema = {"type": "string", "pattern": r"\S"}  # Checker.text: non-empty text
-_FLAG: Schema = {"type": "boolean"}  # Checker.flag
-_INTEGER: Schema = {"type": "integer"}  # Checker.integer
-_SCALAR: Schema = {"type": ["boolean", "integer", "string"]}
-# Control characters a text answer or patient reference may not hold.
-_NO_CONTROLS = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$"
-_NO_CONTROLS_AT_ALL = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-
-
-def _ident(kind: str = "id") -> Schema:
-    """Checker.ident: an id matching the pattern of its kind."""
-    return {"type": "string", "pattern": ID_PATTERNS[kind].pattern}
-
-
-def _ids(kind: str = "id", at_least: int = 0) -> Schema:
-    """Checker.ids: a list of ids, or one id standing for a one-item list."""
-    listed: Schema = {"type": "array", "items": _ident(kind)}
-    if at_least:
-        listed["minItems"] = at_least
-    return {"anyOf": [_ident(kind), listed]}
-
-
-def _list_of(ref: str) -> Schema:
-    """Checker.items: a list of mappings."""
-    return {"type": "array", "items": {"$ref": f"#/$defs/{ref}"}}
-
-
-def _mapping(keys: Keys, fields: Mapping[str, Schema], **extra: Any) -> Schema:
-    """Checker.fields: a mapping with these required and optional keys, nothing else."""
-    required, optional = keys
-    missing = [k for k in (*required, *optional) if k not in fields]
-    if missing:
-        raise KeyError(f"no schema type for loader key(s) {', '.join(missing)}")
-    schema: Schema = {
-        "type": "object",
-        "properties": {k: fields[k] for k in (*required, *optional)},
-        "additionalProperties": False,
-    }
-    if required:
-        schema["required"] = list(required)
-    schema.update(extra)
-    return schema
-
-
-def _document(title: str, top: Schema, defs: Schema) -> Schema:
-    return {"$schema": DRAFT, "title": title, **top, "$defs": defs}
-
-
-# --- conditions ----------------------------------------------------------------
-
-# The value each condition check accepts (`bank.conditions.VALUE_CHECKS`), by check.
-_VALUE_SHAPES: dict[str, Schema] = {
-    "_check_single": _SCALAR,
-    "_check_list": {"type": "array", "minItems": 1, "items": _SCALAR},
-    "_check_choice": _ident(),
-    "_check_int": _INTEGER,
-    "_check_between": {"type": "array", "minItems": 2, "maxItems": 2, "items": _INTEGER},
-    "_check_flag": {"const": True},
-}
-
-
-def _condition() -> Schema:
-    """A `when:` block: one of all/any/not, or a question with exactly one operator."""
-    ref: Schema = {"$ref": "#/$defs/condition"}
-    nested: dict[str, Schema] = {"all": {"type": "array", "minItems": 1, "items": ref}}
-    nested["any"] = nested["all"]
-    nested["not"] = ref
-    assert set(nested) == set(GROUPS)
-    forms = [_mapping(((key,), ()), nested) for key in GROUPS]
-    # A quantifier over a repeating group: `any_area`, `all_areas` (named after the group).
-    quantifier = {"^(any|all)_[a-z][a-z0-9_]*$": ref}
-    forms.append(
-        {"type": "object", "minProperties": 1, "maxProperties": 1, "patternProperties": quantifier}
-        | {"additionalProperties": False}
-    )
-    for op in (*OPERATORS, *ALIASES):
-        check = VALUE_CHECKS[ALIASES.get(op, op)]
-        shapes = {"question": _ident(), op: _VALUE_SHAPES[check.__name__]}
-        forms.append(_mapping((("question", op), ()), shapes))
-    return {"anyOf": forms}
 
 
 # --- questions -----------------------------------------------------------------
@@ -148,50 +66,77 @@ def _question_rules() -> list[Schema]:
                 }
             },
         },
+        {
+            "if": when_type(k for k in KINDS if k != "integer"),
+            "then": {"properties": {"code": {"properties": {"unit": False}}}},
+        },
     ]
+
+
+def _code(*, unit: bool) -> Schema:
+    """A `code:` mapping: system, code and display together; a number's UCUM unit."""
+    fields: dict[str, Schema | bool] = {
+        "system": {"enum": list(SYSTEMS)},
+        "code": parts.TEXT,
+        "display": parts.TEXT,
+        "unit": {"enum": list(UNITS)} if unit else False,
+    }
+    named = ("system", "code", "display")
+    together = {k: [o for o in named if o != k] for k in named}
+    return parts.mapping(loader.CODE_KEYS, fields, minProperties=1, dependentRequired=together)
 
 
 def questions_schema() -> Schema:
     """The schema of a file in `questions/`."""
     when = {"$ref": "#/$defs/condition"}
     defs = {
-        "section": _mapping(
+        "section": parts.mapping(
             loader.SECTION_KEYS,
             {
-                "id": _ident(),
-                "title": _TEXT,
-                "questions": _list_of("question"),
+                "id": parts.ident(),
+                "title": parts.TEXT,
+                "questions": parts.list_of("question"),
                 "when": when,
-                "key": _ident(),
+                "key": parts.ident(),
+                "per_area": parts.FLAG,
             },
         ),
-        "question": _mapping(
+        "question": parts.mapping(
             loader.QUESTION_KEYS,
             {
-                "id": _ident(),
-                "text": _TEXT,
+                "id": parts.ident(),
+                "text": parts.TEXT,
                 "type": {"enum": list(KINDS)},
-                "choices": {**_list_of("choice"), "minItems": 1},
-                "min": _INTEGER,
-                "max": _INTEGER,
-                "max_length": {**_INTEGER, "minimum": 1},
-                "help": _TEXT,
-                "required": _FLAG,
+                "choices": {**parts.list_of("choice"), "minItems": 1},
+                "min": parts.INTEGER,
+                "max": parts.INTEGER,
+                "max_length": {**parts.INTEGER, "minimum": 1},
+                "help": parts.TEXT,
+                "required": parts.FLAG,
                 "when": when,
+                "per_area": parts.FLAG,
+                "code": _code(unit=True),
             },
             allOf=_question_rules(),
         ),
-        "choice": _mapping(
+        "choice": parts.mapping(
             loader.CHOICE_KEYS,
-            {"id": _ident(), "label": _TEXT, "help": _TEXT, "exclusive": _FLAG},
+            {
+                "id": parts.ident(),
+                "label": parts.TEXT,
+                "help": parts.TEXT,
+                "exclusive": parts.FLAG,
+                "sites": {"anyOf": [parts.ident(), {"type": "array", "items": parts.ident()}]},
+                "code": _code(unit=False),
+            },
         ),
-        "condition": _condition(),
+        "condition": parts.condition(),
     }
-    top = _mapping(
+    top = parts.mapping(
         loader.QUESTIONS_FILE_KEYS,
-        {"sections": _list_of("section"), "version": {"type": ["string", "number"]}},
+        {"sections": parts.list_of("section"), "version": {"type": ["string", "number"]}},
     )
-    return _document("consult questions file", top, defs)
+    return parts.document("consult questions file", top, defs)
 
 
 # --- rules ---------------------------------------------------------------------
@@ -212,59 +157,66 @@ def _rule_rules() -> list[Schema]:
 def rules_schema() -> Schema:
     """The schema of a file in `rules/`."""
     evidence = {"$ref": "#/$defs/evidence"}
-    effects = {key: _ids() for key in EFFECTS}
+    effects = {key: parts.ids() for key in EFFECTS}
     defs = {
-        "reference": _mapping(rules.REFERENCE_KEYS, {"id": _ident("reference"), "citation": _TEXT}),
-        "referral": _mapping(
-            rules.REFERRAL_KEYS, {"id": _ident(), "name": _TEXT, "description": _TEXT}
+        "reference": parts.mapping(
+            rules.REFERENCE_KEYS, {"id": parts.ident("reference"), "citation": parts.TEXT}
         ),
-        "procedure": _mapping(
+        "referral": parts.mapping(
+            rules.REFERRAL_KEYS,
+            {"id": parts.ident(), "name": parts.TEXT, "description": parts.TEXT},
+        ),
+        "procedure": parts.mapping(
             rules.PROCEDURE_KEYS,
             {
-                "id": _ident(),
-                "name": _TEXT,
-                "description": _TEXT,
+                "id": parts.ident(),
+                "name": parts.TEXT,
+                "description": parts.TEXT,
                 "evidence": evidence,
-                "protocol": _TEXT,
-                "downtime": _TEXT,
-                "regulatory": _TEXT,
-                "indications": _list_of("indication"),
-                "sites": _ids(),
+                "protocol": parts.TEXT,
+                "downtime": parts.TEXT,
+                "regulatory": parts.TEXT,
+                "indications": parts.list_of("indication"),
+                "sites": parts.ids(),
+                "patient": {"$ref": "#/$defs/patient_text"},
             },
         ),
-        "indication": _mapping(
-            rules.INDICATION_KEYS, {"id": _ident(), "label": _TEXT, "evidence": evidence}
+        "patient_text": parts.mapping(
+            rules.PATIENT_TEXT_KEYS, dict.fromkeys(rules.PATIENT_TEXT_KEYS[0], parts.TEXT)
         ),
-        "evidence": _mapping(
+        "indication": parts.mapping(
+            rules.INDICATION_KEYS, {"id": parts.ident(), "label": parts.TEXT, "evidence": evidence}
+        ),
+        "evidence": parts.mapping(
             rules.EVIDENCE_KEYS,
             {
                 "certainty": {"enum": list(CERTAINTIES)},
-                "level": {**_INTEGER, "minimum": rules.LEVELS[0], "maximum": rules.LEVELS[1]},
-                "summary": _TEXT,
-                "references": _ids("reference", at_least=1),
-                "design": _TEXT,
-                "certainty_source": _TEXT,
+                "level": {**parts.INTEGER, "minimum": rules.LEVELS[0], "maximum": rules.LEVELS[1]},
+                "summary": parts.TEXT,
+                "references": parts.ids("reference", at_least=1),
+                "design": parts.TEXT,
+                "certainty_source": parts.TEXT,
             },
         ),
-        "rule": _mapping(
+        "rule": parts.mapping(
             rules.RULE_KEYS,
             {
-                "id": _ident("rule"),
+                "id": parts.ident("rule"),
                 "when": {"$ref": "#/$defs/condition"},
                 **effects,
-                "text": _TEXT,
-                "indication": _ident(),
-                "description": _TEXT,
+                "text": parts.TEXT,
+                "indication": parts.ident(),
+                "description": parts.TEXT,
                 "basis": {"enum": list(BASES)},
             },
             allOf=_rule_rules(),
         ),
-        "condition": _condition(),
+        "condition": parts.condition(),
     }
     sections = {"procedures": "procedure", "references": "reference"}
     sections |= {"referrals": "referral", "rules": "rule"}
-    top = _mapping(rules.RULES_FILE_KEYS, {k: _list_of(v) for k, v in sections.items()})
-    return _document("consult rules file", top, defs)
+    top = parts.mapping(rules.RULES_FILE_KEYS, {k: parts.list_of(v) for k, v in sections.items()})
+    return parts.document("consult rules file", top, defs)
 
 
 # --- answers and scenarios -----------------------------------------------------
@@ -274,15 +226,15 @@ def _answer(question: Question) -> Schema:
     """The values `engine.answers.check_value` accepts for a question; null is "not answered"."""
     value: Schema
     if question.kind == "yes_no":
-        value = {"type": "boolean"}
+        value = parts.BOOLEAN
     elif question.kind == "integer":
-        value = {**_INTEGER, "minimum": question.minimum, "maximum": question.maximum}
+        value = {**parts.INTEGER, "minimum": question.minimum, "maximum": question.maximum}
     elif question.kind == "one_of":
         value = {"enum": list(question.choice_ids)}
     elif question.kind == "many_of":
         value = _many(question)
     else:
-        value = {"type": "string", "maxLength": question.max_length, "pattern": _NO_CONTROLS}
+        value = {"type": "string", "maxLength": question.max_length, "pattern": parts.NO_CONTROLS}
     return {"description": question.text, "anyOf": [value, {"type": "null"}]}
 
 
@@ -296,37 +248,69 @@ def _many(question: Question) -> Schema:
         combined = [{"contains": {"const": c}} for c in alone]
         listed["if"] = {"anyOf": combined}
         listed["then"] = {"maxItems": 1}
-    return {"anyOf": [choice, listed]}
+    return listed  # a list always, one choice too (`check_many`)
 
 
 def _answer_defs(kb: KnowledgeBase) -> Schema:
     keys = {g.key for g in kb.groups.values()}
     properties = {q.id: _answer(q) for q in kb.questions if q.id not in keys}
     for group in kb.groups.values():  # a list of items, each with its key question
+        per_area = [q.id for q in kb.questions if q.per_area]  # asked in each item
         item: Schema = {
             "type": "object",
-            "properties": {q: _answer(kb.by_id[q]) for q in group.questions},
+            "properties": {q: _answer(kb.by_id[q]) for q in per_area},
             "required": [group.key],
             "additionalProperties": False,
         }
-        item["properties"][group.key] = {"enum": list(kb.by_id[group.key].choice_ids)}
-        properties[group.id] = {"anyOf": [{"type": "array", "items": item}, {"type": "null"}]}
+        sites = kb.by_id[group.key].choice_ids
+        item["properties"][group.key] = {"enum": list(sites)}
+        listed = {"type": "array", "items": item, "allOf": _once_each(group.key, sites)}
+        properties[group.id] = {"anyOf": [listed, {"type": "null"}]}
     answers_map: Schema = {"type": ["object", "null"], "properties": properties}
     answers_map["additionalProperties"] = False
+    if _area_concerns(kb):
+        answers_map["allOf"] = _area_concerns(kb)
     ref = {
         "type": ["string", "integer"],
         "maxLength": answers.PATIENT_REF_MAX,
-        "pattern": _NO_CONTROLS_AT_ALL,
+        "pattern": parts.NO_CONTROLS_AT_ALL,
     }
-    patient = _mapping(answers.PATIENT_KEYS, {"ref": ref})
+    patient = parts.mapping(answers.PATIENT_KEYS, {"ref": ref})
     patient["type"] = ["object", "null"]
     return {"answers": answers_map, "patient": patient}
+
+
+def _once_each(key: str, values: Iterable[str]) -> list[Schema]:
+    """An area's site is given once: at most one item holds each value of the key."""
+    return [
+        {"contains": {"properties": {key: {"const": v}}, "required": [key]}}
+        | {"minContains": 0, "maxContains": 1}
+        for v in values
+    ]
+
+
+def _area_concerns(kb: KnowledgeBase) -> list[Schema]:
+    """An area's concerns are among the patient's (`AreaChecks`): one rule per concern."""
+    group, concerns = kb.areas, kb.by_id.get(CONCERNS)
+    if group is None or concerns is None or CONCERNS not in kb.per_area:
+        return []
+    rules = []
+    for choice in concerns.choice_ids:
+        holds = {"contains": {"const": choice}}
+        in_area = {"properties": {CONCERNS: holds}, "required": [CONCERNS]}
+        rules.append(
+            {
+                "if": {"properties": {group.id: {"contains": in_area}}, "required": [group.id]},
+                "then": {"properties": {CONCERNS: holds}, "required": [CONCERNS]},
+            }
+        )
+    return rules
 
 
 def answers_schema(kb: KnowledgeBase) -> Schema:
     """The schema of an answer file for this bank."""
     defs = _answer_defs(kb)
-    top = _mapping(
+    top = parts.mapping(
         answers.DOCUMENT_KEYS,
         {
             "consult": {"const": answers.FORMAT_VERSION},
@@ -334,7 +318,7 @@ def answers_schema(kb: KnowledgeBase) -> Schema:
             "patient": {"$ref": "#/$defs/patient"},
         },
     )
-    return _document(f"consult answer file (bank {kb.version})", top, defs)
+    return parts.document(f"consult answer file (bank {kb.version})", top, defs)
 
 
 def scenario_schema(kb: KnowledgeBase) -> Schema:
@@ -342,17 +326,20 @@ def scenario_schema(kb: KnowledgeBase) -> Schema:
     defs = _answer_defs(kb)
     defs["answers"] = {**defs["answers"], "type": "object"}
     texts = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-    expect = _mapping(
-        ((), (*scenarios.SETS, *scenarios.FRAGMENTS)),
+    ids = {"type": "array", "items": {"type": "string"}}
+    per_area = parts.mapping(((), scenarios.AREA_SETS), dict.fromkeys(scenarios.AREA_SETS, ids))
+    expect = parts.mapping(
+        ((), (*scenarios.SETS, *scenarios.FRAGMENTS, "areas")),
         {
-            **{key: {"type": "array", "items": {"type": "string"}} for key in scenarios.SETS},
+            **dict.fromkeys(scenarios.SETS, ids),
             **{
                 key: {"type": "object", "additionalProperties": texts}
                 for key in scenarios.FRAGMENTS
             },
+            "areas": {"type": "object", "additionalProperties": per_area},
         },
     )
-    top = _mapping(
+    top = parts.mapping(
         scenarios.SCENARIO_KEYS,
         {
             "answers": {"$ref": "#/$defs/answers"},
@@ -361,7 +348,7 @@ def scenario_schema(kb: KnowledgeBase) -> Schema:
             "patient": {"$ref": "#/$defs/patient"},
         },
     )
-    return _document(f"consult scenario test (bank {kb.version})", top, defs)
+    return parts.document(f"consult scenario test (bank {kb.version})", top, defs)
 
 
 def schema_for(kind: str, kb: KnowledgeBase | None = None) -> Schema:

@@ -1,9 +1,13 @@
 """The result of an evaluation: records with their reasons, as JSON-ready data.
 
 Each record keeps the rules and answers behind it, so the clinician can see
-why. `Result.to_dict()` is the contract's result JSON and `Result.to_json()`
-the same as compact text; batch runs write that text without building the
-records (`consult.output.resultjson`).
+why. The result is a plan per treatment area (`areas`, one `AreaPlan` each);
+the contract's lists (`candidates`, `excluded`, `undetermined`, ...) gather each
+procedure once, naming the areas where it is a candidate, excluded or still
+open. An area is named by its site; `None` (null in JSON) is the area whose
+place is not given (the whole consultation when no areas are listed).
+`Result.to_dict()` is the contract's result JSON, `Result.to_json()` the same
+as compact text.
 """
 
 from __future__ import annotations
@@ -58,15 +62,25 @@ class Reason:
         return _with_area(data, self.area)
 
 
+Site = str | None  # an area's site; None: the area whose place is not given
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A procedure that fits, with its caveats and evidence."""
+    """A procedure that fits, with its caveats and evidence, and the areas where it does.
+
+    `areas` are those where it is a candidate; `excluded_in` and `undetermined_in`
+    those where it is ruled out or still open (never one of `areas`).
+    """
 
     procedure: Procedure
     rules: tuple[str, ...]
     answers: Mapping[str, Answer]
     indications: tuple[Indication, ...]
     caveats: tuple[Reason, ...]
+    areas: tuple[Site, ...] = (None,)
+    excluded_in: tuple[Site, ...] = ()
+    undetermined_in: tuple[Site, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the contract's candidate object)."""
@@ -86,6 +100,9 @@ class Candidate:
             "protocol": proc.protocol,
             "downtime": proc.downtime,
             "regulatory": proc.regulatory,
+            "areas": list(self.areas),
+            "excluded_in": list(self.excluded_in),
+            "undetermined_in": list(self.undetermined_in),
         }
 
 
@@ -101,6 +118,7 @@ class Exclusion:
     procedure: Procedure
     reasons: tuple[Reason, ...]
     in_scope: bool = True
+    areas: tuple[Site, ...] = (None,)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -109,6 +127,7 @@ class Exclusion:
             "name": self.procedure.name,
             "in_scope": self.in_scope,
             "reasons": [r.to_dict() for r in self.reasons],
+            "areas": list(self.areas),
         }
 
 
@@ -121,6 +140,7 @@ class Undetermined:
     rules: tuple[str, ...]
     candidate_rules: tuple[str, ...]
     caveats: tuple[Reason, ...]
+    areas: tuple[Site, ...] = (None,)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -131,6 +151,7 @@ class Undetermined:
             "rules": list(self.rules),
             "candidate_rules": list(self.candidate_rules),
             "caveats": [c.to_dict() for c in self.caveats],
+            "areas": list(self.areas),
         }
 
 
@@ -190,6 +211,29 @@ class Information:
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """A step before treatment (pause a medicine, treat an infection first, defer).
+
+    `reason` is the rule's text, its answers and the area of a finding of the
+    place; `procedures` are those it comes before, in that area.
+    """
+
+    reason: Reason
+    procedures: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        data = {
+            "text": self.reason.text,
+            "rule": self.reason.rule,
+            **self.reason.basis_entry(),
+            "answers": _plain(self.reason.answers),
+            "procedures": list(self.procedures),
+        }
+        return _with_area(data, self.reason.area)
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """An unanswered question and the outcomes it would have changed."""
 
@@ -197,15 +241,17 @@ class Unknown:
     text: str
     needed_by: tuple[str, ...]
     rules: tuple[str, ...]
+    area: str = ""  # the area where a question of the place is open; "" for the patient's
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the contract's unknown object)."""
-        return {
+        data = {
             "question": self.question,
             "text": self.text,
             "needed_by": list(self.needed_by),
             "rules": list(self.rules),
         }
+        return _with_area(data, self.area)
 
 
 # The outcome kinds as the engine names them -> as the result JSON names them.
@@ -227,15 +273,62 @@ class Settled:
     verdict: bool
     rules: tuple[str, ...]
     questions: tuple[str, ...]
+    area: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {
+        data = {
             "outcome": OUTCOME_KINDS[self.outcome],
             "id": self.target,
             "verdict": self.verdict,
             "rules": list(self.rules),
             "whatever_the_answers_to": list(self.questions),
+        }
+        return _with_area(data, self.area)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaPlan:
+    """The plan in one treatment area: what fits there, what is ruled out and why, what waits.
+
+    `site` is None for the area whose place is not given; `number` is its place
+    in the answer file's `areas` (from 1; 0 for that area). `concerns` is what is
+    treated there (None: not known). Reasons name their area when a finding of
+    the place raised them; findings about the patient apply to every area.
+    """
+
+    site: Site
+    number: int
+    concerns: tuple[str, ...] | None
+    candidates: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+    undetermined: tuple[Undetermined, ...]
+    referrals: tuple[str, ...]
+    unknown: tuple[str, ...]
+    actions: tuple[str, ...] = ()  # the rules of the steps before treatment here
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return {
+            "site": self.site,
+            "number": self.number,
+            "concerns": None if self.concerns is None else list(self.concerns),
+            "candidates": list(self.candidates),
+            # The reasons, with the answers behind them, are in the result's `excluded`.
+            "excluded": [
+                {
+                    "procedure": e.procedure.id,
+                    "rules": list(dict.fromkeys(r.rule for r in e.reasons)),
+                }
+                for e in self.excluded
+            ],
+            "undetermined": [
+                {"procedure": u.procedure.id, "waiting_for": list(u.waiting_for)}
+                for u in self.undetermined
+            ],
+            "referrals": list(self.referrals),
+            "unknown": list(self.unknown),
+            "actions": list(self.actions),
         }
 
 
@@ -261,17 +354,15 @@ class Result:
     sha256: str
     answers: Mapping[str, Answer] = field(default_factory=dict)
     settled: tuple[Settled, ...] = ()
+    areas: tuple[AreaPlan, ...] = ()
+    actions: tuple[Action, ...] = ()
 
     def to_json(self) -> str:
-        """`to_dict()` as compact JSON text.
-
-        Batch runs do not build `Result` records: `consult.output.resultjson` writes
-        the same text straight from the engine's decision.
-        """
+        """`to_dict()` as compact JSON text."""
         return _ENCODE(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's result JSON (keep `consult.output.resultjson` in step: a test compares them)."""
+        """The contract's result JSON."""
         return {
             "candidates": [c.to_dict() for c in self.candidates],
             "excluded": [e.to_dict() for e in self.excluded],
@@ -280,6 +371,8 @@ class Result:
             "information": [i.to_dict() for i in self.information],
             "unknown": [u.to_dict() for u in self.unknown],
             "settled": [s.to_dict() for s in self.settled],
+            "areas": [a.to_dict() for a in self.areas],
+            "actions": [a.to_dict() for a in self.actions],
             "warnings": list(self.warnings),
             "knowledge_base": {"version": self.version, "sha256": self.sha256},
         }

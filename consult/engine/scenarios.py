@@ -6,21 +6,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from consult.answers.check import answer_set_from_node, as_document
 from consult.bank.model import Items, KnowledgeBase
 from consult.bank.schema import Checker
 from consult.bank.yamlsource import Node, YamlProblem, parse, read_text
-from consult.engine.answers import answer_set_from_node, as_document
 from consult.engine.decide import evaluate_traced
 from consult.engine.result import Result
 from consult.errors import InputError, InvalidAnswers, Problem, display_path
 
 SCENARIO_KEYS = (("answers", "expect"), ("description", "patient"))
-SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown")
+SETS = ("candidates", "excluded", "undetermined", "referrals", "information", "unknown", "actions")
 FRAGMENTS = ("caveats", "excluded_reasons", "referral_reasons")
+# `areas`: the plan expected in each treatment area, by site (`unplaced`: the area whose
+# place is not given), with these sets.
+AREA_SETS = ("candidates", "excluded", "undetermined", "referrals", "unknown", "actions")
+UNPLACED = "unplaced"
 
 
 @dataclass
-class Outcome:
+class ScenarioRun:
     """What a scenario run found."""
 
     lines: list[str] = field(default_factory=list)
@@ -46,9 +50,9 @@ def scenario_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise InputError(f"{display_path(path)}: no such file or folder")
 
 
-def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> Outcome:
+def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> ScenarioRun:
     """Run every scenario; failures are collected, never raised."""
-    outcome = Outcome()
+    outcome = ScenarioRun()
     for path in scenario_files(paths):
         name = display_path(path)
         failures = _run_one(kb, path, name, outcome)
@@ -63,7 +67,7 @@ def run_all(kb: KnowledgeBase, paths: Iterable[Path]) -> Outcome:
     return outcome
 
 
-def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: Outcome) -> list[str]:
+def _run_one(kb: KnowledgeBase, path: Path, name: str, outcome: ScenarioRun) -> list[str]:
     try:
         root = parse(read_text(path, name), name, aliases=True)
     except YamlProblem as exc:
@@ -99,6 +103,8 @@ def _ids(result: Result, key: str) -> list[str]:
         return [r.id for r in result.referrals]
     if key == "information":
         return [i.procedure.id for i in result.information]
+    if key == "actions":  # the rules of the steps before treatment
+        return [a.reason.rule for a in result.actions]
     return [u.question for u in result.unknown]
 
 
@@ -117,7 +123,7 @@ def _texts(result: Result, key: str, procedure: str) -> list[str]:
 
 
 def _compare(check: Checker, node: Node, result: Result) -> list[str]:
-    fields = check.fields(node, (), (*SETS, *FRAGMENTS))
+    fields = check.fields(node, (), (*SETS, *FRAGMENTS, "areas"))
     if fields is None:
         return []
     failures: list[str] = []
@@ -127,6 +133,34 @@ def _compare(check: Checker, node: Node, result: Result) -> list[str]:
     for key in FRAGMENTS:
         if key in fields:
             failures += _compare_fragments(check, fields[key], key, result)
+    if "areas" in fields:
+        failures += _compare_areas(check, fields["areas"], result)
+    return failures
+
+
+def _compare_areas(check: Checker, node: Node, result: Result) -> list[str]:
+    """The plan expected per area, by site."""
+    if not node.is_mapping:
+        check.fail(node, "'areas' must map sites (or 'unplaced') to the sets expected there")
+        return []
+    plans = {plan.site or UNPLACED: plan for plan in result.areas}
+    failures: list[str] = []
+    for site, expected in node.value.items():
+        plan = plans.get(site)
+        if plan is None:
+            failures.append(f"{expected.source}: areas: no area {site!r} in the result")
+            continue
+        fields = check.fields(expected, (), AREA_SETS) or {}
+        got = {
+            "candidates": list(plan.candidates),
+            "excluded": [e.procedure.id for e in plan.excluded],
+            "undetermined": [u.procedure.id for u in plan.undetermined],
+            "referrals": list(plan.referrals),
+            "unknown": list(plan.unknown),
+            "actions": list(plan.actions),
+        }
+        for key, wanted in fields.items():
+            failures += _compare_set(check, wanted, f"areas.{site}.{key}", got[key])
     return failures
 
 
@@ -166,7 +200,7 @@ def _compare_fragments(check: Checker, node: Node, key: str, result: Result) -> 
     return failures
 
 
-def coverage_report(kb: KnowledgeBase, outcome: Outcome) -> tuple[list[str], int]:
+def coverage_report(kb: KnowledgeBase, outcome: ScenarioRun) -> tuple[list[str], int]:
     """Lines: a summary, then each rule that never fired and question never answered.
 
     Also returns the number of rules that never fired (a failure: dead rules).

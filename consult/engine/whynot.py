@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from itertools import product
 
+from consult.answers.check import check_mapping
 from consult.bank.model import (
     AllOf,
     Answer,
@@ -28,8 +29,8 @@ from consult.bank.model import (
     Question,
     plain_answer,
 )
-from consult.bank.truth import holds
-from consult.engine.answers import applicability, check_mapping
+from consult.bank.operators import OPERATORS
+from consult.bank.truth import applicability, holds
 from consult.engine.decide import Decision, decide
 from consult.errors import InvalidAnswers
 
@@ -70,7 +71,7 @@ class Search:
                         checked = check_mapping(self.kb, _apply(self.answers, changed)).answers
                     except InvalidAnswers:
                         continue
-                    if reached(decide(self.kb, checked)):
+                    if any(map(reached, decide(self.kb, checked))):
                         best = changed
                     elif len(further) < WIDTH:
                         further.append((changed, checked))
@@ -158,13 +159,54 @@ def _merge(a: Patch, b: Patch) -> Patch | None:
 
 
 def _values(question: Question, test: Compare, want: bool, current: object) -> list[object]:
-    """Answers to `question` that make the comparison `want` (REMOVE: no answer)."""
-    if test.op in {"answered", "unanswered"}:
+    """Answers to `question` that make the comparison `want` (REMOVE: no answer), nearest first.
+
+    The answers tried are those near the comparison's own values (a threshold
+    and its neighbours, the choices it names added to or taken from the current
+    ones, the range's ends); the operator (`consult.bank.operators`) says which
+    of them give `want`.
+    """
+    operator = OPERATORS[test.op]
+    if operator.holds is None:  # answered / unanswered
         give = (test.op == "answered") == want
         return [_any_value(question)] if give else [REMOVE]
-    maker = _TRUE if want else _FALSE
-    values = maker[test.op](question, test.value, current)
-    return [v for v in values if _valid(question, v)]
+    holds = operator.holds
+    tried = [v for v in _near(question, test.value, current) if _valid(question, v)]
+    found = [v for v in dict.fromkeys(tried) if holds(v, test.value) is want]
+    return sorted(found, key=lambda v: _distance(question, v, current))[:KEEP]
+
+
+def _near(question: Question, value: object, current: object) -> list[object]:
+    """Answers near a comparison's value and the current answer."""
+    named = sorted(value, key=repr) if isinstance(value, frozenset | tuple) else [value]
+    if question.kind == "integer":
+        ends = [x for x in (question.minimum, question.maximum) if x is not None]
+        near: list[object] = [n + d for n in named if isinstance(n, int) for d in (0, -1, 1)]
+        return near + ends
+    if question.kind == "many_of":
+        return _choice_sets(question, [str(n) for n in named], current)
+    if question.kind == "text":
+        return [*named, f"not {named[0]}"]
+    return list(question.choice_ids) if question.kind == "one_of" else [True, False]
+
+
+def _choice_sets(question: Question, named: list[str], current: object) -> list[object]:
+    """The current choices with named ones added or taken away, and single choices."""
+    found: list[object] = [_with(question, current, [n]) for n in named]
+    found += [_with(question, current, named)]
+    found += [x for n in named for x in _without(question, current, [n])]
+    found += _without(question, current, named)
+    return found
+
+
+def _distance(question: Question, value: object, current: object) -> tuple[int, int]:
+    """How far an answer is from the current one (then the bank's order of choices)."""
+    if question.kind == "integer" and isinstance(value, int):
+        return (abs(value - current) if isinstance(current, int) else 0, 0)
+    if isinstance(value, tuple):
+        now = set(_picked(current))
+        return (len(now.symmetric_difference(value)), 0)
+    return (0, 0)
 
 
 def _any_value(question: Question) -> object:
@@ -211,60 +253,3 @@ def _without(question: Question, current: object, drop: Iterable[object]) -> lis
     others = [c.id for c in question.choices if c.id not in dropping]
     alone = [c.id for c in question.choices if c.exclusive and c.id not in dropping]
     return [(c,) for c in dict.fromkeys([*alone, *others[:3]])]
-
-
-def _sorted(values: object) -> list[object]:
-    return sorted(values, key=repr) if isinstance(values, frozenset) else []
-
-
-def _between(value: object) -> tuple[int, int]:
-    assert isinstance(value, tuple)
-    return int(value[0]), int(value[1])
-
-
-def _others(question: Question, value: object, current: object) -> list[object]:
-    """Answers other than `value` (and other than the current one)."""
-    if question.kind == "yes_no":
-        return [not value]
-    if question.kind == "integer" and isinstance(value, int):
-        return [value - 1, value + 1]
-    if question.kind == "one_of":
-        others: list[object] = [c for c in question.choice_ids if c not in {value, current}]
-        return others[:3]
-    return [f"not {value}"]
-
-
-def _not_one_of(question: Question, value: object, _current: object) -> list[object]:
-    ints = [v for v in _sorted(value) if isinstance(v, int)]
-    if question.kind == "integer" and ints:
-        return [min(ints) - 1, max(ints) + 1]
-    chosen = set(_sorted(value))
-    left: list[object] = [c for c in question.choice_ids if c not in chosen]
-    return left[:3]
-
-
-Maker = Callable[[Question, object, object], list[object]]
-_TRUE: dict[str, Maker] = {
-    "equals": lambda _q, v, _c: [v],
-    "one_of": lambda _q, v, _c: _sorted(v),
-    "contains": lambda q, v, c: [_with(q, c, [v])],
-    "contains_any": lambda q, v, c: [_with(q, c, [x]) for x in _sorted(v)],
-    "contains_all": lambda q, v, c: [_with(q, c, _sorted(v))],
-    "gte": lambda _q, v, _c: [v],
-    "gt": lambda _q, v, _c: [v + 1],  # type: ignore[operator]
-    "lte": lambda _q, v, _c: [v],
-    "lt": lambda _q, v, _c: [v - 1],  # type: ignore[operator]
-    "between": lambda _q, v, _c: list(_between(v)),
-}
-_FALSE: dict[str, Maker] = {
-    "equals": _others,
-    "one_of": _not_one_of,
-    "contains": lambda q, v, c: _without(q, c, [v]),
-    "contains_any": lambda q, v, c: _without(q, c, _sorted(v)),
-    "contains_all": lambda q, v, c: [x for d in _sorted(v) for x in _without(q, c, [d])],
-    "gte": lambda _q, v, _c: [v - 1],  # type: ignore[operator]
-    "gt": lambda _q, v, _c: [v],
-    "lte": lambda _q, v, _c: [v + 1],  # type: ignore[operator]
-    "lt": lambda _q, v, _c: [v],
-    "between": lambda _q, v, _c: [_between(v)[0] - 1, _between(v)[1] + 1],
-}

@@ -1,12 +1,13 @@
-"""Treatment areas at the intake: a repeating group, asked once per area.
+"""Treatment areas at the intake: one area at a time, each with what is treated there.
 
 While the intake runs, an area's answers are kept under path ids such as
-`areas[2].active_infection_at_site`, so that every prompt, Back, the review
-screen and "not known" work on them as on any other question. Each area
-starts with its key question (the site, with "Remove this area" among the
-choices), and after the last area one more prompt asks "add another area, or
-done". `gather` turns the path ids back into the `areas` list of an answer
-file; `spread` does the reverse for a prefilled answer file or a draft.
+`areas[2].scar_type`, so that every prompt, Back, the review screen and "not
+known" work on them as on any other question. An area starts with its site
+(with "Remove this area" among the choices), then what is treated there (its
+`concerns`, offered from the patient's), that concern's details and the site
+screen; after the last area one more prompt asks "add another area, or done".
+`gather` turns the path ids back into the `areas` list of an answer file;
+`spread` does the reverse for a prefilled answer file or a draft.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
+from consult.answers.groups import CONCERNS, area_questions
 from consult.bank.model import Answer, Choice, Items, KnowledgeBase, Question, Section
 
 ADD = "add_area"
@@ -33,6 +35,11 @@ def next_id(group: str) -> str:
     return f"{group}[+]"
 
 
+def section_id(group: str, number: int) -> str:
+    """The section an area's prompts belong to: `areas[2]`."""
+    return f"{group}[{number}]"
+
+
 def parse(path: str) -> tuple[str, int, str] | None:
     """(group, number, question id) of a path id, or None for any other id."""
     found = _PATH.fullmatch(path)
@@ -44,35 +51,70 @@ def is_slot(qid: str) -> bool:
     return "[" in qid
 
 
+def treatable(choice: Choice, site: object) -> bool:
+    """Whether a concern can be treated at a site (no site yet: anywhere)."""
+    return site is None or not choice.sites or site in choice.sites
+
+
 class Areas:
-    """The areas of one intake: how many each group has, and their prompts."""
+    """The areas of one intake: how many there are, and the prompts that are theirs."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.counts: dict[str, int] = dict.fromkeys(kb.groups, 0)
+        self.group: Section | None = kb.areas
+        self.count = 0
+        group = self.group
+        # In bank order, the site first (as an answer file lists them).
+        self.banked: tuple[Question, ...] = area_questions(kb, group) if group else ()
+        own = set(group.questions) if group is not None else set()
+        # As asked: the site, what is treated there, its details, then its site screen.
+        self.order = (
+            *self.banked[:1],
+            *(q for q in self.banked[1:] if q.id not in own),
+            *(q for q in self.banked[1:] if q.id in own),
+        )
+        self.screen = frozenset(own - {self.key})  # the group's own questions, the site aside
+        concerns = kb.by_id.get(CONCERNS)
+        self.concerns = concerns if concerns is not None and concerns.per_area else None
+
+    @property
+    def key(self) -> str:
+        """The key question of the areas (the site), or "" without a group."""
+        return self.group.key if self.group is not None else ""
+
+    def numbers(self) -> range:
+        """The numbers of the areas, from 1."""
+        return range(1, self.count + 1)
+
+    def own(self, number: int, answers: Mapping[str, Answer]) -> dict[str, Answer]:
+        """One area's own answers, by question id."""
+        assert self.group is not None
+        slots = ((q.id, item_id(self.group.id, number, q.id)) for q in self.order)
+        return {qid: answers[slot] for qid, slot in slots if slot in answers}
 
     def spread(self, answers: Mapping[str, Answer]) -> dict[str, Answer]:
-        """Answers with each group's items under path ids (the rest as given)."""
+        """Answers with the areas under path ids (the rest as given)."""
         spread: dict[str, Answer] = {}
+        group = self.group
         for qid, value in answers.items():
-            if isinstance(value, Items) and qid in self.counts:
+            if isinstance(value, Items) and group is not None and qid == group.id:
                 for number, item in enumerate(value.items, start=1):
                     spread.update({item_id(qid, number, q): v for q, v in item.items()})
-                self.counts[qid] = max(self.counts[qid], len(value.items))
+                self.count = max(self.count, len(value.items))
             else:
                 spread[qid] = value
         for path in spread:
             found = parse(path)
-            if found is not None and found[0] in self.counts:
-                self.counts[found[0]] = max(self.counts[found[0]], found[1])
+            if found is not None and group is not None and found[0] == group.id:
+                self.count = max(self.count, found[1])
         return spread
 
     def gather(self, answers: Mapping[str, Answer]) -> dict[str, Answer]:
-        """Answers with each group's path ids gathered into its items (those with a site)."""
+        """Answers with the path ids gathered into the areas (those with a site)."""
         gathered: dict[str, Answer] = {}
+        group = self.group
         for question in self.kb.questions:
-            group = self._group_of_key(question.id)
-            if group is not None:
+            if group is not None and question.id == group.key:
                 items = tuple(self._items(group, answers))
                 if items:
                     gathered[group.id] = Items(items, group.key)
@@ -81,118 +123,125 @@ class Areas:
         return gathered
 
     def _items(self, group: Section, answers: Mapping[str, Answer]) -> Iterator[dict[str, Answer]]:
-        for number in range(1, self.counts[group.id] + 1):
-            item = {
-                q: answers[item_id(group.id, number, q)]
-                for q in group.questions
-                if item_id(group.id, number, q) in answers
-            }
-            if group.key in item:
-                yield item
+        for number in self.numbers():
+            own = self.own(number, answers)
+            if group.key in own:
+                yield {q.id: own[q.id] for q in self.banked if q.id in own}
 
-    def _group_of_key(self, qid: str) -> Section | None:
-        for group in self.kb.groups.values():
-            if group.key == qid:
-                return group
-        return None
-
-    def prompts_for(
-        self, question: Question, answers: Mapping[str, Answer], skipped: set[str]
-    ) -> list[Question]:
-        """The prompts a group's question stands for: every area at its key question.
-
-        An answer given once for every area (the flat form of a prefilled answer
-        file) stays, shown as such and not asked.
-        """
-        group = self.kb.groups[question.section]
-        if question.id == group.key:
-            return self.prompts(group, answers)
-        if question.id in answers or question.id in skipped:
-            return [replace(question, text=f"Every area: {question.text}")]
-        return []
-
-    def prompts(self, group: Section, answers: Mapping[str, Answer]) -> list[Question]:
-        """The prompts of a group: each area's site and questions, then add-or-done."""
-        found: list[Question] = []
-        for number in range(1, self.counts[group.id] + 1):
-            found.append(self._site(group, number, answers))
-            site = answers.get(item_id(group.id, number, group.key))
-            label = f"Area {number}" + (f" ({self._label(group, site)})" if site else "")
-            for qid in group.questions:
-                if qid != group.key:
-                    question = self.kb.by_id[qid]
-                    slot = item_id(group.id, number, qid)
-                    found.append(replace(question, id=slot, text=f"{label}: {question.text}"))
-        found.append(self._next(group))
-        return found
-
-    def _site(self, group: Section, number: int, answers: Mapping[str, Answer]) -> Question:
-        key = self.kb.by_id[group.key]
-        taken = {
-            answers.get(item_id(group.id, n, group.key))
-            for n in range(1, self.counts[group.id] + 1)
-            if n != number
-        }
-        choices = [c for c in key.choices if c.id not in taken]
-        choices.append(Choice(id=REMOVE, label="Remove this area"))
-        text = f"Area {number}: {key.text}"
-        return replace(
-            key, id=item_id(group.id, number, group.key), text=text, choices=tuple(choices)
-        )
-
-    def _label(self, group: Section, site: Answer | None) -> str:
-        choice = self.kb.by_id[group.key].choice(str(site))
+    def site_label(self, site: Answer | None) -> str:
+        """How a site is shown: its label."""
+        choice = self.kb.by_id[self.key].choice(str(site)) if self.key else None
         return choice.label if choice is not None else str(site)
 
-    def _next(self, group: Section) -> Question:
-        """Add an area, or done; once there is an area, "Done" comes first (Enter)."""
-        more = self.counts[group.id] > 0
+    def title(self, number: int, answers: Mapping[str, Answer]) -> str:
+        """An area as its prompts name it: `Area 2 (Back)`."""
+        assert self.group is not None
+        site = answers.get(item_id(self.group.id, number, self.key))
+        return f"Area {number}" + (f" ({self.site_label(site)})" if site is not None else "")
+
+    def offered(self, patient: Answer | None, site: Answer | None) -> tuple[Choice, ...]:
+        """The concerns an area may treat: the patient's that can be treated at its site."""
+        if self.concerns is None:
+            return ()
+        picked = patient if isinstance(patient, tuple) else None
+        return tuple(
+            c
+            for c in self.concerns.choices
+            if (picked is None or c.id in picked) and treatable(c, site)
+        )
+
+    def site_prompt(self, number: int, answers: Mapping[str, Answer]) -> Question:
+        """An area's site: the sites no other area has and where a concern can be treated."""
+        assert self.group is not None
+        key = self.kb.by_id[self.key]
+        mine = answers.get(item_id(self.group.id, number, self.key))
+        taken = {answers.get(item_id(self.group.id, n, self.key)) for n in self.numbers()}
+        patient = answers.get(CONCERNS)
+        choices = [
+            c
+            for c in key.choices
+            if c.id == mine
+            or (c.id not in taken and (self.concerns is None or self.offered(patient, c.id)))
+        ]
+        choices.append(Choice(id=REMOVE, label="Remove this area"))
+        prompt = self.prompt(key, number, answers, tuple(choices))
+        return replace(prompt, text=f"Area {number}: {key.text}")  # the site, not yet known
+
+    def prompt(
+        self,
+        question: Question,
+        number: int,
+        answers: Mapping[str, Answer],
+        choices: tuple[Choice, ...] | None = None,
+    ) -> Question:
+        """One of an area's questions as asked there: `Area 2 (Back): ...`, in its section."""
+        assert self.group is not None
+        return replace(
+            question,
+            id=item_id(self.group.id, number, question.id),
+            text=f"{self.title(number, answers)}: {question.text}",
+            section=section_id(self.group.id, number),
+            choices=question.choices if choices is None else choices,
+        )
+
+    def next_prompt(self, unplaced: tuple[str, ...]) -> Question:
+        """Add an area, or done; once there is an area, "Done" comes first (Enter).
+
+        Its help names the patient's concerns that no area treats yet.
+        """
+        assert self.group is not None
+        more = self.count > 0
         add = Choice(id=ADD, label=f"Add {'another' if more else 'an'} area")
         done = Choice(id=DONE, label="Done" if more else "Done: no areas to list")
+        labels = [c.label for c in self.offered(unplaced, None)]
+        help_text = f"Not in an area yet: {'; '.join(labels)}." if more and labels else ""
         return Question(
-            id=next_id(group.id),
-            text=f"{group.title}: add {'another' if more else 'an'} area?",
+            id=next_id(self.group.id),
+            text=f"{self.group.title}: add {'another' if more else 'an'} area?",
             kind="one_of",
-            section=group.id,
+            section=self.group.id,
             choices=(done, add) if more else (add, done),
             required=True,
-            source=self.kb.by_id[group.key].source,
+            help=help_text,
+            source=self.kb.by_id[self.group.key].source,
         )
 
     def record(self, question: Question, value: Answer | None, answers: dict[str, Answer]) -> str:
         """Handle a reply that adds or removes an area; return the prompt to ask next, or ""."""
         found = parse(question.id)
-        if question.id.endswith("[+]") and value == ADD:
-            group = question.section
-            self.counts[group] += 1
+        group = self.group
+        if group is None:
+            return ""
+        if question.id == next_id(group.id) and value == ADD:
+            self.count += 1
             answers.pop(question.id, None)
-            return item_id(group, self.counts[group], self.kb.groups[group].key)
+            return item_id(group.id, self.count, group.key)
         if found is not None and value == REMOVE:
-            self.remove(found[0], found[1], answers)
-            answers.pop(next_id(found[0]), None)
-            return next_id(found[0])
+            self.remove(found[1], answers)
+            answers.pop(next_id(group.id), None)
+            return next_id(group.id)
         return ""
 
-    def remove(self, group: str, number: int, answers: dict[str, Answer]) -> None:
+    def remove(self, number: int, answers: dict[str, Answer]) -> None:
         """Remove one area; the later ones move up."""
         moved: dict[str, Answer] = {}
         for path in list(answers):
             found = parse(path)
-            if found is None or found[0] != group or found[1] < number:
+            if found is None or found[1] < number:
                 continue
             value = answers.pop(path)
             if found[1] > number:
-                moved[item_id(group, found[1] - 1, found[2])] = value
+                moved[item_id(found[0], found[1] - 1, found[2])] = value
         answers.update(moved)
-        self.counts[group] -= 1
+        self.count -= 1
 
-    def renumber(self, skipped: set[str], group: str, number: int) -> set[str]:
+    def renumber(self, skipped: set[str], number: int) -> set[str]:
         """The "not known" ids after removing an area (the later ones move up)."""
         kept: set[str] = set()
         for qid in skipped:
             found = parse(qid)
-            if found is None or found[0] != group or found[1] < number:
+            if found is None or found[1] < number:
                 kept.add(qid)
             elif found[1] > number:
-                kept.add(item_id(group, found[1] - 1, found[2]))
+                kept.add(item_id(found[0], found[1] - 1, found[2]))
         return kept

@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from consult.answers.check import AnswerSet, answers_document
+from consult.answers.values import check_value
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.bank.yamlsource import MAX_DIGITS, Unreadable
-from consult.engine.answers import AnswerSet, answers_document
-from consult.engine.values import check_value
 from consult.errors import InputError, display_path
 from consult.intake.areas import DONE, parse
 from consult.output.files import PRIVATE_MODE, write_private
@@ -218,7 +218,7 @@ def _question(kb: KnowledgeBase, qid: str) -> Question | None:
     if found is None:
         return kb.by_id.get(qid)
     group = kb.groups.get(found[0])
-    return kb.by_id[found[2]] if group is not None and found[2] in group.questions else None
+    return kb.by_id[found[2]] if group is not None and found[2] in kb.per_area else None
 
 
 def _why_not(kb: KnowledgeBase, qid: str, prints: Mapping[str, Any]) -> str:

@@ -10,19 +10,17 @@ down in docs/intake.md, "Branching and hidden answers".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol, TypeAlias
 
+from consult.answers.check import AnswerSet, answer_words, check_mapping
+from consult.answers.groups import CONCERNS
+from consult.answers.values import check_value
 from consult.bank.model import Answer, KnowledgeBase, Question, plain_answer
-from consult.engine.answers import (
-    AnswerSet,
-    answer_words,
-    applicability,
-    check_mapping,
-)
-from consult.engine.values import check_value
 from consult.intake.areas import REMOVE, Areas, parse
+from consult.intake.branching import walk
+from consult.intake.fitting import Fitter
 
 
 class Nav(Enum):
@@ -125,57 +123,43 @@ class Intake:
     ) -> None:
         self.kb = kb
         self.areas = Areas(kb)
+        self.fitter = Fitter(kb)
         self.answers: dict[str, Answer] = self.areas.spread(answers or {})
         self.skipped: set[str] = set(skipped)
         self.jump = ""  # set by `record` when a reply moves to another prompt (a new area)
-        self._slots: dict[str, Question] = {}
         self.patient_ref = patient_ref
-        self._titles = {s.id: s.title for s in kb.sections}
         self.visible: tuple[Question, ...] = ()
+        self._prompts: dict[str, Question] = {}
         self._position: dict[str, int] = {}
+        self._sure: frozenset[str] = frozenset()  # applies for certain, not only maybe
+        self._titles: Mapping[str, str] = {}
         self.one_by_one: set[str] = set()  # shown together, then asked one by one
         self.dropped_at_start = self.refresh()
 
     def refresh(self) -> list[str]:
         """Re-apply branching; drop answers to questions that no longer apply.
 
-        Returns the ids of the questions whose answers were dropped. One pass in
-        bank order is enough because a `when` reads only earlier answers.
+        Returns the ids of the questions whose answers were dropped. A walk in
+        bank order (`consult.intake.branching`) is repeated until it drops
+        nothing more: an answer dropped late may have counted earlier.
         """
-        kept: dict[str, Answer] = {}
-        applies = applicability(self.kb, kept)
-        visible: list[Question] = []
         dropped: list[str] = []
-        self._slots = {}
-        self._sure: set[str] = set()  # applies for certain, not only maybe
-        for question in self.kb.questions:
-            qid = question.id
-            if question.section in self.kb.groups:  # asked once per area
-                found = self.areas.prompts_for(question, self.answers, self.skipped)
-                self._slots.update((q.id, q) for q in found)
-                self._sure.update(q.id for q in found)  # a group has no `when`
-                visible += found
-                kept.update((q.id, self.answers[q.id]) for q in found if q.id in self.answers)
-                continue
-            truth = applies(qid)
-            if truth is False:
-                if qid in self.answers or qid in self.skipped:
-                    dropped.append(qid)
-                continue
-            if truth is True:
-                self._sure.add(qid)
-            visible.append(question)
-            if qid in self.answers:
-                kept[qid] = self.answers[qid]
-        self.answers = kept
-        self.skipped.difference_update(dropped)
-        self.visible = tuple(visible)
-        self._position = {q.id: i for i, q in enumerate(visible)}
+        while True:
+            found = walk(self.kb, self.areas, self.fitter, self.answers, self.skipped)
+            self.answers, self.skipped = found.answers, found.skipped
+            dropped += found.dropped
+            if not found.dropped:
+                break
+        self.visible = found.prompts
+        self._prompts = {q.id: q for q in found.prompts}
+        self._position = {q.id: i for i, q in enumerate(found.prompts)}
+        self._sure = found.sure
+        self._titles = found.titles
         return dropped
 
     def lookup(self, qid: str) -> Question:
         """The question or area prompt with this id."""
-        return self._slots.get(qid) or self.kb.by_id[qid]
+        return self._prompts.get(qid) or self.kb.by_id[qid]
 
     def is_done(self, qid: str) -> bool:
         """The question has an answer or was answered "not known"."""
@@ -187,7 +171,7 @@ class Intake:
         self.jump = self.areas.record(question, value, self.answers)
         if self.jump:
             if found is not None and value == REMOVE:
-                self.skipped = self.areas.renumber(self.skipped, found[0], found[1])
+                self.skipped = self.areas.renumber(self.skipped, found[1])
             return self.refresh()
         self.answers.pop(question.id, None)
         self.skipped.discard(question.id)
@@ -222,7 +206,7 @@ class Intake:
         return Ask(
             question=question,
             section=self._titles.get(question.section, question.section),
-            current=self.answers.get(question.id),
+            current=self.current(question.id),
             was_skipped=question.id in self.skipped,
             can_go_back=index > 0,
             position=index + 1,
@@ -232,6 +216,14 @@ class Intake:
             sections_done=len(sections - open_sections),
             sections_total=max(len(sections), 1),
         )
+
+    def current(self, qid: str) -> Answer | None:
+        """The answer so far; in an area, an answer given for every area stands for it."""
+        if qid in self.answers or qid in self.skipped:
+            return self.answers.get(qid)
+        found = parse(qid)
+        every = found is not None and found[2] not in {self.areas.key, CONCERNS}
+        return self.answers.get(found[2]) if found is not None and every else None
 
     def yes_no_run(self, question: Question) -> list[Question]:
         """The open yes/no questions that end `question`'s section, from it on.
@@ -254,14 +246,20 @@ class Intake:
         return run if len(run) >= MIN_RUN else []
 
     def review(self) -> list[ReviewSection]:
-        """Every question that applies, with its answer, grouped by section."""
+        """Every question that applies, with its answer, by section and area by area.
+
+        An area's section is named after it (`Area 2 (Back)`), so its lines give
+        the questions' own text.
+        """
         sections: list[ReviewSection] = []
         lines: list[ReviewLine] = []
         for question in self.visible:
             if lines and lines[-1].question.section != question.section:
                 sections.append(self._section(lines))
                 lines = []
-            lines.append(ReviewLine(question, self.answers.get(question.id)))
+            found = parse(question.id)
+            shown = replace(question, text=self.kb.by_id[found[2]].text) if found else question
+            lines.append(ReviewLine(shown, self.answers.get(question.id)))
         if lines:
             sections.append(self._section(lines))
         return sections
@@ -361,8 +359,14 @@ def reply_error(question: Question, value: Answer | None) -> str:
 
 def dropped_message(kb: KnowledgeBase, dropped: Sequence[str]) -> str:
     """The notice shown when answers are dropped because their questions no longer apply."""
-    lines = [f"  - {kb.by_id[qid].text} ({qid})" for qid in dropped]
+    lines = [f"  - {_named(kb, qid)} ({qid})" for qid in dropped]
     return "\n".join(["These questions no longer apply; their answers were removed:", *lines])
+
+
+def _named(kb: KnowledgeBase, qid: str) -> str:
+    """A question's text; in an area, led by the area: `Area 2: What kind of scar is it?`."""
+    found = parse(qid)
+    return f"Area {found[1]}: {kb.by_id[found[2]].text}" if found else kb.by_id[qid].text
 
 
 def show_answer(question: Question, value: Answer | None) -> str:

@@ -131,7 +131,8 @@ def pick_keys(ask: Ask, *, tick: bool) -> list[str]:
     question = ask.question
     move = "Space ticks" if tick else "arrows and Enter"
     if is_numbered(question):
-        move = f"1-{len(question.choices)} or {move}"
+        count = len(question.choices)
+        move = f"{'1' if count == 1 else f'1-{count}'} or {move}"
     keys = [move]
     if tick and any(c.exclusive for c in question.choices):
         keys.append("n none of these")

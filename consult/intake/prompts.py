@@ -3,7 +3,7 @@
 Every prompt renders to stderr (the terminal), never stdout, and is run with
 `unsafe_ask()` so Ctrl-C raises KeyboardInterrupt. Ctrl-B goes back to the
 previous question in every prompt type. Typed values are checked by the same
-validator as answer files (consult.engine.answers), so the message appears under the
+validator as answer files (consult.answers.check), so the message appears under the
 prompt and an invalid value cannot be submitted. The prompt for each question
 type is built in `consult.intake.widgets`; questionary is imported only there
 and here.

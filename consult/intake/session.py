@@ -12,11 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeAlias
 
+from consult.answers.check import AnswerSet
+from consult.answers.read import read_file
 from consult.bank.model import KnowledgeBase
-from consult.engine.answers import (
-    AnswerSet,
-    read_answer_file,
-)
 from consult.engine.result import Result
 from consult.errors import InputError, display_path
 from consult.intake.draft import (
@@ -106,7 +104,7 @@ def begin(
         )
     intake = Intake(kb)
     if prefill is not None:
-        given = read_answer_file(kb, prefill)
+        given = read_file(kb, prefill)
         notices.extend(f"warning: {w}" for w in given.warnings)
         intake = Intake(kb, given.answers, (), given.patient_ref)
     writer = DraftWriter(draft or new_draft_path(now or datetime.now()), kb)

@@ -20,8 +20,8 @@ from prompt_toolkit.layout import ConditionalContainer, HSplit, Window
 from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
 from questionary.prompts.common import InquirerControl
 
+from consult.answers.values import check_value, parse_text
 from consult.bank.model import Answer, Question
-from consult.engine.values import check_value, parse_text
 from consult.intake.flow import (
     BACK,
     Ask,

@@ -1,8 +1,8 @@
 """The output stage: a result shown or written, for people and for programs.
 
-Owns: the terminal view (`terminal`), the markdown consultation summary
-(`markdown`), the result JSON written straight from the decision (`resultjson`)
-the `consult explain` view (`explanation`) and owner-only atomic file writing
+Owns: the plan per treatment area as the views show it (`plan`), the terminal
+view (`terminal`), the markdown consultation summary (`markdown`), the
+`consult explain` view (`explanation`) and owner-only atomic file writing
 (`files`).
 
 May import: `consult.errors`, `consult.bank` and `consult.engine`.

@@ -3,6 +3,8 @@
 Plain text for the terminal or a pager: the outcome, the rules that decided,
 every rule naming it with each condition's truth and the answers it read, and
 the smallest change of answers found that would make a missed outcome happen.
+An outcome is decided in each treatment area; when the outcomes come from more
+than one area, each is led by its area ("Face area: ...").
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 from collections.abc import Iterator, Sequence
 
 from consult.bank.model import Answer, KnowledgeBase
-from consult.engine.explain import TRUTH_WORDS, Outcome, Read, Step
+from consult.engine.explain import TRUTH_WORDS, Explained, Read, Step
+from consult.output.plan import area_name
 
 INDENT = "  "
 NOTE = (
@@ -20,21 +23,23 @@ NOTE = (
 )
 
 
-def explanation_json(kb: KnowledgeBase, outcomes: Sequence[Outcome]) -> str:
+def explanation_json(kb: KnowledgeBase, outcomes: Sequence[Explained]) -> str:
     """The explanation as one JSON document."""
     doc = {"bank_version": kb.version, "outcomes": [o.to_dict() for o in outcomes]}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def explanation_text(kb: KnowledgeBase, outcomes: Sequence[Outcome]) -> str:
+def explanation_text(kb: KnowledgeBase, outcomes: Sequence[Explained]) -> str:
     """The explanation as readable text, one block per outcome."""
-    blocks = ["\n".join(_outcome(o)) for o in outcomes]
+    several = len({o.area for o in outcomes}) > 1 or len({o.id for o in outcomes}) < len(outcomes)
+    blocks = ["\n".join(_outcome(o, area_name(kb, o.area) if several else "")) for o in outcomes]
     footer = f"bank {kb.version}. {NOTE}"
     return "\n\n".join([*blocks, footer]) + "\n"
 
 
-def _outcome(outcome: Outcome) -> Iterator[str]:
-    yield f"{outcome.name} ({outcome.kind} {outcome.id}): {outcome.status.upper()}"
+def _outcome(outcome: Explained, area: str) -> Iterator[str]:
+    where = f"{area}: " if area else ""
+    yield f"{where}{outcome.name} ({outcome.kind} {outcome.id}): {outcome.status.upper()}"
     if outcome.decided_by:
         yield f"{INDENT}decided by: {', '.join(outcome.decided_by)}"
     elif outcome.status == "not a candidate":
@@ -80,7 +85,7 @@ def _value(value: Answer | None) -> str:
     return str(value)
 
 
-def _why_not(outcome: Outcome) -> Iterator[str]:
+def _why_not(outcome: Explained) -> Iterator[str]:
     what = "a candidate" if outcome.wanted == "candidate" else "raised"
     if not outcome.reachable:
         rule = "candidate" if outcome.wanted == "candidate" else "referral"

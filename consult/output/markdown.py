@@ -18,9 +18,18 @@ from collections.abc import Iterable, Iterator, Mapping
 import yaml
 
 from consult import __version__
-from consult.bank.model import Answer, Evidence, Items, KnowledgeBase
-from consult.engine.answers import AnswerSet, answer_words
+from consult.answers.check import AnswerSet, answer_words
+from consult.bank.model import Answer, Evidence, KnowledgeBase, Section
 from consult.engine.result import Candidate, Reason, Result, settled_note
+from consult.output.plan import (
+    AreaView,
+    area_answers,
+    area_lead,
+    area_views,
+    evidence_of,
+    shows_areas,
+    standing,
+)
 
 SCHEMA = "consult-summary/1"
 NOTES = "notes"
@@ -100,10 +109,11 @@ def render_markdown(kb: KnowledgeBase, answers: AnswerSet, result: Result, *, da
         _front_matter(answers, result, date),
         "# Consultation summary",
         *_referrals(kb, result),
+        *_plan(kb, result),
         *_candidates(kb, result),
-        *_undetermined(result),
+        *_undetermined(kb, result),
         *_excluded(kb, result),
-        *_information(result),
+        *_information(kb, result),
         *_unknown(kb, result),
         *_answers(kb, answers),
         *_notes(answers),
@@ -142,7 +152,7 @@ def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     for r in result.referrals:
         names[r.id] = r.name
         reasons.setdefault(r.id, []).extend(
-            f"{escape(why.shown)} ({_why(why)})" for why in r.every_reason
+            f"{_shown(kb, why)} ({_why(why)})" for why in r.every_reason
         )
     items = [f"{escape(names[rid])}: {'; '.join(texts)}" for rid, texts in reasons.items()]
     items += [escape(note) for note in _settled(kb, result, "refer")]
@@ -158,6 +168,41 @@ def _settled(kb: KnowledgeBase, result: Result, kind: str, target: str = "") -> 
     ]
 
 
+def _shown(kb: KnowledgeBase, reason: Reason) -> str:
+    """The reason's text, escaped, led by its area when one raised it."""
+    return escape(area_lead(kb, reason.area) + reason.text)
+
+
+def _plan(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    """The plan in each listed area; nothing when the answers list no area."""
+    if not shows_areas(result):
+        return
+    yield f"## {escape('Plan per treatment area')}"
+    for view in area_views(kb, result):
+        yield f"### {escape(view.name)}"
+        yield _bullets(_area_lines(kb, view))
+
+
+def _area_lines(kb: KnowledgeBase, view: AreaView) -> Iterator[str]:
+    yield escape(f"Treated here: {view.treated}")
+    yield from (escape(f"Refer first: {name}") for name in view.referrals)
+    for c in view.candidates:
+        certainty = evidence_of(c).certainty.replace("_", " ")
+        yield escape(f"Candidate: {c.procedure.name} ({certainty} certainty)")
+    if not view.candidates:
+        yield escape("No candidate here.")
+    for u in view.undetermined:
+        waits = "; ".join(_question_text(kb, q) for q in u.waiting_for) or "more answers"
+        yield escape(f"Not yet assessed: {u.procedure.name}: waiting for {waits}")
+    for e in view.excluded:
+        reasons = "; ".join(f"{escape(r.text)} ({_why(r)})" for r in e.reasons)
+        yield f"{escape(f'Ruled out: {e.procedure.name}')}: {reasons}"
+    if view.others:
+        yield escape(f"Also ruled out, for other concerns: {', '.join(view.others)}")
+    if view.open:
+        yield escape(f"Also open here: {'; '.join(_question_text(kb, q) for q in view.open)}")
+
+
 def _why(reason: Reason) -> str:
     basis = f"; basis: {reason.basis_words}" if reason.basis else ""
     return escape(f"rule {reason.rule}{basis}")
@@ -169,16 +214,24 @@ def _candidates(kb: KnowledgeBase, result: Result) -> Iterator[str]:
         yield escape("None on these answers.")
     for candidate in result.candidates:
         yield f"### {escape(candidate.procedure.name)}"
-        yield _bullets(_candidate_lines(kb, candidate))
+        yield _bullets(_candidate_lines(kb, result, candidate))
 
 
-def _candidate_lines(kb: KnowledgeBase, candidate: Candidate) -> Iterator[str]:
+def _where(kb: KnowledgeBase, result: Result, procedure: str) -> list[str]:
+    """Where a procedure stands in the listed areas, as one line; none without areas."""
+    if not shows_areas(result):
+        return []
+    return [escape("; ".join(standing(kb, result, procedure)))]
+
+
+def _candidate_lines(kb: KnowledgeBase, result: Result, candidate: Candidate) -> Iterator[str]:
     proc = candidate.procedure
+    yield from _where(kb, result, proc.id)
     evidence = [(i.label, i.evidence) for i in candidate.indications] or [("", proc.evidence)]
     for label, note in evidence:
         yield from _evidence(kb, label, note)
     for caveat in candidate.caveats:
-        yield f"Caveat: {escape(caveat.shown)} ({_why(caveat)})"
+        yield f"Caveat: {_shown(kb, caveat)} ({_why(caveat)})"
     for title, text in (("Protocol", proc.protocol), ("Downtime", proc.downtime)):
         if text:
             yield f"{title}: {escape(text)}"
@@ -219,27 +272,32 @@ def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
     return ", ".join(found)
 
 
-def _undetermined(result: Result) -> Iterator[str]:
+def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Each procedure with what is already known (its caveats); the open questions follow."""
     if not result.undetermined:
         return
     yield f"## {escape('Cannot be assessed yet')}"
     for item in result.undetermined:
         yield f"### {escape(item.procedure.name)}"
-        lines = [f"Caveat: {escape(c.text)} ({_why(c)})" for c in item.caveats]
+        lines = _where(kb, result, item.procedure.id)
+        lines += [f"Caveat: {_shown(kb, c)} ({_why(c)})" for c in item.caveats]
         count = len(item.waiting_for)
         lines.append(escape(f"Not offered until answered: {count} open question(s), listed below"))
         yield _bullets(lines)
 
 
 def _excluded(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    """Procedures for the patient's concerns with their reasons; the others on one line."""
+    """Procedures for the patient's concerns with their reasons; the others on one line.
+
+    With areas, each procedure's standing in every area follows it, one level in.
+    """
     items = [
         f"{escape(e.procedure.name)}: "
         + "; ".join(
-            [f"{escape(r.shown)} ({_why(r)})" for r in e.reasons]
+            [f"{_shown(kb, r)} ({_why(r)})" for r in e.reasons]
             + [escape(n) for n in _settled(kb, result, "exclude", e.procedure.id)]
         )
+        + "".join(f"\n  - {line}" for line in _where(kb, result, e.procedure.id))
         for e in result.excluded
         if e.in_scope
     ]
@@ -249,10 +307,10 @@ def _excluded(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     yield from _section("Excluded procedures", items, "None.")
 
 
-def _information(result: Result) -> Iterator[str]:
+def _information(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     if result.information:
         items = [
-            f"{escape(i.procedure.name)}: {escape(i.reason.shown)} ({_why(i.reason)})"
+            f"{escape(i.procedure.name)}: {_shown(kb, i.reason)} ({_why(i.reason)})"
             for i in result.information
         ]
         yield from _section("Information", items, "")
@@ -261,20 +319,23 @@ def _information(result: Result) -> Iterator[str]:
 def _unknown(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Each open question once, most decisive first, with what it would settle by name."""
     ordered = sorted(result.unknown, key=lambda u: -len(u.needed_by))
-    items = [escape(f"{u.text}: would settle {_names(kb, u.needed_by)}") for u in ordered]
+    items = [
+        escape(f"{area_lead(kb, u.area)}{u.text}: would settle {_names(kb, u.needed_by)}")
+        for u in ordered
+    ]
     yield from _section("Unanswered questions that matter", items, "None.")
 
 
 def _answers(kb: KnowledgeBase, answers: AnswerSet) -> Iterator[str]:
+    """The answers by section; in each, the answers given for every area, then each area's."""
     yield "## Answers"
     given = answers.answers
+    areas = list(area_answers(kb, given))
     for section in kb.sections:
         lines = [
-            escape(f"{kb.by_id[q].text}: {answer_words(kb.by_id[q], given[q])}")
-            for q in section.questions
-            if q in given and q != NOTES
+            _answer_line(kb, q, given[q]) for q in section.questions if q in given and q != NOTES
         ]
-        lines += _item_lines(kb, given.get(section.id))
+        lines += [block for name, own in areas if (block := _area_block(kb, section, name, own))]
         if lines:
             yield f"### {escape(section.title)}"
             yield _bullets(lines)
@@ -282,20 +343,21 @@ def _answers(kb: KnowledgeBase, answers: AnswerSet) -> Iterator[str]:
         yield escape("No answers given.")
 
 
-def _item_lines(kb: KnowledgeBase, found: Answer | None) -> list[str]:
-    """One line per item of a repeating group (a treatment area): its key, then its answers."""
-    if not isinstance(found, Items):
-        return []
-    lines = []
-    for item in found.items:
-        head = answer_words(kb.by_id[found.key], item[found.key])
-        words = [
-            f"{kb.by_id[q].text}: {answer_words(kb.by_id[q], v)}"
-            for q, v in item.items()
-            if q != found.key
-        ]
-        lines.append(escape(f"{head}: {'; '.join(words) or 'no answers'}"))
-    return lines
+def _answer_line(kb: KnowledgeBase, qid: str, value: Answer) -> str:
+    return escape(f"{kb.by_id[qid].text}: {answer_words(kb.by_id[qid], value)}")
+
+
+def _area_block(kb: KnowledgeBase, section: Section, name: str, own: Mapping[str, Answer]) -> str:
+    """An area's answers to a section's questions, under the area's name; "" if none.
+
+    The section of the areas themselves names every area (its site is its answer there).
+    """
+    lines = [
+        _answer_line(kb, q, own[q]) for q in section.questions if q in own and q != section.key
+    ]
+    if not lines and not section.key:
+        return ""
+    return "\n".join([escape(name), *(f"  - {line}" for line in lines)])
 
 
 def _notes(answers: AnswerSet) -> Iterator[str]:

@@ -1,10 +1,13 @@
 """The result on screen: rich renderables for a terminal (no printing here).
 
-Referrals come first and prominent; then candidates with a certainty badge,
-caveats, evidence and references; procedures that cannot be assessed yet with
-the questions that would settle them; exclusions with reasons; information
-notes; unanswered questions that matter; the disclaimer. All knowledge-base
-and patient text is shown as literal text, never interpreted as rich markup.
+Referrals come first and prominent, then the positive safety answers; when the
+answers list treatment areas, the plan per area (what is treated there, the
+candidates, what is ruled out and why, what waits for which question); then
+candidates with a certainty badge, caveats, evidence and references;
+procedures that cannot be assessed yet; exclusions with reasons; information
+notes; unanswered questions that matter; the disclaimer. With areas, each of
+these names the areas it holds in. All knowledge-base and patient text is
+shown as literal text, never interpreted as rich markup.
 """
 
 from __future__ import annotations
@@ -15,8 +18,32 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.bank.model import AllOf, AnyOf, Compare, Condition, Evidence, KnowledgeBase
-from consult.engine.result import Candidate, Reason, Result, Undetermined, Unknown, settled_note
+from consult.bank.model import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Evidence,
+    KnowledgeBase,
+    Quantified,
+)
+from consult.engine.result import (
+    Candidate,
+    Reason,
+    Result,
+    Undetermined,
+    Unknown,
+    settled_note,
+)
+from consult.output.plan import (
+    AreaView,
+    area_answers,
+    area_lead,
+    area_views,
+    evidence_of,
+    shows_areas,
+    standing,
+)
 
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
@@ -50,11 +77,13 @@ class _Parts:
     def __init__(self, result: Result, kb: KnowledgeBase | None) -> None:
         self.result = result
         self.kb = kb
+        self.placed = shows_areas(result)  # False: the view without areas
 
     def all(self) -> Iterator[RenderableType]:
         result = self.result
         yield from self.referrals()
         yield from self.findings()
+        yield from self.plan()
         yield _heading("Candidate procedures", len(result.candidates))
         if not result.candidates:
             yield Text("  None on these answers.", style="dim")
@@ -67,6 +96,10 @@ class _Parts:
         yield Text(f"\n{DISCLAIMER}", style="bold italic")
         yield Text(f"Knowledge base {result.version}", style="dim")
 
+    def based(self, reason: Reason) -> str:
+        """The reason's text, led by its area and basis when it has them."""
+        return area_lead(self.kb, reason.area) + _based(reason)
+
     def referrals(self) -> Iterator[RenderableType]:
         referrals = self.result.referrals
         if not referrals:
@@ -74,23 +107,61 @@ class _Parts:
         lines: list[RenderableType] = []
         for r in referrals:
             first, *more = r.every_reason
-            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", _based(first)))
-            lines.extend(_at(2, f"• {_based(reason)}") for reason in more)
+            lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", self.based(first)))
+            lines.extend(_at(2, f"• {self.based(reason)}") for reason in more)
         lines += [Text(f"  {note}", style="dim") for note in self.settled_notes("refer")]
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
 
+    def plan(self) -> Iterator[RenderableType]:
+        """Each area: what is treated there, what fits, what is ruled out and why, what waits."""
+        if not self.placed:
+            return
+        views = area_views(self.kb, self.result)
+        yield _heading("Plan per treatment area", len(views))
+        for view in views:
+            yield Text("")
+            yield from self.area(view)
+
+    def area(self, view: AreaView) -> Iterator[RenderableType]:
+        yield _at(2, (view.name, "bold"), ("  treated here: ", "dim"), view.treated)
+        for name in view.referrals:
+            yield _at(4, ("Refer first: ", "bold red"), (name, "bold"))
+        for candidate in view.candidates:
+            yield _at(4, badge(evidence_of(candidate).certainty), " ", candidate.procedure.name)
+        if not view.candidates:
+            yield _at(4, "No candidate here.", style="dim")
+        for item in view.undetermined:
+            waits = "; ".join(self.question_name(q) for q in item.waiting_for) or "more answers"
+            yield _at(4, "… ", item.procedure.name, (f": waiting for {waits}", "dim"))
+        for exclusion in view.excluded:
+            yield _at(4, "✗ ", (exclusion.procedure.name, "bold"))
+            for reason in exclusion.reasons:
+                yield _at(6, f"{_based(reason)}  [{reason.rule}]")
+        if view.others:
+            yield _at(
+                4, f"Also ruled out, for other concerns: {', '.join(view.others)}", style="dim"
+            )
+        if view.open:
+            asked = "; ".join(self.question_name(q) for q in view.open)
+            yield _at(4, f"? Also open here: {asked}", style="dim")
+
+    def where(self, procedure: str) -> Iterator[RenderableType]:
+        """The areas a procedure is a candidate, open or ruled out in, when areas are listed."""
+        if self.placed:
+            yield _at(4, "; ".join(standing(self.kb, self.result, procedure)), style="dim")
+
     def candidate(self, candidate: Candidate) -> Iterator[RenderableType]:
         proc = candidate.procedure
         evidences = [(i.label, i.evidence) for i in candidate.indications]
-        if not evidences:
-            evidences = [("", proc.evidence)]
+        evidences = evidences or [("", proc.evidence)]
         yield Text("")
-        yield _at(2, badge(evidences[0][1].certainty), " ", (proc.name, "bold"))
+        yield _at(2, badge(evidence_of(candidate).certainty), " ", (proc.name, "bold"))
+        yield from self.where(proc.id)
         for label, evidence in evidences:
             yield from self.evidence(label, evidence)
         for caveat in candidate.caveats:
-            yield _at(4, f"⚠ {_based(caveat)}", style="yellow")
+            yield _at(4, f"⚠ {self.based(caveat)}", style="yellow")
         for name, value in (
             ("Protocol", proc.protocol),
             ("Downtime", proc.downtime),
@@ -133,8 +204,9 @@ class _Parts:
         # are listed once, below, with what each would settle.
         proc = item.procedure
         yield _at(2, badge(proc.evidence.certainty), " ", (proc.name, "bold"))
+        yield from self.where(proc.id)
         for caveat in item.caveats:
-            yield _at(4, f"⚠ {caveat.text}", style="yellow")
+            yield _at(4, f"⚠ {area_lead(self.kb, caveat.area)}{caveat.text}", style="yellow")
         count = len(item.waiting_for)
         waits = f"{count} open question{'s' * (count != 1)} below" if count else "more answers"
         yield _at(4, f"Not offered until answered: {waits}", style="dim")
@@ -148,8 +220,9 @@ class _Parts:
             yield _heading("Ruled out", len(items))
         for exclusion in items:
             yield _at(2, (exclusion.procedure.name, "bold"))
+            yield from self.where(exclusion.procedure.id)
             for reason in exclusion.reasons:
-                yield _at(4, f"✗ {_based(reason)}  [{reason.rule}]")
+                yield _at(4, f"✗ {self.based(reason)}  [{reason.rule}]")
             for note in self.settled_notes("exclude", exclusion.procedure.id):
                 yield _at(4, note, style="dim")
         if others:
@@ -160,7 +233,7 @@ class _Parts:
         if items:
             yield _heading("Information", len(items))
         for note in items:
-            yield _at(2, (note.procedure.name, "bold"), ": ", _based(note.reason))
+            yield _at(2, (note.procedure.name, "bold"), ": ", self.based(note.reason))
 
     def unknown(self) -> Iterator[RenderableType]:
         items = open_questions(self.result)
@@ -168,7 +241,7 @@ class _Parts:
             yield _heading("Unanswered questions that matter", len(items))
         for unknown in items:
             needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
-            yield _at(2, f"? {unknown.text}")
+            yield _at(2, f"? {area_lead(self.kb, unknown.area)}{unknown.text}")
             yield _at(4, f"would settle: {needed}", style="dim")
 
     def settled_notes(self, kind: str, target: str = "") -> list[str]:
@@ -221,7 +294,16 @@ def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
     wanted = {
         c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
     }
-    return [q.text for q in kb.questions if q.id in wanted and result.answers.get(q.id) is True]
+    given = [
+        ("", result.answers),
+        *((f"{name}: ", own) for name, own in area_answers(kb, result.answers)),
+    ]
+    return [
+        f"{where}{q.text}"
+        for where, answers in given
+        for q in kb.questions
+        if q.id in wanted and answers.get(q.id) is True
+    ]
 
 
 def _yes_tests(condition: Condition) -> Iterator[Compare]:
@@ -231,12 +313,13 @@ def _yes_tests(condition: Condition) -> Iterator[Compare]:
     elif isinstance(condition, AllOf | AnyOf):
         for part in condition.parts:
             yield from _yes_tests(part)
+    elif isinstance(condition, Quantified):
+        yield from _yes_tests(condition.part)
 
 
 def _based(reason: Reason) -> str:
-    """The reason's text, led by its area and basis when it has them: `Scalp area: (label) ...`."""
-    text = f"({reason.basis_words}) {reason.text}" if reason.basis else reason.text
-    return f"{reason.area.capitalize()} area: {text}" if reason.area else text
+    """The reason's text, led by its basis when it has one: `(label) ...`."""
+    return f"({reason.basis_words}) {reason.text}" if reason.basis else reason.text
 
 
 def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:

@@ -47,11 +47,13 @@ procedures:
     description: PRP into the scalp.
     sites: [scalp]
     evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+    patient: {what: Test., sessions: One., downtime: None., common_risks: Pain., serious_risks: Infection., before: Nothing.}
   - id: prp_scar
     name: PRP scar
     description: PRP into a scar.
     sites: any
     evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+    patient: {what: Test., sessions: One., downtime: None., common_risks: Pain., serious_risks: Infection., before: Nothing.}
 rules:
   - id: hair
     when: {question: concerns, contains: hair_loss}
@@ -71,7 +73,8 @@ def test_a_section_with_a_key_is_a_repeating_group(write_tree: WriteTree) -> Non
     assert kb.procedures["prp_scar"].sites is None  # any site
     when = kb.rules[1].when
     assert isinstance(when, Quantified)
-    assert (when.kind, when.group, when.key, when.sites) == ("any", "areas", "site", None)
+    assert (when.kind, when.group, when.key) == ("any", "areas", "site")
+    assert kb.per_area >= {"site", "infection"}  # the group's questions are asked per area
 
 
 def test_the_shipped_procedures_name_their_sites() -> None:
@@ -83,7 +86,10 @@ def test_the_shipped_procedures_name_their_sites() -> None:
     assert sites["prp_face"] == {"face", "neck"}
     assert sites["prp_scar"] is None and sites["prp_striae"] is None
     assert "scalp" not in (sites["prp_acne_scar"] or ())
-    site_rules = [r.id for r in kb.rules if isinstance(r.when, Quantified)]
+    # The site screen is read in each area directly (the area being decided).
+    site = {"active_infection_at_site", "suspicious_lesion_in_area", "active_keloid_in_area"}
+    site |= {"steroid_injection_at_site_last_month"}
+    site_rules = [r.id for r in kb.rules if site & set(r.questions)]
     assert set(site_rules) >= {
         "active-infection-at-site",
         "suspicious-lesion",
@@ -97,22 +103,15 @@ def test_the_shipped_procedures_name_their_sites() -> None:
     [
         pytest.param(
             "{any_area: {question: infection, equals: true}}",
-            "{question: infection, equals: true}",
-            "r/rules.yaml:19:22: rule 'infection': question 'infection' is answered per item "
-            "of 'areas': read it inside all_areas or any_area",
-            id="item-answer-outside-a-quantifier",
-        ),
-        pytest.param(
-            "{any_area: {question: infection, equals: true}}",
             "{any_area: {question: concerns, contains: scars}}",
-            "r/rules.yaml:19:33: rule 'infection': only questions of 'areas' can be read "
-            "inside a quantifier over it, not 'concerns'",
+            "r/rules.yaml:21:33: rule 'infection': only questions answered per item of 'areas' "
+            "can be read inside a quantifier over it, not 'concerns'",
             id="patient-answer-inside-a-quantifier",
         ),
         pytest.param(
             "{any_area: {question: infection, equals: true}}",
             "{any_area: {all_areas: {question: infection, equals: true}}}",
-            "r/rules.yaml:19:22: rule 'infection': 'all_areas' cannot be used inside another "
+            "r/rules.yaml:21:22: rule 'infection': 'all_areas' cannot be used inside another "
             "quantifier",
             id="nested-quantifiers",
         ),
@@ -187,20 +186,19 @@ S = Source("t.yaml", 1, 1)
 INFECTION = Compare(question="infection", op="equals", value=True, source=S)
 
 
-def quantified(kind: str, sites: frozenset[str] | None = None) -> Quantified:
+def quantified(kind: str) -> Quantified:
     return Quantified(
         kind="any" if kind == "any" else "all",
         group="areas",
         key="site",
         part=INFECTION,
         source=S,
-        sites=sites,
         reads=("infection",),
     )
 
 
-def areas(*items: dict[str, object]) -> Items:
-    return Items(tuple(items), "site")  # type: ignore[arg-type]
+def areas(*items: dict[str, object], every: dict[str, object] | None = None) -> Items:
+    return Items(tuple(items), "site", every or {})  # type: ignore[arg-type]
 
 
 SCALP_YES = {"site": "scalp", "infection": True}
@@ -209,27 +207,28 @@ FACE_UNKNOWN = {"site": "face"}
 
 
 @pytest.mark.parametrize(
-    ("kind", "sites", "answers", "expected"),
+    ("kind", "answers", "expected"),
     [
-        ("any", None, {"areas": areas(SCALP_YES, FACE_NO)}, True),
-        ("all", None, {"areas": areas(SCALP_YES, FACE_NO)}, False),
-        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES, FACE_NO)}, False),
-        ("any", frozenset({"scalp"}), {"areas": areas(SCALP_YES, FACE_NO)}, True),
-        # a missing answer in an item is unknown, never no
-        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES, FACE_UNKNOWN)}, None),
-        ("any", None, {"areas": areas(FACE_NO, FACE_UNKNOWN | {"site": "scalp"})}, None),
-        ("all", None, {"areas": areas(FACE_UNKNOWN, SCALP_YES)}, None),
-        # a flat answer applies to every area; an item's own answer wins
-        ("any", frozenset({"face"}), {"infection": True, "areas": areas(FACE_UNKNOWN)}, True),
-        ("any", frozenset({"face"}), {"infection": True, "areas": areas(FACE_NO)}, False),
-        # no area for these sites: the flat answer, or unknown
-        ("any", frozenset({"face"}), {"areas": areas(SCALP_YES)}, None),
-        ("any", frozenset({"face"}), {"infection": False, "areas": areas(SCALP_YES)}, False),
-        ("any", None, {}, None),
-        ("all", None, {"infection": True}, True),
+        ("any", {"areas": areas(SCALP_YES, FACE_NO)}, True),
+        ("all", {"areas": areas(SCALP_YES, FACE_NO)}, False),
+        ("any", {"areas": areas(FACE_NO)}, False),
+        # a missing answer in an area is unknown, never no
+        ("any", {"areas": areas(FACE_NO, FACE_UNKNOWN | {"site": "scalp"})}, None),
+        ("all", {"areas": areas(FACE_UNKNOWN, SCALP_YES)}, None),
+        # an answer given once for every area applies to each; an area's own answer wins
+        ("any", {"areas": areas(FACE_UNKNOWN, every={"infection": True})}, True),
+        ("any", {"areas": areas(FACE_NO, every={"infection": True})}, False),
+        # no areas listed: the answers given for every area, or unknown
+        ("any", {"areas": areas()}, None),
+        ("any", {"areas": areas(every={"infection": False})}, False),
+        ("any", {}, None),
+        ("all", {"infection": True}, True),
+        # a concern treated at a place no area gives: that place is read too, unscreened
+        ("any", {"areas": Items((FACE_NO,), "site", {}, unplaced=True)}, None),  # type: ignore[arg-type]
+        ("any", {"areas": Items((FACE_NO,), "site", {"infection": False}, True)}, False),  # type: ignore[arg-type]
     ],
 )
 def test_quantifiers_are_three_valued(
-    kind: str, sites: frozenset[str] | None, answers: dict[str, object], expected: object
+    kind: str, answers: dict[str, object], expected: object
 ) -> None:
-    assert holds(quantified(kind, sites), answers) is expected  # type: ignore[arg-type]
+    assert holds(quantified(kind), answers) is expected  # type: ignore[arg-type]

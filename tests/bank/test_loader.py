@@ -49,6 +49,7 @@ procedures:
     name: PRP scalp
     description: PRP into the scalp.
     evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+    patient: {what: Test., sessions: One., downtime: None., common_risks: Pain., serious_risks: Infection., before: Nothing.}
 rules:
   - id: hair
     when: {question: concerns, contains: hair_loss}
@@ -176,13 +177,13 @@ def test_when_may_only_refer_to_earlier_questions(write_tree: WriteTree) -> None
         pytest.param(
             "candidate: [prp_scalp]",
             "candidate: [prp_scallp]",
-            "r/rules.yaml:13:16: rule 'hair': unknown procedure 'prp_scallp' (did you mean 'prp_scalp'?)",
+            "r/rules.yaml:14:16: rule 'hair': unknown procedure 'prp_scallp' (did you mean 'prp_scalp'?)",
             id="unknown-procedure",
         ),
         pytest.param(
             "candidate: [prp_scalp]",
             "refer: [refer_derm]\n    text: Diagnose first.",
-            "r/rules.yaml:13:12: rule 'hair': unknown referral 'refer_derm' (did you mean 'refer_dermatology'?)",
+            "r/rules.yaml:14:12: rule 'hair': unknown referral 'refer_derm' (did you mean 'refer_dermatology'?)",
             id="unknown-referral",
         ),
         pytest.param(
@@ -192,15 +193,21 @@ def test_when_may_only_refer_to_earlier_questions(write_tree: WriteTree) -> None
             id="unknown-reference",
         ),
         pytest.param(
+            "description: PRP into the scalp.",
+            "description: PRP into the scalp [R1, R320].",
+            "r/rules.yaml:8:18: procedure 'prp_scalp': cites unknown reference 'R320'",
+            id="unknown-citation-in-text",
+        ),
+        pytest.param(
             "    candidate: [prp_scalp]\n",
             "",
-            "r/rules.yaml:11:5: rule 'hair': a rule needs at least one of candidate, exclude, caveat, refer, inform",
+            "r/rules.yaml:12:5: rule 'hair': a rule needs at least one of candidate, exclude, caveat, before, refer, inform",
             id="no-effect",
         ),
         pytest.param(
             "candidate: [prp_scalp]",
             "exclude: [prp_scalp]",
-            "r/rules.yaml:11:5: rule 'hair': 'exclude' needs a 'text' shown to the clinician",
+            "r/rules.yaml:12:5: rule 'hair': 'exclude' needs a 'text' shown to the clinician",
             id="exclude-without-text",
         ),
         pytest.param(
@@ -219,19 +226,19 @@ def test_when_may_only_refer_to_earlier_questions(write_tree: WriteTree) -> None
         pytest.param(
             "    candidate: [prp_scalp]\n",
             "    candidate: [prp_scalp]\n    indication: hair\n",
-            "r/rules.yaml:14:17: rule 'hair': procedure 'prp_scalp' has no indication 'hair'",
+            "r/rules.yaml:15:17: rule 'hair': procedure 'prp_scalp' has no indication 'hair'",
             id="unknown-indication",
         ),
         pytest.param(
             "    candidate: [prp_scalp]\n",
             "    candidate: [prp_scalp]\n    basis: study\n",
-            "r/rules.yaml:14:12: rule 'hair': 'basis' must be one of label, expert_opinion; got 'study'",
+            "r/rules.yaml:15:12: rule 'hair': 'basis' must be one of label, expert_opinion; got 'study'",
             id="basis-vocabulary",
         ),
         pytest.param(
             "  - id: hair\n",
             "  - id: Hair Rule\n",
-            "r/rules.yaml:11:9: rule 'Hair Rule': 'id' must be lower-case letters, digits, '_', '-' and '.', got \"Hair Rule\"",
+            "r/rules.yaml:12:9: rule 'Hair Rule': 'id' must be lower-case letters, digits, '_', '-' and '.', got \"Hair Rule\"",
             id="bad-id",
         ),
     ],
@@ -249,7 +256,7 @@ def test_all_errors_are_reported_together_and_sorted(write_tree: WriteTree) -> N
         ["q/10-basics.yaml", "9"],
         ["q/10-basics.yaml", "28"],
         ["r/rules.yaml", "9"],
-        ["r/rules.yaml", "13"],
+        ["r/rules.yaml", "14"],
     ]
 
 

@@ -128,3 +128,21 @@ def test_exclusions_in_scope_follow_the_concern(
     assert in_scope <= scoped
     assert "prp_scalp" not in scoped
     assert len(result["excluded"]) > len(scoped)
+
+
+def test_every_procedure_has_a_patient_text_at_reading_grade_8_or_below(
+    shipped: KnowledgeBase,
+) -> None:
+    import textstat
+
+    rule_ids = {r.id for r in shipped.rules} | set(shipped.references)
+    for procedure in shipped.procedures.values():
+        assert procedure.patient is not None, procedure.id
+        text = " ".join(
+            getattr(procedure.patient, field)
+            for field in ("what", "sessions", "downtime", "common_risks", "serious_risks", "before")
+        )
+        grade = textstat.flesch_kincaid_grade(text)
+        assert grade <= 8, (procedure.id, grade)
+        words = set(text.replace(".", " ").replace(",", " ").split())
+        assert not words & rule_ids, procedure.id

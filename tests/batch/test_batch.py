@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import contextlib
 import csv
-import errno
 import io
 import json
 import os
@@ -13,28 +11,26 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import pexpect
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import consult.batch.pool
-import consult.batch.stream
-from consult.bank import quickscan, quickyaml
+from consult.answers.read import read_file
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
-from consult.batch.formats import COLUMNS, JsonRecords, RecordWriter
-from consult.batch.items import Bank, Item, Outcome, iter_inputs, read_item
-from consult.batch.pool import run
-from consult.batch.run import Env, Options, Pairs, evaluate_command
-from consult.batch.stream import Stream
+from consult.batch.cells import COLUMNS
+from consult.batch.formats import JsonRecords
+from consult.batch.inputs import Item, iter_inputs, read_item
+from consult.batch.pool import Pairs, evaluate_inputs
+from consult.batch.run import Env, Options, evaluate_command
+from consult.batch.writers import RecordWriter
 from consult.cli.main import app
-from consult.engine.answers import read_answer_file
 from consult.engine.decide import evaluate
 from consult.errors import InvalidAnswers, display_path
 from tests.batch.test_batch_stop import ended, many_lines, started_to_file
@@ -148,15 +144,22 @@ def test_csv_has_one_row_per_input(mixed: Path) -> None:
     status, out, _ = invoke(str(mixed), "--format", "csv")
     assert status == 1
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["source"] for r in rows] == MIXED_ORDER
+    assert [r["file"] for r in rows] == MIXED_ORDER
     assert rows[3] == {
-        "source": "answers/good-hair-male.yaml",
+        "file": "answers/good-hair-male.yaml",
         "line": "",
         "patient_ref": "P-0042",
         "candidates": "prp_scalp micrograft_scalp",
         "excluded": "",
         "referrals": "",
         "undetermined": "",
+        "certainty": "prp_scalp:low micrograft_scalp:very_low",
+        "with_caveats": "prp_scalp micrograft_scalp",
+        "positive_safety_answers": "Anticoagulants or antiplatelets?",
+        "open_questions": "",
+        "areas": "",
+        "information": "",
+        "warnings": "",
         "error": "",
     }
     assert rows[4]["referrals"] == "refer_dermatology"
@@ -174,8 +177,17 @@ def test_table_in_a_pipe_is_plain_tab_separated_lines(mixed: Path) -> None:
     status, out, _ = invoke(str(mixed))
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].split("\t")[:4] == ["source", "line", "patient_ref", "candidates"]
-    assert lines[4] == "answers/good-hair-male.yaml\t\tP-0042\tprp_scalp micrograft_scalp\t\t\t\t"
+    assert lines[0].split("\t") == list(COLUMNS)
+    assert lines[4].split("\t")[:8] == [
+        "answers/good-hair-male.yaml",
+        "",
+        "P-0042",
+        "prp_scalp micrograft_scalp",
+        "",
+        "",
+        "",
+        "prp_scalp:low micrograft_scalp:very_low",
+    ]
 
 
 def test_markdown_writes_one_summary_per_good_input(mixed: Path) -> None:
@@ -415,7 +427,7 @@ def test_a_run_stopped_midway_keeps_the_records_it_made_on_stdout(
     assert status == 130
     assert err.splitlines()[-1] == "Interrupted."
     rows = list(csv.reader(io.StringIO(out)))
-    assert [r[0] for r in rows] == ["source", *MIXED_ORDER[:2]]
+    assert [r[0] for r in rows] == ["file", *MIXED_ORDER[:2]]
 
 
 class Writes(io.BytesIO):
@@ -433,7 +445,7 @@ class Writes(io.BytesIO):
 @pytest.mark.parametrize("kind", ["jsonl", "json", "csv"])
 def test_records_are_written_whole_and_in_batches(kind: str) -> None:
     out = Writes()
-    writer = RecordWriter(out, kind)
+    writer = RecordWriter(out, kind, COLUMNS)
     records = [b'{"n":%d,"pad":"%s"}' % (n, b"x" * (n * 97 % 9000)) for n in range(200)]
     for record in records:
         writer.add(record)
@@ -461,111 +473,11 @@ def test_the_pool_keeps_input_order_and_reads_inputs_lazily(kb: KnowledgeBase) -
             pulled += 1
             yield Item("<stdin>", pulled, data=b'{"age": %d}' % (pulled % 150))
 
-    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
-    outcomes = run(kb, bank, endless(), JsonRecords(), jobs=2)
-    seen = [json.loads(next(outcomes)[1].text)["line"] for _ in range(1000)]
+    outcomes = evaluate_inputs(kb, endless(), JsonRecords(), jobs=2)
+    seen = [json.loads(next(outcomes)[1].output)["line"] for _ in range(1000)]
     outcomes.close()
     assert seen == list(range(1, 1001))
     assert pulled < 1000 + 2 * 3 * 256 + 2 * 256  # a bounded window ahead, not everything
-
-
-@pytest.fixture
-def spills(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, list[str]]]:
-    """The spill folders of pooled runs, each with the files left in it when its run ended."""
-    seen: list[tuple[Path, list[str]]] = []
-    real = consult.batch.pool._spill_folder
-
-    @contextlib.contextmanager
-    def recorded() -> Iterator[str]:
-        with real() as folder:
-            left: list[str] = []
-            seen.append((Path(folder), left))
-            yield folder
-            left += [p.name for p in Path(folder).iterdir()]
-
-    monkeypatch.setattr(consult.batch.pool, "_spill_folder", recorded)
-    return seen
-
-
-def pooled(kb: KnowledgeBase, count: int) -> Iterator[tuple[Item, Outcome]]:
-    items = (Item("<stdin>", n, data=b'{"age": %d}' % (n % 150)) for n in range(1, count + 1))
-    bank = Bank(str(DATA / "questions"), str(DATA / "rules"))
-    return run(kb, bank, items, JsonRecords(), jobs=2)
-
-
-def lines_of(pairs: Iterable[tuple[Item, Outcome]]) -> list[int]:
-    return [json.loads(outcome.text)["line"] for _, outcome in pairs]
-
-
-def test_worker_output_is_spilled_privately_and_removed(
-    kb: KnowledgeBase, spills: list[tuple[Path, list[str]]]
-) -> None:
-    outcomes = pooled(kb, 3000)
-    first = [next(outcomes) for _ in range(600)]
-    ((folder, _),) = spills
-    assert folder.stat().st_mode & 0o777 == 0o700
-    modes = {p.stat().st_mode & 0o777 for p in folder.iterdir()}
-    assert modes <= {0o600}
-    assert lines_of(first + list(outcomes)) == list(range(1, 3001))
-    assert not folder.exists()
-
-
-def test_without_a_spill_folder_output_comes_through_the_pipe(
-    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_folder(*_args: object, **_kwargs: object) -> str:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("tempfile.mkdtemp", no_folder)
-    assert lines_of(pooled(kb, 1500)) == list(range(1, 1501))
-
-
-def test_a_spill_file_that_cannot_be_written_goes_through_the_pipe(
-    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, spills: list[tuple[Path, list[str]]]
-) -> None:
-    class Full(io.RawIOBase):
-        def __init__(self, fd: int) -> None:
-            self.fd = fd
-
-        def write(self, _data: object) -> int:
-            raise OSError(28, "No space left on device")
-
-        def close(self) -> None:
-            os.close(self.fd)
-
-    # Forked workers inherit the patched `open` of the module (and the parent never uses it).
-    monkeypatch.setattr(consult.batch.pool, "open", lambda fd, _mode: Full(fd), raising=False)
-    assert lines_of(pooled(kb, 1500)) == list(range(1, 1501))
-    assert [left for _, left in spills] == [[]]  # nothing half-written left behind
-
-
-def test_spill_folders_of_killed_runs_are_removed_by_the_next_run() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
-    )
-    dead = int(done.stdout)
-    place = Path(consult.batch.pool.spill_place())
-    stale = place / f"consult-batch-{dead}-x1"
-    live = place / f"consult-batch-{os.getpid()}-x2"
-    other = place / f"consult-batchy-{dead}-x3"
-    for folder in (stale, live, other):
-        folder.mkdir(mode=0o700)
-        (folder / "7").write_bytes(b"a record")
-    try:
-        with consult.batch.pool._spill_folder() as folder:
-            assert Path(folder).parent == place
-        assert not stale.exists()
-        assert live.exists() and other.exists()
-    finally:
-        for folder in (stale, live, other):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_the_spill_folder_goes_when_the_run_fails() -> None:
-    with pytest.raises(RuntimeError), consult.batch.pool._spill_folder() as folder:
-        Path(folder, "1").write_bytes(b"x")
-        raise RuntimeError
-    assert not Path(folder).exists()
 
 
 def batch_lines(count: int) -> str:
@@ -579,26 +491,14 @@ def batch_lines(count: int) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "table"])
-def test_pooled_chunks_are_copied_whole_to_a_file_as_one_job_writes_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
-) -> None:
+def test_pooled_output_to_a_file_matches_one_job(tmp_path: Path, fmt: str) -> None:
     (tmp_path / "s.jsonl").write_text(batch_lines(900))
     args = ("--input-format", "jsonl", str(tmp_path / "s.jsonl"), "-f", fmt)
     one = invoke(*args, "-j", "1", "-o", str(tmp_path / "one"))
-    sent: list[int] = []
-    real = os.sendfile
-
-    def counted(out: int, source: int, offset: int | None, count: int) -> int:
-        done = real(out, source, offset, count)
-        sent.append(done)
-        return done
-
-    monkeypatch.setattr(consult.batch.stream.os, "sendfile", counted)
     two = invoke(*args, "-j", "2", "-o", str(tmp_path / "two"))
     assert one == two  # the same status and messages (stdout is empty with -o)
     assert one[0] == 1
     assert (tmp_path / "two").read_bytes() == (tmp_path / "one").read_bytes()
-    assert sum(sent) > 0.9 * (tmp_path / "two").stat().st_size  # the records went by sendfile
     if fmt == "json":
         assert len(json.loads((tmp_path / "two").read_text())) == 900
 
@@ -621,69 +521,20 @@ def test_pooled_output_to_a_pipe_matches_one_job(tmp_path: Path, fmt: str) -> No
     assert outputs[0][1].count(b"\n") >= 700
 
 
-def spill_of(tmp_path: Path, data: bytes, records: int) -> consult.batch.items.Spill:
-    path = tmp_path / f"spill-{len(data)}"
-    path.write_bytes(data + b"more than the chunk")
-    return consult.batch.items.Spill(path.open("rb", buffering=0), len(data), records)
-
-
-def test_a_json_array_starts_right_whichever_way_its_first_records_come(tmp_path: Path) -> None:
-    for spilled_first in (True, False):
-        out = io.BytesIO()
-        writer = RecordWriter(out, "json")
-        spill = spill_of(tmp_path, b',\n{"a":1},\n{"a":2}', 2)
-        if spilled_first:
-            writer.add_spill(spill)
-            writer.add(b'{"a":3}')
-        else:
-            writer.add(b'{"a":3}')
-            writer.add_spill(spill)
-        writer.add_spill(spill_of(tmp_path, b"", 0))  # a chunk with no records
-        writer.close()
-        spill.handle.close()
-        found = [r["a"] for r in json.loads(out.getvalue())]
-        assert found == ([1, 2, 3] if spilled_first else [3, 1, 2])
-
-
-def test_a_copy_to_a_buffered_file_keeps_what_was_written_around_it(tmp_path: Path) -> None:
-    source = tmp_path / "source"
-    source.write_bytes(bytes(range(256)) * 4096)  # 1 MiB
-    with (tmp_path / "out").open("wb") as out, source.open("rb", buffering=0) as handle:
-        out.write(b"head")  # still in the stream's buffer
-        Stream(out).copy(handle, 10, 700_000)
-        out.write(b"tail")
-    assert (tmp_path / "out").read_bytes() == b"head" + source.read_bytes()[10:700_010] + b"tail"
-
-
-def test_a_copy_falls_back_to_writing_where_sendfile_refuses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_records_written_to_a_buffered_file_keep_what_was_written_around_them(
+    tmp_path: Path,
 ) -> None:
-    data = os.urandom(300_000)
-    (tmp_path / "source").write_bytes(data)
-    real = os.sendfile
-    calls = 0
-
-    def refusing(out: int, source: int, offset: int | None, count: int) -> int:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            return real(out, source, offset, min(count, 1000))  # a partial send first
-        raise OSError(errno.EINVAL, "Invalid argument")
-
-    monkeypatch.setattr(consult.batch.stream.os, "sendfile", refusing)
-    with (tmp_path / "out").open("wb") as out, (tmp_path / "source").open("rb") as handle:
-        Stream(out).copy(handle, 0, len(data))
-    assert (tmp_path / "out").read_bytes() == data
-    assert calls == 2
-    memory = io.BytesIO()  # no file underneath: written in blocks
-    with (tmp_path / "source").open("rb") as handle:
-        Stream(memory).copy(handle, 5, 1000)
-    assert memory.getvalue() == data[5:1005]
+    with (tmp_path / "out").open("wb") as out:
+        out.write(b"head")  # still in the stream's buffer
+        writer = RecordWriter(out, "jsonl")
+        writer.add(b'{"a":1}')
+        writer.flush()
+        out.write(b"tail")
+    assert (tmp_path / "out").read_bytes() == b'head{"a":1}\ntail'
 
 
-def test_a_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
-    data = os.urandom(1 << 20)  # far more than a pipe holds
-    (tmp_path / "source").write_bytes(data)
+def test_records_to_a_non_blocking_pipe_wait_for_room() -> None:
+    records = [b'{"n":%d,"pad":"%s"}' % (n, os.urandom(3000).hex().encode()) for n in range(400)]
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
     received = bytearray()
@@ -694,23 +545,23 @@ def test_a_copy_to_a_non_blocking_pipe_waits_for_room(tmp_path: Path) -> None:
 
     reader = threading.Thread(target=drain)
     reader.start()
-    with open(write_end, "wb") as out, (tmp_path / "source").open("rb") as handle:  # noqa: PTH123
-        Stream(out).copy(handle, 0, len(data))
+    with open(write_end, "wb") as out:  # noqa: PTH123
+        writer = RecordWriter(out, "jsonl")
+        for record in records:  # far more than a pipe holds
+            writer.add(record)
+        writer.close()
     reader.join()
     os.close(read_end)
-    assert bytes(received) == data
+    assert bytes(received) == b"".join(r + b"\n" for r in records)
 
 
-def test_a_copy_to_a_closed_pipe_raises_broken_pipe(tmp_path: Path) -> None:
-    (tmp_path / "source").write_bytes(b"x" * 100_000)
+def test_records_to_a_closed_pipe_raise_broken_pipe() -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
-    with (
-        open(write_end, "wb") as out,  # noqa: PTH123
-        (tmp_path / "source").open("rb") as handle,
-        pytest.raises(BrokenPipeError),
-    ):
-        Stream(out).copy(handle, 0, 100_000)
+    with open(write_end, "wb") as out, pytest.raises(BrokenPipeError):  # noqa: PTH123
+        writer = RecordWriter(out, "jsonl")
+        writer.add(b"x" * 100_000)
+        writer.flush()
 
 
 @pytest.mark.parametrize("count", [1, 15, 16, 100, 1000, 5000])
@@ -764,200 +615,8 @@ def test_batch_reading_matches_the_answer_file_reader(kb: KnowledgeBase, path: P
 
     name = path.name
     fast = outcome(lambda: read_item(kb, Item(name, path=str(path))))
-    slow = outcome(lambda: read_answer_file(kb, path, name))
+    slow = outcome(lambda: read_file(kb, path, name))
     assert fast == slow
-
-
-SUBSET = [
-    "a: 1\nb: -2\nc: 0\n",
-    "a: yes\nb: No\nc: ~\nd: null\ne:\n",
-    "a: [x, y, 3, true]\nb: []\n",
-    "a:\n- x\n- 2\nb:\n  - y\n",
-    "a:\n  b: c d e.\n  f: 'it''s # not a comment'\n",
-    'a: "quoted: text"  # comment\n# full line\n\n',
-    "a: née Müller, (ok); 1/2 + c\n",
-    "consult: 1\r\nanswers:\r\n  age: 3\r\n",
-    # Long text as `yaml.safe_dump` folds it: plain over lines, double-quoted with escapes.
-    "a: b\n  c\n",
-    "a:\n  notes: Referred by her GP after six months\n    of shedding (photos).\nb: 1\n",
-    'a: "N\\xE9e M\\xFCller, prefers\\\n  \\ to be called \\u2018Anna\\u2019 \\U0001F600"\n',
-    'a: "one\n  two \\"three\\" # not a comment"  # comment\n',
-    "areas:\n  - site: scalp\n    a: true\n  -   site: face\n      b: [x]\nc: 1\n",
-    "areas:\n- {site: face, a: false, n: 3}\n- {}\n",
-    "areas:\n- site: face\n  note: a long\n    text\n",
-]
-OUTSIDE = [
-    "",
-    "a: 1\na: 2\n",
-    "a: 012\n",
-    "a: 1.5\n",
-    "a: 2024-01-02\n",
-    "on: 1\n",
-    "a: {b: 1}\n",
-    "a: [b, [c]]\n",
-    "a: b\n\n  c\n",
-    "a: b\n# c\n  d\n",
-    "a: b\n  - c\n",
-    "a: 'x\n  y'\n",
-    'a: "x\\qy"\n',
-    'a: "\\ud800"\n',
-    'a: "x\ny"\n',
-    "a: b: c\n",
-    "a: &x 1\n",
-    "a: !!str 1\n",
-    "a: 'x' y\n",
-    "a: |\n  text\n",
-    "- a\n",
-    "a:\n\t- b\n",
-    "a: x\u2028y\n",
-    "a: x #\n  y: 1\n",
-    "a:\n  - b: 1\n  - c\n",
-    "a:\n  - {b: 'x, y'}\n",
-    "a:\n  - b: 1\n    b: 2\n",
-]
-
-
-@pytest.mark.parametrize("text", SUBSET)
-def test_quick_yaml_reads_the_subset_as_yaml_does(text: str) -> None:
-    assert quickyaml.load(text) == yaml.safe_load(text)
-
-
-@pytest.mark.parametrize("text", OUTSIDE)
-def test_quick_yaml_leaves_everything_else_to_the_full_parser(text: str) -> None:
-    assert quickyaml.load(text) is None
-
-
-def test_quick_yaml_never_disagrees_with_yaml_on_random_documents() -> None:
-    rng = random.Random(20261121)
-    keys = ["age", "yes", "null", "a_b", "x1", "1", "k"]
-    values = ["40", "0", "-3", "007", "1_000", "0x1F", "1.5", "2024-01-02", "yes", "No", "~"]
-    values += ["abc", "a b  c", "a, b", "'it''s'", "'#x'", '"dq"', '"a\\tb"', "[a, b]", "[]"]
-    values += ["[a,]", "{a: 1}", "# c", "'x' # c", "a #b", "-1", "+1", ".5", "née", "a:b"]
-    accepted = 0
-    for _ in range(4000):
-        lines = []
-        for _ in range(rng.randint(1, 5)):
-            key, value = rng.choice(keys), rng.choice(values)
-            lines += rng.choice(
-                [[f"{key}: {value}"], [f"{key}:", f"  - {value}"], [f"{key}:", f"  {key}: {value}"]]
-            )
-        text = "\n".join(lines) + "\n"
-        fast = quickyaml.load(text)
-        if fast is not None:
-            accepted += 1
-            assert repr(fast) == repr(yaml.safe_load(text)), text
-    assert accepted > 200
-
-
-def test_quick_yaml_reads_what_safe_dump_writes() -> None:
-    """Free text as `yaml.safe_dump` writes it, folded and escaped, reads back exactly."""
-    rng = random.Random(14)
-    alphabet = [*"abcdef xyz.,;()/-", "é", "€", "\U0001f600", "  "]
-    accepted = 0
-    for _ in range(3000):
-        chars = alphabet if rng.random() < 0.8 else [*alphabet, *":#'\"\\\t\x85"]
-        text = "".join(rng.choice(chars) for _ in range(rng.randint(1, 160)))
-        document = {"answers": {"notes": text, "age": 40}, "consult": 1}
-        dumped = yaml.safe_dump(document, width=rng.choice([20, 40, 80]))
-        fast = quickyaml.load(dumped)
-        if fast is not None:
-            accepted += 1
-            assert fast == document, dumped
-    assert accepted > 2000
-
-
-def test_quick_yaml_never_disagrees_on_lines_that_continue() -> None:
-    rng = random.Random(20261205)
-    values = ["abc", "a b", '"x', '"x y"', '"a\\', '\\ b"', "yes", "12", "née", "a: b", "# c"]
-    values += ["x # c", "- a", "(a)", '"\\x41"', '"a\\q"', '"\\\\"', "", "x\t", 'a"b']
-    accepted = 0
-    for _ in range(20000):
-        lines = []
-        for _ in range(rng.randint(1, 4)):
-            lines.append(f"{rng.choice(['a', 'b', 'c'])}: {rng.choice(values)}")
-            more = rng.choice([0, 0, 1, 2])
-            lines += [" " * rng.choice([0, 1, 2, 4]) + rng.choice(values) for _ in range(more)]
-        text = "\n".join(lines) + "\n"
-        fast = quickyaml.load(text)
-        if fast is not None:
-            accepted += 1
-            assert repr(fast) == repr(yaml.safe_load(text)), text
-    assert accepted > 1000
-
-
-def test_the_two_line_readers_agree() -> None:
-    """`_rows` (each line split by `_row`) gives exactly the lines `_lines` gives."""
-    rng = random.Random(20261205)
-    heads = ["", "  ", "    ", "- ", "  - ", "  -   ", "-", " - "]
-    bodies = ["a: b", "a:", "a:  b  ", "site: face", '"x y', 'z"', "\\ q", "a b", "", "a: b: c"]
-    bodies += ["x", "- y", "[a, b]", "{site: f}", '"a\\', "née: x", "k:v", "1: a", "a:\tb"]
-    texts = [t for t in SUBSET + OUTSIDE if "#" not in t and "\r" not in t]
-    for _ in range(20000):
-        lines = [rng.choice(heads) + rng.choice(bodies) for _ in range(rng.randint(1, 6))]
-        texts.append("\n".join(lines) + rng.choice(["\n", "", "\n\n", "  \n"]))
-    compared = 0
-    for text in texts:
-        if "\\ " in text and quickyaml._SPACE_END.search(text):
-            continue  # `load` gives such text to `_lines`
-        compared += 1
-        assert quickyaml._rows(text) == quickyaml._lines(text), text
-    assert compared > 15000
-
-
-# The grammar the hand-written scanners of `quickyaml` follow, as regular expressions.
-ROW_GRAMMAR = re.compile(
-    r"( *)(((?:- +)?)(?:([A-Za-z_][A-Za-z0-9_]*):(?: +([^\n]*[^ \n]|))?|[^\n]*[^ \n]|)) *"
-)
-DOUBLE_GRAMMAR = re.compile(rf'"((?:{quickyaml._TEXT}"\\]|\\.)*)"')
-CLOSE_GRAMMAR = re.compile(r'(?:^|[^\\])(?:\\\\)*"')
-
-
-def test_the_row_scanner_splits_a_line_as_its_grammar_does() -> None:
-    rng = random.Random(20261205)
-    pieces = [" ", "  ", "-", "- ", ":", ": ", "a", "b_1", "\t", '"', "x y", "é", "1", ":x", "#"]
-    pieces += ["\\", "née", "{a: b}", "[a]", "\u2028"]
-    for _ in range(50000):
-        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
-        match = ROW_GRAMMAR.fullmatch(line)
-        assert match is not None
-        indent, text, dash, key, value = (group or "" for group in match.groups())
-        if key and not value:
-            # The grammar leaves a key's trailing spaces in the text when no value
-            # follows; the scanner does not, and that text is never read.
-            text = text.rstrip(" ")
-        expected = (
-            len(indent),
-            text,
-            dash,
-            key,
-            value if key else text[len(dash) :] if dash else "",
-        )
-        assert quickscan.row(line) == expected, line
-
-
-def test_the_quote_scanners_find_what_their_grammar_finds() -> None:
-    rng = random.Random(20261205)
-    pieces = [
-        '"',
-        "\\",
-        "a",
-        " ",
-        "\x01",
-        "\n",
-        "\u2028",
-        "é",
-        "\ud800",
-        "\x85",
-        '\\"',
-        'x"',
-        "\x7f",
-    ]
-    for _ in range(100000):
-        text = '"' + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
-        match = DOUBLE_GRAMMAR.match(text)
-        assert quickscan.double_end(text) == (match.end() if match else -1), repr(text)
-        line = text[1:]
-        assert (quickscan.quote(line, 0) >= 0) == bool(CLOSE_GRAMMAR.search(line)), repr(line)
 
 
 # ---- choices the command makes -------------------------------------------------------
@@ -966,7 +625,7 @@ def test_the_quote_scanners_find_what_their_grammar_finds() -> None:
 def test_the_output_suffix_picks_the_format(mixed: Path) -> None:
     status, _, _ = invoke(str(mixed), "-o", "summary.csv")
     assert status == 1
-    assert Path("summary.csv").read_text().startswith("source,line,patient_ref,")
+    assert Path("summary.csv").read_text().startswith("file,line,patient_ref,")
 
 
 @pytest.mark.usefixtures("mixed")
@@ -998,7 +657,7 @@ def env_for(*, tty: bool) -> tuple[Env, dict[str, object]]:
         say=say,
         stdout_is_tty=tty,
         progress=progress,
-        show_table=lambda rows: seen.update(rows=rows),
+        show_table=lambda names, rows: seen.update(names=names, rows=rows),
     )
     return env, seen
 
@@ -1008,6 +667,7 @@ def test_a_terminal_gets_the_table_with_progress(kb: KnowledgeBase, mixed: Path)
     status = evaluate_command(kb, Options(paths=(str(mixed),)), env)
     assert status == 1
     rows = cast(list[list[str]], seen["rows"])
+    assert seen["names"] == COLUMNS
     assert [r[0] for r in rows] == MIXED_ORDER
     assert rows[3][3] == "prp_scalp micrograft_scalp"
     assert seen["progress"] == 1
@@ -1065,10 +725,11 @@ def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
     screen = re.sub(r"\x1b\[[0-9;]*m", "", child.before.replace("\r\n", "\n"))
     assert child.exitstatus == 1
     assert MIXED_ERRORS[0] in screen
-    assert "┃ answers " in screen
+    assert "┃ input " in screen
     assert "│ answers/good-hair-male.yaml" in screen
-    assert "prp_scalp, micrograft_scalp" in screen
-    assert screen.count("✗ failed, see above") == 3
+    assert "prp_scalp," in screen
+    assert "micrograft_scalp" in screen
+    assert screen.count("answers/bad-syntax.yaml:4:6:") == 2  # on stderr, and in the table
     assert screen.rstrip().endswith("3 of 7 answer sets could not be evaluated")
 
 
@@ -1076,7 +737,7 @@ def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 def test_a_stopped_run_leaves_no_output(tmp_path: Path, stop: signal.Signals, group: bool) -> None:
-    many_lines(tmp_path, 400_000)
+    many_lines(tmp_path, 100_000)
     proc = started_to_file(tmp_path)
     if group:
         os.killpg(proc.pid, stop)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from consult.answers.read import read_file
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
 from consult.batch.diff import changes
 from consult.cli.main import app
 from consult.engine.decide import evaluate
-from consult.engine.explain import read_answers_file
 from consult.engine.result import Result
 
 ROOT = Path(__file__).parent.parent.parent
@@ -61,8 +61,8 @@ def affected(base: KnowledgeBase, new: KnowledgeBase, files: list[Path]) -> set[
     """The files whose outcomes differ, evaluating each on both banks."""
     differ = set()
     for path in files:
-        before = statuses(evaluate(base, read_answers_file(base, path)))
-        after = statuses(evaluate(new, read_answers_file(new, path)))
+        before = statuses(evaluate(base, read_file(base, path, scenario=True)))
+        after = statuses(evaluate(new, read_file(new, path, scenario=True)))
         if before != after:
             differ.add(f"tests/scenarios/{path.name}")
     return differ
@@ -104,7 +104,7 @@ def test_one_rule_changed_reports_exactly_the_answer_sets_it_affects(
         assert record["changes"] == [
             {"outcome": "prp_face", "kind": "new candidate", "from": "none", "to": "candidate"}
         ]
-        answers = read_answers_file(load(), ROOT / record["file"]).answers
+        answers = read_file(load(), ROOT / record["file"], scenario=True).answers
         assert "wrinkles" in answers["concerns"] and "skin_texture" not in answers["concerns"]
 
 
@@ -168,6 +168,23 @@ def test_an_exclusion_removed_and_answers_that_became_invalid(tmp_path: Path) ->
         ("prp_scalp", "new candidate", 1, [f"{corpus}/a.yaml"]),
     ]
     assert "unknown question 'height'" in err
+
+
+def test_a_file_that_is_not_text_is_reported_on_one_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "latin1.yaml").write_bytes(b"consult: 1\nanswers:\n  notes: n\xe9e\n")
+    (corpus / "empty.yaml").write_text("")
+    bank = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
+    for jobs in ("1", "2"):
+        status, out, err = diff("--base-rules", str(DATA / "rules"), *bank, str(corpus), "-j", jobs)
+        assert status == 1
+        assert out.startswith("no answer set changes outcome (2 compared;")
+        assert err.splitlines() == [
+            f"{corpus}/empty.yaml:1:1: file is empty",
+            f"{corpus}/latin1.yaml: not UTF-8 text (byte 30 cannot be decoded)",
+            "2 of 2 could not be read on either bank",
+        ]
 
 
 def test_usage_errors() -> None:

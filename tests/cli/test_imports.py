@@ -26,9 +26,8 @@ HEAVY = (
     "consult.engine.result",
     "consult.bank.loader",
     "consult.bank.rules",
-    "consult.engine.answers",
+    "consult.answers.check",
     "consult.bank.conditions",
-    "consult.bank.codegen",
     "consult.intake.flow",
     "consult.batch.pool",
 )

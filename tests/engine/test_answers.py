@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from consult.answers.check import answers_document, check_mapping
+from consult.answers.read import read_file
+from consult.answers.values import parse_text
 from consult.bank.model import KnowledgeBase
-from consult.engine.answers import answers_document, check_mapping, read_answer_file
-from consult.engine.values import parse_text
 from consult.errors import InvalidAnswers
 from tests.conftest import WriteTree
 
@@ -27,13 +28,13 @@ answers:
 def problems(kb: KnowledgeBase, write_tree: WriteTree, text: str) -> list[str]:
     write_tree({"a.yaml": text})
     with pytest.raises(InvalidAnswers) as info:
-        read_answer_file(kb, Path("a.yaml"))
+        read_file(kb, Path("a.yaml"))
     return [str(p) for p in info.value.problems]
 
 
 def test_good_file(kb: KnowledgeBase, write_tree: WriteTree) -> None:
     write_tree({"a.yaml": GOOD})
-    answers = read_answer_file(kb, Path("a.yaml"))
+    answers = read_file(kb, Path("a.yaml"))
     assert answers.patient_ref == "P-0042"
     assert answers.answers == {
         "age": 40,
@@ -48,7 +49,7 @@ def test_good_file(kb: KnowledgeBase, write_tree: WriteTree) -> None:
 
 def test_json_file(kb: KnowledgeBase, write_tree: WriteTree) -> None:
     write_tree({"a.json": '{"consult": 1, "answers": {"age": 30, "concerns": ["scars"]}}'})
-    assert read_answer_file(kb, Path("a.json")).answers == {"age": 30, "concerns": ("scars",)}
+    assert read_file(kb, Path("a.json")).answers == {"age": 30, "concerns": ("scars",)}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_answer_to_switched_off_question_is_a_warning(
     kb: KnowledgeBase, write_tree: WriteTree
 ) -> None:
     write_tree({"a.yaml": GOOD.replace("sex: male", "sex: female")})
-    answers = read_answer_file(kb, Path("a.yaml"))
+    answers = read_file(kb, Path("a.yaml"))
     assert "norwood_stage" not in answers.answers
     assert answers.warnings == (
         (

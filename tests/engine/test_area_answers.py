@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 import consult
+from consult.answers.check import answers_document, check_mapping
+from consult.answers.read import read_file
 from consult.bank.model import Items, KnowledgeBase
-from consult.engine.answers import answers_document, check_mapping, read_answer_file
 from consult.errors import InvalidAnswers
 from tests.conftest import WriteTree
 
@@ -32,7 +33,7 @@ def shipped() -> KnowledgeBase:
 def problems(kb: KnowledgeBase, write_tree: WriteTree, text: str) -> list[str]:
     write_tree({"a.yaml": text})
     with pytest.raises(InvalidAnswers) as info:
-        read_answer_file(kb, Path("a.yaml"))
+        read_file(kb, Path("a.yaml"))
     return [str(p) for p in info.value.problems]
 
 
@@ -40,7 +41,7 @@ def test_areas_are_read_in_order_each_with_its_answers(
     shipped: KnowledgeBase, write_tree: WriteTree
 ) -> None:
     write_tree({"a.yaml": GOOD})
-    found = read_answer_file(shipped, Path("a.yaml")).answers["areas"]
+    found = read_file(shipped, Path("a.yaml")).answers["areas"]
     assert isinstance(found, Items)
     assert found.keys() == ("scalp", "face")
     assert found.plain() == [

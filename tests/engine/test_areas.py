@@ -1,4 +1,4 @@
-"""Treatment areas in the engine: each procedure's site screen reads the areas it treats."""
+"""Treatment areas in the engine: a decision per area, on the area's own answers."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import pytest
 
 import consult
 from consult.bank.model import KnowledgeBase
-from consult.engine.answers import check_mapping
 from consult.engine.result import Result
-from consult.output.resultjson import result_json
 
 SITE_QUESTIONS = (
     "active_infection_at_site",
@@ -52,8 +50,13 @@ PATIENT: dict[str, Any] = {
     "preoccupation_minimal_defect": False,
     "downtime_tolerance": "week_or_more",
 }
-SCALP_INFECTED = {"site": "scalp", **CLEAR_SITE, "active_infection_at_site": True}
-FACE_CLEAR = {"site": "face", **CLEAR_SITE}
+SCALP_INFECTED = {
+    "site": "scalp",
+    "concerns": ["hair_loss"],
+    **CLEAR_SITE,
+    "active_infection_at_site": True,
+}
+FACE_CLEAR = {"site": "face", "concerns": ["acne_scarring"], **CLEAR_SITE}
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +72,16 @@ def ids(items: Any) -> set[str]:
     return {i.procedure.id for i in items}
 
 
+def plan(result: Result, site: str | None) -> Any:
+    return next(a for a in result.areas if a.site == site)
+
+
 def test_folliculitis_on_the_scalp_rules_out_scalp_procedures_only(kb: KnowledgeBase) -> None:
     result = run(kb, areas=[SCALP_INFECTED, FACE_CLEAR])
-    candidates = ids(result.candidates)
-    assert {"prp_acne_scar", "prp_microneedling"} <= candidates
-    assert not candidates & {"prp_scalp", "micrograft_scalp", "mesotherapy_scalp"}
+    candidates = {c.procedure.id: c for c in result.candidates}
+    assert {"prp_acne_scar", "prp_microneedling"} <= set(candidates)
+    assert candidates["prp_acne_scar"].areas == ("face",)
+    assert not set(candidates) & {"prp_scalp", "micrograft_scalp", "mesotherapy_scalp"}
     excluded = {e.procedure.id: e for e in result.excluded}
     assert {"prp_scalp", "micrograft_scalp", "mesotherapy_scalp"} <= set(excluded)
     reasons = excluded["prp_scalp"].reasons
@@ -81,51 +89,65 @@ def test_folliculitis_on_the_scalp_rules_out_scalp_procedures_only(kb: Knowledge
     assert reasons[0].answers == {"active_infection_at_site": True}
     assert reasons[0].to_dict()["area"] == "scalp"
     assert not result.unknown and not result.undetermined
+    assert [a.site for a in result.areas] == ["scalp", "face"]  # every concern placed
 
 
 def test_the_same_finding_given_flat_rules_out_every_procedure(kb: KnowledgeBase) -> None:
     # The earlier form: one answer for the whole patient applies to every area.
     result = run(kb, **{**CLEAR_SITE, "active_infection_at_site": True})
-    assert not ids(result.candidates)
+    assert not result.candidates
+    assert [a.site for a in result.areas] == [None]  # no areas: the whole consultation
     reasons = {e.procedure.id: e.reasons for e in result.excluded}
     assert all(r.area == "" for rs in reasons.values() for r in rs)
     assert "area" not in reasons["prp_scalp"][0].to_dict()
 
 
-def test_a_flat_answer_file_gives_the_result_it_gave_before(kb: KnowledgeBase) -> None:
+def test_a_flat_answer_file_keeps_its_meaning(kb: KnowledgeBase) -> None:
     flat = run(kb, **CLEAR_SITE).to_dict()
     assert {c["procedure"] for c in flat["candidates"]} >= {"prp_scalp", "prp_acne_scar"}
+    assert all(c["areas"] == [None] for c in flat["candidates"])
     assert not flat["excluded"] or all(e["in_scope"] is False for e in flat["excluded"])
-    assert '"area"' not in result_json(kb, check_mapping(kb, {**PATIENT, **CLEAR_SITE})).decode()
+    assert '"area"' not in consult.evaluate(kb, {**PATIENT, **CLEAR_SITE}).to_json()
 
 
 def test_a_flat_answer_fills_what_an_area_leaves_out(kb: KnowledgeBase) -> None:
-    result = run(kb, **CLEAR_SITE, areas=[{"site": "scalp"}, {"site": "face"}])
+    areas = [
+        {"site": "scalp", "concerns": ["hair_loss"]},
+        {"site": "face", "concerns": ["acne_scarring"]},
+    ]
+    result = run(kb, **CLEAR_SITE, areas=areas)
     assert {"prp_scalp", "prp_acne_scar"} <= ids(result.candidates)
     # and an area's own answer wins over the flat one
-    result = run(kb, **CLEAR_SITE, areas=[{"site": "scalp", "active_infection_at_site": True}])
+    scalp = {"site": "scalp", "active_infection_at_site": True}
+    result = run(kb, **CLEAR_SITE, areas=[scalp])
     assert "prp_scalp" in ids(result.excluded)
-    assert "prp_acne_scar" in ids(result.candidates)  # no face area: the flat answers stand
+    assert "prp_acne_scar" in ids(result.candidates)  # not placed: the flat answers stand
+    assert plan(result, None).concerns == ("acne_scarring",)
+    assert plan(result, "scalp").concerns == ("hair_loss",)  # hair loss: the scalp only
 
 
-def test_a_missing_area_is_unknown_never_no(kb: KnowledgeBase) -> None:
-    result = run(kb, areas=[FACE_CLEAR])
+def test_an_area_never_screened_is_unknown_never_clear(kb: KnowledgeBase) -> None:
+    # Acne scars on the face, screened; hair loss placed nowhere screened.
+    result = run(kb, areas=[FACE_CLEAR, {"site": "back", **CLEAR_SITE}])
     assert "prp_acne_scar" in ids(result.candidates)
     pending = {u.procedure.id: u for u in result.undetermined}
     assert "prp_scalp" in pending
+    assert pending["prp_scalp"].areas == (None,)
     assert "active_infection_at_site" in pending["prp_scalp"].waiting_for
-    unknown = {u.question: u for u in result.unknown}
-    needed = set(unknown["active_infection_at_site"].needed_by)
+    unknown = {(u.question, u.area): u for u in result.unknown}
+    needed = set(unknown["active_infection_at_site", ""].needed_by)
     assert "prp_scalp" in needed
-    assert not needed & {"prp_acne_scar", "prp_microneedling"}  # settled by the face area
+    assert not needed & {"prp_acne_scar", "prp_microneedling"}  # settled in the face area
 
 
-def test_a_missing_answer_in_an_area_is_unknown(kb: KnowledgeBase) -> None:
+def test_a_missing_answer_in_an_area_is_unknown_there(kb: KnowledgeBase) -> None:
     face = {k: v for k, v in FACE_CLEAR.items() if k != "suspicious_lesion_in_area"}
-    result = run(kb, areas=[{"site": "scalp", **CLEAR_SITE}, face])
+    scalp = {"site": "scalp", **CLEAR_SITE}
+    result = run(kb, areas=[scalp, face])
     assert "prp_scalp" in ids(result.candidates)
     assert "prp_acne_scar" in ids(result.undetermined)
-    assert "suspicious_lesion_in_area" in {u.question for u in result.unknown}
+    assert ("suspicious_lesion_in_area", "face") in {(u.question, u.area) for u in result.unknown}
+    assert plan(result, "face").unknown == ("suspicious_lesion_in_area",)
 
 
 def test_a_referral_names_the_area_of_its_finding(kb: KnowledgeBase) -> None:
@@ -137,19 +159,25 @@ def test_a_referral_names_the_area_of_its_finding(kb: KnowledgeBase) -> None:
     assert "prp_acne_scar" in ids(result.excluded)
     data = result.to_dict()
     assert {"id": "refer_dermatology", "area": "face"}.items() <= data["referrals"][0].items()
+    assert plan(result, "face").referrals == ("refer_dermatology",)
+    assert plan(result, "scalp").referrals == ()
 
 
 def test_a_finding_in_two_areas_gives_a_reason_for_each(kb: KnowledgeBase) -> None:
     both = [
         {**SCALP_INFECTED},
         {**FACE_CLEAR, "active_infection_at_site": True},
-        {"site": "back", **CLEAR_SITE},
+        {"site": "back", "concerns": ["scars"], "scar_type": "surgical", **CLEAR_SITE},
     ]
     result = run(kb, concerns=["hair_loss", "acne_scarring", "scars"], areas=both)
     excluded = {e.procedure.id: e for e in result.excluded}
     assert [r.area for r in excluded["prp_scar"].reasons] == ["scalp", "face"]  # any site
+    assert excluded["prp_scar"].areas == ("scalp", "face")
     assert [r.area for r in excluded["prp_acne_scar"].reasons] == ["face"]
     assert [r.area for r in excluded["prp_scalp"].reasons] == ["scalp"]
+    candidates = {c.procedure.id: c for c in result.candidates}
+    assert candidates["prp_scar"].areas == ("back",)
+    assert candidates["prp_scar"].excluded_in == ("scalp", "face")
 
 
 def test_a_caveat_names_its_area(kb: KnowledgeBase) -> None:
@@ -162,9 +190,38 @@ def test_a_caveat_names_its_area(kb: KnowledgeBase) -> None:
     assert not [c for c in candidates["prp_acne_scar"].caveats if c.rule.startswith("steroid")]
 
 
-@pytest.mark.parametrize("areas", [[SCALP_INFECTED, FACE_CLEAR], [FACE_CLEAR], []])
-def test_the_fast_json_writer_agrees(kb: KnowledgeBase, areas: list[dict[str, Any]]) -> None:
-    checked = check_mapping(kb, {**PATIENT, "areas": areas})
-    assert result_json(kb, checked).decode() == consult.evaluate(kb, checked).to_json()
-    quick = consult.evaluate(kb, {**PATIENT, "areas": areas})
-    assert quick.to_json() == consult.evaluate(kb, checked).to_json()
+def test_no_procedure_is_both_candidate_and_excluded_in_one_area(kb: KnowledgeBase) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    for path in sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml")):
+        answers = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+        result = consult.evaluate(kb, answers)
+        for area in result.areas:
+            excluded = {e.procedure.id for e in area.excluded}
+            undetermined = {u.procedure.id for u in area.undetermined}
+            assert not set(area.candidates) & (excluded | undetermined), (path.name, area.site)
+        for candidate in result.candidates:
+            assert not set(candidate.areas) & set(candidate.excluded_in), path.name
+
+
+def test_a_finding_read_over_every_area_is_about_the_patient(kb: KnowledgeBase) -> None:
+    # A keloid on the back says the patient forms keloids: the caution on the face's
+    # candidates names no area (it is not the face's finding).
+    back = {"site": "back", "concerns": ["scars"], "scar_type": "keloid", **CLEAR_SITE}
+    face = {"site": "face", "concerns": ["scars"], "scar_type": "surgical", **CLEAR_SITE}
+    result = run(kb, concerns=["scars"], areas=[face, back])
+    micrografts = next(c for c in result.candidates if c.procedure.id == "micrograft_scar")
+    keloid = [r for r in micrografts.caveats if r.rule == "keloid-scar-present"]
+    assert [r.area for r in keloid] == [""]
+    assert (micrografts.areas, micrografts.excluded_in) == (("face",), ("back",))
+
+
+def test_an_acute_burn_in_one_area_stops_treatment_in_every_area(kb: KnowledgeBase) -> None:
+    arms = {"site": "arms", "concerns": ["burns"], "burn_status": "acute", **CLEAR_SITE}
+    hands = {"site": "hands", "concerns": ["burns"], "burn_status": "healed", **CLEAR_SITE}
+    result = run(kb, concerns=["burns"], areas=[arms, hands])
+    assert not result.candidates
+    assert plan(result, "hands").candidates == ()
+    assert "prp_scar" in {e.procedure.id for e in plan(result, "hands").excluded}

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from consult.answers.check import check_mapping
+from consult.answers.read import read_file
 from consult.bank.loader import load
-from consult.bank.model import EFFECTS, Answer, KnowledgeBase
-from consult.engine.answers import applicability, check_mapping
+from consult.bank.model import EFFECTS, Answer, KnowledgeBase, plain_answer
+from consult.bank.truth import applicability
+from consult.engine.areas import Area, areas_of
 from consult.engine.decide import decide
-from consult.engine.explain import Outcome, explain, read_answers, read_answers_file
+from consult.engine.explain import Explained, explain
 from consult.errors import InvalidAnswers
 
 ROOT = Path(__file__).parent.parent.parent
@@ -23,20 +26,31 @@ def answers_of(kb: KnowledgeBase, given: Mapping[str, object]) -> Mapping[str, A
     return check_mapping(kb, given).answers
 
 
-def one(kb: KnowledgeBase, given: Mapping[str, object], target: str) -> Outcome:
+def one(kb: KnowledgeBase, given: Mapping[str, object], target: str) -> Explained:
     (outcome,) = explain(kb, answers_of(kb, given), [target])
     return outcome
 
 
-def happens(kb: KnowledgeBase, answers: Mapping[str, Answer], outcome: Outcome) -> bool:
+def happens(kb: KnowledgeBase, answers: Mapping[str, Answer], outcome: Explained) -> bool:
     """Whether the outcome's wanted state holds on these answers, by the engine."""
-    decision = decide(kb, answers_of(kb, answers))
+    decisions = decide(kb, answers_of(kb, {q: plain_answer(v) for q, v in answers.items()}))
     if outcome.kind == "procedure":
-        return any(proc.id == outcome.id for proc, _, _ in decision.candidates)
-    return any(rid == outcome.id for _, rid in decision.referrals)
+        return any(fit.procedure.id == outcome.id for d in decisions for fit in d.candidates)
+    return any(raised.target == outcome.id for d in decisions for raised in d.referrals)
 
 
-def changed(answers: Mapping[str, Answer], outcome: Outcome) -> dict[str, Answer]:
+def area_view(kb: KnowledgeBase, answers: Mapping[str, Answer], site: str | None) -> Area:
+    """The treatment area an explanation is about."""
+    return next(a for a in areas_of(kb, answers) if a.site == site)
+
+
+def alone(kb: KnowledgeBase, area: Area) -> dict[str, Answer]:
+    """An area's view as a consultation of its own (where changes are searched for)."""
+    group = (kb.areas.id, kb.areas.key) if kb.areas is not None else ()
+    return {q: v for q, v in area.view.items() if q not in group}
+
+
+def changed(answers: Mapping[str, Answer], outcome: Explained) -> dict[str, Answer]:
     assert outcome.change is not None
     result = dict(answers)
     for question, value in outcome.change:
@@ -133,32 +147,27 @@ SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 def test_on_the_shipped_bank_every_trace_and_change_holds(
     shipped: KnowledgeBase, path: Path
 ) -> None:
-    answers = read_answers_file(shipped, path).answers
-    applies = applicability(shipped, answers)
+    answers = read_file(shipped, path, scenario=True).answers
+    patient = applicability(shipped, answers)
     for outcome in explain(shipped, answers):
+        area = area_view(shipped, answers, outcome.area)
+        applies = applicability(shipped, area.view, patient)
         naming = [r for r in shipped.rules if any(outcome.id in getattr(r, e) for e in EFFECTS)]
         assert [t.rule for t in outcome.rules] == [r.id for r in naming]
         for trace, rule in zip(outcome.rules, naming, strict=True):
-            assert trace.truth is rule.test(answers, applies)
+            assert trace.truth is rule.test(area.view, applies)
             assert trace.condition.truth is trace.truth
         if not outcome.wanted or not outcome.reachable:
             continue
         # A change is found, makes the outcome happen, and none of it can be left out.
+        view = alone(shipped, area)
         assert outcome.change, outcome.id
-        assert happens(shipped, changed(answers, outcome), outcome)
+        assert happens(shipped, changed(view, outcome), outcome)
         for left_out in range(len(outcome.change)):
             smaller = outcome.change[:left_out] + outcome.change[left_out + 1 :]
             try:
                 assert not happens(
-                    shipped, changed(answers, replace(outcome, change=smaller)), outcome
+                    shipped, changed(view, replace(outcome, change=smaller)), outcome
                 )
             except InvalidAnswers:
                 pass
-
-
-def test_a_scenario_file_is_read_for_its_answers(shipped: KnowledgeBase) -> None:
-    path = ROOT / "tests" / "scenarios" / "safety-pregnant-all-excluded.yaml"
-    answers = read_answers_file(shipped, path)
-    assert answers.answers["pregnant_or_breastfeeding"] is True
-    with pytest.raises(InvalidAnswers, match="file is empty"):
-        read_answers(shipped, "", "empty.yaml")

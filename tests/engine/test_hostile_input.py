@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from consult.answers.read import read_answers, read_line
+from consult.answers.values import parse_text
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
 from consult.bank.yamlsource import MAX_VALUES, YamlProblem, parse
-from consult.batch.reader import read_json, read_line, read_yaml
-from consult.engine.answers import parse_answer_text
-from consult.engine.values import parse_text
 from consult.errors import InputError, InvalidAnswers, InvalidDefinitions
 from consult.intake.draft import DraftWriter, read_draft
 
@@ -59,11 +58,11 @@ def capped(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def only_error(kb: KnowledgeBase, text: str, name: str = "a.yaml") -> str:
-    """The one problem every reader of answer files gives for this text."""
+    """The one problem the reader gives for this text, read as YAML (and as JSON for .json)."""
     messages = set()
-    readers = [lambda: read_yaml(kb, text, name), lambda: parse_answer_text(kb, text, name)]
+    readers = [lambda: read_answers(kb, text, name)]
     if name.endswith(".json"):
-        readers.append(lambda: read_json(kb, text, name))
+        readers.append(lambda: read_answers(kb, text, name, json=True))
     for reader in readers:
         with pytest.raises(InvalidAnswers) as caught:
             reader()
@@ -112,7 +111,7 @@ def test_every_answer_reader_refuses_aliases(kb: KnowledgeBase) -> None:
 
 def test_an_asterisk_in_text_is_not_an_alias(kb: KnowledgeBase) -> None:
     text = HEADER + "  notes: 'R&D trial *not* joined'\n  age: 40\n"
-    assert read_yaml(kb, text, "a.yaml").answers["notes"] == "R&D trial *not* joined"
+    assert read_answers(kb, text, "a.yaml").answers["notes"] == "R&D trial *not* joined"
 
 
 def test_bank_files_may_use_aliases_within_a_bound() -> None:
@@ -151,7 +150,7 @@ def test_a_huge_number_is_out_of_range_in_yaml_and_json(kb: KnowledgeBase) -> No
 
 def test_a_huge_number_is_out_of_range_in_jsonl(kb: KnowledgeBase) -> None:
     with pytest.raises(InvalidAnswers) as caught:
-        read_line(kb, f'{{"sex": "male", "age": -{HUGE}}}', "sets.jsonl", 7)
+        read_line(kb, f'{{"sex": "male", "age": -{HUGE}}}'.encode(), "sets.jsonl", 7)
     (problem,) = caught.value.problems
     assert str(problem) == f"sets.jsonl:7:24: {TOO_LONG}"
 
@@ -203,7 +202,7 @@ def test_whole_numbers_must_be_plain_decimal(kb: KnowledgeBase, written: str, re
 
 
 def test_plain_decimal_numbers_and_quoted_text_are_read_as_written(kb: KnowledgeBase) -> None:
-    answers = read_yaml(kb, HEADER + "  age: +40\n  notes: '012'\n", "a.yaml").answers
+    answers = read_answers(kb, HEADER + "  age: +40\n  notes: '012'\n", "a.yaml").answers
     assert answers == {"age": 40, "notes": "012"}
 
 
@@ -244,7 +243,7 @@ def test_a_single_word_for_a_list_is_an_error_with_a_hint(kb: KnowledgeBase) -> 
         "a.yaml:3:13: 'concerns': expected a list of hair_loss, scars, none; "
         'got "hair_loss" (for one choice write [hair_loss])'
     )
-    answers = read_yaml(kb, HEADER + "  concerns: [hair_loss]\n", "a.yaml").answers
+    answers = read_answers(kb, HEADER + "  concerns: [hair_loss]\n", "a.yaml").answers
     assert answers == {"concerns": ("hair_loss",)}
 
 
@@ -255,8 +254,8 @@ def test_yaml_1_1_yes_and_no_words_answer_yes_no_questions(
     kb: KnowledgeBase, word: str, meaning: bool
 ) -> None:
     text = HEADER + f"  pregnant: {word}\n"
-    assert read_yaml(kb, text, "a.yaml").answers == {"pregnant": meaning}
-    assert parse_answer_text(kb, text, "a.yaml").answers == {"pregnant": meaning}
+    assert read_answers(kb, text, "a.yaml").answers == {"pregnant": meaning}
+    assert read_answers(kb, text, "a.yaml").answers == {"pregnant": meaning}
 
 
 def test_a_bank_number_must_be_plain_decimal_too(tmp_path: Path) -> None:
@@ -289,7 +288,7 @@ def test_a_quoted_value_never_breaks_or_steers_the_message_line(
     # Found by the fuzz suite: NEL (U+0085) in a value split the message in two.
     doc = json.dumps({"consult": 1, "answers": {"sex": f"ma{char}le"}}, ensure_ascii=False)
     with pytest.raises(InvalidAnswers) as info:
-        read_json(kb, doc, "a.json")
+        read_answers(kb, doc, "a.json", json=True)
     message = str(info.value)
     assert len(message.splitlines()) == 1
     assert message.isprintable()

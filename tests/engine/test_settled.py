@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consult
+from consult.answers.check import check_mapping
 from consult.bank.model import Answer, KnowledgeBase, Question
-from consult.engine.answers import applicability, check_mapping
+from consult.bank.truth import applicability
 from consult.engine.decide import evaluate, evaluate_traced
+from tests.conftest import examples
 
 BANK = Path(__file__).parent.parent / "data" / "settle"
 
@@ -79,7 +81,7 @@ def holds(item: Any, result: Any, fired: frozenset[str]) -> bool:
     return any(rule in fired for rule in item.rules)
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_settled_outcome_has_its_verdict_under_every_completion(
     kb: KnowledgeBase, data: st.DataObject
@@ -175,7 +177,7 @@ def test_domains_cover_every_answer(kb: KnowledgeBase) -> None:
 def test_the_anticoagulant_example_shows_its_caveat_in_every_view() -> None:
     from rich.console import Console
 
-    from consult.engine.answers import AnswerSet
+    from consult.answers.check import AnswerSet
     from consult.output.markdown import render_markdown
     from consult.output.terminal import render_result
 
@@ -243,10 +245,10 @@ def test_the_result_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
 def test_past_the_cap_an_outcome_stays_open_with_its_questions(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from consult.engine import decideopen, settle
+    from consult.engine import completions, outcomes
 
-    monkeypatch.setattr(settle, "CAP", 2)
-    monkeypatch.setattr(decideopen, "_MISSING", object())  # a fresh cache key
+    monkeypatch.setattr(completions, "CAP", 2)
+    monkeypatch.setattr(outcomes, "_MISSING", object())  # a fresh cache key
     result = evaluate(kb, {"concern": "hair", "pattern": "diffuse", "grade": 1})
     assert not any(s.target == "refer_medical" for s in result.settled)
     assert not any(r.id == "refer_medical" for r in result.referrals)

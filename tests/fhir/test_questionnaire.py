@@ -14,10 +14,10 @@ import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 import consult
+from consult.bank.codes import AREA, CONSTRAINT, ENABLE_WHEN_EXPRESSION, UNIT, answer_system
 from consult.bank.model import AllOf, AnyOf, Compare, KnowledgeBase, Not
 from consult.errors import Source
-from consult.fhir.codes import ENABLE_WHEN_EXPRESSION, answer_system
-from consult.fhir.enable import enable, fhirpath
+from consult.fhir.enable import Scope, enable, fhirpath
 from consult.fhir.questionnaire import questionnaire
 
 CONSULT = [sys.executable, "-m", "consult"]
@@ -57,24 +57,34 @@ def test_the_command_output_validates_as_an_r4_questionnaire(shipped: KnowledgeB
     assert model.url == "http://consult.invalid/fhir/Questionnaire/consult"
     assert model.version == shipped.version
     assert model.status == "active"
-    assert proc.stderr == ""  # the shipped bank is fully expressed by enableWhen
+    # Beyond enableWhen, each listed: the pattern stages (an `all` of two unknowns) and
+    # the conditions inside an area (read on the area's view).
+    notes = [line.split(":")[1].strip() for line in proc.stderr.splitlines()]
+    assert notes == ["question 'norwood_stage'", "question 'ludwig_grade'", "section 'areas'"]
 
 
 def test_every_question_is_an_item_in_its_sections_group(
     shipped: KnowledgeBase, resource: dict[str, Any]
 ) -> None:
     groups = resource["item"]
-    assert [g["linkId"] for g in groups] == [f"section.{s.id}" for s in shipped.sections]
-    for group, section in zip(groups, shipped.sections, strict=True):
+    expected = []
+    for section in shipped.sections:
+        expected += [f"section.{section.id}.every"] if section.key else []
+        expected.append(f"section.{section.id}")
+    assert [g["linkId"] for g in groups] == expected
+    for group in groups:
+        section = next(s for s in shipped.sections if group["linkId"].startswith(f"section.{s.id}"))
         assert group["type"] == "group"
-        assert group["text"] == section.title
-        assert [i["linkId"] for i in group["item"]] == list(section.questions)
-    links = by_link(resource)
+        assert group["text"].startswith(section.title)
+        if not section.key:
+            assert [i["linkId"] for i in group["item"]] == list(section.questions)
+    links = [i["linkId"] for i in walk(resource["item"])]
     assert len(links) == len(set(links))  # linkIds are unique
+    items = by_link(resource)
     for question in shipped.questions:
-        item = links[question.id]
+        item = items.get(question.id) or items[AREA + question.id]
         assert item["text"] == question.text
-        assert item.get("required", False) == question.required
+        assert item.get("required", False) == (question.required and question.section != "areas")
         if question.kind == "text":
             assert item["type"] in ("string", "text")
             assert item["maxLength"] == question.max_length
@@ -83,57 +93,118 @@ def test_every_question_is_an_item_in_its_sections_group(
         assert item.get("repeats", False) == (question.kind == "many_of")
 
 
+def test_each_area_holds_every_question_asked_per_area(
+    shipped: KnowledgeBase, resource: dict[str, Any]
+) -> None:
+    (areas,) = [g for g in resource["item"] if g["linkId"] == "section.areas"]
+    assert areas["repeats"] is True
+    inside = {i["linkId"] for i in walk(areas["item"]) if i["type"] != "display"}
+    asked = {AREA + q for q in shipped.per_area}
+    sections = {f"{AREA}section.{s}" for s in ("hair_loss", "scars", "burns", "wounds")}
+    assert asked <= inside and sections <= inside
+    assert inside - asked - sections == {
+        f"{AREA}section.{s}"
+        for s in ("acne_scarring", "facial_ageing", "stretch_marks", "cellulite", "localized_fat")
+    }
+    first = [i["linkId"] for i in areas["item"][:2]]
+    assert first == [f"{AREA}site", f"{AREA}concerns"]
+    # The site is asked in every area there is, and only there: a form with no area is whole.
+    assert not any(i.get("required") for i in walk(areas["item"]))
+    (constraint,) = [e for e in areas["extension"] if e["url"] == CONSTRAINT]
+    parts = {
+        e["url"]: next(v for k, v in e.items() if k.startswith("value"))
+        for e in constraint["extension"]
+    }
+    assert parts["severity"] == "error"
+    assert parts["expression"] == "item.where(linkId = 'area.site').answer.exists()"
+
+
+def test_codes_named_in_the_bank(resource: dict[str, Any]) -> None:
+    links = by_link(resource)
+    loinc = "http://loinc.org"
+    assert links["smoker"]["code"] == [
+        {"system": loinc, "code": "72166-2", "display": "Tobacco smoking status"}
+    ]
+    assert links["pregnant_or_breastfeeding"]["code"][0]["code"] == "82810-3"
+    assert links["age"]["code"][0]["code"] == "30525-0"
+    sex = [o["valueCoding"] for o in links["sex"]["answerOption"]]
+    assert [(c["system"], c["code"]) for c in sex] == [
+        ("http://hl7.org/fhir/administrative-gender", "female"),
+        ("http://hl7.org/fhir/administrative-gender", "male"),
+        (
+            answer_system("sex"),
+            "other",
+        ),  # "other or not stated": AdministrativeGender has no one code
+    ]
+    units = {
+        link: [e["valueCoding"]["code"] for e in links[link]["extension"] if e["url"] == UNIT]
+        for link in ("age", "hair_loss_months", "scar_age_months", "burn_tbsa_percent")
+    }
+    assert units == {
+        "age": ["a"],
+        "hair_loss_months": ["mo"],
+        "scar_age_months": ["mo"],
+        "burn_tbsa_percent": ["%"],
+    }
+    concerns = {
+        o["valueCoding"]["code"]: o["valueCoding"] for o in links["concerns"]["answerOption"]
+    }
+    assert concerns["56317004"]["display"] == "Alopecia"
+    assert concerns["wounds"]["system"] == answer_system("concerns")  # no verified code
+    assert links["area.concerns"]["answerOption"] == links["concerns"]["answerOption"]
+
+
 def test_choices_ranges_and_help(shipped: KnowledgeBase, resource: dict[str, Any]) -> None:
     links = by_link(resource)
-    concerns = links["concerns"]
-    codes = [o["valueCoding"]["code"] for o in concerns["answerOption"]]
-    assert codes == list(shipped.question("concerns").choice_ids)
-    assert {o["valueCoding"]["system"] for o in concerns["answerOption"]} == {
-        answer_system("concerns")
-    }
     interest = links["cell_product_interest"]["answerOption"]
     exclusive = [o["valueCoding"]["code"] for o in interest if o.get("extension")]
     assert exclusive == ["none"]
     age = links["age"]
-    assert [e["valueInteger"] for e in age["extension"]] == [0, 120]
+    assert [e["valueInteger"] for e in age["extension"][:2]] == [0, 120]
     pattern_help = links["hair_loss_pattern.help"]
     assert pattern_help["type"] == "display"
     assert "Pick the pattern seen at examination." in pattern_help["text"]
     assert "Telogen effluvium" in pattern_help["text"]  # a choice's help is kept too
+    assert "area.hair_loss_pattern.help" in links
     for question in shipped.questions:
-        assert (f"{question.id}.help" in links) == bool(
-            question.help or any(c.help for c in question.choices)
-        )
+        helped = bool(question.help or any(c.help for c in question.choices))
+        assert (f"{question.id}.help" in links or f"{AREA}{question.id}.help" in links) == helped
 
 
-def test_conditions_become_enable_when(resource: dict[str, Any]) -> None:
+def test_an_item_is_enabled_while_its_condition_is_unknown(resource: dict[str, Any]) -> None:
     links = by_link(resource)
     hair = links["section.hair_loss"]
+    assert hair["enableBehavior"] == "any"
     assert hair["enableWhen"] == [
         {
             "question": "concerns",
             "operator": "=",
             "answerCoding": {
-                "system": answer_system("concerns"),
-                "code": "hair_loss",
-                "display": "Hair loss or thinning",
+                "system": "http://snomed.info/sct",
+                "code": "56317004",
+                "display": "Alopecia",
             },
-        }
+        },
+        {"question": "concerns", "operator": "exists", "answerBoolean": False},
     ]
-    norwood = links["norwood_stage"]
-    assert norwood["enableBehavior"] == "all"
-    assert [
-        (w["question"], w["operator"], w["answerCoding"]["code"]) for w in norwood["enableWhen"]
-    ] == [("hair_loss_pattern", "=", "patterned"), ("sex", "!=", "female")]
+    depth = links["burn_depth"]
+    assert [(w["question"], w["operator"]) for w in depth["enableWhen"]] == [
+        ("burn_status", "="),
+        ("burn_status", "exists"),
+    ]
     ageing = links["section.facial_ageing"]
     assert ageing["enableBehavior"] == "any"
-    assert [w["answerCoding"]["code"] for w in ageing["enableWhen"]] == [
+    assert [w.get("answerCoding", {}).get("code") for w in ageing["enableWhen"]] == [
         "skin_laxity",
         "wrinkles",
         "skin_texture",
+        None,
     ]
     # No question repeats its section's condition.
     assert "enableWhen" not in links["hair_loss_other_signs"]
+    norwood = extension(links["norwood_stage"], ENABLE_WHEN_EXPRESSION)["valueExpression"]
+    assert "enableWhen" not in links["norwood_stage"]
+    assert norwood["expression"].endswith(").not()")
 
 
 def _compare(question: str, op: str, value: object) -> Compare:
@@ -141,6 +212,7 @@ def _compare(question: str, op: str, value: object) -> Compare:
 
 
 def test_what_enable_when_cannot_say_becomes_fhirpath(shipped: KnowledgeBase) -> None:
+    scope = Scope(shipped.by_id)
     nested = AllOf(
         parts=(
             _compare("age", "gte", 18),
@@ -151,36 +223,40 @@ def test_what_enable_when_cannot_say_becomes_fhirpath(shipped: KnowledgeBase) ->
         ),
         source=Source("t"),
     )
-    form = enable(nested, shipped.by_id)
+    form = enable(nested, scope)
     assert form.when == ()
     assert form.fields()["extension"][0]["url"] == ENABLE_WHEN_EXPRESSION
-    assert form.expression == (
-        "(%resource.repeat(item | answer.item).where(linkId = 'age').answer.value"
-        ".where($this >= 18).exists()) and "
-        "((%resource.repeat(item | answer.item).where(linkId = 'sex').answer.value.code"
-        ".where($this = 'female').exists()) or "
-        "(%resource.repeat(item | answer.item).where(linkId = 'smoker').answer.value"
+    age = "%resource.repeat(item).where(linkId = 'age').answer.value"
+    assert form.expression.startswith(f"((({age}.exists()) and (({age}.where($this >= 18)")
+    assert fhirpath(nested, scope) == (
+        f"({age}.where($this >= 18).exists()) and "
+        "((%resource.repeat(item).where(linkId = 'sex').answer.value.where(system = "
+        "'http://hl7.org/fhir/administrative-gender' and code = 'female').exists()) or "
+        "(%resource.repeat(item).where(linkId = 'smoker').answer.value"
         ".where($this = true).exists()))"
     )
     not_contains = Not(part=_compare("concerns", "contains", "scars"), source=Source("t"))
-    assert enable(not_contains, shipped.by_id).expression.endswith(".exists()).not()")
+    assert enable(not_contains, scope).expression.endswith(".exists()).not()")
 
 
 def test_fhirpath_text_literals_are_escaped(shipped: KnowledgeBase) -> None:
-    path = fhirpath(_compare("notes", "equals", "it's a \\ 'test'\n"), shipped.by_id)
+    path = fhirpath(_compare("notes", "equals", "it's a \\ 'test'\n"), Scope(shipped.by_id))
     assert path.endswith(".where($this = 'it\\'s a \\\\ \\'test\\'\\n').exists()")
 
 
 def test_flat_forms_of_the_other_operators(shipped: KnowledgeBase) -> None:
-    between = enable(_compare("age", "between", (18, 65)), shipped.by_id)
-    assert [(w["operator"], w["answerInteger"]) for w in between.when] == [(">=", 18), ("<=", 65)]
-    assert between.behavior == "all"
-    answered = enable(
-        Not(part=_compare("age", "answered", True), source=Source("t")), shipped.by_id
-    )
-    assert answered.when == ({"question": "age", "operator": "exists", "answerBoolean": False},)
-    below = enable(Not(part=_compare("age", "gte", 18), source=Source("t")), shipped.by_id)
-    assert [(w["operator"], w["answerInteger"]) for w in below.when] == [("<", 18)]
+    scope = Scope(shipped.by_id)
+    unanswered = {"question": "age", "operator": "exists", "answerBoolean": False}
+    below = enable(Not(part=_compare("age", "gte", 18), source=Source("t")), scope)
+    assert list(below.when) == [
+        {"question": "age", "operator": "<", "answerInteger": 18},
+        unanswered,
+    ]
+    assert below.behavior == "any"
+    answered = enable(Not(part=_compare("age", "answered", True), source=Source("t")), scope)
+    assert answered.when == (unanswered,)
+    # Between is an `all` that an unanswered alternative cannot join: FHIRPath.
+    assert enable(_compare("age", "between", (18, 65)), scope).expression
 
 
 def test_a_condition_beyond_enable_when_is_listed_on_stderr(tmp_path: Path) -> None:
@@ -212,9 +288,9 @@ sections:
         [*CONSULT, "fhir", "questionnaire", *bank], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.startswith("note: question 'pack_years': ")
-    assert "enableWhenExpression" in proc.stderr
-    assert len(proc.stderr.splitlines()) == 1
+    noted = [n for n in proc.stderr.splitlines() if n.startswith("note: question 'pack_years': ")]
+    assert len(noted) == 1
+    assert "enableWhenExpression" in noted[0]
     item = by_link(json.loads(proc.stdout))["pack_years"]
     assert extension(item, ENABLE_WHEN_EXPRESSION) is not None
     assert "enableWhen" not in item

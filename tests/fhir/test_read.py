@@ -12,10 +12,10 @@ import pytest
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 import consult
+from consult.bank.codes import answer_system, canonical
 from consult.bank.model import KnowledgeBase
-from consult.batch.items import Item, read_item
+from consult.batch.inputs import Item, read_item
 from consult.errors import InvalidAnswers
-from consult.fhir.codes import answer_system, canonical
 from consult.fhir.response import response
 
 CONSULT = [sys.executable, "-m", "consult"]
@@ -161,7 +161,7 @@ def test_hostile_text_in_answers_stays_data(shipped: KnowledgeBase) -> None:
     checked = read_item(
         shipped, Item("a", data=json.dumps({"consult": 1, "answers": answers}).encode())
     )
-    resource = response(shipped, checked.answers)
+    resource = response(shipped, checked.answers, authored="2026-11-02")
     text = json.dumps(resource)
     QuestionnaireResponse.model_validate_json(text)
     links = [i["linkId"] for g in resource["item"] for i in g["item"]]
@@ -202,3 +202,27 @@ def test_stdin_and_jsonl_responses_are_read_and_located(
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert "result" in records[0]
     assert "error" in records[1]
+
+
+def test_a_choice_is_read_in_its_standard_code_and_in_consults(shipped: KnowledgeBase) -> None:
+    gender = {"system": "http://hl7.org/fhir/administrative-gender", "code": "female"}
+    own = {"system": "http://consult.invalid/fhir/CodeSystem/sex", "code": "female"}
+    for coding in (gender, own):
+        doc = qr(shipped, answer("sex", valueCoding=coding))
+        checked = read_item(shipped, Item("r.json", data=json.dumps(doc).encode()))
+        assert checked.answers["sex"] == "female"
+
+
+def test_an_areas_items_are_read_by_their_area_linkids(shipped: KnowledgeBase) -> None:
+    site = {"system": "http://snomed.info/sct", "code": "73897004"}
+    area = {
+        "linkId": "section.areas",
+        "item": [
+            answer("area.site", valueCoding=site),
+            answer("area.active_infection_at_site", valueBoolean=True),
+        ],
+    }
+    doc = qr(shipped, answer("concerns", valueCoding={"code": "scars"}), area)
+    checked = read_item(shipped, Item("r.json", data=json.dumps(doc).encode()))
+    (face,) = checked.answers["areas"].items  # type: ignore[union-attr]
+    assert dict(face) == {"site": "face", "active_infection_at_site": True}

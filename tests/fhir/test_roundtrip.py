@@ -13,9 +13,9 @@ import yaml
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 import consult
+from consult.answers.check import answers_document, check_mapping
 from consult.bank.model import KnowledgeBase
-from consult.batch.items import Item, read_item
-from consult.engine.answers import answers_document, check_mapping
+from consult.batch.inputs import Item, read_item
 from consult.engine.decide import evaluate
 from consult.engine.scenarios import scenario_files
 from consult.fhir.response import response
@@ -23,6 +23,7 @@ from consult.fhir.response import response
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SCENARIO_FILES = sorted(scenario_files([SCENARIOS]))
 CONSULT = [sys.executable, "-m", "consult"]
+AUTHORED = "2026-11-02T09:30:00+01:00"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def write_pair(kb: KnowledgeBase, scenario: Path, folder: Path) -> tuple[Path, P
     doc = {"consult": 1, "patient": {"ref": "P-7"}, "answers": scenario_answers(scenario)}
     answer_file.write_text(json.dumps(doc), encoding="utf-8")
     checked = read_item(kb, Item(answer_file.name, path=str(answer_file)))
-    resource = response(kb, checked.answers, checked.patient_ref)
+    resource = response(kb, checked.answers, checked.patient_ref, authored=AUTHORED)
     response_file = folder / "responses" / f"{scenario.stem}.json"
     response_file.parent.mkdir(exist_ok=True)
     response_file.write_text(json.dumps(resource), encoding="utf-8")
@@ -134,3 +135,15 @@ def test_a_response_line_in_jsonl_is_read(shipped: KnowledgeBase, tmp_path: Path
     assert records[1]["file"] == "sets.jsonl"
     assert records[1]["line"] == 2
     assert records[1]["result"] == result_of(shipped, answer_file)
+
+
+def test_the_response_command_dates_the_answers(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        yaml.safe_dump({"consult": 1, "answers": {"consent": True, "age": 40}}), encoding="utf-8"
+    )
+    given = [*CONSULT, "fhir", "response", "a.yaml", "--date", "2026-11-02"]
+    proc = subprocess.run(given, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout)["authored"] == "2026-11-02"
+    now = subprocess.run(given[:-2], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert json.loads(now.stdout)["authored"][:2] == "20"
+    QuestionnaireResponse.model_validate_json(now.stdout)

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 import consult
+from consult.answers.check import AnswerSet
+from consult.answers.read import read_file
 from consult.bank.model import Answer, KnowledgeBase
-from consult.engine.answers import AnswerSet, read_answer_file
 from consult.engine.result import Result
 from consult.errors import InputError
 from consult.intake.draft import DraftWriter, fingerprint, read_draft
@@ -405,7 +406,7 @@ def test_saving_writes_the_answer_file_and_never_replaces_one_without_asking(
     saved = offer_saves(asker, kb, answers, result, stem="c", date="2026-11-02", summarize=summary)
     assert saved == Path("answers.yaml")
     assert Path("taken.yaml").read_text() == "keep me"
-    assert read_answer_file(kb, Path("answers.yaml")).answers == MALE_HAIR_ANSWERS
+    assert read_file(kb, Path("answers.yaml")).answers == MALE_HAIR_ANSWERS
     assert Path("c.md").read_text() == "# Summary\n"
     assert stat.S_IMODE(Path("answers.yaml").stat().st_mode) == 0o600
     assert [n for n in asker.notices if not n.startswith("confirm")] == [
@@ -423,7 +424,7 @@ def test_answer_file_may_be_json(
     asker = ScriptedAsker([("confirm", True), ("text", "a.json"), ("confirm", False)])
     offer_saves(asker, kb, answers, result, stem="c", date="2026-11-02")
     assert json.loads(Path("a.json").read_text())["answers"]["concerns"] == ["hair_loss"]
-    assert read_answer_file(kb, Path("a.json")).answers == MALE_HAIR_ANSWERS
+    assert read_file(kb, Path("a.json")).answers == MALE_HAIR_ANSWERS
 
 
 def test_summary_uses_the_export_renderer(kb: KnowledgeBase) -> None:
@@ -445,10 +446,10 @@ SHIPPED_BEFORE_MEDICAL: dict[str, Answer] = {
     "sex": "male",
     "concerns": ("wounds",),
     "cell_product_interest": ("none",),
+    "areas[+]": "done",  # no treatment area listed: the wound's details are the patient's
     "wound_under_medical_care": True,
 }
 CLOSING: list[Step] = [
-    ("areas[+]", "done"),
     ("fitzpatrick_type", 3),
     ("expectations_realistic", True),
     ("accepts_risks", True),

@@ -59,12 +59,13 @@ procedures:
     description: PRP into the scalp.
     sites: [scalp]
     evidence: {certainty: low, level: 1, summary: Modest., references: [R1]}
+    patient: {what: Test., sessions: One., downtime: None., common_risks: Pain., serious_risks: Infection., before: Nothing.}
 rules:
   - id: always
     when: {question: age, gte: 0}
     candidate: [prp_scalp]
   - id: infection
-    when: {any_area: {question: infection, equals: true}}
+    when: {question: infection, equals: true}
     exclude: [prp_scalp]
     text: Infection.
 """
@@ -256,3 +257,69 @@ def test_a_prefilled_answer_file_keeps_its_areas(kb: KnowledgeBase, tmp_path: Pa
     assert ("Every area: Lesion there?", False) in lines  # the flat answer, for every area
     assert answer_set(state).answers["lesion"] is False
     assert items(state) == [{"site": "neck", "infection": True}]
+
+
+CONCERNED = """\
+version: "1.0"
+sections:
+  - id: about
+    title: About
+    questions:
+      - {id: age, text: Age, type: integer, min: 0, max: 120}
+      - id: concerns
+        text: What is treated?
+        type: many_of
+        required: true
+        per_area: true
+        choices:
+          - {id: hair, label: Hair loss, sites: [scalp], help: Thinning or shedding.}
+          - {id: scars, label: Scars}
+  - id: hair
+    title: Hair loss
+    per_area: true
+    when: {question: concerns, contains: hair}
+    questions:
+      - id: pattern
+        text: Pattern?
+        type: one_of
+        choices: [{id: patterned, label: Patterned}]
+  - id: areas
+    title: Treatment areas
+    key: site
+    questions:
+      - id: site
+        text: Which area?
+        type: one_of
+        required: true
+        choices:
+          - {id: scalp, label: Scalp}
+          - {id: face, label: Face}
+      - id: infection
+        text: Infection there?
+        type: yes_no
+        help: Scalp disease seen with the hair loss counts too. Look closely.
+"""
+
+
+def test_help_about_one_concern_is_shown_only_in_an_area_that_treats_it(tmp_path: Path) -> None:
+    kb = bank(tmp_path, CONCERNED)
+    state = Intake(kb, {"concerns": ("hair", "scars")})
+    for qid, value in [
+        ("areas[+]", "add_area"),
+        ("areas[1].site", "scalp"),
+        ("areas[1].concerns", ("hair",)),
+        ("areas[+]", "add_area"),
+        ("areas[2].site", "face"),
+        ("areas[2].concerns", ("scars",)),
+    ]:
+        state.record(state.lookup(qid), value)
+    help_text = kb.question("infection").help
+    assert state.lookup("areas[1].infection").help == help_text
+    assert state.lookup("areas[2].infection").help == "Look closely."
+    # A choice's help goes with its choice: hair loss is not offered on the face.
+    assert [(c.id, c.help) for c in state.lookup("areas[1].concerns").choices] == [
+        ("hair", "Thinning or shedding."),
+        ("scars", ""),
+    ]
+    assert [c.id for c in state.lookup("areas[2].concerns").choices] == ["scars"]
+    assert [q.id for q in state.visible if q.id.endswith(".pattern")] == ["areas[1].pattern"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import consult
-from consult.intake.layout import block, help_lines, hint, numbered, wrap
+from consult.intake.flow import Ask
+from consult.intake.layout import block, help_lines, hint, numbered, pick_keys, wrap
 
 
 @pytest.mark.parametrize("width", [40, 80, 120])
@@ -49,3 +52,12 @@ def test_hint_and_list_entries_wrap_under_themselves() -> None:
         "      scale)",
     ]
     assert block("a b", 80) == "a b"
+
+
+def test_a_list_of_one_choice_names_its_one_key() -> None:
+    scars = consult.load().question("concerns").choices[:1]
+    question = replace(consult.load().question("concerns"), choices=scars, required=True)
+    ask = Ask(
+        question, "Area 1 (Face)", None, was_skipped=False, can_go_back=True, position=2, total=8
+    )
+    assert pick_keys(ask, tick=True)[0] == "1 or Space ticks"

@@ -71,8 +71,8 @@ def test_two_areas_and_a_finding_named_by_its_area(tmp_path: Path) -> None:
 def test_an_area_removed_from_the_review_screen(tmp_path: Path) -> None:
     run = AreasIntake(tmp_path)
     two_areas(run)
-    run.answer("Review the answers", DOWN + DOWN + ENTER)  # Area 1: Which area?: Scalp
-    run.answer("Area 1: Which area?", DOWN + DOWN + ENTER)  # Remove this area
+    run.answer("Review the answers", DOWN + DOWN + ENTER)  # Area 1 (Scalp): Which area?: Scalp
+    run.answer("Area 1 (Scalp) 1/3", DOWN + DOWN + ENTER)  # Remove this area
     run.answer("Treatment areas: add another area?", ENTER)  # Done
     run.answer("Review the answers", ENTER)
     run.wait("Cannot be assessed yet (1)")  # no scalp area: its screen is unknown

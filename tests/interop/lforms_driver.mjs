@@ -68,6 +68,10 @@ async function rendered(page, questionnaire) {
   }, items);
 }
 
+async function validity(page) {
+  return page.evaluate(() => LForms.Util.checkValidity(document.getElementById('form')));
+}
+
 async function responseOf(page) {
   return page.evaluate(() =>
     LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', document.getElementById('form')));
@@ -114,6 +118,8 @@ try {
 
   await show(page, unconditional(job.questionnaire));
   report.all_items = await rendered(page, job.questionnaire);
+  await show(page, job.questionnaire);
+  report.empty_validity = await validity(page);
 
   for (const [name, response] of Object.entries(job.merged)) {
     try {
@@ -125,6 +131,7 @@ try {
     report.merged[name] = {
       shown: Object.keys(shown).filter((k) => shown[k].shown),
       response: await responseOf(page),
+      validity: await validity(page),
     };
   }
   for (const [name, steps] of Object.entries(job.filled)) {

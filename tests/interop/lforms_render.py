@@ -40,21 +40,59 @@ from typing import Any
 import yaml
 
 import consult
-from consult.bank.model import KnowledgeBase, plain_answer
-from consult.engine.answers import applicability, check_mapping
-from consult.fhir.response import EVERY, response
+from consult.answers.check import check_mapping
+from consult.bank.model import KnowledgeBase, choice_coding, plain_answer
+from consult.bank.truth import applicability
+from consult.fhir.response import response
 
 HERE = Path(__file__).parent
 SCENARIOS = HERE.parent / "scenarios"
 NPM_PACKAGES = ("lforms@40.1.3", "playwright-core@1.65.1")
 FILLED = ("hair-male-pattern-clean", "safety-no-consent", "fat-submental-minor")
-QUICK = ("areas-scalp-folliculitis-face-clear", "areas-three-sites-keloid-on-back")
+QUICK = (
+    "areas-scalp-folliculitis-face-clear",
+    "areas-three-sites-keloid-on-back",
+    "areas-flat-active-keloid-face-clear",
+)
+AUTHORED = "2026-11-02T09:30:00+01:00"
+SITE = "Which area would be treated?"  # the site's text: required only in an area there is
+# Answers under a condition that reads an unanswered question, which consult asks and
+# keeps: loaded into the form and taken back, nothing may be lost (`unknown`).
+UNDER_UNKNOWN = {
+    "burn-details-status-unanswered": {
+        "consent": True,
+        "age": 40,
+        "concerns": ["burns"],
+        "burn_depth": "partial_thickness",
+        "burn_tbsa_percent": 12,
+        "burn_special_areas": ["hands"],
+        "burn_special_mechanism": ["none"],
+        "burn_complicating_factors": False,
+    },
+    "norwood-pattern-and-sex-unanswered": {
+        "consent": True,
+        "age": 40,
+        "concerns": ["hair_loss"],
+        "norwood_stage": 3,
+    },
+    "area-burn-details-status-unanswered": {
+        "consent": True,
+        "age": 40,
+        "sex": "male",
+        "concerns": ["burns", "scars"],
+        "areas": [
+            {"site": "arms", "concerns": ["burns"], "burn_depth": "full_thickness"},
+            {"site": "face", "concerns": ["scars"], "scar_type": "surgical"},
+        ],
+    },
+}
 CONSULT = [sys.executable, "-m", "consult"]
 CANNOT_RUN = 3
 WHAT = {
     "merged": "loaded into the form",
     "filled": "filled in through the widgets",
     "expression": "of a condition beyond enableWhen (SDC FHIRPath) loaded into the form",
+    "unknown": "with answers under an unanswered condition loaded into the form",
 }
 # A test bank with a condition that enableWhen cannot say: the FHIRPath fallback.
 EXPRESSION_BANK = """\
@@ -142,14 +180,12 @@ def _check(kb: KnowledgeBase, cache: Path, work: Path, args: argparse.Namespace)
     in_areas = {q.id for q in kb.questions if q.section in kb.groups}
     for name in FILLED:
         answers[name] = {k: v for k, v in answers[name].items() if k not in in_areas}
-    responses = {n: response(kb, answers[n]) for n in (QUICK if args.quick else names)}
-    # Site answers given once for every treatment area (the flat form of answer
-    # files) go in a group the Questionnaire does not declare; consult reads it
-    # back, LHC-Forms cannot place it. Those scenarios are listed, not loaded.
-    flat = sorted(n for n, r in responses.items() if _every_area_group(r))
-    if flat:
-        print(f"merged: skipped {len(flat)} scenarios with site answers for every area")
-    merged = {n: r for n, r in responses.items() if n not in flat}
+    merged = {
+        n: response(kb, answers[n], authored=AUTHORED) for n in (QUICK if args.quick else names)
+    }
+    unknown = {n: dict(check_mapping(kb, a).answers) for n, a in UNDER_UNKNOWN.items()}
+    answers.update(unknown)
+    merged.update({n: response(kb, a, authored=AUTHORED) for n, a in unknown.items()})
     expected = _expected({n: answers[n] for n in {*merged, *FILLED}}, work)
     job = {
         "chromium": args.chromium,
@@ -161,9 +197,15 @@ def _check(kb: KnowledgeBase, cache: Path, work: Path, args: argparse.Namespace)
     with _serve(cache) as url:
         job["page"] = f"{url}/work/page.html"
         report = _drive(cache, job)
-    failures = _rendering(report, questionnaire)
-    for kind in ("merged", "filled"):
-        failures += _results(kb, kind, report[kind], answers, expected, work)
+    areas = sum(
+        1 for r in merged.values() if any(i["linkId"] == "section.areas" for i in r["item"])
+    )
+    failures = _rendering(report, questionnaire) + _validity(report, areas)
+    unknown_runs = {n: r for n, r in report["merged"].items() if n in UNDER_UNKNOWN}
+    report["merged"] = {n: r for n, r in report["merged"].items() if n not in UNDER_UNKNOWN}
+    for kind, runs in (("merged", report["merged"]), ("filled", report["filled"])):
+        failures += _results(kb, kind, runs, answers, expected, work)
+    failures += _results(kb, "unknown", unknown_runs, answers, expected, work)
     failures += _expressions(cache, work / "expression", args.chromium)
     for line in failures:
         print(f"FAIL {line}")
@@ -189,7 +231,7 @@ def _expressions(cache: Path, work: Path, chromium: str) -> list[str]:
         "chromium": chromium,
         "profile": str(work / "profile"),
         "questionnaire": questionnaire,
-        "merged": {n: response(kb, a) for n, a in answers.items()},
+        "merged": {n: response(kb, a, authored=AUTHORED) for n, a in answers.items()},
         "filled": {},
     }
     with _serve(cache) as url:
@@ -199,10 +241,6 @@ def _expressions(cache: Path, work: Path, chromium: str) -> list[str]:
     shown = sorted(n for n, run in runs.items() if "pack_years" in run["shown"])
     print(f"expression: pack_years shown for {', '.join(shown)}")
     return failures + _results(kb, "expression", runs, answers, expected, work, bank)
-
-
-def _every_area_group(resource: dict[str, Any]) -> bool:
-    return any(item["linkId"].endswith(EVERY) for item in resource.get("item", []))
 
 
 def _scenario(kb: KnowledgeBase, name: str) -> dict[str, Any]:
@@ -249,12 +287,37 @@ def _steps(kb: KnowledgeBase, questionnaire: dict[str, Any], answers: dict[str, 
             continue
         value = answers[question.id]
         values = value if isinstance(value, tuple) else (value,)
-        if question.choices:
-            values = tuple(question.choice(v).label for v in values)  # type: ignore[union-attr]
+        if question.choices:  # as the form shows them: the coding's display
+            options = {
+                o["valueCoding"]["code"]: o["valueCoding"]["display"]
+                for o in _options(questionnaire, question.id)
+            }
+            codes = [choice_coding(question, question.choice(v))[1] for v in values]  # type: ignore[arg-type]
+            values = tuple(options[c] for c in codes)
         elif isinstance(value, bool):
             values = ("true" if value else "false",)
         steps.append([question.id, types[question.id], list(values)])
     return steps
+
+
+def _options(questionnaire: dict[str, Any], link: str) -> list[dict[str, Any]]:
+    (item,) = [i for i in _walk(questionnaire["item"]) if i["linkId"] == link]
+    return list(item["answerOption"])
+
+
+def _validity(report: dict[str, Any], with_areas: int) -> list[str]:
+    """A form with no treatment area, or with areas, is not held back by the area's site."""
+    failures = []
+    runs = {"empty form": report["empty_validity"]}
+    runs |= {n: r["validity"] for n, r in report["merged"].items()}
+    for name, errors in runs.items():
+        failures += [f"{name}: LHC-Forms refuses it: {e}" for e in errors or [] if SITE in e]
+    held = len({f.split(":")[0] for f in failures})
+    print(
+        f"validity: {len(runs)} forms (with areas: {with_areas}, one empty); "
+        f"held back by the site of an area: {held}"
+    )
+    return failures
 
 
 def _walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -374,8 +437,11 @@ def _shown(kb: KnowledgeBase, answers: dict[str, Any], shown: list[str]) -> list
     problems = []
     for question in kb.questions:
         truth = applies(question.id)
-        if truth is True and question.id not in visible:
-            problems.append(f"{question.id!r} applies but is not shown")
+        if question.section in kb.groups:
+            continue  # asked in each area (linkId `area.<id>`)
+        if truth is not False and question.id not in visible:
+            state = "applies" if truth else "is unknown, so asked,"
+            problems.append(f"{question.id!r} {state} but is not shown")
         if truth is False and question.id in visible:
             problems.append(f"{question.id!r} is switched off but shown")
     return problems

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from consult.answers.check import AnswerSet
+from consult.answers.read import read_file
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
-from consult.engine.answers import AnswerSet, read_answer_file
 from consult.engine.decide import evaluate
 from consult.output.markdown import escape, paragraph, render_markdown
+from tests.conftest import examples
 
 DATA = Path(__file__).parent.parent / "data"
 GOLDEN = DATA / "summary-good-hair-male.md"
@@ -78,7 +80,7 @@ ALLOWED = {
 
 
 def test_summary_matches_the_golden_file(kb: KnowledgeBase) -> None:
-    answers = read_answer_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
     text = summary(kb, answers)
     if os.environ.get("CONSULT_UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
@@ -86,12 +88,12 @@ def test_summary_matches_the_golden_file(kb: KnowledgeBase) -> None:
 
 
 def test_summary_is_deterministic(kb: KnowledgeBase) -> None:
-    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    answers = read_file(kb, DATA / "answers" / "good-patchy.yaml")
     assert summary(kb, answers) == summary(kb, answers)
 
 
 def test_front_matter_holds_the_metadata(kb: KnowledgeBase) -> None:
-    answers = read_answer_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
     meta, _ = split(summary(kb, answers))
     assert meta == {
         "schema": "consult-summary/1",
@@ -111,7 +113,7 @@ def test_front_matter_keeps_patient_refs_as_text(kb: KnowledgeBase, ref: str) ->
 
 
 def test_sections_come_in_order_referrals_first(kb: KnowledgeBase) -> None:
-    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    answers = read_file(kb, DATA / "answers" / "good-patchy.yaml")
     _, body = split(summary(kb, answers))
     assert headings(body) == [
         "# Consultation summary",
@@ -280,7 +282,7 @@ def test_paragraph_uses_hard_breaks_and_drops_blank_lines() -> None:
 
 
 def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase) -> None:
-    answers = read_answer_file(kb, DATA / "answers" / "good-patchy.yaml")
+    answers = read_file(kb, DATA / "answers" / "good-patchy.yaml")
     result = evaluate(kb, answers)
     first = result.referrals[0]
     second = replace(first, reason=replace(first.reason, text="Second reason.", rule="other"))
@@ -344,7 +346,7 @@ def one_line(text: str) -> str:
     return " ".join(clean.split())
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(MARKDOWN_TEXT, st.sampled_from(sorted(PLACES)))
 def test_escaped_text_is_literal_wherever_it_stands(text: str, place: str) -> None:
     assume(one_line(text))
@@ -353,7 +355,7 @@ def test_escaped_text_is_literal_wherever_it_stands(text: str, place: str) -> No
     assert seen == place.removeprefix("- ").removeprefix("### ").format(one_line(text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(MARKDOWN_TEXT)
 def test_a_paragraph_round_trips_its_lines(text: str) -> None:
     types, seen = parse(paragraph(text))

@@ -1,0 +1,324 @@
+"""Answer-file corpora for the benchmarks and for comparisons between builds.
+
+Every corpus comes from a fixed seed: the same bank, count and seed give the
+same files, byte for byte, on every run and machine. Item `i` of a corpus
+depends only on the bank, the seed and `i` (`start` makes any range alone). The generator reads the
+bank only through the stable API (`consult.load()`, the records of
+`consult.bank.model` and `consult.bank.truth.holds`), so it keeps working
+while the rest of the code base changes.
+
+The corpora:
+
+- `clinic_files`: consultations as a clinic export writes them (`yaml.safe_dump`
+  with its defaults, one consultation per file), in two variants of the same
+  consultations: *complete* (every question that applies answered, findings on
+  most safety screens, one to four treatment areas, free-text notes with
+  non-ASCII text) and *incomplete* (the safety screen half or wholly
+  unanswered and some other optional questions left out, as from a
+  pre-consultation form the patient did not finish).
+- `fuzz_files`: answer files damaged the ways real files are, YAML and JSON
+  (`corpus_damage` and `corpus_text` list the kinds of damage).
+- `jsonl_files`: JSON Lines inputs mixing full documents, bare answer
+  mappings and broken lines.
+- `scenario_files`: the `answers:` of each scenario test as an answer file.
+
+`write_files` puts any of them in a folder. Example::
+
+    from pathlib import Path
+
+    import consult
+    import corpus
+
+    kb = consult.load()
+    complete, incomplete = corpus.clinic_files(kb, 1000)
+    corpus.write_files(Path("out/complete"), complete)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import corpus_damage as damage
+import yaml
+
+from consult.bank.model import KnowledgeBase, Question, Section
+from consult.bank.truth import holds
+
+SEED = 20260101
+JSONL_LINES = 50  # lines per JSON Lines file
+SCREEN = "medical_history"  # the safety screen: the section a patient's form leaves open
+
+_YES_SCREEN = 0.12  # a finding on most screens: about 2 of 15 questions
+_YES_BRANCH = 0.45  # a yes/no question inside a branch (a section or question `when`)
+_YES_AREA = 0.08  # a site screen question of one treatment area
+_YES = {"consent": 0.97, "expectations_realistic": 0.93, "accepts_risks": 0.93}
+_DROP_OPTIONAL = 0.15  # the incomplete variant: another optional question left out
+# Where each concern is usually treated: a set's first areas come from these.
+_SITES = {
+    "hair_loss": ("scalp",),
+    "acne_scarring": ("face", "face", "back", "chest"),
+    "skin_laxity": ("face", "neck"),
+    "wrinkles": ("face", "neck", "hands"),
+    "skin_texture": ("face",),
+    "stretch_marks": ("abdomen", "thighs", "buttocks", "arms"),
+    "cellulite": ("thighs", "buttocks"),
+    "localized_fat": ("submental", "abdomen", "flanks", "thighs", "arms"),
+}
+NOTES = (
+    "Referred by her GP after six months of increased shedding; brought photos from last year.",
+    "Anxious about needles; asked for numbing cream. Née Müller, prefers to be called Anna.",
+    "Wants to start before the summer holidays – travelling to Zürich for three weeks.",
+    "Previous treatment elsewhere (two sessions, product unknown); no records available today.",
+    "Patient’s partner present; interpreter (Ελληνικά) booked for the follow-up.",
+    "Spricht wenig Englisch; Tochter übersetzt. Allergie: Pflaster (Rötung).",
+    "Demande un devis écrit ; rappeler après 18 h. Très satisfaite de la dernière séance 🙂",
+    "Пациентка просит перенести приём на утро.",
+    "患者は午前中の予約を希望。",
+    "Follow-up: 3-4 weeks. *Not* before the wedding (12/06); see note #2.",
+)
+_REFS = ("P-{:05d}", "MRN{:08d}", "2026/{:04d}", "cl-{:x}")
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """One generated input: its file name, its bytes and what it holds."""
+
+    name: str
+    data: bytes
+    kind: str
+
+
+def clinic_documents(
+    kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0
+) -> tuple[list[Document], list[Document]]:
+    """Complete consultations, and the same consultations left incomplete.
+
+    Consultation `i` depends only on the bank, the seed and `i`, so any range
+    of them can be made on its own (in parallel, or again to look at one).
+
+    Args:
+        kb: The bank whose questions are answered.
+        count: How many consultations.
+        seed: The random seed; the same seed gives the same documents.
+        start: The number of the first consultation.
+
+    Returns:
+        The complete answer documents and the incomplete ones, in the same order.
+    """
+    clinic = _Clinic(kb)
+    pairs = [clinic.pair(_rng(seed, "clinic", i), i) for i in range(start, start + count)]
+    return [c for c, _ in pairs], [i for _, i in pairs]
+
+
+def clinic_files(
+    kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0
+) -> tuple[list[File], list[File]]:
+    """The clinic documents as files written by `yaml.safe_dump` with its defaults."""
+    complete, incomplete = clinic_documents(kb, count, seed, start)
+    names = [f"c{i:06d}.yaml" for i in range(start, start + count)]
+    return (
+        [File(n, _safe_dump(d), "complete") for n, d in zip(names, complete, strict=True)],
+        [File(n, _safe_dump(d), "incomplete") for n, d in zip(names, incomplete, strict=True)],
+    )
+
+
+def fuzz_files(kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0) -> list[File]:
+    """Damaged answer files, every kind of damage in turn (`corpus_damage.KINDS`).
+
+    File `i` starts from clinic consultation `i` of its own seed (the complete
+    or the incomplete one, in turn); its name says the damage
+    (`f000123-yaml11.yaml`). Like the consultations, any range can be made alone.
+    """
+    complete, incomplete = clinic_documents(kb, count, seed + 1, start)
+    files = []
+    for offset, index in enumerate(range(start, start + count)):
+        kind = damage.KINDS[index % len(damage.KINDS)]
+        doc = (complete if index % 2 else incomplete)[offset]
+        suffix, data = damage.damage(kind, _rng(seed, "fuzz", index), doc, kb)
+        files.append(File(f"f{index:06d}-{kind}{suffix}", data, kind))
+    return files
+
+
+def jsonl_files(
+    kb: KnowledgeBase, count: int, lines: int = JSONL_LINES, seed: int = SEED, start: int = 0
+) -> list[File]:
+    """JSON Lines files of about `lines` lines each: documents, bare answers, broken lines."""
+    files = []
+    for index in range(start, start + count):
+        complete, incomplete = clinic_documents(kb, lines, seed + 2, index * lines)
+        rng = _rng(seed, "jsonl", index)
+        docs = complete if index % 2 else incomplete
+        data = b"".join(damage.jsonl_line(rng, doc, kb) for doc in docs)
+        files.append(File(f"j{index:04d}.jsonl", damage.jsonl_file_damage(rng, data), "jsonl"))
+    return files
+
+
+def scenario_files(folder: Path) -> list[File]:
+    """The `answers:` of each scenario test in `folder` (`*.yaml`) as an answer file."""
+    files = []
+    for path in sorted(folder.glob("*.yaml")):
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = {"consult": 1, "answers": scenario["answers"]}
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        files.append(File(path.name, text.encode("utf-8"), "scenario"))
+    return files
+
+
+def write_files(folder: Path, files: Iterable[File]) -> list[Path]:
+    """Write the files into `folder` (made if missing); returns their paths in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for file in files:
+        path = folder / file.name
+        path.write_bytes(file.data)
+        paths.append(path)
+    return paths
+
+
+def _safe_dump(doc: Document) -> bytes:
+    return yaml.safe_dump(doc).encode("utf-8")
+
+
+def _rng(seed: int, stream: str, index: int) -> random.Random:
+    """The random numbers of one item of one corpus (a string seed is hashed the same everywhere)."""
+    return random.Random(f"{seed}/{stream}/{index}")
+
+
+class _Clinic:
+    """Consultations walked through the bank in order, as an intake would ask them."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.rng = random.Random()
+        self.concerns = kb.question("concerns").choice_ids
+
+    def pair(self, rng: random.Random, index: int) -> tuple[Document, Document]:
+        """Consultation `index`, complete and incomplete, from its own random numbers."""
+        self.rng = rng
+        complete = self.consultation(index)
+        return complete, self.incomplete(complete)
+
+    def consultation(self, index: int) -> Document:
+        """A complete consultation: every question that applies answered, with areas."""
+        answers: dict[str, Any] = {}
+        for question in self._asked():
+            if _applies(question, answers):
+                value = self._value(question, index)
+                if value is not None:
+                    answers[question.id] = value
+        for group in self.kb.groups.values():
+            answers[group.id] = self._areas(group, answers.get("concerns", ()))
+        ref = self.rng.choice(_REFS).format(index)
+        return {"consult": 1, "patient": {"ref": ref}, "answers": _plain(answers)}
+
+    def incomplete(self, doc: Document) -> Document:
+        """The same consultation with the screen half or wholly unanswered, and more left out."""
+        rng, full = self.rng, doc["answers"]
+        screen = [q.id for q in self._asked() if q.section == SCREEN and q.id in full]
+        whole = rng.random() < 0.5
+        dropped = set(screen if whole else rng.sample(screen, len(screen) // 2))
+        optional = [q.id for q in self._asked() if not q.required and q.section != SCREEN]
+        dropped.update(q for q in optional if rng.random() < _DROP_OPTIONAL)
+        answers: dict[str, Any] = {}
+        for question in self._asked():  # a question whose `when` no longer holds goes too
+            if question.id in full and question.id not in dropped and _applies(question, answers):
+                answers[question.id] = full[question.id]
+        for group in self.kb.groups.values():
+            share = 1.0 if whole else 0.5
+            answers[group.id] = [self._open(group, item, share) for item in full[group.id]]
+        return {**doc, "answers": _plain(answers)}
+
+    def _asked(self) -> Iterator[Question]:
+        """The questions outside repeating groups, in bank order."""
+        return (q for q in self.kb.questions if q.section not in self.kb.groups)
+
+    def _open(self, group: Section, item: dict[str, Any], share: float) -> dict[str, Any]:
+        """An area with a share of its screen left unanswered (its key always kept)."""
+        return {q: v for q, v in item.items() if q == group.key or self.rng.random() >= share}
+
+    def _areas(self, group: Section, concerns: Iterable[str]) -> list[dict[str, Any]]:
+        """One to four areas: where the concerns are usually treated, then others."""
+        rng = self.rng
+        count = rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]
+        usual = [rng.choice(_SITES[c]) for c in concerns if c in _SITES]
+        sites = list(dict.fromkeys(usual))[:count]
+        others = [c for c in self.kb.question(group.key).choice_ids if c not in sites]
+        sites += rng.sample(others, count - len(sites))
+        items = []
+        for site in sites:
+            item: dict[str, Any] = {group.key: site}
+            for qid in group.questions:
+                if qid != group.key:
+                    item[qid] = self._area_value(self.kb.question(qid))
+            items.append(item)
+        return items
+
+    def _area_value(self, question: Question) -> Any:
+        if question.kind == "yes_no":
+            return self.rng.random() < _YES_AREA
+        return self._value(question, 0)
+
+    def _value(self, question: Question, index: int) -> Any:
+        rng = self.rng
+        if question.id == "concerns":
+            return self._concerns(index)
+        if question.kind == "yes_no":
+            branch = _YES_BRANCH if question.when is not None else _YES_SCREEN
+            return rng.random() < _YES.get(question.id, branch)
+        if question.kind == "integer":
+            return self._integer(question)
+        if question.kind == "one_of":
+            return rng.choice(question.choice_ids)
+        if question.kind == "many_of":
+            return self._many(question)
+        return self._note() if rng.random() < 0.8 else None
+
+    def _concerns(self, index: int) -> tuple[str, ...]:
+        """The first concern cycles through every choice, so every branch is reached."""
+        first = self.concerns[index % len(self.concerns)]
+        extra = self.rng.choices((0, 1, 2), weights=(55, 35, 10))[0]
+        picked = {first, *self.rng.sample(self.concerns, extra)}
+        return tuple(c for c in self.concerns if c in picked)
+
+    def _integer(self, question: Question) -> int:
+        rng = self.rng
+        lo = question.minimum if question.minimum is not None else 0
+        hi = question.maximum if question.maximum is not None else lo + 100
+        if question.id == "age":
+            return rng.randint(18, 75) if rng.random() < 0.9 else rng.randint(lo, hi)
+        if hi - lo > 60 and rng.random() < 0.7:
+            return rng.randint(lo, min(hi, lo + 36))
+        return rng.randint(lo, hi)
+
+    def _many(self, question: Question) -> tuple[str, ...]:
+        rng = self.rng
+        exclusive = [c.id for c in question.choices if c.exclusive]
+        others = [c.id for c in question.choices if not c.exclusive]
+        if exclusive and rng.random() < 0.45:
+            return (rng.choice(exclusive),)
+        picked = set(rng.sample(others, rng.choices((1, 2, 3), weights=(60, 30, 10))[0]))
+        return tuple(c for c in question.choice_ids if c in picked)
+
+    def _note(self) -> str:
+        """One to three sentences; now and then a long note or one over several lines."""
+        rng = self.rng
+        sentences = rng.sample(NOTES, rng.randint(1, 3))
+        if rng.random() < 0.05:
+            sentences = [rng.choice(NOTES) for _ in range(rng.randint(8, 18))]
+        return ("\n" if rng.random() < 0.1 else " ").join(sentences)
+
+
+def _applies(question: Question, answers: dict[str, Any]) -> bool:
+    """Whether an intake would ask the question: its `when` (the section's included) holds."""
+    return question.when is None or holds(question.when, answers) is True
+
+
+def _plain(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as data a YAML or JSON writer takes (lists for choices)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}

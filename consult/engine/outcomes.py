@@ -1,0 +1,348 @@
+"""Each outcome of a decision from the truths of the rules, three-valued.
+
+Each outcome (a procedure's candidacy, its exclusion, a caveat, a referral, an
+information note) is judged by three-valued logic on its rules: exclusion
+always wins, and a procedure a rule still open could exclude, or that an open
+rule alone would make a candidate, is undetermined. Where three-valued logic
+cannot be exact, `consult.engine.completions` checks every completion of the
+unanswered questions the open rules read. A settled outcome is reported with
+its rules (and listed under `settled`); an open one lists only the questions
+that can change it. With every rule true or false, nothing is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import compress, repeat
+from operator import is_
+
+from consult.bank.model import Procedure, Rule, Truth
+from consult.engine.completions import any_true, settle
+from consult.engine.decision import Deciding, Fit, OpenQuestion, Pending, Raised, RuledOut
+from consult.engine.decision import SettledOutcome as Settled
+from consult.engine.rulemasks import Fired, index_of
+
+Key = tuple[str, str]  # (outcome kind, target id)
+_MISSING = object()
+
+
+class Outcomes:
+    """Fills a decision's outcome lists from the truths of the rules."""
+
+    def __init__(self, decision: Deciding, truths: Sequence[Truth]) -> None:
+        self.d = decision
+        self.truths = truths
+        self.index = ix = index_of(decision.plan)
+        self.fired_mask = fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
+        self.fired = tuple(Fired(ix, fired, kind) for kind in ("candidate", "exclude", "caveat"))
+        # Open outcomes -> the questions that can change them (None: every one read).
+        self.open: dict[Key, tuple[str, ...] | None] = {}
+        self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
+        self.undetermined: set[str] = set()
+        self.live: dict[str, None] = {}  # in bank order
+        self.candidacy: tuple[bool, Sequence[Rule]] | None = None  # settled by enumeration
+        self.open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
+        # Open rules for which three-valued logic may not be exact in a group: not exact
+        # alone, or reading an unanswered question another open rule reads.
+        answers, applies, readers = decision.answers, decision.applies(), ix.readers
+        # Exact here: exact for any answers, or no question it reads unsafely is missing.
+        exact = ix.exact
+        for rule in ix.of(self.open_mask & ~ix.exact):
+            if ix.domains.fragile[rule.id].isdisjoint(decision.missing_of(rule)):
+                exact |= ix.bits[ix.position[rule.id]]
+        self.exact = exact
+        open_mask = self.open_mask
+        unclean = open_mask & ~exact
+        for qid in ix.read_by(open_mask):
+            if qid not in answers:
+                shared = readers[qid] & open_mask
+                if shared & (shared - 1) and applies(qid) is not False:
+                    unclean |= shared
+        self.unclean = unclean
+
+    def decide(self) -> None:
+        """Candidates, exclusions, undetermined procedures, referrals, notes, unknowns."""
+        ix, d = self.index, self.d
+        fired, open_mask, unclean = self.fired_mask, self.open_mask, self.unclean
+        candidates, excludes = ix.masks["candidate"], ix.masks["exclude"]
+        for proc in d.procedures:
+            pid = proc.id
+            excluding = excludes.get(pid, 0)
+            if fired & excluding:  # excluded, whatever the open rules say
+                rules = tuple(ix.of(fired & excluding))
+                d.excluded.append(RuledOut(proc, rules, d.in_scope(pid)))
+                continue
+            # Not a candidate in any completion, and no exclusion to report: nothing to do.
+            if candidates.get(pid, 0) & (fired | open_mask) or open_mask & unclean & excluding:
+                self._procedure(proc)
+        self._referrals()
+        self._information()
+        self._unknown()
+
+    def _procedure(self, proc: Procedure) -> None:
+        d, pid, of = self.d, proc.id, self.index.of
+        candidate, exclude, caveat = self.fired
+        ex, ex_rules, ex_open = self._outcome("exclude", pid, exclude)
+        if ex is True:
+            d.excluded.append(RuledOut(proc, tuple(ex_rules), d.in_scope(pid)))
+            return
+        ca, ca_rules, ca_open = self._outcome("candidate", pid, candidate)
+        # Set by `_record` when enumeration settled the candidacy; taken once, here.
+        settled, self.candidacy = self.candidacy, None
+        if ca is False or (ca is None and ex is None and not self._may_fit(pid, ca_open, ex_open)):
+            if settled is not None:
+                rules = tuple(settled[1])
+                d.settled.append(Settled("candidate", pid, False, rules, d.missing(rules)))
+            return
+        self.live[pid] = None
+        cautions = self._cautions(pid, caveat.get(pid) or [])
+        if ca is True and ex is False:
+            if settled is not None:
+                rules = tuple(ca_rules)
+                d.settled.append(Settled("candidate", pid, True, rules, d.missing(rules)))
+            d.candidates.append(Fit(proc, tuple(ca_rules), tuple(cautions)))
+            return
+        self.undetermined.add(pid)
+        key, blocking = (
+            (("exclude", pid), of(ex_open)) if ca is True else (("candidate", pid), of(ca_open))
+        )
+        fits = ca_rules if ca is True else candidate.get(pid) or []
+        waiting = self._waiting(key, blocking)
+        d.undetermined.append(Pending(proc, waiting, tuple(blocking), tuple(fits), tuple(cautions)))
+
+    def _outcome(
+        self, kind: str, target: str, fired: Fired | None
+    ) -> tuple[Truth, Sequence[Rule], int]:
+        """The verdict of "some rule brings it about", its rules, and the mask of open ones."""
+        raised = fired.get(target) if fired is not None else None
+        if raised:
+            return True, raised, 0
+        mask = self.open_mask & self.index.masks[kind].get(target, 0)
+        if not mask:
+            return False, [], 0
+        if not mask & self.unclean:
+            self.open[kind, target] = None
+            return None, [], mask
+        d, of = self.d, self.index.of
+        clean = mask & ~self.unclean  # each of these alone is open and exact
+        mattering: list[str] = []
+        explicit = False  # some part settled false, or its open questions are not all
+        is_open = bool(clean)
+        for part in self._components(of(mask & self.unclean)):
+            verdict, found = self._settle_any(part)
+            if verdict is True:
+                self._record(kind, target, True, part)
+                return True, part, mask
+            explicit = explicit or verdict is False or found is not None
+            if verdict is None:
+                is_open = True
+                mattering += found if found is not None else d.missing(part)
+        if not is_open:
+            self._record(kind, target, False, of(mask))
+            return False, [], 0
+        if explicit:
+            mattering += d.missing(of(clean)) if clean else ()
+            self.open[kind, target] = tuple(mattering)
+        else:
+            self.open[kind, target] = None
+        return None, [], mask
+
+    def _record(self, kind: str, target: str, verdict: bool, rules: Sequence[Rule]) -> None:
+        """A settled outcome; a candidacy only once the procedure's exclusions are known too."""
+        if kind == "candidate":
+            self.candidacy = (verdict, rules)
+        else:
+            self.d.settled.append(
+                Settled(kind, target, verdict, tuple(rules), self.d.missing(rules))
+            )
+
+    def _components(self, rules: Sequence[Rule]) -> list[Sequence[Rule]]:
+        """The open rules grouped by shared unanswered questions (each group judged alone)."""
+        missing_of = self.d.missing_of
+        if len(rules) == 1:
+            return [rules]
+        seen: set[str] = set()
+        total = 0
+        for rule in rules:
+            found = missing_of(rule)
+            seen.update(found)
+            total += len(found)
+        if total == len(seen):  # no question shared: each rule alone
+            return [[rule] for rule in rules]
+        groups: list[tuple[set[str], Sequence[Rule]]] = []
+        for rule in rules:
+            questions, members = set(missing_of(rule)), [rule]
+            for group in [g for g in groups if not g[0].isdisjoint(questions)]:
+                groups.remove(group)
+                questions |= group[0]
+                members = [*group[1], *members]
+            groups.append((questions, members))
+        order = {id(r): n for n, r in enumerate(rules)}
+        return [sorted(g[1], key=lambda r: order[id(r)]) for g in groups]
+
+    def _settle_any(self, rules: Sequence[Rule]) -> tuple[Truth, tuple[str, ...] | None]:
+        """Whether some rule of a group holds in every completion, in none, or it depends.
+
+        Open outcomes come with the questions that can change them (None: all).
+        """
+        d = self.d
+        if len(rules) == 1 and self.exact & self.index.bits[self.index.position[rules[0].id]]:
+            return None, None
+        tested = self.index.domains.tested
+        if any(r.id in tested for r in rules):
+            return None, None  # answered/unanswered test the answers as given: never enumerated
+        # The verdict depends only on the answers (or their absence) the rules read.
+        answers, applies = d.answers, d.applies()
+        read = {q for r in rules for q in r.questions}
+        states = tuple(
+            (q, answers[q]) if q in answers else (q, _MISSING, applies(q)) for q in sorted(read)
+        )
+        key = (tuple(r.id for r in rules), states)
+        cache = self.index.settled
+        found = cache.get(key)
+        if found is None:
+            questions = d.missing(rules)
+            tests = [r.test for r in rules]
+            found = settle(self.index.domains, tests, any_true, questions, answers, applies)
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def _may_fit(self, pid: str, fits: int, blocks: int) -> bool:
+        """Whether some completion makes an open candidate a candidate despite open exclusions."""
+        if not (fits | blocks) & self.unclean:
+            return True
+        d, of = self.d, self.index.of
+        rules = [*of(fits), *of(blocks)]
+        tested = self.index.domains.tested
+        if any(r.id in tested for r in rules):
+            return True
+        split = fits.bit_count()
+
+        def fits_now(truths: list[Truth]) -> bool:
+            return True in truths[:split] and True not in truths[split:]
+
+        questions = d.missing(rules)
+        verdict, _ = settle(
+            self.index.domains, [r.test for r in rules], fits_now, questions, d.answers, d.applies()
+        )
+        if verdict is False:
+            d.settled.append(Settled("candidate", pid, False, tuple(rules), questions))
+            return False
+        return True
+
+    def _single(self, rule: Rule) -> tuple[Truth, tuple[str, ...] | None]:
+        """An open rule alone: settled (True/False) or open, with the questions that matter."""
+        found = self.single.get(rule.id)
+        if found is None:
+            found = self.single[rule.id] = self._settle_any([rule])
+        return found
+
+    def _cautions(self, pid: str, fired: Sequence[Rule]) -> Sequence[Rule]:
+        ix = self.index
+        maybe = self.open_mask & ix.masks["caveat"].get(pid, 0) & ~self.exact
+        if not maybe:
+            return fired
+        found = list(fired)
+        for rule in ix.of(maybe):
+            if self._single(rule)[0] is True:
+                self.d.settled.append(Settled("caveat", pid, True, (rule,), self.d.missing([rule])))
+                found.append(rule)
+        return found
+
+    def _referrals(self) -> None:
+        d = self.d
+        raised = {r.target for r in d.referrals}
+        for rid, mask in self.index.masks["refer"].items():
+            if rid in raised or not mask & self.open_mask:
+                continue
+            verdict, rules, _ = self._outcome("refer", rid, None)
+            if verdict is True:
+                d.referrals += [Raised(rule, rid) for rule in rules]
+
+    def _information(self) -> None:
+        d, ix = self.d, self.index
+        for rule in ix.of(self.open_mask & ix.inform & ~self.exact):
+            if self._single(rule)[0] is True:
+                d.information += [Raised(rule, pid) for pid in rule.inform]
+                d.settled += [
+                    Settled("information", pid, True, (rule,), d.missing([rule]))
+                    for pid in rule.inform
+                ]
+
+    def _waiting(self, key: Key, rules: Sequence[Rule]) -> tuple[str, ...]:
+        mattering = self.open.get(key)
+        missing = self.d.missing(rules)
+        return missing if mattering is None else tuple(q for q in missing if q in mattering)
+
+    def _open_outcomes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Each open outcome: its target, the mask of its open rules, the questions that matter."""
+        ix, open_mask, opened = self.index, self.open_mask, self.open
+        masks = ix.masks
+        for pending in self.d.undetermined:
+            pid = pending.procedure.id
+            for kind in ("candidate", "exclude"):
+                if (kind, pid) in opened:
+                    yield pid, open_mask & masks[kind].get(pid, 0), opened[kind, pid]
+        for (kind, target), mattering in opened.items():
+            if kind == "refer":
+                yield target, open_mask & masks["refer"][target], mattering
+        yield from self._notes()
+
+    def _notes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Open caveats of the live procedures and open information notes."""
+        ix, open_mask = self.index, self.open_mask
+        singles = open_mask & ~self.exact
+        for pid in self.live:
+            mask = open_mask & ix.masks["caveat"].get(pid, 0)
+            if mask & ~singles:
+                yield pid, mask & ~singles, None
+            yield from self._singles(pid, mask & singles)
+        informs = open_mask & ix.inform
+        for rule in ix.of(informs):
+            bit = ix.bits[ix.position[rule.id]]
+            for pid in rule.inform:
+                if bit & singles:
+                    yield from self._singles(pid, bit)
+                else:
+                    yield pid, bit, None
+
+    def _singles(self, target: str, mask: int) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+        """Rules judged alone (not exact by three-valued logic) that are still open."""
+        ix = self.index
+        for rule in ix.of(mask):
+            verdict, mattering = self._single(rule)
+            if verdict is None:
+                yield target, ix.bits[ix.position[rule.id]], mattering
+
+    def _unknown(self) -> None:
+        """Each unanswered question with the open outcomes it can change and the rules reading it.
+
+        Works on masks: the rules of an outcome that read a question are the
+        outcome's open rules and the question's readers, both bit masks.
+        """
+        d, ix = self.d, self.index
+        of, readers = ix.of, ix.readers
+        answers, applies = d.answers, d.applies()
+        outcomes = list(self._open_outcomes())
+        kb = d.plan.kb
+        found: list[OpenQuestion] = []
+        for qid in ix.read_by(self.open_mask):
+            if qid in answers or applies(qid) is False:
+                continue
+            reading = readers[qid]
+            needed: dict[str, None] = {}
+            seen = 0
+            ids: list[str] = []
+            for target, mask, mattering in outcomes:
+                both = reading & mask
+                if both and (mattering is None or qid in mattering):
+                    needed[target] = None
+                    fresh = both & ~seen
+                    if fresh:
+                        seen |= fresh
+                        ids += [r.id for r in of(fresh)]
+            if needed:
+                found.append(OpenQuestion(kb.by_id[qid], tuple(needed), tuple(ids)))
+        d.unknown = found

@@ -1,0 +1,88 @@
+"""What the engine works out once per knowledge base: `Prepared`.
+
+Every rule condition is compiled once into a three-valued test
+(`consult.bank.truth`), and so is each procedure's scope (whether it serves the
+patient's concerns, from its candidate rules), which is tested only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from consult.bank.model import (
+    Answer,
+    Applicability,
+    Indication,
+    KnowledgeBase,
+    Procedure,
+    Rule,
+    Test,
+    Truth,
+    by_identity,
+)
+from consult.bank.truth import compile_condition, quantifiers_of, read_directly
+
+# The one question a rule may read per area without being a finding in that area:
+# what is treated there decides which procedures fit, not whether a place is clear.
+CONCERNS = "concerns"
+
+
+class Prepared:
+    """What the engine derives once per knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.procedures: tuple[Procedure, ...] = tuple(kb.procedures.values())
+        self.rank = {p.id: n for n, p in enumerate(self.procedures)}  # procedures in bank order
+        self.position = {q.id: n for n, q in enumerate(kb.questions)}
+        self.scopes: dict[str, tuple[Test, ...]] = {
+            p.id: tuple(map(compile_condition, p.scope)) for p in self.procedures
+        }
+        self.tests = tuple(r.test for r in kb.rules)
+        # The rules whose findings belong to a place: they read a question of the site
+        # or of the lesion there (not only what is treated there), in the area itself
+        # (a quantifier reads every area: its finding is about the patient).
+        site = kb.per_area - {CONCERNS}
+        self.sited = frozenset(r.id for r in kb.rules if not site.isdisjoint(read_directly(r.when)))
+        # The rules every area reads alike: no per-area question read in the area itself,
+        # no quantifier. Their truths are worked out once per consultation.
+        self.alike = tuple(
+            kb.per_area.isdisjoint(read_directly(r.when)) and not any(quantifiers_of(r.when))
+            for r in kb.rules
+        )
+        self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+
+    def truths(
+        self,
+        answers: Mapping[str, Answer],
+        applies: Applicability,
+        shared: Sequence[Truth] | None = None,
+    ) -> tuple[Truth, ...]:
+        """The truth of every rule on an area's answers.
+
+        `shared` holds the truths of the rules every area reads alike (`alike`),
+        worked out once for the consultation; the others are tested here.
+        """
+        if shared is None:
+            return tuple(test(answers, applies) for test in self.tests)
+        return tuple(
+            known if alike else test(answers, applies)
+            for test, alike, known in zip(self.tests, self.alike, shared, strict=True)
+        )
+
+    def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
+        """The indications the candidate rules of a procedure name, each once, in order."""
+        key = (proc.id, *(r.id for r in rules))
+        found = self._indications.get(key)
+        if found is None:
+            named = (proc.indication(r.indication) for r in rules if r.indication)
+            found = self._indications[key] = tuple(dict.fromkeys(i for i in named if i))
+        return found
+
+
+_PREPARED: dict[int, tuple[KnowledgeBase, Prepared]] = {}
+
+
+def prepared(kb: KnowledgeBase) -> Prepared:
+    """What the engine prepared for a knowledge base (once per bank)."""
+    return by_identity(_PREPARED, kb, Prepared, limit=8)
