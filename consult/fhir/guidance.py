@@ -3,7 +3,8 @@
 GuidanceResponse is FHIR's record of what a decision-support module returned
 for one request. Its `outputParameters` reference a contained Parameters
 resource that carries the outcome: one parameter per candidate, exclusion,
-undetermined procedure, referral, information note and unknown question, each
+undetermined procedure, referral, information note, step before treatment
+(`action`, with the procedures it comes `before`) and unknown question, each
 with the procedure, referral or question as a coding in consult's code systems,
 the rule ids behind it (`rule`, in the rule code system), its reasons as text
 (with their `basis` when the rule states one, and the treatment area whose
@@ -83,6 +84,10 @@ class _Outcome:
             parts = [_question(q["question"], "question", q["text"]), *_rules(q["rules"])]
             parts += [_coding("needed-by", PROCEDURES, p) for p in q["needed_by"]]
             params.append({"name": "unknown", "part": parts + self._area(q)})
+        for a in result["actions"]:
+            reason = self._reason("action", a)
+            reason["part"] += [_coding("before", PROCEDURES, p) for p in a["procedures"]]
+            params.append(reason)
         params.extend(self._plan(area) for area in result["areas"])
         params.extend({"name": "warning", "valueString": w} for w in result["warnings"])
         data = json.dumps(result, ensure_ascii=False, sort_keys=False).encode()
