@@ -229,8 +229,8 @@ class Intake:
         """The open yes/no questions that end `question`'s section, from it on.
 
         They can be shown together and answered "No to all of these". Empty
-        unless `question` is open and every question after it in its section is
-        a yes/no question; questions already shown together and then asked one
+        unless `question` is open and every question after it in its section that
+        applies for certain is a yes/no question; questions already shown together and then asked one
         by one, and questions answered before, are left out.
         """
         if self.is_done(question.id) or question.id in self.one_by_one:
@@ -240,9 +240,16 @@ class Intake:
             for q in self.visible[self._position.get(question.id, 0) :]
             if q.section == question.section
         ]
-        if any(q.kind != "yes_no" for q in rest):
+        # A follow-up that applies only maybe (its `when` waits on an answer,
+        # such as how long ago a medicine was stopped) does not break the run:
+        # after the answers it is asked next if it still applies.
+        if any(q.kind != "yes_no" and q.id in self._sure for q in rest):
             return []
-        run = [q for q in rest if not self.is_done(q.id) and q.id not in self.one_by_one]
+        run = [
+            q
+            for q in rest
+            if q.kind == "yes_no" and not self.is_done(q.id) and q.id not in self.one_by_one
+        ]
         return run if len(run) >= MIN_RUN else []
 
     def review(self) -> list[ReviewSection]:

@@ -23,7 +23,7 @@ from tests.intake.test_tty import CONSULT, DOWN, ENTER, SPACE, pty
 
 ROWS, COLUMNS = 24, 80
 PROGRESS = re.compile(r"^  (\S.*?) (\d+)/(\d+) · (\d+) of (\d+) sections done")
-MEDICAL = [q.id for q in load().questions if q.section == "medical_history"]
+MEDICAL = [q.id for q in load().questions if q.section == "medical_history" and q.kind == "yes_no"]
 
 
 class Screen:
