@@ -16,7 +16,8 @@ DATA = Path(__file__).parent / "data"
 # every `pytest`; `long` runs for minutes: `pytest -m fuzz --hypothesis-profile=long`
 # (or the whole suite with `--hypothesis-profile=long`). A test that needs more
 # examples than the profile gives asks for `examples(n)`: n in the short run, ten
-# times n in the long one.
+# times n in the long one. The stress loops (stop signals at random moments of a
+# pooled batch) take their rounds from it too.
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("ci", max_examples=12, deadline=None, suppress_health_check=_SLOW_OK)
 settings.register_profile("long", max_examples=3_000, deadline=None, suppress_health_check=_SLOW_OK)

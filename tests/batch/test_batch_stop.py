@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import examples
+
 DATA = Path(__file__).parent.parent / "data"
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
 CONSULT = Path(sys.executable).with_name("consult")
@@ -250,7 +252,7 @@ def test_stop_signals_in_quick_succession_end_the_run_cleanly(tmp_path: Path) ->
     rng = random.Random(20261205)
     many_lines(tmp_path, 200_000)
     stops = [signal.SIGHUP, signal.SIGTERM, signal.SIGINT]
-    for _ in range(6):
+    for _ in range(examples(3)):  # thirty rounds with --hypothesis-profile=long
         run = started_to_file(tmp_path)
         time.sleep(rng.random() * 0.3)
         for _ in range(3):
