@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -51,3 +53,22 @@ def write_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteTree:
         return tmp_path
 
     return write
+
+
+# In CI (`CONSULT_CI=1`, set by .ci/run) a skipped test is a failure: the tests that
+# drive the installed command, a terminal or a browser must run there. The one
+# exception is a part this machine cannot give (a mount, a device node); such a
+# skip's reason starts with "this machine" and says what is missing.
+MACHINE = "this machine"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if os.environ.get("CONSULT_CI") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    refused = [r for r in skipped if MACHINE not in str(r.longrepr)]
+    if refused:
+        for report in refused:
+            sys.stderr.write(f"CI: a test was skipped: {report.nodeid}: {report.longrepr}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

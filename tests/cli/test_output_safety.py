@@ -26,7 +26,9 @@ ANSWERS = DATA / "answers" / "good-hair-male.yaml"
 NO_SPACE = "consult: cannot write the output: no space left on device\n"
 
 needs_consult = pytest.mark.skipif(not CONSULT.exists(), reason="consult is not installed")
-needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+needs_dev_full = pytest.mark.skipif(
+    not Path("/dev/full").exists(), reason="this machine has no /dev/full"
+)
 
 
 def run(*args: str, cwd: Path | None = None, stdout: object = subprocess.PIPE) -> tuple[int, str]:
@@ -141,7 +143,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 16 KiB file system (needs root and a tmpfs mount, else the test is skipped)."""
     folder = tmp_path / "small"
     if not _mount_tmpfs(folder, "size=16k,mode=0700"):
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+        pytest.skip("this machine cannot mount a small tmpfs (needs root)")
     try:
         yield folder
     finally:
@@ -159,7 +161,7 @@ def read_only(tmp_path: Path) -> Iterator[Path]:
             subprocess.run(["umount", str(folder)], check=False)
         return
     if os.geteuid() == 0:
-        pytest.skip("root writes through file modes and no tmpfs could be mounted")
+        pytest.skip("this machine runs the tests as root and could not mount a tmpfs")
     folder.chmod(0o500)
     try:
         yield folder
