@@ -6,6 +6,7 @@ Every problem is collected and raised once, sorted, as `path:line:col: message`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,12 +27,13 @@ from consult.bank.rules import RuleReader
 from consult.bank.schema import Checker
 from consult.bank.truth import compile_condition
 from consult.bank.yamlsource import (
-    MAX_BYTES,
     Node,
+    NotARegularFile,
     YamlProblem,
     decode,
     iter_yaml_files,
     parse,
+    read_bank_file,
     suggest,
 )
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
@@ -126,16 +128,19 @@ class _Loader:
     def _read_file(self, path: Path, kind: str) -> Node | None:
         name = display_path(path)
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
+            data = read_bank_file(path)
             self.digest.update(f"{kind}/{path.name}\0".encode())
             self.digest.update(data)
             node = parse(decode(data, name), name, aliases=True)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return None
+        except NotARegularFile as exc:
+            self.problems.append(Problem(Source(name), f"cannot read: {exc.args[0]}, not a file"))
+            return None
         except OSError as exc:
-            raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+            self.problems.append(Problem(Source(name), f"cannot read: {_os_reason(exc, path)}"))
+            return None
         if node is None:
             self.problems.append(Problem(Source(name, 1, 1), "file is empty"))
         return node
@@ -161,6 +166,14 @@ class _Loader:
             message = f"'version' is set again (first at {first})"
             self.problems.append(Problem(node.source, message))
         return self.versions[0][0]
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if isinstance(exc, FileNotFoundError) and path.is_symlink():
+        return "a symbolic link to a file that does not exist"
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    return exc.strerror or type(exc).__name__
 
 
 def _all_question_ids(docs: list[Node]) -> set[str]:

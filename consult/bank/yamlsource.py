@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -367,9 +368,50 @@ def suggest(word: str, options: Sequence[str]) -> str:
 
 
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
-    """The `*.yaml` / `*.yml` files of a folder, in file-name order."""
-    files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file()]
+    """The `*.yaml` / `*.yml` entries of a folder, in file-name order.
+
+    Every entry so named, whatever it is: one that is not a readable regular
+    file (a dangling link, a folder, a pipe) must be reported by the reader,
+    never silently left out, or a rules file missing would drop its rules.
+    """
+    files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"}]
     yield from sorted(files, key=lambda p: p.name)
+
+
+def read_bank_file(path: Path) -> bytes:
+    """A bank file's bytes (at most MAX_BYTES + 1), refusing anything but a regular file.
+
+    Opened without blocking (a pipe never waits for a writer) and checked with
+    `fstat` before reading, so a device such as /dev/zero is never read.
+
+    Raises:
+        OSError: the entry cannot be opened (a dangling link, a loop).
+        NotARegularFile: it is a folder, a pipe, a device or a socket.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(_kind_of(mode))
+        os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+class NotARegularFile(Exception):
+    """A bank entry that is not a regular file; its argument says what it is."""
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
 
 
 def describe(value: Any) -> str:
