@@ -11,7 +11,7 @@ import unicodedata
 from typing import Any
 
 from consult.bank.model import Answer, Question, by_identity
-from consult.bank.yamlsource import MAX_DIGITS, describe, suggest
+from consult.bank.yamlsource import MAX_DIGITS, describe, kind_of, suggest
 
 
 def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
@@ -103,7 +103,7 @@ def _choices(question: Question) -> _Choices:
 def check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
     """A `text` value: within its length, with no control characters but tab and newline."""
     if not isinstance(value, str):
-        return None, f"expected text; got {describe(value)}"
+        return None, f"expected text; got {kind_of(value)}"  # a note is never quoted
     if len(value) > question.max_length:
         return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
     if value.isprintable():  # no control characters at all: the common case

@@ -414,6 +414,23 @@ def _kind_of(mode: int) -> str:
     return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
 
 
+def kind_of(value: Any) -> str:
+    """What a found value is, never the value itself: for a patient's reference or notes.
+
+    A patient reference or a note may hold a name, a date of birth or an
+    address; a message about it says what it is and how long, not what it says.
+    """
+    if isinstance(value, Node):
+        value = value.plain()
+    if isinstance(value, str):
+        return f"a text of {len(value):,} characters"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float | Unreadable):
+        return "a number"
+    return describe(value)  # a mapping, a list, nothing: no content quoted
+
+
 def describe(value: Any) -> str:
     """A short, quoted rendering of a found value for error messages."""
     if isinstance(value, Node):
