@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from consult.output.files import PRIVATE_MODE, write_private
 
 DRAFT_FORMAT = 1
 MAX_DRAFT_BYTES = 5_000_000
+MAX_DEPTH = 64  # as for every YAML file (consult.bank.yamlsource)
 FOLDER_MODE = 0o700
 # The draft's answers a bank did not take: {id: [{"answer": ..., "fingerprint": ...}]}.
 ASIDE = "not_kept"
@@ -307,7 +309,12 @@ def _load(path: Path) -> dict[str, Any]:
     if len(data) > MAX_DRAFT_BYTES:
         raise InputError(f"{shown}: too big for an intake draft")
     try:
-        doc = json.loads(data.decode("utf-8"), parse_int=_whole_number)
+        text = data.decode("utf-8")
+        if _depth(text) > MAX_DEPTH:  # the JSON reader would end in a RecursionError
+            raise InputError(
+                f"{shown}: not an intake draft (nested deeper than {MAX_DEPTH} levels)"
+            )
+        doc = json.loads(text, parse_int=_whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{shown}: not an intake draft (not readable JSON)") from None
     version = doc.get("consult_draft") if isinstance(doc, dict) else None
@@ -315,6 +322,19 @@ def _load(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or version.__class__ is not int or version != DRAFT_FORMAT:
         raise InputError(f"{shown}: not an intake draft of format {DRAFT_FORMAT}")
     return doc
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings (not checked for balance)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _whole_number(text: str) -> int | Unreadable:

@@ -389,6 +389,11 @@ def test_help_text_alone_does_not_change_a_fingerprint(kb: KnowledgeBase, tmp_pa
     [
         ("not json", "not an intake draft (not readable JSON)"),
         ('{"consult": 1}', "not an intake draft of format 1"),
+        pytest.param(
+            '{"consult_draft": 1, "answers": {"age": ' + "[" * 1000 + "]" * 1000 + "}}",
+            "not an intake draft (nested deeper than 64 levels)",
+            id="1000-nested-brackets",  # was a RecursionError
+        ),
     ],
 )
 def test_unreadable_drafts_are_refused(
