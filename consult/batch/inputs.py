@@ -66,9 +66,11 @@ def iter_inputs(
         shown = _shown_folder(display_path(text))
         # Paths stay strings here: pathlib's parsing cost ~30 µs a file in a 10,000-file run.
         folder = os.path.isdir(text)  # noqa: PTH112
-        files = _walk(text, shown, suffixes) if folder else [(text, shown)]
-        for path, name in files:
-            if jsonl:
+        files = _walk(text, shown, suffixes) if folder else [(text, shown, "")]
+        for path, name, error in files:
+            if error:
+                yield Item(name, error=error)
+            elif jsonl:
                 yield from _jsonl_file(path, name, seconds)
             else:
                 yield Item(name, path=path)
@@ -87,16 +89,17 @@ def _stdin(stdin: BinaryIO, jsonl: bool) -> Iterator[Item]:
         yield Item(STDIN, data=stdin.read(MAX_BYTES + 1))
 
 
-def _walk(folder: str, shown: str, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    """(path, shown name) of the files with these suffixes under a folder.
+def _walk(folder: str, shown: str, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    """(path, shown name, "") of the files with these suffixes under a folder.
 
     Depth first, in name order; hidden files and folders are skipped, and so are
-    symbolic links to folders (no cycles).
+    symbolic links to folders (no cycles). A folder that cannot be read gives
+    (path, name, why): one error record, and the walk goes on.
     """
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        yield folder, shown  # reading it as a file reports why it cannot be used
+    except OSError as exc:
+        yield folder, shown or folder, f"cannot read the folder: {exc.strerror}"
         return
     for entry in entries:
         name = entry.name
@@ -107,10 +110,10 @@ def _walk(folder: str, shown: str, suffixes: tuple[str, ...]) -> Iterator[tuple[
             if entry.is_dir(follow_symlinks=False):
                 yield from _walk(entry.path, shown_name, suffixes)
             elif name.endswith(suffixes) and entry.is_file():
-                yield entry.path, shown_name
+                yield entry.path, shown_name, ""
         except OSError:  # a link loop, a link through a file or into a closed folder
             if name.endswith(suffixes):
-                yield entry.path, shown_name  # reading it reports why it cannot be used
+                yield entry.path, shown_name, ""  # reading it reports why it cannot be used
 
 
 def _jsonl_file(path: str, name: str, seconds: float) -> Iterator[Item]:

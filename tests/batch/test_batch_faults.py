@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import consult.batch.inputs
 import consult.batch.pool
 from consult.bank.loader import load
 from consult.batch.formats import JsonRecords
@@ -136,3 +137,27 @@ def test_a_pool_that_cannot_start_runs_in_this_process(monkeypatch: pytest.Monke
     items = [Item(f"{n}.yaml", data=GOOD.encode()) for n in range(40)]
     results = list(evaluate_inputs(kb, items, JsonRecords(), jobs=2))
     assert [item.name for item, _ in results] == [f"{n}.yaml" for n in range(40)]
+
+
+def test_a_folder_that_cannot_be_read_is_one_error_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root reads every folder whatever its mode: the refusal is made by hand here.
+    monkeypatch.chdir(tmp_path)
+    Path("in/closed").mkdir(parents=True)
+    Path("in/z-good.yaml").write_text(GOOD)
+    scandir = os.scandir
+
+    def refusing(path: str) -> Iterator[os.DirEntry[str]]:
+        if path.endswith("closed"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return scandir(path)
+
+    monkeypatch.setattr(consult.batch.inputs.os, "scandir", refusing)
+    status, records, _ = invoke("in", "-f", "jsonl")
+    assert status == 1
+    assert (records[0]["file"], records[0]["error"]) == (
+        "in/closed",
+        "in/closed: cannot read the folder: Permission denied",
+    )
+    assert "result" in records[1]
