@@ -14,11 +14,11 @@ from itertools import repeat
 from typing import Any
 
 from consult.answers.groups import AreaChecks
-from consult.answers.values import check_value
+from consult.answers.values import check_value, kind_of
 from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section, plain_answer
 from consult.bank.schema import Checker
 from consult.bank.truth import applicability
-from consult.bank.yamlsource import Node, describe, kind_of, suggest
+from consult.bank.yamlsource import Node, describe, suggest
 from consult.errors import InvalidAnswers, Problem, Source
 
 FORMAT_VERSION = 1

@@ -6,13 +6,13 @@ Every problem is collected and raised once, sorted, as `path:line:col: message`.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from consult.bank.codes import SYSTEMS, UNITS
 from consult.bank.conditions import ConditionParser
+from consult.bank.files import NotARegularFile, os_reason, read_bank_file
 from consult.bank.model import (
     KINDS,
     AllOf,
@@ -28,12 +28,10 @@ from consult.bank.schema import Checker
 from consult.bank.truth import compile_condition
 from consult.bank.yamlsource import (
     Node,
-    NotARegularFile,
     YamlProblem,
     decode,
     iter_yaml_files,
     parse,
-    read_bank_file,
     suggest,
 )
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
@@ -139,7 +137,7 @@ class _Loader:
             self.problems.append(Problem(Source(name), f"cannot read: {exc.args[0]}, not a file"))
             return None
         except OSError as exc:
-            self.problems.append(Problem(Source(name), f"cannot read: {_os_reason(exc, path)}"))
+            self.problems.append(Problem(Source(name), f"cannot read: {os_reason(exc, path)}"))
             return None
         if node is None:
             self.problems.append(Problem(Source(name, 1, 1), "file is empty"))
@@ -166,14 +164,6 @@ class _Loader:
             message = f"'version' is set again (first at {first})"
             self.problems.append(Problem(node.source, message))
         return self.versions[0][0]
-
-
-def _os_reason(exc: OSError, path: Path) -> str:
-    if isinstance(exc, FileNotFoundError) and path.is_symlink():
-        return "a symbolic link to a file that does not exist"
-    if exc.errno == errno.ELOOP:
-        return "a loop of symbolic links"
-    return exc.strerror or type(exc).__name__
 
 
 def _all_question_ids(docs: list[Node]) -> set[str]:

@@ -11,7 +11,6 @@ import difflib
 import json
 import os
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -376,59 +375,6 @@ def iter_yaml_files(folder: Path) -> Iterator[Path]:
     """
     files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"}]
     yield from sorted(files, key=lambda p: p.name)
-
-
-def read_bank_file(path: Path) -> bytes:
-    """A bank file's bytes (at most MAX_BYTES + 1), refusing anything but a regular file.
-
-    Opened without blocking (a pipe never waits for a writer) and checked with
-    `fstat` before reading, so a device such as /dev/zero is never read.
-
-    Raises:
-        OSError: the entry cannot be opened (a dangling link, a loop).
-        NotARegularFile: it is a folder, a pipe, a device or a socket.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotARegularFile(_kind_of(mode))
-        os.set_blocking(fd, True)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            return handle.read(MAX_BYTES + 1)
-    finally:
-        os.close(fd)
-
-
-class NotARegularFile(Exception):
-    """A bank entry that is not a regular file; its argument says what it is."""
-
-
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
-
-
-def kind_of(value: Any) -> str:
-    """What a found value is, never the value itself: for a patient's reference or notes.
-
-    A patient reference or a note may hold a name, a date of birth or an
-    address; a message about it says what it is and how long, not what it says.
-    """
-    if isinstance(value, Node):
-        value = value.plain()
-    if isinstance(value, str):
-        return f"a text of {len(value):,} characters"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float | Unreadable):
-        return "a number"
-    return describe(value)  # a mapping, a list, nothing: no content quoted
 
 
 def describe(value: Any) -> str:

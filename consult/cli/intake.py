@@ -78,7 +78,7 @@ def intake(
             "cannot be combined with --answers or --draft", param_hint="'--resume'"
         )
     from consult.intake import session
-    from consult.intake.draft import draft_lock
+    from consult.intake.lock import draft_lock
 
     with ExitStack() as held:
         with exit_on_error():

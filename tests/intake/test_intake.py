@@ -21,7 +21,6 @@ from consult.engine.result import Result
 from consult.errors import InputError
 from consult.intake.draft import (
     DraftWriter,
-    draft_lock,
     fingerprint,
     new_draft_path,
     read_draft,
@@ -37,6 +36,7 @@ from consult.intake.flow import (
     answer_set,
     run_intake,
 )
+from consult.intake.lock import draft_lock
 from consult.intake.session import Autosave, begin, offer_saves, render_summary
 from tests.conftest import DATA
 
