@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,31 @@ def write_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteTree:
         return tmp_path
 
     return write
+
+
+def mount_tmpfs(folder: Path, options: str) -> bool:
+    """Make `folder` and mount a tmpfs on it; False where that needs root we lack."""
+    folder.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 KiB file system (needs root and a tmpfs mount, else the test is skipped)."""
+    folder = tmp_path / "small"
+    if not mount_tmpfs(folder, "size=16k,mode=0700"):
+        pytest.skip("this machine cannot mount a small tmpfs (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
 
 
 # In CI (`CONSULT_CI=1`, set by .ci/run) a skipped test is a failure: the tests that

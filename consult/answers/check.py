@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import Any
 
 from consult.answers.groups import AreaChecks
-from consult.answers.values import check_value
+from consult.answers.values import check_value, kind_of
 from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section, plain_answer
 from consult.bank.schema import Checker
 from consult.bank.truth import applicability
@@ -199,7 +199,8 @@ def patient_ref_error(ref: Any) -> str:
     characters (which could rewrite a terminal or a summary) are refused.
     """
     if not isinstance(ref, str | int) or isinstance(ref, bool) or len(str(ref)) > PATIENT_REF_MAX:
-        return f"'patient.ref' must be a short text (at most 64 characters); got {describe(ref)}"
+        # Never quoted: a reference may hold a name, a date of birth, an address.
+        return f"'patient.ref' must be a short text (at most 64 characters); got {kind_of(ref)}"
     if not str(ref).isprintable():
         return "'patient.ref' contains a control character"
     return ""

@@ -20,7 +20,7 @@ from typing import Any
 from consult.answers.check import AnswerSet, check_answers, patient_ref_error
 from consult.bank.codes import AREA, PATIENT_REFS, QUESTIONNAIRE_URL, answer_system
 from consult.bank.model import KnowledgeBase, Question, choice_coding
-from consult.bank.yamlsource import Node, describe
+from consult.bank.yamlsource import Node, describe, plain_nodes
 from consult.errors import InvalidAnswers, Problem, Source
 
 JSON = dict[str, Any]
@@ -151,18 +151,21 @@ class _Reader:
         return str(value.value)
 
     def items(
-        self, node: Node | None, *, in_area: bool = False
+        self, node: Node | None, *, in_area: bool = False, seen: dict[str, Source] | None = None
     ) -> Iterator[tuple[str, Any, Source]]:
         """(question id, value, place) for every answered item, depth first.
 
-        Inside a treatment area's group, linkIds are led by `area.`.
+        Inside a treatment area's group, linkIds are led by `area.`. `seen` holds
+        where each question was answered in this scope (the response outside
+        the areas, or one area), so a second answer is an error, never a choice.
         """
         if node is None:
             return
         if not node.is_list:
             self.fail(node.source, f"'item': expected a list; got {describe(node)}")
             return
-        areas: dict[str, tuple[list[dict[str, Any]], Source]] = {}
+        seen = {} if seen is None else seen
+        areas: dict[str, tuple[list[Node], Source]] = {}
         for item in node.value:
             fields = self.fields(item, _ITEM_KEYS, "item")
             link = fields.get("linkId")
@@ -171,18 +174,17 @@ class _Reader:
                 continue
             group = link.value.removeprefix("section.")
             if link.value.startswith("section.") and group in self.kb.groups:  # one area
-                inside = self.items(fields.get("item"), in_area=True)
-                area = {q: v for q, v, _ in inside}
-                areas.setdefault(group, ([], item.source))[0].append(area)
+                inside = self.items(fields.get("item"), in_area=True, seen={})
+                areas.setdefault(group, ([], item.source))[0].append(_area(inside, item.source))
                 continue
             qid = link.value.removeprefix(AREA) if in_area else link.value
-            yield from self._answers(qid, link, fields.get("answer"), in_area)
-            yield from self.items(fields.get("item"), in_area=in_area)
+            yield from self._answers(qid, link, fields.get("answer"), in_area, seen)
+            yield from self.items(fields.get("item"), in_area=in_area, seen=seen)
         for group, (found, where) in areas.items():
-            yield group, found, where
+            yield group, Node(found, where), where
 
     def _answers(
-        self, qid: str, link: Node, node: Node | None, in_area: bool
+        self, qid: str, link: Node, node: Node | None, in_area: bool, seen: dict[str, Source]
     ) -> Iterator[tuple[str, Any, Source]]:
         if node is None:
             return
@@ -197,10 +199,19 @@ class _Reader:
                 self.fail(answer.source, f"{qid!r}: an answer needs one value[x] element")
                 continue
             values.append(self._value(qid, fields[present[0]], present[0] == "valueCoding"))
-            yield from self.items(fields.get("item"), in_area=in_area)
-        question = self.kb.by_id.get(qid)
+            yield from self.items(fields.get("item"), in_area=in_area, seen=seen)
         if not values:
             return
+        if qid in seen:
+            self.fail(link.source, f"{qid!r}: answered again (first at {seen[qid]})")
+            return
+        seen[qid] = link.source
+        yield from self._one_answer(qid, link, values)
+
+    def _one_answer(
+        self, qid: str, link: Node, values: list[tuple[Any, Source]]
+    ) -> Iterator[tuple[str, Any, Source]]:
+        question = self.kb.by_id.get(qid)
         if question is None:  # reported where the item names it
             yield qid, values[0][0], link.source
         elif question.kind == "many_of":
@@ -228,6 +239,16 @@ class _Reader:
             self.fail(system.source, message)
             return None, node.source
         return choices.get((system.value, code.value), code.plain()), code.source
+
+
+def _area(answers: Iterator[tuple[str, Any, Source]], where: Source) -> Node:
+    """One treatment area's answers as a mapping node, each answer at its place."""
+    values: dict[str, Node] = {}
+    places: dict[str, Source] = {}
+    for qid, value, source in answers:
+        values[qid] = value if isinstance(value, Node) else plain_nodes(value, source)
+        places[qid] = source
+    return Node(values, where, places)
 
 
 def _codings(question: Question) -> dict[tuple[str, Any], str]:

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Any
 
 from consult.bank.model import Answer, Question, by_identity
-from consult.bank.yamlsource import MAX_DIGITS, describe, suggest
+from consult.bank.yamlsource import MAX_DIGITS, Node, Unreadable, describe, suggest
 
 
 def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
@@ -103,7 +103,7 @@ def _choices(question: Question) -> _Choices:
 def check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
     """A `text` value: within its length, with no control characters but tab and newline."""
     if not isinstance(value, str):
-        return None, f"expected text; got {describe(value)}"
+        return None, f"expected text; got {kind_of(value)}"  # a note is never quoted
     if len(value) > question.max_length:
         return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
     if value.isprintable():  # no control characters at all: the common case
@@ -112,3 +112,20 @@ def check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
         if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cs"}:
             return None, f"text contains a control character (U+{ord(char):04X})"
     return value, ""
+
+
+def kind_of(value: Any) -> str:
+    """What a found value is, never the value itself: for a patient's reference or notes.
+
+    A patient reference or a note may hold a name, a date of birth or an
+    address; a message about it says what it is and how long, not what it says.
+    """
+    if isinstance(value, Node):
+        value = value.plain()
+    if isinstance(value, str):
+        return f"a text of {len(value):,} characters"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float | Unreadable):
+        return "a number"
+    return describe(value)  # a mapping, a list, nothing: no content quoted

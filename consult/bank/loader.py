@@ -12,6 +12,7 @@ from pathlib import Path
 
 from consult.bank.codes import SYSTEMS, UNITS
 from consult.bank.conditions import ConditionParser
+from consult.bank.files import NotARegularFile, os_reason, read_bank_file
 from consult.bank.model import (
     KINDS,
     AllOf,
@@ -26,7 +27,6 @@ from consult.bank.rules import RuleReader
 from consult.bank.schema import Checker
 from consult.bank.truth import compile_condition
 from consult.bank.yamlsource import (
-    MAX_BYTES,
     Node,
     YamlProblem,
     decode,
@@ -126,16 +126,19 @@ class _Loader:
     def _read_file(self, path: Path, kind: str) -> Node | None:
         name = display_path(path)
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_BYTES + 1)
+            data = read_bank_file(path)
             self.digest.update(f"{kind}/{path.name}\0".encode())
             self.digest.update(data)
             node = parse(decode(data, name), name, aliases=True)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return None
+        except NotARegularFile as exc:
+            self.problems.append(Problem(Source(name), f"cannot read: {exc.args[0]}, not a file"))
+            return None
         except OSError as exc:
-            raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+            self.problems.append(Problem(Source(name), f"cannot read: {os_reason(exc, path)}"))
+            return None
         if node is None:
             self.problems.append(Problem(Source(name, 1, 1), "file is empty"))
         return node

@@ -367,8 +367,13 @@ def suggest(word: str, options: Sequence[str]) -> str:
 
 
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
-    """The `*.yaml` / `*.yml` files of a folder, in file-name order."""
-    files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file()]
+    """The `*.yaml` / `*.yml` entries of a folder, in file-name order.
+
+    Every entry so named, whatever it is: one that is not a readable regular
+    file (a dangling link, a folder, a pipe) must be reported by the reader,
+    never silently left out, or a rules file missing would drop its rules.
+    """
+    files = [p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"}]
     yield from sorted(files, key=lambda p: p.name)
 
 

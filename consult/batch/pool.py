@@ -120,14 +120,30 @@ def _pooled(
     finished = False
     try:
         with stops_blocked():  # a stop that comes meanwhile acts at the end, pool in hand
-            pool = _start_pool(jobs)
-        yield from _handed_out(pool, chunks, jobs)
+            pool = _pool_if_possible(jobs)
+        if pool is None:  # the run goes on in this process, as docs/batch.md says
+            for item in chain.from_iterable(chunks):
+                yield item, _render(kb, item, renderer, seconds)
+        else:
+            yield from _handed_out(pool, chunks, jobs)
         finished = True
     finally:
         _WORKER = None
         if pool is not None:
             with stops_blocked():
                 _stop_pool(pool, finished)
+
+
+def _pool_if_possible(jobs: int) -> ProcessPoolExecutor | None:
+    """A pool of workers, or None where the system cannot give one.
+
+    A full /dev/shm (where the pool's locks live) or no more processes: the
+    run is not lost for it.
+    """
+    try:
+        return _start_pool(jobs)
+    except OSError:
+        return None
 
 
 def _handed_out(pool: ProcessPoolExecutor, chunks: Iterator[list[Item]], jobs: int) -> Pairs:

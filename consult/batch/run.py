@@ -65,7 +65,7 @@ def evaluate_command(kb: KnowledgeBase, opts: Options, env: Env) -> ExitStatus:
     stdin), and an array of records for anything else (a folder, several
     inputs, JSONL), whatever their number.
     """
-    items = iter_inputs(opts.paths, jsonl=opts.jsonl, stdin=env.stdin)
+    items = iter_inputs(opts.paths, jsonl=opts.jsonl, stdin=env.stdin, seconds=opts.time_limit)
     first = list(islice(items, 2))
     single = len(first) == 1
     fmt = opts.output_format or _format_of(opts.output) or ("text" if single else "table")

@@ -151,9 +151,13 @@ class SummaryFolder:
         shown = display_path(folder)
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{shown}: exists and is not a folder")
+        # Staged inside the folder when it exists: a folder that is a mount point (a
+        # USB stick, a share) cannot take a rename from beside it (EXDEV), and one
+        # that cannot be written is found now, in one line, before any work.
         parent = folder.parent if str(folder.parent) else Path()
+        where = folder if folder.is_dir() else parent
         try:
-            self.staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=where))
         except OSError as exc:
             raise InputError(f"{shown}: cannot write: {exc.strerror}") from None
 
@@ -185,9 +189,12 @@ class SummaryFolder:
                 self.folder.mkdir(mode=0o700, exist_ok=True)
         for name in sorted(self.names):  # check every name before moving any
             refuse_existing(self.folder / name, self.force)
-        for name in sorted(self.names):
-            move_into_place(self.staging / name, self.folder / name, force=self.force)
-        self.staging.rmdir()
+        try:
+            for name in sorted(self.names):
+                move_into_place(self.staging / name, self.folder / name, force=self.force)
+            self.staging.rmdir()
+        except OSError as exc:
+            raise InputError(f"{display_path(self.folder)}: cannot write: {exc.strerror}") from None
         return len(self.names)
 
     def discard(self) -> None:

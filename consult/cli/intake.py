@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
-    from consult.intake.draft import DraftWriter
     from consult.intake.flow import Intake
+    from consult.intake.session import Autosave
 
 
 @app.command(
@@ -77,7 +78,7 @@ def intake(
             "cannot be combined with --answers or --draft", param_hint="'--resume'"
         )
     from consult.intake import session
-    from consult.intake.draft import draft_lock
+    from consult.intake.lock import draft_lock
 
     with ExitStack() as held:
         with exit_on_error():
@@ -88,10 +89,11 @@ def intake(
             writer, state, notices = session.begin(kb, resume=resume, draft=draft, prefill=answers)
             if named is None:
                 held.enter_context(draft_lock(writer.path))
-        hint = _resume_hint(writer.path, questions, rules)
+        autosave = session.Autosave(writer, _say_line)
+        hint = partial(_resume_hint, writer.path, questions, rules, autosave)
         with exit_on_error(), _intake_stops(hint), stop_on_signals():
-            saved = _consult(kb, state, writer, notices)
-    _after_intake(writer.path, saved, hint)
+            saved = _consult(kb, state, autosave, notices)
+    _after_intake(writer.path, saved, hint())
 
 
 def _need_terminal() -> None:
@@ -106,7 +108,7 @@ def _need_terminal() -> None:
 
 
 def _consult(
-    kb: KnowledgeBase, state: Intake, writer: DraftWriter, notices: list[str]
+    kb: KnowledgeBase, state: Intake, autosave: Autosave, notices: list[str]
 ) -> Path | None:
     """The session itself: questions, review, result on screen, saving."""
     from datetime import datetime
@@ -115,11 +117,12 @@ def _consult(
     from consult.intake.prompts import QuestionaryAsker
 
     asker = QuestionaryAsker()
-    asker.notice(f"Question bank {kb.version}. Draft autosaved to: {writer.path}")
+    autosave.notice = asker.notice
+    asker.notice(f"Question bank {kb.version}. Draft autosaved to: {autosave.writer.path}")
     asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
     for line in notices:
         asker.notice(line)
-    flow.run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
+    flow.run_intake(state, asker, autosave)
     answers = flow.answer_set(state)
     result = _show_intake_result(kb, answers)
     now = datetime.now()
@@ -138,33 +141,42 @@ def _show_intake_result(kb: KnowledgeBase, answers: AnswerSet) -> Result:
     return result
 
 
-def _resume_hint(path: Path, questions: Path | None, rules: Path | None) -> str:
+def _resume_hint(path: Path, questions: Path | None, rules: Path | None, autosave: Autosave) -> str:
     import shlex
 
     words = ["consult", "intake", "--resume", str(path)]
     words += ["--questions", str(questions)] if questions is not None else []
     words += ["--rules", str(rules)] if rules is not None else []
-    return f"The draft is saved: {path}\nResume with: {shlex.join(words)}\n"
+    saved = f"The draft is saved: {path}"
+    if autosave.behind:  # the last saves failed (a full disk): say what the draft lacks
+        saved = (
+            f"The draft could not be saved after the last answers; it holds those before: {path}"
+        )
+    return f"{saved}\nResume with: {shlex.join(words)}\n"
+
+
+def _say_line(text: str) -> None:
+    _say(f"{text}\n")
 
 
 @contextmanager
-def _intake_stops(hint: str) -> Iterator[None]:
+def _intake_stops(hint: Callable[[], str]) -> Iterator[None]:
     """Ctrl-C, a closed terminal or SIGTERM: the draft stays; say how to resume."""
     from consult.errors import ExitStatus, Stopped
 
     try:
         yield
     except Stopped as exc:
-        _say(f"\nStopped by signal {exc.signum}. {hint}")
+        _say(f"\nStopped by signal {exc.signum}. {hint()}")
         raise typer.Exit(128 + exc.signum) from None
     except KeyboardInterrupt:
-        _say(f"\nInterrupted. {hint}")
+        _say(f"\nInterrupted. {hint()}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except EOFError:
-        _say(f"\nInput ended (Ctrl-D or a closed terminal). {hint}")
+        _say(f"\nInput ended (Ctrl-D or a closed terminal). {hint()}")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
     except Exception:
-        _say(f"\n{hint}")
+        _say(f"\n{hint()}")
         raise
 
 

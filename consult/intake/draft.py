@@ -8,12 +8,11 @@ answer to a question that was removed or changed is listed and not kept.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Collection, Iterator, Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +28,10 @@ from consult.output.files import PRIVATE_MODE, write_private
 
 DRAFT_FORMAT = 1
 MAX_DRAFT_BYTES = 5_000_000
+MAX_DEPTH = 64  # as for every YAML file (consult.bank.yamlsource)
 FOLDER_MODE = 0o700
+# The draft's answers a bank did not take: {id: [{"answer": ..., "fingerprint": ...}]}.
+ASIDE = "not_kept"
 
 
 def drafts_folder() -> Path:
@@ -39,60 +41,39 @@ def drafts_folder() -> Path:
 
 
 def new_draft_path(now: datetime, folder: Path | None = None) -> Path:
-    """A fresh draft file name in the drafts folder (created owner-only)."""
+    """A fresh draft file in the drafts folder, claimed (created empty, owner-only).
+
+    The name is claimed with O_EXCL, so two intakes started in the same second
+    (another terminal, another process) never get the same draft.
+    """
     folder = folder or drafts_folder()
+    make_private_folder(folder)
+    stem = f"intake-{now:%Y%m%d-%H%M%S}"
+    for number in range(1, 10_000):
+        path = folder / (f"{stem}.json" if number == 1 else f"{stem}-{number}.json")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_MODE)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError(f"{display_path(path)}: cannot create: {exc.strerror}") from None
+        os.close(fd)
+        return path
+    raise InputError(f"{display_path(folder)}: too many drafts started at {now:%H:%M:%S}")
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create a folder and its missing parents owner-only (0700), whatever the umask."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        for path in reversed(missing):
+            try:
+                path.mkdir(mode=FOLDER_MODE)
+            except FileExistsError:
+                continue  # made meanwhile by someone else: theirs, left as it is
+            path.chmod(FOLDER_MODE)  # mkdir's mode is masked by the umask
     except OSError as exc:
         raise InputError(f"{display_path(folder)}: cannot create: {exc.strerror}") from None
-    stem = f"intake-{now:%Y%m%d-%H%M%S}"
-    path, number = folder / f"{stem}.json", 1
-    while path.exists():
-        number += 1
-        path = folder / f"{stem}-{number}.json"
-    return path
-
-
-@contextlib.contextmanager
-def draft_lock(path: Path) -> Iterator[None]:
-    """Hold a draft for one intake: a second intake on the same draft is refused.
-
-    The lock is an advisory `flock` on `.NAME.lock` beside the draft (the draft
-    itself is replaced on every save, so it cannot carry a lock). The system
-    releases it when the process ends, however it ends; the file is removed
-    when the intake ends normally.
-
-    Raises:
-        InputError: another intake holds the draft.
-    """
-    lock = path.with_name(f".{path.name}.lock")
-    fd = _take_lock(lock, display_path(path))
-    try:
-        yield
-    finally:
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                lock.unlink()
-            os.close(fd)
-
-
-def _take_lock(lock: Path, shown: str) -> int | None:
-    while True:
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
-        except OSError:
-            return None  # no folder to lock in: reading or writing the draft says why
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise InputError(f"{shown}: in use by another consult intake") from None
-        try:
-            if os.path.samestat(os.fstat(fd), lock.stat()):
-                return fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)  # the holder removed the file as we opened it: take the new one
 
 
 def fingerprint(question: Question) -> str:
@@ -111,10 +92,15 @@ def fingerprint(question: Question) -> str:
 class DraftWriter:
     """Writes one draft file; the bank's fingerprints are computed once."""
 
-    def __init__(self, path: Path, kb: KnowledgeBase) -> None:
+    def __init__(
+        self, path: Path, kb: KnowledgeBase, aside: Mapping[str, Any] | None = None
+    ) -> None:
         self.path = path
         self.kb = kb
         self._prints = {q.id: fingerprint(q) for q in kb.questions}
+        # Answers read from the draft that this bank does not take, kept as they
+        # were so that a resume with the bank they were given with restores them.
+        self.aside = dict(aside or {})
 
     def _print(self, qid: str) -> str:
         """The fingerprint of a question, or of the question an area's answer is to."""
@@ -143,6 +129,8 @@ class DraftWriter:
             "skipped": sorted(skipped),
             "fingerprints": {qid: self._print(qid) for qid in ids},
         }
+        if self.aside:
+            doc[ASIDE] = self.aside
         text = json.dumps(doc, ensure_ascii=False, indent=1)
         write_private(self.path, text + "\n", overwrite=overwrite)
 
@@ -157,6 +145,7 @@ class Draft:
     bank_version: str
     bank_changed: bool
     not_kept: tuple[str, ...]  # one line per answer that was not kept, and why
+    aside: dict[str, list[dict[str, Any]]]  # those answers as the draft held them, kept
 
 
 def read_draft(path: Path, kb: KnowledgeBase) -> Draft:
@@ -172,7 +161,7 @@ def read_draft(path: Path, kb: KnowledgeBase) -> Draft:
     prints = doc.get("fingerprints")
     if not isinstance(prints, dict):
         prints = {}
-    answers, not_kept = _answers(kb, doc.get("answers"), prints)
+    answers, not_kept, aside = _sorted_answers(kb, doc, prints)
     skipped = _skipped(kb, doc.get("skipped"), prints, not_kept)
     patient = doc.get("patient")
     ref = patient.get("ref") if isinstance(patient, dict) else ""
@@ -183,7 +172,55 @@ def read_draft(path: Path, kb: KnowledgeBase) -> Draft:
         bank_version=str(version or "unknown"),
         bank_changed=sha != kb.sha256,
         not_kept=tuple(not_kept),
+        aside=aside,
     )
+
+
+def _sorted_answers(
+    kb: KnowledgeBase, doc: dict[str, Any], prints: Mapping[str, Any]
+) -> tuple[dict[str, Answer], list[str], dict[str, list[dict[str, Any]]]]:
+    """The answers this bank takes, why the others are not kept, and those set aside.
+
+    An answer this bank does not take (the draft's, or one set aside by an
+    earlier resume with another bank) stays aside in the draft, and comes back
+    when a bank that takes it is used again.
+    """
+    answers: dict[str, Answer] = {}
+    not_kept: list[str] = []
+    aside: dict[str, list[dict[str, Any]]] = {}
+    for qid, entries in _candidates(doc, prints).items():
+        whys = []
+        for entry in entries:
+            if qid not in answers:
+                checked, why = _answer(kb, qid, entry["answer"], entry["fingerprint"])
+                if not why:
+                    if checked is not None:
+                        answers[qid] = checked
+                    continue
+                whys.append(why)
+            if entry not in aside.setdefault(qid, []):
+                aside[qid].append(entry)
+        if qid not in answers and whys:
+            not_kept.append(whys[0])
+    return answers, not_kept, {qid: found for qid, found in aside.items() if found}
+
+
+def _candidates(doc: dict[str, Any], prints: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each question's answers in the draft: its answer first, then those set aside."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    raw = doc.get("answers")
+    for qid, value in raw.items() if isinstance(raw, dict) else ():
+        if value is not None:
+            found.setdefault(str(qid), []).append({"answer": value, "fingerprint": prints.get(qid)})
+    old = doc.get(ASIDE)
+    for qid, entries in old.items() if isinstance(old, dict) else ():
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and entry.get("answer") is not None:
+                print_ = entry.get("fingerprint")
+                found.setdefault(str(qid), []).append(
+                    {"answer": entry["answer"], "fingerprint": print_}
+                )
+    return found
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -196,7 +233,12 @@ def _load(path: Path) -> dict[str, Any]:
     if len(data) > MAX_DRAFT_BYTES:
         raise InputError(f"{shown}: too big for an intake draft")
     try:
-        doc = json.loads(data.decode("utf-8"), parse_int=_whole_number)
+        text = data.decode("utf-8")
+        if _depth(text) > MAX_DEPTH:  # the JSON reader would end in a RecursionError
+            raise InputError(
+                f"{shown}: not an intake draft (nested deeper than {MAX_DEPTH} levels)"
+            )
+        doc = json.loads(text, parse_int=_whole_number)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"{shown}: not an intake draft (not readable JSON)") from None
     version = doc.get("consult_draft") if isinstance(doc, dict) else None
@@ -204,6 +246,19 @@ def _load(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or version.__class__ is not int or version != DRAFT_FORMAT:
         raise InputError(f"{shown}: not an intake draft of format {DRAFT_FORMAT}")
     return doc
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings (not checked for balance)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _whole_number(text: str) -> int | Unreadable:
@@ -232,24 +287,16 @@ def _why_not(kb: KnowledgeBase, qid: str, prints: Mapping[str, Any]) -> str:
     return ""
 
 
-def _answers(
-    kb: KnowledgeBase, raw: Any, prints: Mapping[str, Any]
-) -> tuple[dict[str, Answer], list[str]]:
-    answers: dict[str, Answer] = {}
-    not_kept: list[str] = []
-    for qid, value in (raw if isinstance(raw, dict) else {}).items():
-        why = _why_not(kb, str(qid), prints)
-        question = _question(kb, str(qid))
-        if not why and question is not None:
-            checked, error = check_value(question, value)
-            why = f"{qid}: {error}; it will be asked again" if error else ""
-        elif not why:  # "done with the areas"
-            checked = value if value == DONE else None
-        if why:
-            not_kept.append(why)
-        elif checked is not None:
-            answers[qid] = checked
-    return answers, not_kept
+def _answer(kb: KnowledgeBase, qid: str, value: Any, print_: Any) -> tuple[Answer | None, str]:
+    """One answer of the draft checked against this bank, or why it is not kept."""
+    why = _why_not(kb, qid, {qid: print_})
+    question = _question(kb, qid)
+    if why:
+        return None, why
+    if question is None:  # "done with the areas"
+        return (value if value == DONE else None), ""
+    checked, error = check_value(question, value)
+    return (None, f"{qid}: {error}; it will be asked again") if error else (checked, "")
 
 
 def _skipped(

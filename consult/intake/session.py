@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from consult.answers.check import AnswerSet
 from consult.answers.read import read_file
@@ -89,14 +89,15 @@ def begin(
 ) -> tuple[DraftWriter, Intake, list[str]]:
     """Start or resume an intake: its draft writer, its state and notices to show first.
 
-    The draft is written at once, so its path exists from the first question.
+    A new draft is written at once, so its path exists from the first question.
+    A resumed draft is not rewritten until the clinician answers: resuming with
+    the wrong bank changes nothing on disk, and the answers this bank does not
+    take are written back aside (`not_kept`), to come back with their own bank.
     """
     notices: list[str] = []
     if resume is not None:
-        intake = _resumed(kb, resume, notices)
-        writer = DraftWriter(resume, kb)
-        writer.save(intake.answers, intake.skipped, intake.patient_ref)
-        return writer, intake, notices
+        intake, aside = _resumed(kb, resume, notices)
+        return DraftWriter(resume, kb, aside), intake, notices
     if draft is not None and draft.exists():
         shown = display_path(draft)
         raise InputError(
@@ -107,12 +108,16 @@ def begin(
         given = read_file(kb, prefill)
         notices.extend(f"warning: {w}" for w in given.warnings)
         intake = Intake(kb, given.answers, (), given.patient_ref)
-    writer = DraftWriter(draft or new_draft_path(now or datetime.now()), kb)
-    writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
+    if draft is None:  # a fresh name, claimed: the empty file is ours to replace
+        writer = DraftWriter(new_draft_path(now or datetime.now()), kb)
+        writer.save(intake.answers, intake.skipped, intake.patient_ref)
+    else:
+        writer = DraftWriter(draft, kb)
+        writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
     return writer, intake, notices
 
 
-def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> Intake:
+def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> tuple[Intake, dict[str, Any]]:
     found = read_draft(path, kb)
     if found.bank_changed:
         notices.append(
@@ -122,9 +127,42 @@ def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> Intake:
     if found.not_kept:
         notices.append("These answers were not kept:")
         notices.extend(f"  - {line}" for line in found.not_kept)
+        notices.append(
+            "They stay in the draft, set aside: resuming with the question bank "
+            "they were given with brings them back."
+        )
     elif found.bank_changed:
         notices.append("Every answer still matches the current bank.")
     intake = Intake(kb, found.answers, found.skipped, found.patient_ref)
     if intake.dropped_at_start:
         notices.append(dropped_message(kb, intake.dropped_at_start))
-    return intake
+    return intake, found.aside
+
+
+class Autosave:
+    """Saves the draft after every answer; a failed save keeps the consultation going.
+
+    On a full disk (or any write error) the answers stay in memory, the
+    clinician is told once, and the next answer tries again. `behind` says
+    whether the draft on disk lacks the latest answers.
+    """
+
+    def __init__(self, writer: DraftWriter, notice: Callable[[str], None]) -> None:
+        self.writer, self.notice = writer, notice
+        self.behind = False
+
+    def __call__(self, state: Intake) -> None:
+        """Save the draft after an answer; on failure say so once and carry on."""
+        try:
+            self.writer.save(state.answers, state.skipped, state.patient_ref)
+        except InputError as exc:
+            if not self.behind:
+                self.notice(
+                    f"The draft could not be saved ({exc}). The consultation goes on with "
+                    "the answers in memory; saving is tried again after every answer."
+                )
+            self.behind = True
+            return
+        if self.behind:
+            self.notice(f"The draft is saved again: {self.writer.path}")
+        self.behind = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -24,9 +25,27 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def refuse_existing(path: Path, force: bool) -> None:
-    """Fail early, before any work, when the target exists and `force` is not given."""
+    """Fail early, before any work, when the target exists and `force` is not given.
+
+    A target that is not a regular file (a device such as /dev/null, a link to
+    one such as /dev/stdout, a pipe, a folder) is refused even with `force`:
+    replacing it with a file of patient data would break it for everyone.
+    """
+    refuse_special(path)
     if not force and (path.exists() or path.is_symlink()):
         raise InputError(f"{display_path(path)}: already exists (use --force to replace it)")
+
+
+def refuse_special(path: Path) -> None:
+    """Refuse a target that exists and is not a regular file (or a link to one)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # nothing there, or a dangling link: a file may take its place
+    if stat.S_ISREG(mode) and not _system_name(path):
+        return
+    what = "a folder" if stat.S_ISDIR(mode) else "a device or other special file"
+    raise InputError(f"{display_path(path)}: is {what}, not a regular file; not replaced")
 
 
 @contextlib.contextmanager
@@ -93,11 +112,22 @@ def write_private(path: Path, data: str | bytes, *, overwrite: bool = False) -> 
             raise InputError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
 
 
+def _system_name(path: Path) -> bool:
+    """Whether the path is (or leads) into /dev or /proc, as /dev/stdout does.
+
+    /dev/stdout leads to whatever stdout is, a regular file when redirected:
+    replacing the link would still break /dev for every program.
+    """
+    places = (path.absolute().parent, path.resolve())
+    return any(p.parts[1:2] in {("dev",), ("proc",)} for p in places)
+
+
 def move_into_place(tmp: Path, path: Path, *, force: bool) -> None:
     """Rename a finished temporary file to `path`; without `force`, only if nothing is there."""
     shown = display_path(path)
     try:
         if force:
+            refuse_special(path)  # one may have appeared while the data was written
             tmp.replace(path)
             return
         path.hardlink_to(tmp)  # fails if something appeared meanwhile: no clobbering

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -345,3 +347,45 @@ def test_reading_files_keeps_no_memory_of_them() -> None:
     kept = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert kept < 200_000, f"{kept:,} bytes kept after reading 20 files"
+
+
+def _dangling(path: Path) -> None:
+    path.symlink_to(path.parent / "gone.yaml")
+
+
+def _loop(path: Path) -> None:
+    path.symlink_to(path)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        pytest.param(_dangling, "a symbolic link to a file that does not exist", id="dangling"),
+        pytest.param(_loop, "a loop of symbolic links", id="loop"),
+        pytest.param(_fifo, "a pipe, not a file", id="fifo"),
+        pytest.param(_zero, "a device, not a file", id="dev-zero"),
+        pytest.param(_folder, "a folder, not a file", id="folder"),
+    ],
+)
+def test_a_rules_file_that_cannot_be_read_is_an_error(
+    write_tree: WriteTree, make: Callable[[Path], None], reason: str
+) -> None:
+    # A rules file on an unmounted share was left out and validate said ok:
+    # its exclusions disappeared from every result.
+    root = write_tree({"q/10-basics.yaml": QUESTIONS, "r/10-rules.yaml": RULES})
+    make(root / "r" / "20-safety.yaml")
+    with pytest.raises(InvalidDefinitions) as info:
+        consult.load(questions="q", rules="r")
+    assert [str(p) for p in info.value.problems] == [f"r/20-safety.yaml: cannot read: {reason}"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import DATA
+from tests.conftest import DATA, mount_tmpfs
 
 CONSULT = Path(sys.executable).parent / "consult"
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
@@ -126,35 +126,11 @@ def test_output_into_a_missing_folder(tmp_path: Path, many: Path, fmt: str) -> N
     assert not (tmp_path / "nowhere").exists()
 
 
-def _mount_tmpfs(folder: Path, options: str) -> bool:
-    folder.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        return False
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 KiB file system (needs root and a tmpfs mount, else the test is skipped)."""
-    folder = tmp_path / "small"
-    if not _mount_tmpfs(folder, "size=16k,mode=0700"):
-        pytest.skip("this machine cannot mount a small tmpfs (needs root)")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
-
-
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Path]:
     """A folder that cannot be written: a read-only tmpfs as root, else mode 0500."""
     folder = tmp_path / "locked"
-    if _mount_tmpfs(folder, "ro,size=64k"):
+    if mount_tmpfs(folder, "ro,size=64k"):
         try:
             yield folder
         finally:

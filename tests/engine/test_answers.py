@@ -221,7 +221,10 @@ def test_answers_document_round_trips(kb: KnowledgeBase) -> None:
         ('"P-1\\u001b[2J"', "a.yaml:3:8: 'patient.ref' contains a control character"),
         (
             "x" * 65,
-            f"a.yaml:3:8: 'patient.ref' must be a short text (at most 64 characters); got \"{'x' * 56}...",
+            (
+                "a.yaml:3:8: 'patient.ref' must be a short text (at most 64 characters); "
+                "got a text of 65 characters"
+            ),
         ),
         (
             "[1, 2]",

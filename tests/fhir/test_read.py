@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -226,3 +227,94 @@ def test_an_areas_items_are_read_by_their_area_linkids(shipped: KnowledgeBase) -
     checked = read_item(shipped, Item("r.json", data=json.dumps(doc).encode()))
     (face,) = checked.answers["areas"].items  # type: ignore[union-attr]
     assert dict(face) == {"site": "face", "active_infection_at_site": True}
+
+
+FACE = {"system": "http://snomed.info/sct", "code": "73897004"}
+
+
+def _area(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"linkId": "section.areas", "item": list(items)}
+
+
+def _pregnant(value: bool) -> dict[str, Any]:
+    return answer("pregnant_or_breastfeeding", valueBoolean=value)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        pytest.param(
+            [{"linkId": "section.medical", "item": [_pregnant(True)]}, _pregnant(False)],
+            "'pregnant_or_breastfeeding': answered again",
+            id="in-a-section-then-alone",
+        ),
+        pytest.param(
+            [answer("age", valueInteger=30), answer("age", valueInteger=31)],
+            "'age': answered again",
+            id="age",
+        ),
+        pytest.param(
+            [
+                answer("concerns", valueCoding={"code": "scars"}),
+                answer("concerns", valueCoding={"code": "hair_loss"}),
+            ],
+            "'concerns': answered again",
+            id="concerns",
+        ),
+    ],
+)
+def test_a_question_answered_twice_is_one_located_error(
+    shipped: KnowledgeBase,
+    tmp_path: Path,
+    items: list[dict[str, Any]],
+    message: str,
+) -> None:
+    # The last answer won silently: "not pregnant" offered three PRP procedures.
+    doc = qr(shipped, *items)
+    text = json.dumps(doc, indent=1).splitlines()
+    links = [
+        n for n, line in enumerate(text, 1) if '"linkId": "' + message[1:].split("'")[0] in line
+    ]
+    (found,) = problems(shipped, doc, tmp_path)
+    assert re.fullmatch(
+        rf"r\.json:{links[1]}:\d+: {message} \(first at r\.json:{links[0]}:\d+\)", found
+    )
+
+
+def test_an_area_answered_twice_inside_its_group_is_an_error(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    infection = "area.active_infection_at_site"
+    area = _area(
+        answer("area.site", valueCoding=FACE),
+        answer(infection, valueBoolean=True),
+        answer(infection, valueBoolean=False),
+    )
+    doc = qr(shipped, answer("concerns", valueCoding={"code": "scars"}), area)
+    (found,) = problems(shipped, doc, tmp_path)
+    assert "'active_infection_at_site': answered again (first at r.json:" in found
+
+
+def test_two_sites_in_one_area_group_are_an_error(shipped: KnowledgeBase, tmp_path: Path) -> None:
+    scalp = {"system": "http://snomed.info/sct", "code": "43067004"}
+    area = _area(answer("area.site", valueCoding=FACE), answer("area.site", valueCoding=scalp))
+    doc = qr(shipped, answer("concerns", valueCoding={"code": "scars"}), area)
+    (found,) = problems(shipped, doc, tmp_path)
+    assert "'site': answered again (first at r.json:" in found
+
+
+def test_an_area_given_twice_is_located_at_its_second_site(
+    shipped: KnowledgeBase, tmp_path: Path
+) -> None:
+    doc = qr(
+        shipped,
+        answer("concerns", valueCoding={"code": "scars"}),
+        _area(answer("area.site", valueCoding=FACE)),
+        _area(answer("area.site", valueCoding=FACE)),
+    )
+    (found,) = problems(shipped, doc, tmp_path)
+    sites = [
+        n for n, line in enumerate(json.dumps(doc, indent=1).splitlines(), 1) if "73897004" in line
+    ]
+    assert found.startswith(f"r.json:{sites[1]}:")
+    assert f"'areas[2].site': 'face' is given twice (first at r.json:{sites[0]}:" in found

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import stat
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,12 @@ from consult.answers.read import read_file
 from consult.bank.model import Answer, KnowledgeBase
 from consult.engine.result import Result
 from consult.errors import InputError
-from consult.intake.draft import DraftWriter, fingerprint, read_draft
+from consult.intake.draft import (
+    DraftWriter,
+    fingerprint,
+    new_draft_path,
+    read_draft,
+)
 from consult.intake.flow import (
     BACK,
     Ask,
@@ -28,7 +36,8 @@ from consult.intake.flow import (
     answer_set,
     run_intake,
 )
-from consult.intake.session import begin, offer_saves, render_summary
+from consult.intake.lock import draft_lock
+from consult.intake.session import Autosave, begin, offer_saves, render_summary
 from tests.conftest import DATA
 
 Step = tuple[str, Any]
@@ -334,11 +343,38 @@ def test_draft_from_another_bank_version_lists_answers_it_does_not_keep(
         "These answers were not kept:",
         f"  - norwood_stage: {changed_line}",
         "  - notes: removed from the question bank",
+        (
+            "They stay in the draft, set aside: resuming with the question bank "
+            "they were given with brings them back."
+        ),
     ]
     assert "norwood_stage" not in state.answers
     asker = ScriptedAsker([("norwood_stage", 2), ("review", None)])
     run_intake(state, asker, lambda _s: None)
     assert asker.asked == ["norwood_stage"]
+
+
+def test_a_resume_with_the_wrong_bank_loses_no_answer(kb: KnowledgeBase, tmp_path: Path) -> None:
+    # The answers this bank did not match were removed from the draft at once,
+    # before any key was pressed, and resuming with the right bank did not bring
+    # them back.
+    path = tmp_path / "draft.json"
+    DraftWriter(path, kb).save(MALE_HAIR_ANSWERS, (), "")
+    before = path.read_bytes()
+    wrong = copy_bank(tmp_path, lambda text: text.replace("text: Norwood stage", "text: Stage"))
+    writer, state, _ = begin(wrong, resume=path)
+    assert path.read_bytes() == before  # nothing rewritten until the clinician answers
+    asker = ScriptedAsker([("norwood_stage", 2), ("review", None)])
+    run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
+    # Answered anew under the wrong bank: the draft holds the new answer, and the
+    # old one set aside; the right bank takes the old one back.
+    draft = json.loads(path.read_text())
+    assert draft["answers"]["norwood_stage"] == 2
+    old = draft["not_kept"]["norwood_stage"]
+    assert [e["answer"] for e in old] == [MALE_HAIR_ANSWERS["norwood_stage"]]
+    _, resumed, notices = begin(kb, resume=path)
+    assert notices[-1] == "Every answer still matches the current bank."
+    assert resumed.answers["norwood_stage"] == MALE_HAIR_ANSWERS["norwood_stage"]
 
 
 def test_help_text_alone_does_not_change_a_fingerprint(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -353,6 +389,11 @@ def test_help_text_alone_does_not_change_a_fingerprint(kb: KnowledgeBase, tmp_pa
     [
         ("not json", "not an intake draft (not readable JSON)"),
         ('{"consult": 1}', "not an intake draft of format 1"),
+        pytest.param(
+            '{"consult_draft": 1, "answers": {"age": ' + "[" * 1000 + "]" * 1000 + "}}",
+            "not an intake draft (nested deeper than 64 levels)",
+            id="1000-nested-brackets",  # was a RecursionError
+        ),
     ],
 )
 def test_unreadable_drafts_are_refused(
@@ -519,3 +560,78 @@ def test_back_from_no_to_all_goes_to_the_previous_question() -> None:
     )
     run_intake(Intake(kb, SHIPPED_BEFORE_MEDICAL), asker, lambda _s: None)
     assert asker.script == []
+
+
+def test_intakes_started_in_the_same_second_get_their_own_drafts(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second intake of a second used to find the name free, then lose the
+    # race to write it: "already exists (use --force ...)", and intake has no --force.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    now = datetime(2026, 11, 2, 9, 30)
+    first = new_draft_path(now)
+    second = new_draft_path(now)  # the first is claimed on disk before it is written
+    assert first.name == "intake-20261102-093000.json"
+    assert second.name == "intake-20261102-093000-2.json"
+    writer, _, _ = begin(kb, now=now)
+    assert writer.path.name == "intake-20261102-093000-3.json"
+    assert json.loads(writer.path.read_text())["consult_draft"] == 1
+
+
+def test_state_folders_are_owner_only_whatever_the_umask(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = os.umask(0)
+    try:
+        begin(kb)
+    finally:
+        os.umask(old)
+    for folder in ("state", "state/consult", "state/consult/drafts"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+
+
+def test_a_full_disk_keeps_the_consultation_going(kb: KnowledgeBase, small_disk: Path) -> None:
+    # A full disk ended the consultation and lost the answer just given, after
+    # printing "The draft is saved".
+    writer, state, _ = begin(kb, draft=small_disk / "d.json")
+    filler = small_disk / "filler"
+    with filler.open("wb") as out, contextlib.suppress(OSError):
+        out.write(b"x" * 64 * 1024)
+    notices: list[str] = []
+    autosave = Autosave(writer, notices.append)
+    asker = ScriptedAsker(MALE_HAIR[:3])
+    with pytest.raises(AssertionError, match="script ended"):
+        run_intake(state, asker, autosave)
+    assert state.answers == dict(MALE_HAIR[:3])  # every answer kept in memory
+    assert autosave.behind
+    assert len(notices) == 1
+    assert notices[0].startswith("The draft could not be saved (")
+    assert "No space left on device" in notices[0]
+    assert notices[0].endswith("saving is tried again after every answer.")
+    filler.unlink()
+    asker = ScriptedAsker(MALE_HAIR[3:4])
+    with pytest.raises(AssertionError, match="script ended"):
+        run_intake(state, asker, autosave)
+    assert not autosave.behind
+    assert notices[1] == f"The draft is saved again: {writer.path}"
+    assert read_draft(writer.path, kb).answers == dict(MALE_HAIR[:4])
+
+
+def test_the_draft_lock_never_follows_a_symlink(tmp_path: Path) -> None:
+    # A link planted in a shared drafts folder made the lock create a file elsewhere.
+    target = tmp_path / "elsewhere"
+    (tmp_path / ".d.json.lock").symlink_to(target)
+    with (
+        pytest.raises(InputError, match=r"d\.json: its lock \.d\.json\.lock is a symbolic link"),
+        draft_lock(tmp_path / "d.json"),
+    ):
+        pass
+    assert not target.exists()
+
+
+def test_a_lock_left_by_an_intake_that_ended_badly_is_taken(tmp_path: Path) -> None:
+    (tmp_path / ".d.json.lock").write_text("")
+    with draft_lock(tmp_path / "d.json"):
+        assert (tmp_path / ".d.json.lock").exists()
+    assert not (tmp_path / ".d.json.lock").exists()

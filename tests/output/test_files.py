@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import errno
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from consult.errors import InputError
-from consult.output.files import private_output, write_private
+from consult.output.files import private_output, refuse_existing, write_private
 from tests.conftest import WriteTree
 
 
@@ -67,3 +70,43 @@ def test_filesystem_without_hard_links(
     write_private(Path("a.md"), "x")
     assert Path("a.md").read_text() == "x"
     assert [p.name for p in root.iterdir()] == ["a.md"]
+
+
+def _device(path: Path) -> None:
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a second /dev/null
+    except PermissionError:
+        pytest.skip("this machine cannot make a device node (needs root)")
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        pytest.param(_device, "a device or other special file", id="device"),
+        pytest.param(os.mkfifo, "a device or other special file", id="fifo"),
+        pytest.param(
+            lambda p: p.symlink_to("/dev/null"), "a device or other special file", id="link"
+        ),
+        pytest.param(Path.mkdir, "a folder", id="folder"),
+    ],
+)
+@pytest.mark.parametrize("force", [False, True])
+def test_a_device_or_special_file_is_never_replaced(
+    write_tree: WriteTree, make: Callable[[Path], None], what: str, force: bool
+) -> None:
+    # `-o /dev/null --force` replaced the device with a 0600 file of patient data.
+    write_tree({})
+    target = Path("out.json")
+    make(target)
+    before = os.lstat(target)
+    with pytest.raises(InputError) as caught:
+        write_private(target, "patient data", overwrite=force)
+    assert str(caught.value) == f"out.json: is {what}, not a regular file; not replaced"
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+
+
+@pytest.mark.parametrize("name", ["/dev/null", "/dev/full", "/dev/stdout"])
+def test_system_devices_are_refused_before_any_write(name: str) -> None:
+    with pytest.raises(InputError, match=r"not a regular file; not replaced$"):
+        refuse_existing(Path(name), force=True)
