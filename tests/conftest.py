@@ -50,3 +50,11 @@ def write_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteTree:
         return tmp_path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def no_clinician(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No clinician from the developer's shell or config file: records stay reproducible."""
+    monkeypatch.delenv("CONSULT_CLINICIAN", raising=False)
+    missing = tmp_path_factory.getbasetemp() / "no-consult-config.yaml"
+    monkeypatch.setenv("CONSULT_CONFIG", str(missing))

@@ -632,7 +632,7 @@ def test_the_output_suffix_picks_the_format(mixed: Path) -> None:
 def test_one_summary_to_a_named_markdown_file() -> None:
     status, _, _ = invoke("answers/good-patchy.yaml", "-o", "one.md", "--date", "2026-11-02")
     assert status == 0
-    assert Path("one.md").read_text().startswith("---\nschema: consult-summary/1\n")
+    assert Path("one.md").read_text().startswith("# Consultation record\n")
 
 
 def test_an_empty_folder_is_not_an_error(tmp_path: Path) -> None:

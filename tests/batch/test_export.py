@@ -57,7 +57,7 @@ def test_export_never_replaces_a_file_without_force() -> None:
     assert Path("s.md").read_text() == "old"
     status, _, _ = export("answers/good-hair-male.yaml", "-o", "s.md", "--force")
     assert status == 0
-    assert Path("s.md").read_text().startswith("---\nschema: consult-summary/1\n")
+    assert Path("s.md").read_text().startswith("# Consultation record\n")
 
 
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
@@ -112,4 +112,4 @@ def test_the_date_defaults_to_today() -> None:
     import datetime
 
     _, out, _ = export("answers/good-patchy.yaml", "-o", "-")
-    assert f"consultation_date: '{datetime.date.today().isoformat()}'" in out
+    assert f"- Date: {datetime.date.today().isoformat()}\n" in out
