@@ -146,7 +146,7 @@ def _safety(kb: KnowledgeBase, result: Result) -> Iterator[str]:
 def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """One item per referral, with every reason that raised it."""
     items = [
-        f"{escape(name)}: {'; '.join(_reason(kb, why) for why in reasons)}"
+        f"{escape(name)}: {_joined(_reason(kb, why) for why in reasons)}"
         for name, reasons in _referral_reasons(result).values()
     ]
     items += [escape(note) for note in _settled(kb, result, "refer")]
@@ -172,8 +172,15 @@ def _settled(kb: KnowledgeBase, result: Result, kind: str, target: str = "") -> 
 
 def _reason(kb: KnowledgeBase, reason: Reason, after: str = "") -> str:
     """The reason's text, escaped, led by its area and followed by its basis in words."""
-    basis = f" (basis: {reason.basis_words})" if reason.basis else ""
+    said = reason.basis_words.lower() in reason.text.lower()
+    basis = f" (basis: {reason.basis_words})" if reason.basis and not said else ""
     return escape(area_lead(kb, reason.area) + reason.text + basis + after)
+
+
+def _joined(texts: Iterable[str]) -> str:
+    """Texts in one line, `; ` between them (a text's own closing full stop dropped there)."""
+    found = list(texts)
+    return "; ".join([t.removesuffix(".") for t in found[:-1]] + found[-1:])
 
 
 def _plan(kb: KnowledgeBase, result: Result) -> Iterator[str]:
@@ -215,7 +222,7 @@ def _area_lines(kb: KnowledgeBase, view: AreaView, actions: list[Action]) -> Ite
         waits = "; ".join(_question_text(kb, q) for q in u.waiting_for) or "more answers"
         yield escape(f"Not yet assessed: {u.procedure.name}: waiting for {waits}")
     for e in view.excluded:
-        reasons = "; ".join(escape(r.text) for r in e.reasons)
+        reasons = _joined(escape(r.text) for r in e.reasons)
         yield f"{escape(f'Ruled out: {e.procedure.name}')}: {reasons}"
     if view.open:
         yield escape(f"Also open here: {'; '.join(_question_text(kb, q) for q in view.open)}")
@@ -303,7 +310,7 @@ def _excluded(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """
     items = [
         f"{escape(e.procedure.name)}: "
-        + "; ".join(
+        + _joined(
             [_reason(kb, r) for r in e.reasons]
             + [escape(n) for n in _settled(kb, result, "exclude", e.procedure.id)]
         )

@@ -306,7 +306,7 @@ def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase
     out_of_scope = replace(result.excluded[1], in_scope=False)
     result = replace(result, referrals=(first, second), excluded=(result.excluded[0], out_of_scope))
     _, body = split(render_markdown(kb, answers, result, date=DATE))
-    assert ("- Dermatology: Patchy hair loss needs a diagnosis first.; Second reason.\n\n") in body
+    assert ("- Dermatology: Patchy hair loss needs a diagnosis first; Second reason.\n\n") in body
     assert "- Referral Dermatology: hair-patchy, other\n" in body
     assert "Also ruled out" not in body
     assert "Ruled out Micrografts for hair" not in body
