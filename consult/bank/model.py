@@ -284,6 +284,7 @@ class Referral:
     id: str
     name: str
     description: str = ""
+    patient: str = ""  # why, in plain words for the patient's own summary
     source: Source
 
 

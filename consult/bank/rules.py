@@ -36,7 +36,7 @@ from consult.errors import Problem, Source
 # (consult.engine.fileschema) is built from the same tables.
 RULES_FILE_KEYS = ((), ("procedures", "references", "referrals", "rules"))
 REFERENCE_KEYS = (("id", "citation"), ())
-REFERRAL_KEYS = (("id", "name"), ("description",))
+REFERRAL_KEYS = (("id", "name"), ("description", "patient"))
 PROCEDURE_KEYS = (
     ("id", "name", "description", "evidence", "patient"),
     ("protocol", "downtime", "regulatory", "indications", "sites"),
@@ -123,10 +123,14 @@ class RuleReader:
         check.owner = f"referral {rid!r}"
         seen = {k: v.source for k, v in self.referrals.items()}
         if rid and not self._duplicate(check, fields, seen):
+            patient = fields.get("patient")
+            if patient is not None and CITATION.search(str(patient.value)):
+                check.fail(patient, "'patient' is for the patient: no reference ids")
             self.referrals[rid] = Referral(
                 id=rid,
                 name=check.text(fields, "name"),
                 description=check.text(fields, "description"),
+                patient=check.text(fields, "patient"),
                 source=node.source,
             )
 

@@ -76,15 +76,25 @@ def _plain(kb: KnowledgeBase, reason: Reason) -> str:
 
 
 def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    """Each referral once, with the areas it is for and why: the bank's words for the patient."""
     if not result.referrals:
         return
     yield "## Please see a specialist first"
     yield escape(
         "Your answers show something that a specialist should check before any treatment here."
     )
-    for referral in result.referrals:
-        yield f"### {escape(referral.name)}"
-        yield "\n".join(f"- Why: {_plain(kb, why)}" for why in referral.every_reason)
+    reasons: dict[str, list[Reason]] = {}
+    for found in result.referrals:
+        reasons.setdefault(found.id, []).extend(found.every_reason)
+    for rid, why in reasons.items():
+        referral = kb.referrals.get(rid)
+        name = referral.name if referral is not None else rid
+        sites = tuple(dict.fromkeys(r.area for r in why if r.area))
+        yield f"### {escape(name + _where(kb, result, sites))}"
+        if referral is not None and referral.patient:
+            yield f"- Why: {escape(uncited(referral.patient))}"
+        else:
+            yield "\n".join(f"- Why: {_plain(kb, r)}" for r in why)
 
 
 def _before(kb: KnowledgeBase, result: Result) -> Iterator[str]:
