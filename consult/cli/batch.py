@@ -158,6 +158,7 @@ def evaluate(
             jobs=jobs or default_jobs(),
             time_limit=time_limit,
             date=consultation_date(date),
+            clinician=_clinician(output_format, output),
             answers=answers,
         )
         kb = load_bank(questions, rules)
@@ -165,6 +166,18 @@ def evaluate(
         with stop_on_signals():
             status = evaluate_command(kb, opts, _batch_env())
     raise typer.Exit(status)
+
+
+def _clinician(output_format: str | None, output: Path | None) -> str:
+    """The clinician a markdown record names; "" for the other formats (no config read)."""
+    import os
+
+    from consult.cli.clinician import clinician
+
+    to_markdown = output_format == "markdown" or (
+        output_format is None and output is not None and output.suffix == ".md"
+    )
+    return clinician(os.environ) if to_markdown else ""
 
 
 def answers_item(path: Path) -> Item:

@@ -101,6 +101,7 @@ def _before(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     if not result.actions:
         return
     yield "## Before any treatment"
+    yield escape("Your clinician will go through these steps with you before any treatment:")
     yield "\n".join(f"- {_plain(kb, a.reason)}" for a in result.actions)
 
 
