@@ -48,7 +48,10 @@ PATIENT_TEXT_KEYS = (
 )
 INDICATION_KEYS = (("id", "label", "evidence"), ())
 EVIDENCE_KEYS = (("certainty", "level", "summary", "references"), ("design", "certainty_source"))
-RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description", "basis"))
+RULE_KEYS = (
+    ("id", "when"),
+    (*EFFECTS, "text", "indication", "description", "basis", "patient"),
+)
 # The effects whose rule must carry a `text` shown to the clinician.
 EFFECTS_WITH_TEXT = ("exclude", "caveat", "before", "refer", "inform")
 LEVELS = (1, 5)  # Oxford CEBM 2011 levels of evidence, lowest and highest
@@ -123,14 +126,11 @@ class RuleReader:
         check.owner = f"referral {rid!r}"
         seen = {k: v.source for k, v in self.referrals.items()}
         if rid and not self._duplicate(check, fields, seen):
-            patient = fields.get("patient")
-            if patient is not None and CITATION.search(str(patient.value)):
-                check.fail(patient, "'patient' is for the patient: no reference ids")
             self.referrals[rid] = Referral(
                 id=rid,
                 name=check.text(fields, "name"),
                 description=check.text(fields, "description"),
-                patient=check.text(fields, "patient"),
+                patient=_patient_words(check, fields),
                 source=node.source,
             )
 
@@ -279,6 +279,7 @@ class RuleReader:
             indication=check.text(fields, "indication"),
             description=check.text(fields, "description"),
             basis=_basis(check, fields),
+            patient=_patient_words(check, fields),
             source=node.source,
             questions=ordered,
             test=compile_condition(when),
@@ -380,3 +381,11 @@ def _basis(check: Checker, fields: dict[str, Node]) -> str:
 
 def _hint(word: str, options: Iterable[str]) -> str:
     return suggest(word, list(options))
+
+
+def _patient_words(check: Checker, fields: dict[str, Node]) -> str:
+    """A `patient` text (a referral's why, a rule's step before treatment): no reference ids."""
+    node = fields.get("patient")
+    if node is not None and CITATION.search(str(node.value)):
+        check.fail(node, "'patient' is for the patient: no reference ids")
+    return check.text(fields, "patient")

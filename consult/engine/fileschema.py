@@ -213,6 +213,7 @@ def rules_schema() -> Schema:
                 "indication": parts.ident(),
                 "description": parts.TEXT,
                 "basis": {"enum": list(BASES)},
+                "patient": parts.TEXT,
             },
             allOf=_rule_rules(),
         ),

@@ -11,6 +11,7 @@ shown here (`consult.output.text.uncited`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from consult.answers.check import AnswerSet
 from consult.bank.model import Certainty, KnowledgeBase, PatientText
@@ -98,11 +99,18 @@ def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
 
 
 def _before(kb: KnowledgeBase, result: Result) -> Iterator[str]:
+    """The steps before treatment, in the rule's words for the patient where it has them."""
     if not result.actions:
         return
+    words = {rule.id: rule.patient for rule in kb.rules if rule.patient}
     yield "## Before any treatment"
     yield escape("Your clinician will go through these steps with you before any treatment:")
-    yield "\n".join(f"- {_plain(kb, a.reason)}" for a in result.actions)
+    lines = []
+    for action in result.actions:
+        reason = action.reason
+        text = words.get(reason.rule)
+        lines.append(_plain(kb, replace(reason, text=text) if text else reason))
+    yield "\n".join(f"- {line}" for line in lines)
 
 
 def _options(kb: KnowledgeBase, result: Result) -> Iterator[str]:

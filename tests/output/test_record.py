@@ -349,6 +349,18 @@ def test_the_patient_summary_says_how_sure_from_the_certainty(shipped: Knowledge
     assert "How sure we are that it works: We are not very sure how well it works." in text
 
 
+def test_the_patient_summary_gives_the_steps_before_treatment_in_plain_words(
+    shipped: KnowledgeBase,
+) -> None:
+    text = summary(shipped, "man-45-hair-loss-aspirin")
+    steps = text.split("## Before any treatment\n\n", 1)[1].split("\n## ", 1)[0]
+    step = (
+        "- You take a blood thinner. Talk to the doctor who prescribed it before any planned "
+        "treatment. Do not stop it on your own: only that doctor can say if a pause is safe."
+    )
+    assert steps.splitlines()[2:] == [step]
+
+
 def test_the_patient_summary_gives_the_referral_and_why(shipped: KnowledgeBase) -> None:
     text = summary(shipped, "woman-60-face-scar-back-keloid")
     referral = text.split("## Please see a specialist first\n", 1)[1].split("\n## ", 1)[0]
