@@ -69,6 +69,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "text": 0,
         "terminal": 1,
         "answerlist": 1,
+        "appendix": 1,
         "markdown": 2,
         "patient": 2,
         "html": 3,

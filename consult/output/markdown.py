@@ -13,18 +13,21 @@ appendix at the end. Every piece of text from the answers or the bank is escaped
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
 
-import yaml
-
-from consult import __version__
 from consult.answers.check import AnswerSet, answer_words
 from consult.bank.model import Answer, Evidence, KnowledgeBase
 from consult.engine.result import Action, Candidate, Reason, Result
 from consult.output.answerlist import answers_part, notes_part
+from consult.output.appendix import (
+    SCHEMA,
+    Header,
+    appendix_part,
+    names,
+    one_line,
+    read_metadata,
+    referral_reasons,
+)
 from consult.output.plan import (
     AreaView,
     area_lead,
@@ -33,12 +36,10 @@ from consult.output.plan import (
     shows_areas,
     standing,
 )
-from consult.output.terminal import positive_findings
 from consult.output.text import cited, escape, paragraph
 
 __all__ = ["DISCLAIMER", "SCHEMA", "Header", "escape", "paragraph", "read_metadata"]
 
-SCHEMA = "consult-record/1"
 DISCLAIMER = (
     "Decision support only, not a prescription: candidates are options to discuss, "
     "not recommendations. The clinician decides."
@@ -48,19 +49,6 @@ ATTESTATION = (
     "made the decisions recorded here."
 )
 NOT_RECORDED = "not recorded"
-# The fence of the metadata block; its lines always start with a YAML key.
-_FENCE = "```yaml consult-record"
-_METADATA = re.compile(r"^```yaml consult-record\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    """Who and when: the consultation's date (and time, if known) and its clinician."""
-
-    date: str
-    time: str = ""
-    clinician: str = ""
 
 
 def render_markdown(
@@ -73,7 +61,7 @@ def render_markdown(
     clinician: str = "",
 ) -> str:
     """The consultation record a clinician files, as markdown text."""
-    header = Header(date, _plain(time), _plain(clinician))
+    header = Header(date, one_line(time), one_line(clinician))
     clinical = [
         *_safety(kb, result),
         *_plan(kb, result),
@@ -96,31 +84,14 @@ def render_markdown(
         *_attestation(header),
         "## Disclaimer",
         escape(DISCLAIMER),
-        *_appendix(kb, answers, result, header),
+        *appendix_part(kb, answers, result, header),
     ]
     return "\n\n".join(parts) + "\n"
 
 
-def read_metadata(text: str) -> dict[str, Any]:
-    """The machine-readable metadata of a record (its last fenced `consult-record` block).
-
-    Raises:
-        ValueError: the text holds no such block.
-    """
-    found = _METADATA.findall(text)
-    data = yaml.safe_load(found[-1]) if found else None
-    if not isinstance(data, dict):
-        raise ValueError("no consult-record metadata block")  # noqa: TRY004
-    return data
-
-
-def _plain(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
 def _identity(answers: AnswerSet, header: Header) -> str:
     lines = [
-        ("Patient reference", _plain(answers.patient_ref) or NOT_RECORDED),
+        ("Patient reference", one_line(answers.patient_ref) or NOT_RECORDED),
         ("Date", header.date),
         ("Time", header.time or NOT_RECORDED),
         ("Clinician", header.clinician or NOT_RECORDED),
@@ -139,6 +110,10 @@ def _bullets(items: Iterable[str], indent: str = "") -> str:
 
 def _safety(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Every yes that a rule excluding, cautioning or referring looks for, with its area."""
+    # The one definition of a positive safety answer is the terminal view's; imported
+    # here, not at the top, so that a batch run without records never loads rich.
+    from consult.output.terminal import positive_findings
+
     items = [escape(f"{finding}: yes") for finding in positive_findings(result, kb)]
     yield from _section("Safety findings", items, "No positive safety answer.")
 
@@ -147,18 +122,10 @@ def _referrals(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """One item per referral, with every reason that raised it."""
     items = [
         f"{escape(name)}: {_joined(_reason(kb, why) for why in reasons)}"
-        for name, reasons in _referral_reasons(result).values()
+        for name, reasons in referral_reasons(result).values()
     ]
     items += [escape(note) for note in _settled(kb, result, "refer")]
     yield from _section("Referrals", items, "None raised.")
-
-
-def _referral_reasons(result: Result) -> dict[str, tuple[str, list[Reason]]]:
-    """Each referral's name and every reason behind it, by id (a referral listed once)."""
-    found: dict[str, tuple[str, list[Reason]]] = {}
-    for r in result.referrals:
-        found.setdefault(r.id, (r.name, []))[1].extend(r.every_reason)
-    return found
 
 
 def _settled(kb: KnowledgeBase, result: Result, kind: str, target: str = "") -> list[str]:
@@ -204,7 +171,7 @@ def _plan(kb: KnowledgeBase, result: Result) -> Iterator[str]:
 def _action(kb: KnowledgeBase, action: Action, here: Iterable[str] | None = None) -> str:
     """A step before treatment, with the procedures it comes before (those `here`, if given)."""
     shown = [p for p in action.procedures if here is None or p in here]
-    return _reason(kb, action.reason, f" (before {_names(kb, shown)})" if shown else "")
+    return _reason(kb, action.reason, f" (before {names(kb, shown)})" if shown else "")
 
 
 def _area_lines(kb: KnowledgeBase, view: AreaView, actions: list[Action]) -> Iterator[str]:
@@ -281,14 +248,6 @@ def _question_text(kb: KnowledgeBase, qid: str) -> str:
     return question.text if question else qid
 
 
-def _names(kb: KnowledgeBase, ids: Iterable[str]) -> str:
-    found = []
-    for pid in ids:
-        target = kb.procedures.get(pid) or kb.referrals.get(pid)
-        found.append(target.name if target else pid)
-    return ", ".join(found)
-
-
 def _undetermined(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Each procedure with what is already known (its caveats); the open questions follow."""
     if not result.undetermined:
@@ -331,7 +290,7 @@ def _unknown(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Each open question once, most decisive first, with what it would settle by name."""
     ordered = sorted(result.unknown, key=lambda u: -len(u.needed_by))
     items = [
-        escape(f"{area_lead(kb, u.area)}{u.text}: would settle {_names(kb, u.needed_by)}")
+        escape(f"{area_lead(kb, u.area)}{u.text}: would settle {names(kb, u.needed_by)}")
         for u in ordered
     ]
     yield from _section("Open questions", items, "None.")
@@ -351,51 +310,3 @@ def _attestation(header: Header) -> Iterator[str]:
     who = header.clinician or "." * 30
     lines = [ATTESTATION, f"Clinician: {who}", "Signature: " + "." * 30, "Date: " + "." * 20]
     yield "\\\n".join(escape(line) for line in lines)
-
-
-def _appendix(
-    kb: KnowledgeBase, answers: AnswerSet, result: Result, header: Header
-) -> Iterator[str]:
-    """The rules behind each finding, the bank's identity and the machine-readable metadata."""
-    yield f"## {escape('Appendix: rules and knowledge bank')}"
-    yield _bullets(
-        [
-            escape(f"Knowledge bank: version {result.version}, SHA-256 {result.sha256}"),
-            escape(f"Written by consult {__version__}"),
-            *(escape(line) for line in _rule_lines(kb, result)),
-        ]
-    )
-    yield escape("Machine-readable metadata:")
-    meta = {
-        "schema": SCHEMA,
-        "patient_ref": _plain(answers.patient_ref) or None,
-        "consultation_date": header.date,
-        "consultation_time": header.time or None,
-        "clinician": header.clinician or None,
-        "tool": "consult",
-        "tool_version": __version__,
-        "bank_version": result.version,
-        "bank_sha256": result.sha256,
-    }
-    dumped = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
-    yield f"{_FENCE}\n{dumped}```"
-
-
-def _rule_lines(kb: KnowledgeBase, result: Result) -> Iterator[str]:
-    """`What: rule ids`, one line per finding shown above."""
-    for c in result.candidates:
-        yield f"Candidate {c.procedure.name}: {', '.join(c.rules)}"
-        yield from (f"Caveat on {c.procedure.name}: {r.rule}" for r in c.caveats)
-    for u in result.undetermined:
-        rules = ", ".join(dict.fromkeys((*u.candidate_rules, *u.rules)))
-        yield f"Not yet assessed {u.procedure.name}: {rules}"
-    for e in result.excluded:
-        if e.in_scope:
-            yield f"Ruled out {e.procedure.name}: {', '.join(dict.fromkeys(r.rule for r in e.reasons))}"
-    for name, reasons in _referral_reasons(result).values():
-        yield f"Referral {name}: {', '.join(dict.fromkeys(x.rule for x in reasons))}"
-    yield from (f"Before treatment: {a.reason.rule}" for a in result.actions)
-    yield from (f"Information on {i.procedure.name}: {i.reason.rule}" for i in result.information)
-    for s in result.settled:
-        if s.verdict:
-            yield f"Settled {_names(kb, [s.target])}: one of {', '.join(s.rules)}"
