@@ -20,6 +20,7 @@ from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
 from consult.engine.decide import evaluate
 from consult.output.markdown import escape, paragraph, read_metadata, render_markdown
+from consult.output.patient import render_patient
 from tests.conftest import examples
 
 DATA = Path(__file__).parent.parent / "data"
@@ -81,6 +82,19 @@ def test_summary_matches_the_golden_file(kb: KnowledgeBase) -> None:
     if os.environ.get("CONSULT_UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+PATIENT_GOLDEN = DATA / "patient-good-hair-male.md"
+
+
+def test_the_patient_summary_matches_its_golden_file(kb: KnowledgeBase) -> None:
+    answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    result = evaluate(kb, answers)
+    text = render_patient(kb, answers, result, date=DATE, clinician="Dr Ana Silva")
+    if os.environ.get("CONSULT_UPDATE_GOLDEN"):
+        PATIENT_GOLDEN.write_text(text, encoding="utf-8")
+    assert text == PATIENT_GOLDEN.read_text(encoding="utf-8")
+    assert {t.type for t in tokens(text)} <= ALLOWED
 
 
 def test_summary_is_deterministic(kb: KnowledgeBase) -> None:
