@@ -118,3 +118,14 @@ def referral_reasons(result: Result) -> dict[str, tuple[str, list[Reason]]]:
     for r in result.referrals:
         found.setdefault(r.id, (r.name, []))[1].extend(r.every_reason)
     return found
+
+
+# A bank may ask who the clinician is, as a text question with this id; that
+# answer, given at the consultation, comes before the configured name.
+CLINICIAN_QUESTION = "clinician"
+
+
+def clinician_of(answers: AnswerSet, configured: str) -> str:
+    """The consultation's clinician: the answer to `CLINICIAN_QUESTION`, else `configured`."""
+    answered = answers.answers.get(CLINICIAN_QUESTION)
+    return one_line(answered if isinstance(answered, str) else "") or one_line(configured)

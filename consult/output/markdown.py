@@ -23,6 +23,7 @@ from consult.output.appendix import (
     SCHEMA,
     Header,
     appendix_part,
+    clinician_of,
     names,
     one_line,
     read_metadata,
@@ -61,7 +62,7 @@ def render_markdown(
     clinician: str = "",
 ) -> str:
     """The consultation record a clinician files, as markdown text."""
-    header = Header(date, one_line(time), one_line(clinician))
+    header = Header(date, one_line(time), clinician_of(answers, clinician))
     clinical = [
         *_safety(kb, result),
         *_plan(kb, result),

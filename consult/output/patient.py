@@ -16,6 +16,7 @@ from dataclasses import replace
 from consult.answers.check import AnswerSet
 from consult.bank.model import Certainty, KnowledgeBase, PatientText
 from consult.engine.result import Candidate, Reason, Result, Site
+from consult.output.appendix import clinician_of
 from consult.output.plan import area_name, evidence_of, shows_areas
 from consult.output.text import escape, uncited
 
@@ -47,7 +48,7 @@ def render_patient(
     """The summary to hand the patient, as markdown text."""
     parts = [
         "# Your consultation summary",
-        _who(answers, date, clinician),
+        _who(answers, date, clinician_of(answers, clinician)),
         escape(INTRO),
         *_referrals(kb, result),
         *_before(kb, result),

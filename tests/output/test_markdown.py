@@ -392,3 +392,18 @@ def test_a_paragraph_round_trips_its_lines(text: str) -> None:
     assert types <= INLINE | {"hardbreak"}
     lines = [one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     assert seen == "\n".join(line for line in lines if line)
+
+
+def test_a_clinician_answered_in_the_consultation_comes_before_the_configured_one(
+    kb: KnowledgeBase,
+) -> None:
+    answers = AnswerSet({"age": 30, "clinician": "Dr Asked\tAt Intake"}, patient_ref="P-1")
+    result = evaluate(kb, answers)
+    text = render_markdown(kb, answers, result, date=DATE, clinician="Dr Configured")
+    assert "- Clinician: Dr Asked At Intake\n" in text
+    assert read_metadata(text)["clinician"] == "Dr Asked At Intake"
+    patient = render_patient(kb, answers, result, date=DATE, clinician="Dr Configured")
+    assert "- Your clinician: Dr Asked At Intake\n" in patient
+    plain = AnswerSet({"age": 30})
+    text = render_markdown(kb, plain, evaluate(kb, plain), date=DATE, clinician="Dr Configured")
+    assert "- Clinician: Dr Configured\n" in text
