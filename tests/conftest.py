@@ -99,3 +99,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for report in refused:
             sys.stderr.write(f"CI: a test was skipped: {report.nodeid}: {report.longrepr}\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def no_clinician(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No clinician from the developer's shell or config file: records stay reproducible."""
+    monkeypatch.delenv("CONSULT_CLINICIAN", raising=False)
+    missing = tmp_path_factory.getbasetemp() / "no-consult-config.yaml"
+    monkeypatch.setenv("CONSULT_CONFIG", str(missing))

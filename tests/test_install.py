@@ -127,7 +127,7 @@ def test_export_writes_the_summary_to_stdout(consult_cmd: Path, home: Path) -> N
     sample = run(consult_cmd, home, "template", "--samples").stdout.split()[0]
     done = run(consult_cmd, home, "export", sample, "--date", "2026-11-02")
     assert done.returncode == 0
-    assert done.stdout.startswith("---\nschema: consult-summary/1\n")
+    assert done.stdout.startswith("# Consultation record\n")
     assert list(home.iterdir()) == []
 
 

@@ -284,6 +284,7 @@ class Referral:
     id: str
     name: str
     description: str = ""
+    patient: str = ""  # why, in plain words for the patient's own summary
     source: Source
 
 
@@ -322,6 +323,7 @@ class Rule:
     indication: str = ""
     description: str = ""
     basis: str = ""  # a key of BASES, or "" when the rule does not say
+    patient: str = ""  # a step before treatment in plain words, for the patient's summary
     source: Source
     # The questions the condition reads, in bank order; set by the loader.
     questions: tuple[str, ...] = ()

@@ -37,7 +37,7 @@ from consult.errors import Problem
 # (consult.engine.fileschema) is built from the same tables.
 RULES_FILE_KEYS = ((), ("procedures", "references", "referrals", "rules"))
 REFERENCE_KEYS = (("id", "citation"), ())
-REFERRAL_KEYS = (("id", "name"), ("description",))
+REFERRAL_KEYS = (("id", "name"), ("description", "patient"))
 PROCEDURE_KEYS = (
     ("id", "name", "description", "evidence", "patient"),
     ("protocol", "downtime", "regulatory", "indications", "sites"),
@@ -49,7 +49,10 @@ PATIENT_TEXT_KEYS = (
 )
 INDICATION_KEYS = (("id", "label", "evidence"), ())
 EVIDENCE_KEYS = (("certainty", "level", "summary", "references"), ("design", "certainty_source"))
-RULE_KEYS = (("id", "when"), (*EFFECTS, "text", "indication", "description", "basis"))
+RULE_KEYS = (
+    ("id", "when"),
+    (*EFFECTS, "text", "indication", "description", "basis", "patient"),
+)
 # The effects whose rule must carry a `text` shown to the clinician.
 EFFECTS_WITH_TEXT = ("exclude", "caveat", "before", "refer", "inform")
 LEVELS = (1, 5)  # Oxford CEBM 2011 levels of evidence, lowest and highest
@@ -134,6 +137,7 @@ class RuleReader:
                 id=rid,
                 name=check.text(fields, "name"),
                 description=check.text(fields, "description"),
+                patient=_patient_words(check, fields),
                 source=node.source,
             )
 
@@ -280,6 +284,7 @@ class RuleReader:
             indication=check.text(fields, "indication"),
             description=check.text(fields, "description"),
             basis=_basis(check, fields),
+            patient=_patient_words(check, fields),
             source=node.source,
             questions=ordered,
             test=compile_condition(when),
@@ -381,3 +386,11 @@ def _basis(check: Checker, fields: dict[str, Node]) -> str:
 
 def _hint(word: str, options: Iterable[str]) -> str:
     return suggest(word, list(options))
+
+
+def _patient_words(check: Checker, fields: dict[str, Node]) -> str:
+    """A `patient` text (a referral's why, a rule's step before treatment): no reference ids."""
+    node = fields.get("patient")
+    if node is not None and CITATION.search(str(node.value)):
+        check.fail(node, "'patient' is for the patient: no reference ids")
+    return check.text(fields, "patient")

@@ -192,15 +192,17 @@ def tab_line(cells: Sequence[str]) -> str:
 
 
 class MarkdownSummaries(Renderer):
-    """One consultation summary per evaluated input; none for a failed one."""
+    """One consultation record per evaluated input; none for a failed one."""
 
-    def __init__(self, date: str) -> None:
+    def __init__(self, date: str, clinician: str = "") -> None:
         self.date = date
+        self.clinician = clinician
 
     def good(self, kb: KnowledgeBase, _item: Item, answers: AnswerSet) -> bytes:
-        """The summary."""
+        """The record."""
         result = evaluate(kb, answers)
-        return render_markdown(kb, answers, result, date=self.date).encode()
+        text = render_markdown(kb, answers, result, date=self.date, clinician=self.clinician)
+        return text.encode()
 
     def bad(self, _item: Item, _problems: Sequence[Problem]) -> bytes:
         """No summary for an input that failed."""

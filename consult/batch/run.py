@@ -41,6 +41,7 @@ class Options:
     jobs: int = 1
     time_limit: float = DEFAULT_LIMIT  # seconds per input in a batch; 0 for none
     date: str = ""
+    clinician: str = ""  # named in markdown records
     answers: bool = False  # csv and table rows carry the answers too
 
 
@@ -279,7 +280,7 @@ def _summaries(
         # One summary: to stdout or to the named file.
         return _single_summary(kb, opts, env, next(iter(items)))
     folder = SummaryFolder(output, force=opts.force)
-    renderer = MarkdownSummaries(opts.date)
+    renderer = MarkdownSummaries(opts.date, opts.clinician)
     results = evaluate_inputs(kb, items, renderer, opts.jobs, opts.time_limit)
     try:
         with contextlib.closing(results):
@@ -311,5 +312,6 @@ def _single_summary(
     if opts.output is not None:
         refuse_existing(opts.output, opts.force)
     result = evaluate(kb, answers)
-    _write_one(opts, env, render_markdown(kb, answers, result, date=opts.date))
+    record = render_markdown(kb, answers, result, date=opts.date, clinician=opts.clinician)
+    _write_one(opts, env, record)
     return ExitStatus.OK

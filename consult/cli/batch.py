@@ -1,4 +1,4 @@
-"""The scripted commands: `consult evaluate PATH...` and `consult export`."""
+"""The scripted command `consult evaluate PATH...`, and what `consult export` shares with it."""
 
 from __future__ import annotations
 
@@ -143,8 +143,8 @@ def evaluate(
     """
     from consult.batch.run import FORMATS
 
-    _one_of(output_format or "text", FORMATS, "--format")
-    _one_of(input_format, ("files", "jsonl"), "--input-format")
+    one_of(output_format or "text", FORMATS, "--format")
+    one_of(input_format, ("files", "jsonl"), "--input-format")
     from consult.batch.pool import default_jobs
     from consult.batch.run import Options, evaluate_command
 
@@ -157,7 +157,8 @@ def evaluate(
             force=force,
             jobs=jobs or default_jobs(),
             time_limit=time_limit,
-            date=_consultation_date(date),
+            date=consultation_date(date),
+            clinician=_clinician(output_format, output),
             answers=answers,
         )
         kb = load_bank(questions, rules)
@@ -167,76 +168,20 @@ def evaluate(
     raise typer.Exit(status)
 
 
-@app.command()
-def export(
-    answers: Annotated[
-        Path,
-        typer.Argument(
-            metavar="ANSWERS",
-            help="Answer file (YAML or JSON), or - for stdin.",
-            show_default=False,
-        ),
-    ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="SUMMARY.md",
-            help="The summary to write (owner-only, atomic) instead of stdout; - for stdout.",
-            show_default=False,
-        ),
-    ] = None,
-    date: Annotated[
-        str | None,
-        typer.Option(
-            "--date",
-            metavar="YYYY-MM-DD",
-            help="Consultation date (default: today).",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    questions: QuestionsOption = None,
-    rules: RulesOption = None,
-) -> None:
-    """Write a consultation summary (markdown) for one answer file.
+def _clinician(output_format: str | None, output: Path | None) -> str:
+    """The clinician a markdown record names; "" for the other formats (no config read)."""
+    import os
 
-    \b
-    Referrals first, then candidates with evidence, caveats and the rules and
-    answers behind them, exclusions, open questions, the answers by section,
-    notes and the disclaimer. The same answers, bank and --date give the same file.
+    from consult.cli.clinician import clinician
 
-    \b
-    Examples:
-      consult export answers.yaml > summary.md
-      consult export answers.yaml -o summary.md
-      consult export answers.yaml -o summary.md --date 2026-11-02 --force
-    """
-    from consult.batch.inputs import read_input
-    from consult.batch.run import scenario_note
-    from consult.engine.decide import evaluate as run_rules
-    from consult.output.files import refuse_existing, write_private
-    from consult.output.markdown import render_markdown
-
-    target = output if output is not None and str(output) != "-" else None
-    with exit_on_error(), stop_on_signals():
-        when = _consultation_date(date)
-        if target is not None:
-            refuse_existing(target, force)  # before any work
-        kb = load_bank(questions, rules)
-        item = _answers_item(answers)
-        checked, scenario = read_input(kb, item)
-        if scenario:
-            sys.stderr.write(scenario_note(item.name) + "\n")
-        text = render_markdown(kb, checked, run_rules(kb, checked), date=when)
-        if target is not None:
-            write_private(target, text, overwrite=force)
-        else:
-            sys.stdout.write(text)
+    to_markdown = output_format == "markdown" or (
+        output_format is None and output is not None and output.suffix == ".md"
+    )
+    return clinician(os.environ) if to_markdown else ""
 
 
-def _answers_item(path: Path) -> Item:
+def answers_item(path: Path) -> Item:
+    """The input an ANSWERS argument names: a file, or stdin for -."""
     from consult.bank.yamlsource import MAX_BYTES
     from consult.batch.inputs import STDIN, Item
     from consult.errors import display_path
@@ -246,14 +191,16 @@ def _answers_item(path: Path) -> Item:
     return Item(display_path(path), path=str(path))
 
 
-def _one_of(value: str, choices: tuple[str, ...], option: str) -> None:
+def one_of(value: str, choices: tuple[str, ...], option: str) -> None:
+    """Refuse an option's value that is not one of `choices` (a usage error)."""
     if value not in choices:
         raise typer.BadParameter(
             f"{value!r} is not one of {', '.join(choices)}", param_hint=f"'{option}'"
         )
 
 
-def _consultation_date(text: str | None) -> str:
+def consultation_date(text: str | None) -> str:
+    """The --date given, checked, as YYYY-MM-DD; today without one."""
     import datetime
     import re
 

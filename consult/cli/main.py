@@ -15,13 +15,14 @@ from typing import NoReturn
 from consult.cli import author as cli_author
 from consult.cli import bank as cli_bank
 from consult.cli import batch as cli_batch
+from consult.cli import export as cli_export
 from consult.cli import fhir as cli_fhir
 from consult.cli import intake as cli_intake
 from consult.cli import template as cli_template
 from consult.cli.app import app, drop_stdout
 
 # Importing the command modules registers their commands on the app.
-COMMAND_MODULES = (cli_bank, cli_author, cli_batch, cli_fhir, cli_intake, cli_template)
+COMMAND_MODULES = (cli_bank, cli_author, cli_batch, cli_export, cli_fhir, cli_intake, cli_template)
 __all__ = ["app", "run"]
 
 

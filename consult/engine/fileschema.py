@@ -164,7 +164,12 @@ def rules_schema() -> Schema:
         ),
         "referral": parts.mapping(
             rules.REFERRAL_KEYS,
-            {"id": parts.ident(), "name": parts.TEXT, "description": parts.TEXT},
+            {
+                "id": parts.ident(),
+                "name": parts.TEXT,
+                "description": parts.TEXT,
+                "patient": parts.TEXT,
+            },
         ),
         "procedure": parts.mapping(
             rules.PROCEDURE_KEYS,
@@ -208,6 +213,7 @@ def rules_schema() -> Schema:
                 "indication": parts.ident(),
                 "description": parts.TEXT,
                 "basis": {"enum": list(BASES)},
+                "patient": parts.TEXT,
             },
             allOf=_rule_rules(),
         ),

@@ -201,6 +201,13 @@ def test_when_may_only_refer_to_earlier_questions(write_tree: WriteTree) -> None
             id="unknown-citation-in-text",
         ),
         pytest.param(
+            "name: Dermatology}",
+            "name: Dermatology, patient: 'A skin doctor checks it first [R1].'}",
+            "r/rules.yaml:4:57: referral 'refer_dermatology': 'patient' is for the patient: "
+            "no reference ids",
+            id="citation-in-a-referral-s-patient-text",
+        ),
+        pytest.param(
             "    candidate: [prp_scalp]\n",
             "",
             "r/rules.yaml:12:5: rule 'hair': a rule needs at least one of candidate, exclude, caveat, before, refer, inform",

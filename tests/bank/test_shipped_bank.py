@@ -146,3 +146,27 @@ def test_every_procedure_has_a_patient_text_at_reading_grade_8_or_below(
         assert grade <= 8, (procedure.id, grade)
         words = set(text.replace(".", " ").replace(",", " ").split())
         assert not words & rule_ids, procedure.id
+
+
+def test_every_referral_says_why_to_the_patient_at_reading_grade_8_or_below(
+    shipped: KnowledgeBase,
+) -> None:
+    import textstat
+
+    for referral in shipped.referrals.values():
+        assert referral.patient, referral.id
+        assert textstat.flesch_kincaid_grade(referral.patient) <= 8, referral.id
+        assert "[R" not in referral.patient
+
+
+def test_every_step_before_treatment_is_worded_for_the_patient_at_grade_8_or_below(
+    shipped: KnowledgeBase,
+) -> None:
+    import textstat
+
+    steps = [rule for rule in shipped.rules if rule.before]
+    assert steps
+    for rule in steps:
+        assert rule.patient, rule.id
+        assert textstat.flesch_kincaid_grade(rule.patient) <= 8, rule.id
+        assert "[R" not in rule.patient

@@ -211,6 +211,21 @@ def test_markdown_writes_one_summary_per_good_input(mixed: Path) -> None:
     assert Path("out/good-patchy.md").read_text() == exported.stdout
 
 
+def test_markdown_records_name_the_clinician_and_other_formats_read_no_config(
+    mixed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSULT_CLINICIAN", "Dr Ana Silva")
+    invoke(str(mixed), "-f", "markdown", "-o", "out", "--date", "2026-11-02")
+    assert "\n- Clinician: Dr Ana Silva\n" in Path("out/good-patchy.md").read_text()
+    invoke("answers/good-patchy.yaml", "-o", "one.md", "--date", "2026-11-02")
+    assert "\n- Clinician: Dr Ana Silva\n" in Path("one.md").read_text()
+    monkeypatch.delenv("CONSULT_CLINICIAN")
+    Path("config.yaml").write_text("clinician: [\n")
+    monkeypatch.setenv("CONSULT_CONFIG", "config.yaml")
+    status, _, _ = invoke("answers/good-patchy.yaml", "-f", "csv")
+    assert status == 0
+
+
 @pytest.mark.usefixtures("mixed")
 def test_markdown_names_repeated_stems_apart() -> None:
     Path("more").mkdir()
@@ -632,7 +647,7 @@ def test_the_output_suffix_picks_the_format(mixed: Path) -> None:
 def test_one_summary_to_a_named_markdown_file() -> None:
     status, _, _ = invoke("answers/good-patchy.yaml", "-o", "one.md", "--date", "2026-11-02")
     assert status == 0
-    assert Path("one.md").read_text().startswith("---\nschema: consult-summary/1\n")
+    assert Path("one.md").read_text().startswith("# Consultation record\n")
 
 
 def test_an_empty_folder_is_not_an_error(tmp_path: Path) -> None:

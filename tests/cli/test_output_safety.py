@@ -109,7 +109,7 @@ def test_output_onto_a_symlink_is_refused_or_replaced_leaving_the_target(tmp_pat
     status, err = run("export", str(ANSWERS), "-o", "summary.md", "--force", *BANK, cwd=tmp_path)
     assert (status, err) == (0, "")
     assert not link.is_symlink()
-    assert link.read_text().startswith("---\nschema: consult-summary/1\n")
+    assert link.read_text().startswith("# Consultation record\n")
     assert target.read_text() == "someone else's file\n"
     assert oct(link.stat().st_mode & 0o777) == oct(0o600)
 

@@ -72,7 +72,7 @@ def test_short_names_leave_other_files_alone() -> None:
 def test_export_writes_to_stdout_by_default(elsewhere: Path) -> None:
     result = runner.invoke(app, ["export", str(SAMPLE), "--date", "2026-11-02"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("---\nschema: consult-summary/1\n")
+    assert result.stdout.startswith("# Consultation record\n")
     assert "consultation_date: '2026-11-02'" in result.stdout
     assert list(elsewhere.iterdir()) == []
     dash = runner.invoke(app, ["export", str(SAMPLE), "--date", "2026-11-02", "-o", "-"])
@@ -111,7 +111,7 @@ def test_documents_named_in_help_are_installed(command: str) -> None:
     text = runner.invoke(app, [command, "--help"], terminal_width=200).stdout
     named = re.findall(r"\S+\.md\b", text)
     for name in named:
-        if name in {"summary.md", "SUMMARY.md", "one.md"}:
+        if name in {"summary.md", "SUMMARY.md", "one.md", "record.md"}:
             continue  # a file the command writes, not a document
         assert Path(name).is_absolute() and Path(name).is_file(), f"{command}: {name}"
 

@@ -73,7 +73,7 @@ def test_an_acute_burn_holds_every_elective_procedure(tmp_path: Path, scenario: 
     assert "PRP injections for facial rejuvenation" in screen.split("Ruled out")[1]
     assert "Acute burn and wound care" in screen.split("Candidate procedures")[0]
     assert "## Candidate procedures\n\nNone on these answers" in summary
-    excluded = summary.split("## Excluded procedures")[1]
+    excluded = summary.split("## Ruled out for the patient's concerns")[1]
     assert "- Mesotherapy for the face: Acute burn" in excluded
 
 
@@ -92,7 +92,9 @@ def test_a_referral_raised_by_two_rules_is_listed_once_with_both(tmp_path: Path)
     assert "Full-thickness burn of any size" in panel and "Deep partial- or full" in panel
     referrals = summary.split("## Referrals")[1].split("##")[0]
     assert referrals.count("- Burn centre:") == 1
-    assert "(rule burn-centre-full-thickness); Deep partial" in referrals
+    assert "Full-thickness burn of any size" in referrals and "; Deep partial" in referrals
+    rules = "- Referral Burn centre: burn-centre-full-thickness, burn-centre-special-area\n"
+    assert rules in summary.split("## Appendix")[1]
 
 
 def test_a_wound_of_unknown_care_status_holds_micrografts(tmp_path: Path) -> None:
@@ -117,7 +119,7 @@ def test_a_wound_not_under_care_is_referred_before_micrografts(tmp_path: Path) -
     assert ids(result["referrals"], "id") == ["refer_wound_care"]
     assert "REFER FIRST (1)" in screen
     assert "[wound-not-under-care]" in screen.split("Ruled out")[1]
-    assert "- Autologous micrografts" in summary.split("## Excluded procedures")[1]
+    assert "- Autologous micrografts" in summary.split("## Ruled out for the patient's concerns")[1]
 
 
 @pytest.mark.parametrize("sex", ["male", "female", "other"])
@@ -158,8 +160,10 @@ def test_minors_keep_their_candidates_with_an_expert_caution(
     assert [c["basis"] for c in device if c["rule"] == "microneedling-device-adults"] == ["label"]
     assert screen.count("⚠ (expert opinion) Patient under 18") == 3
     assert screen.count("⚠ (label) Device clearance") == 1
-    assert summary.count("(rule minor-elective-caution; basis: expert opinion)") == 3
-    assert summary.count("(rule microneedling-device-adults; basis: label)") == 1
+    appendix = summary.split("## Appendix")[1]
+    assert appendix.count(": minor-elective-caution\n") == 3
+    assert appendix.count(": microneedling-device-adults\n") == 1
+    assert "(rule " not in summary
 
 
 def test_an_adult_has_no_age_caution(tmp_path: Path) -> None:
@@ -175,4 +179,5 @@ def test_the_label_age_limit_stays_an_exclusion_marked_label(tmp_path: Path) -> 
     reason = result["excluded"][0]["reasons"][0]
     assert (reason["rule"], reason["basis"]) == ("deoxycholic-adults-only", "label")
     assert "✗ (label) Deoxycholic acid is approved for adults only" in screen
-    assert "(rule deoxycholic-adults-only; basis: label)" in summary
+    assert "adults only" in summary.split("## Ruled out for the patient's concerns")[1]
+    assert ": deoxycholic-adults-only\n" in summary.split("## Appendix")[1]

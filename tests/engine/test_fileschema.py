@@ -403,6 +403,7 @@ NOT_EXPRESSIBLE = {
     ": unknown reference": "an id defined in another part of the bank",
     ": cites unknown reference": "an id defined in another part of the bank, inside a text",
     "' is for the patient: no reference ids": "what a text says, not its type",
+    "'patient' is for the patient: no reference ids": "what a referral's text says, not its type",
     "has no indication": "an id defined under another procedure",
     "expected a mapping; got": "the Python API's check of a plain mapping, not a file",
     "cannot be used inside another quantifier": "the nesting of quantifiers in a condition",

@@ -207,8 +207,10 @@ def test_the_anticoagulant_example_shows_its_caveat_in_every_view() -> None:
     text = render_markdown(kb, AnswerSet(answers), result, date="2026-12-05")
     pending = text.index("## Cannot be assessed yet")
     assert text.index("Caveat: Anticoagulant or antiplatelet therapy", pending) < text.index(
-        "## Unanswered questions that matter"
+        "## Open questions"
     )
+    findings = text[text.index("## Safety findings") : text.index("## Before treatment")]
+    assert "anticoagulant" in findings and "agree" not in findings
 
 
 def test_the_result_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:

@@ -471,7 +471,7 @@ def test_answer_file_may_be_json(
 def test_summary_uses_the_export_renderer(kb: KnowledgeBase) -> None:
     answers, result = finished(kb)
     text = render_summary(kb, answers, result, "2026-11-02")
-    assert "# Consultation summary" in text
+    assert "# Consultation record" in text
     assert "2026-11-02" in text
 
 

@@ -136,7 +136,7 @@ def test_whole_consultation_to_a_saved_answer_file(tmp_path: Path) -> None:
     finish_and_save(run, summary="summary.md")
     assert run.end() == 0
     summary = (tmp_path / "summary.md").read_text()
-    assert "# Consultation summary" in summary
+    assert "# Consultation record" in summary
     assert stat.S_IMODE((tmp_path / "summary.md").stat().st_mode) == 0o600
     assert saved_answers(tmp_path / "answers.yaml") == FINAL
     assert stat.S_IMODE((tmp_path / "answers.yaml").stat().st_mode) == 0o600

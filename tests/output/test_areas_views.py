@@ -48,6 +48,11 @@ def summary(kb: KnowledgeBase, answers: AnswerSet) -> str:
     return render_markdown(kb, answers, consult.evaluate(kb, answers), date=DATE)
 
 
+def record_body(text: str) -> str:
+    """The record without its machine-readable metadata block."""
+    return text[: text.index("```yaml consult-record\n")]
+
+
 def between(text: str, start: str, end: str) -> str:
     """The text from `start` up to `end` (both must be there, in that order)."""
     begin = text.index(start)
@@ -76,7 +81,9 @@ def test_the_summary_names_the_area_and_lists_each_area(shipped: KnowledgeBase) 
     text = summary(shipped, check_mapping(shipped, {**PATIENT, "areas": [scalp, FACE_CLEAR]}))
     assert "Caveat: Scalp area: Corticosteroid injection" not in text  # scalp is excluded
     assert "- PRP injections into the scalp: Scalp area: Infection or active skin" in text
-    assert "  - Scalp area: ruled out\n" in between(text, "## Excluded procedures", "## Unanswered")
+    assert "  - Scalp area: ruled out\n" in between(
+        text, "## Ruled out for the patient's concerns", "## Open questions"
+    )
     areas = between(text, "### Treatment areas", "\n### ")
     assert "- Face area\n  - Infection or active skin disease" in areas
     assert "- Scalp area\n  - Infection or active skin disease" in areas
@@ -140,10 +147,10 @@ def test_the_detailed_sections_name_the_areas_of_each_procedure(shipped: Knowled
 
 def test_the_summary_has_the_plan_per_area(shipped: KnowledgeBase) -> None:
     text = summary(shipped, scenario(shipped, FACE_AND_BACK))
-    body = text.split("\n---\n", 1)[1]
+    body = record_body(text)
     tops = [line for line in body.splitlines() if line.startswith("## ")]
-    assert tops[:3] == ["## Referrals", "## Plan per treatment area", "## Candidate procedures"]
-    face, back = face_and_back(body, "## Plan per treatment area", "## Candidate procedures")
+    assert tops[:3] == ["## Safety findings", "## Plan per treatment area", "## Referrals"]
+    face, back = face_and_back(body, "## Plan per treatment area", "## Referrals")
     assert face.startswith("Face area\n\n- Treated here: Scars (surgical, traumatic,")
     assert (
         "- Candidate: PRP injections for scar revision (not acne scars) (very low certainty)\n"
@@ -159,21 +166,23 @@ def test_the_summary_has_the_plan_per_area(shipped: KnowledgeBase) -> None:
         "- Ruled out: PRP injections for scar revision (not acne scars): Active keloid or "
         "hypertrophic scar in the treatment area"
     ) in back
-    assert "(rule active-keloid-in-area; basis: expert opinion)" in back
-    assert "(rule scar-keloid-specialist)" in back
+    assert "active-keloid-in-area" not in back
+    assert "scar-keloid-specialist" not in back
+    appendix = text[text.index("## Appendix") :]
+    assert "- Referral Dermatology: active-keloid-in-area, scar-keloid-specialist\n" in appendix
 
 
 def test_the_summary_names_the_back_for_the_keloid_and_the_areas_of_each_candidate(
     shipped: KnowledgeBase,
 ) -> None:
     text = summary(shipped, scenario(shipped, FACE_AND_BACK))
-    referrals = between(text, "## Referrals", "## Plan per treatment area")
+    referrals = between(text, "## Referrals", "## Candidate procedures")
     assert "- Dermatology: Back area: Active keloid" in referrals
     assert "Face area" not in referrals
-    candidates = between(text, "## Candidate procedures", "## Excluded procedures")
+    candidates = between(text, "## Candidate procedures", "## Ruled out for")
     heading = "### PRP injections for scar revision (not acne scars)\n\n"
     assert f"{heading}- Face area: candidate; Back area: ruled out\n- Evidence" in candidates
-    excluded = between(text, "## Excluded procedures", "## Unanswered")
+    excluded = between(text, "## Ruled out for the patient's concerns", "## Open questions")
     assert (
         "- PRP injections for scar revision (not acne scars): Back area: Active keloid" in excluded
     )
@@ -203,7 +212,7 @@ def test_the_summary_with_areas_is_deterministic_and_plain_markdown(shipped: Kno
     answers = scenario(shipped, FACE_AND_BACK)
     text = summary(shipped, answers)
     assert text == summary(shipped, answers)
-    body = text.split("\n---\n", 1)[1]
+    body = record_body(text)
     found = {t.type for t in MarkdownIt("commonmark").parse(body)}
     assert found <= {
         "heading_open",
@@ -237,11 +246,15 @@ def test_a_concern_not_placed_has_its_own_area(shipped: KnowledgeBase) -> None:
 # The sections are those `consult` gave before answers had areas.
 FLAT = "scar-active-keloid-in-area-refer"
 FLAT_SUMMARY_HEADINGS = [
-    "# Consultation summary",
+    "# Consultation record",
+    "## Safety findings",
+    "## Before treatment",
     "## Referrals",
     "## Candidate procedures",
-    "## Excluded procedures",
-    "## Unanswered questions that matter",
+    "## Ruled out for the patient's concerns",
+    "## Open questions",
+    "## Examination",
+    "## Notes",
     "## Answers",
     "### Consent and about the patient",
     "### Concerns",
@@ -249,8 +262,10 @@ FLAT_SUMMARY_HEADINGS = [
     "### Medical history and safety screen",
     "### Treatment areas",
     "### Skin type, expectations and downtime",
-    "## Notes",
+    "## References",
+    "## Attestation",
     "## Disclaimer",
+    "## Appendix: rules and knowledge bank",
 ]
 
 
@@ -310,7 +325,7 @@ def test_area_names_are_never_markup_on_screen(tmp_path: Path) -> None:
 
 def test_area_names_are_escaped_in_the_summary(tmp_path: Path) -> None:
     kb = bank_with_face_label(tmp_path, HOSTILE_LABEL)
-    body = summary(kb, scenario(kb, FACE_AND_BACK)).split("\n---\n", 1)[1]
+    body = record_body(summary(kb, scenario(kb, FACE_AND_BACK)))
     stream = MarkdownIt("commonmark").parse(body)
     found = {t.type for t in stream} | {c.type for t in stream for c in t.children or []}
     assert found.isdisjoint({"link_open", "html_inline", "html_block", "em_open", "strong_open"})

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -20,7 +19,8 @@ from consult.answers.read import read_file
 from consult.bank.loader import load
 from consult.bank.model import KnowledgeBase
 from consult.engine.decide import evaluate
-from consult.output.markdown import escape, paragraph, render_markdown
+from consult.output.markdown import escape, paragraph, read_metadata, render_markdown
+from consult.output.patient import render_patient
 from tests.conftest import examples
 
 DATA = Path(__file__).parent.parent / "data"
@@ -38,12 +38,9 @@ def summary(kb: KnowledgeBase, answers: AnswerSet) -> str:
 
 
 def split(text: str) -> tuple[dict[str, Any], str]:
-    """Front matter (parsed) and body."""
-    assert text.startswith("---\n")
-    head, body = text[4:].split("\n---\n", 1)
-    meta = yaml.safe_load(head)
-    assert isinstance(meta, dict)
-    return meta, body
+    """The metadata block (parsed) and the record before it."""
+    assert text.startswith("# Consultation record\n")
+    return read_metadata(text), text[: text.index("```yaml consult-record\n")]
 
 
 def tokens(body: str) -> list[Token]:
@@ -87,18 +84,36 @@ def test_summary_matches_the_golden_file(kb: KnowledgeBase) -> None:
     assert text == GOLDEN.read_text(encoding="utf-8")
 
 
+PATIENT_GOLDEN = DATA / "patient-good-hair-male.md"
+
+
+def test_the_patient_summary_matches_its_golden_file(kb: KnowledgeBase) -> None:
+    answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    result = evaluate(kb, answers)
+    text = render_patient(kb, answers, result, date=DATE, clinician="Dr Ana Silva")
+    if os.environ.get("CONSULT_UPDATE_GOLDEN"):
+        PATIENT_GOLDEN.write_text(text, encoding="utf-8")
+    assert text == PATIENT_GOLDEN.read_text(encoding="utf-8")
+    assert {t.type for t in tokens(text)} <= ALLOWED
+
+
 def test_summary_is_deterministic(kb: KnowledgeBase) -> None:
     answers = read_file(kb, DATA / "answers" / "good-patchy.yaml")
     assert summary(kb, answers) == summary(kb, answers)
 
 
-def test_front_matter_holds_the_metadata(kb: KnowledgeBase) -> None:
+def test_the_metadata_block_holds_the_metadata(kb: KnowledgeBase) -> None:
     answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
-    meta, _ = split(summary(kb, answers))
+    result = evaluate(kb, answers)
+    text = render_markdown(kb, answers, result, date=DATE, time="09:05", clinician="Dr A. Silva")
+    meta, body = split(text)
+    assert "- Time: 09:05\n- Clinician: Dr A. Silva\n" in body
     assert meta == {
-        "schema": "consult-summary/1",
+        "schema": "consult-record/1",
         "patient_ref": "P-0042",
         "consultation_date": DATE,
+        "consultation_time": "09:05",
+        "clinician": "Dr A. Silva",
         "tool": "consult",
         "tool_version": "0.1.0",
         "bank_version": kb.version,
@@ -106,29 +121,45 @@ def test_front_matter_holds_the_metadata(kb: KnowledgeBase) -> None:
     }
 
 
+def test_the_metadata_block_is_the_end_of_the_appendix_not_a_heading(kb: KnowledgeBase) -> None:
+    answers = read_file(kb, DATA / "answers" / "good-hair-male.yaml")
+    text = summary(kb, answers)
+    assert not text.startswith("---")
+    assert headings(text)[-1] == "## Appendix: rules and knowledge bank"
+    assert text.endswith("bank_sha256: " + kb.sha256 + "\n```\n")
+    assert all("schema" not in h and "sha256" not in h for h in headings(text))
+
+
 @pytest.mark.parametrize("ref", ["no", "2026-01-02", "---", "a: b", "0123", "Jane <Doe> #1", ""])
-def test_front_matter_keeps_patient_refs_as_text(kb: KnowledgeBase, ref: str) -> None:
+def test_the_metadata_block_keeps_patient_refs_as_text(kb: KnowledgeBase, ref: str) -> None:
     meta, _ = split(summary(kb, AnswerSet({"age": 30}, patient_ref=ref)))
     assert meta["patient_ref"] == (ref or None)
 
 
-def test_sections_come_in_order_referrals_first(kb: KnowledgeBase) -> None:
+def test_sections_come_in_order_safety_first(kb: KnowledgeBase) -> None:
     answers = read_file(kb, DATA / "answers" / "good-patchy.yaml")
     _, body = split(summary(kb, answers))
     assert headings(body) == [
-        "# Consultation summary",
+        "# Consultation record",
+        "## Safety findings",
+        "## Before treatment",
         "## Referrals",
         "## Candidate procedures",
-        "## Excluded procedures",
-        "## Unanswered questions that matter",
+        "## Ruled out for the patient's concerns",
+        "## Open questions",
+        "## Examination",
+        "## Notes",
         "## Answers",
         "### About the patient",
         "### Hair loss",
         "### Safety screen",
-        "## Notes",
+        "## References",
+        "## Attestation",
         "## Disclaimer",
+        "## Appendix: rules and knowledge bank",
     ]
-    assert "- Dermatology: Patchy hair loss needs a diagnosis first. (rule hair-patchy)" in body
+    assert "- Dermatology: Patchy hair loss needs a diagnosis first.\n" in body
+    assert "- Referral Dermatology: hair-patchy\n" in body
 
 
 def test_undetermined_procedures_name_the_questions(kb: KnowledgeBase) -> None:
@@ -156,7 +187,7 @@ def test_a_pending_procedure_shows_its_known_caveats_before_the_open_questions(
     _, body = split(summary(kb, answers))
     pending = body.index("## Cannot be assessed yet")
     caveat = body.index("- Caveat: More bruising and bleeding on anticoagulants", pending)
-    assert caveat < body.index("## Unanswered questions that matter")
+    assert caveat < body.index("## Open questions")
     assert body.count("Pregnant or breastfeeding?") == 1
     assert "Pregnant or breastfeeding?: would settle PRP into the scalp, Micrografts" in body
 
@@ -289,11 +320,10 @@ def test_a_referral_raised_twice_is_one_item_with_both_reasons(kb: KnowledgeBase
     out_of_scope = replace(result.excluded[1], in_scope=False)
     result = replace(result, referrals=(first, second), excluded=(result.excluded[0], out_of_scope))
     _, body = split(render_markdown(kb, answers, result, date=DATE))
-    assert (
-        "- Dermatology: Patchy hair loss needs a diagnosis first. (rule hair-patchy); "
-        "Second reason. (rule other)\n\n"
-    ) in body
-    assert "- Also ruled out, for other concerns: Micrografts for hair\n" in body
+    assert ("- Dermatology: Patchy hair loss needs a diagnosis first; Second reason.\n\n") in body
+    assert "- Referral Dermatology: hair-patchy, other\n" in body
+    assert "Also ruled out" not in body
+    assert "Ruled out Micrografts for hair" not in body
 
 
 PROSE = [
@@ -362,3 +392,18 @@ def test_a_paragraph_round_trips_its_lines(text: str) -> None:
     assert types <= INLINE | {"hardbreak"}
     lines = [one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     assert seen == "\n".join(line for line in lines if line)
+
+
+def test_a_clinician_answered_in_the_consultation_comes_before_the_configured_one(
+    kb: KnowledgeBase,
+) -> None:
+    answers = AnswerSet({"age": 30, "clinician": "Dr Asked\tAt Intake"}, patient_ref="P-1")
+    result = evaluate(kb, answers)
+    text = render_markdown(kb, answers, result, date=DATE, clinician="Dr Configured")
+    assert "- Clinician: Dr Asked At Intake\n" in text
+    assert read_metadata(text)["clinician"] == "Dr Asked At Intake"
+    patient = render_patient(kb, answers, result, date=DATE, clinician="Dr Configured")
+    assert "- Your clinician: Dr Asked At Intake\n" in patient
+    plain = AnswerSet({"age": 30})
+    text = render_markdown(kb, plain, evaluate(kb, plain), date=DATE, clinician="Dr Configured")
+    assert "- Clinician: Dr Configured\n" in text
