@@ -396,3 +396,23 @@ def test_a_rules_file_that_cannot_be_read_is_an_error(
     with pytest.raises(InvalidDefinitions) as info:
         consult.load(questions="q", rules="r")
     assert [str(p) for p in info.value.problems] == [f"r/20-safety.yaml: cannot read: {reason}"]
+
+
+def test_a_file_changed_between_two_loads_is_read_again(tmp_path: Path) -> None:
+    """Parsed files are remembered by content: an edit of the same size is still seen."""
+    import shutil
+
+    data = Path(__file__).parent.parent / "data"
+    shutil.copytree(data / "questions", tmp_path / "q")
+    shutil.copytree(data / "rules", tmp_path / "r")
+    first = consult.load(tmp_path / "q", tmp_path / "r")
+    assert consult.load(tmp_path / "q", tmp_path / "r") == first
+    rules = tmp_path / "r" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    edited = text.replace("Patchy hair loss needs", "Patchy hair loss wants", 1)
+    assert edited != text and len(edited) == len(text)
+    rules.write_text(edited, encoding="utf-8")
+    second = consult.load(tmp_path / "q", tmp_path / "r")
+    assert second.sha256 != first.sha256
+    texts = [r.text for r in second.rules if "Patchy" in (r.text or "")]
+    assert texts and all("wants" in t for t in texts)
