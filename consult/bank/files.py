@@ -1,4 +1,4 @@
-"""A bank file read as the loader needs it: a regular file, or a located reason why not.
+"""A bank file as the loader needs it: read if regular, else a reason; parsed once.
 
 A questions or rules file that cannot be read (a dangling link to an unmounted
 share, a link loop, a pipe, a device, a folder named `x.yaml`) is a problem of
@@ -8,11 +8,12 @@ the bank, never an entry silently left out: its rules would be missing.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
 
-from consult.bank.yamlsource import MAX_BYTES
+from consult.bank.yamlsource import MAX_BYTES, Node, decode, parse
 
 
 def read_bank_file(path: Path) -> bytes:
@@ -35,6 +36,32 @@ def read_bank_file(path: Path) -> bytes:
             return handle.read(MAX_BYTES + 1)
     finally:
         os.close(fd)
+
+
+def parse_bank_file(data: bytes, name: str) -> Node | None:
+    """A bank file's positioned nodes (None when empty).
+
+    A process that loads the bank again (a test run, a program calling
+    `consult.load` for each request) parses only the files that changed: nodes
+    are remembered by content and name, at most 32 files of bank size, so a
+    long run over generated banks stays within a few MB. The checks and the
+    build run every time. Nodes are never changed once parsed, so sharing them
+    is safe; a file that fails to parse is not remembered.
+
+    Raises:
+        YamlProblem: the file is not UTF-8 or not YAML, located.
+    """
+    if len(data) > _REMEMBERED_BYTES:
+        return _parse(data, name)
+    return _remembered(data, name)
+
+
+def _parse(data: bytes, name: str) -> Node | None:
+    return parse(decode(data, name), name, aliases=True)
+
+
+_REMEMBERED_BYTES = 128 * 1024
+_remembered = functools.lru_cache(maxsize=32)(_parse)
 
 
 class NotARegularFile(Exception):

@@ -6,14 +6,13 @@ Every problem is collected and raised once, sorted, as `path:line:col: message`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from consult.bank.codes import SYSTEMS, UNITS
 from consult.bank.conditions import ConditionParser
-from consult.bank.files import NotARegularFile, os_reason, read_bank_file
+from consult.bank.files import NotARegularFile, os_reason, parse_bank_file, read_bank_file
 from consult.bank.model import (
     KINDS,
     AllOf,
@@ -30,9 +29,7 @@ from consult.bank.truth import compile_condition
 from consult.bank.yamlsource import (
     Node,
     YamlProblem,
-    decode,
     iter_yaml_files,
-    parse,
     suggest,
 )
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
@@ -130,8 +127,7 @@ class _Loader:
             data = read_bank_file(path)
             self.digest.update(f"{kind}/{path.name}\0".encode())
             self.digest.update(data)
-            parsed = _parsed if len(data) <= _REMEMBERED_BYTES else _parse
-            node = parsed(data, name)
+            node = parse_bank_file(data, name)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return None
@@ -166,19 +162,6 @@ class _Loader:
             message = f"'version' is set again (first at {first})"
             self.problems.append(Problem(node.source, message))
         return self.versions[0][0]
-
-
-def _parse(data: bytes, name: str) -> Node | None:
-    return parse(decode(data, name), name, aliases=True)
-
-
-# A process that loads the bank again (a test run, a program calling `consult.load`
-# for each request) parses only the files that changed; the checks and the build
-# run every time. Nodes are never changed once parsed, so sharing them is safe; a
-# file that fails to parse is not remembered. Only files of bank size are kept, at
-# most 32 of them, so a long run over generated banks stays within a few MB.
-_REMEMBERED_BYTES = 128 * 1024
-_parsed = functools.lru_cache(maxsize=32)(_parse)
 
 
 def _all_question_ids(docs: list[Node]) -> set[str]:

@@ -3,7 +3,8 @@
 `consult export --format html` writes each of the three consultations; Chromium
 loads the page (`--dump-dom`), takes a screenshot and prints it to PDF, and the
 tests read the text Chromium rendered. Without Chromium (`apt-get install
-chromium`) the tests that need it are skipped, saying so.
+chromium`) the tests that need it are skipped, saying so. They are marked
+`browser`: a plain `pytest` leaves them out, `pytest -m browser` (CI) runs them.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def test_the_html_record_is_the_markdown_record_on_a_printable_page(
     assert RECORDS[name][0] not in page.split("</title>")[0]  # no patient in the tab title
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", sorted(RECORDS))
 def test_chromium_renders_the_record(chromium: str, tmp_path: Path, name: str) -> None:
     page = export(tmp_path, name, "record", "html")
@@ -98,6 +100,7 @@ def test_chromium_renders_the_record(chromium: str, tmp_path: Path, name: str) -
     assert headings[1] == "Safety findings"
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", sorted(RECORDS))
 def test_chromium_renders_the_patient_summary(chromium: str, tmp_path: Path, name: str) -> None:
     page = export(tmp_path, name, "patient", "html")
@@ -113,6 +116,7 @@ def test_chromium_renders_the_patient_summary(chromium: str, tmp_path: Path, nam
     assert not re.search(r"\bR[0-9]+[a-z]?\b", text)
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("audience", ["record", "patient"])
 def test_chromium_prints_the_page_and_takes_a_screenshot(
     chromium: str, tmp_path: Path, audience: str
