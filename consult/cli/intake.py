@@ -21,11 +21,14 @@ from consult.cli.app import (
 from consult.cli.shipped import shipped_file
 
 if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
     from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
     from consult.intake.draft import DraftWriter
-    from consult.intake.flow import Intake
+    from consult.intake.flow import Intake, Nav
+    from consult.intake.prompts import QuestionaryAsker
 
 
 @app.command(
@@ -112,6 +115,7 @@ def _consult(
     from datetime import datetime
 
     from consult.intake import flow, session
+    from consult.intake.flow import BACK
     from consult.intake.prompts import QuestionaryAsker
 
     asker = QuestionaryAsker()
@@ -119,23 +123,56 @@ def _consult(
     asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
     for line in notices:
         asker.notice(line)
-    flow.run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
-    answers = flow.answer_set(state)
-    result = _show_intake_result(kb, answers)
+    while True:
+        flow.run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
+        answers = flow.answer_set(state)
+        result, reply = _result_screen(kb, answers, asker)
+        if reply is not BACK:  # Ctrl-B: back to the review screen, to change an answer
+            break
     now = datetime.now()
     stem, date = f"consult-{now:%Y%m%d-%H%M}", now.date().isoformat()
-    return session.offer_saves(asker, kb, answers, result, stem=stem, date=date)
+    return session.offer_saves(
+        asker, kb, answers, result, stem=stem, date=date, save_answers=bool(reply)
+    )
 
 
-def _show_intake_result(kb: KnowledgeBase, answers: AnswerSet) -> Result:
+def _result_screen(
+    kb: KnowledgeBase, answers: AnswerSet, asker: QuestionaryAsker
+) -> tuple[Result, bool | Nav]:
+    """The result, the full details first and the plan last, above the first save question.
+
+    `d` pages the full details and shows the plan again; returns the result and
+    the answer to the save question, or BACK.
+    """
     from rich.console import Console
 
     from consult.engine.decide import evaluate as run_rules
+    from consult.intake.prompts import DETAILS
+    from consult.output.brief import render_plan
     from consult.output.terminal import render_result
 
     result = run_rules(kb, answers)
-    Console(highlight=False).print(render_result(result, kb=kb))
-    return result
+    console = Console(highlight=False)
+    # One column short of the edge: a terminal that wraps at the edge then breaks no line.
+    console.width = max(console.width - 1, 40)
+    console.print(render_result(result, kb=kb))
+    while True:
+        console.print()
+        console.print(render_plan(result, kb=kb))
+        reply = asker.at_result("Save the answers to an answer file?", True)
+        if reply != DETAILS:
+            assert not isinstance(reply, str)
+            return result, reply
+        _page(console, render_result(result, kb=kb))
+
+
+def _page(console: Console, details: RenderableType) -> None:
+    """The full details through the system pager (less keeps the colours)."""
+    import os
+
+    os.environ.setdefault("LESS", "-R")
+    with console.pager(styles=True):
+        console.print(details)
 
 
 def _resume_hint(path: Path, questions: Path | None, rules: Path | None) -> str:

@@ -52,6 +52,8 @@ from consult.intake.widgets import (
     run_prompt,
 )
 
+DETAILS = "details"  # the reply of `at_result` asking for the full details
+
 
 class QuestionaryAsker:
     """Asks the intake's questions with questionary at the terminal."""
@@ -176,6 +178,21 @@ class QuestionaryAsker:
         )
         reply = run_prompt(prompt, can_go_back=True)
         return None if reply is FINISH else reply
+
+    def at_result(self, message: str, default: bool) -> bool | Nav | str:
+        """The first save question, under the plan: y/n, `d` for the details, Ctrl-B back.
+
+        Returns the yes/no answer, `DETAILS` for the full details, or BACK to go
+        back to the review screen and change an answer.
+        """
+        keys = "d: the full details in a pager · Ctrl-B: back to the review to change an answer"
+        self._print(block(keys, self._width(), first=0, indent=0), "fg:ansibrightblack")
+        prompt = questionary.confirm(message, default=default, **self._io())
+        extra = KeyBindings()
+        extra.add("d", eager=True)(lambda event: event.app.exit(result=DETAILS))
+        add_bindings(prompt, extra)
+        reply = run_prompt(prompt, can_go_back=True)
+        return reply if reply is BACK or reply == DETAILS else bool(reply)
 
     def confirm(self, message: str, default: bool) -> bool:
         """A yes/no question about the session (saving files)."""

@@ -46,10 +46,17 @@ def offer_saves(
     stem: str,
     date: str,
     summarize: Summarizer = render_summary,
+    save_answers: bool | None = None,
 ) -> Path | None:
-    """Offer to save the answer file and a markdown summary; return the answer file."""
+    """Offer to save the answer file and a markdown summary; return the answer file.
+
+    `save_answers` is the answer to the first question when it was asked already
+    (under the plan, see `consult.cli.intake`).
+    """
     saved = None
-    if asker.confirm("Save the answers to an answer file?", True):
+    if save_answers is None:
+        save_answers = asker.confirm("Save the answers to an answer file?", True)
+    if save_answers:
         saved = _save_as(
             asker,
             "Answer file (.yaml or .json)",
