@@ -43,8 +43,13 @@ def intake(
         ),
     ] = None,
     resume: Annotated[
-        Path | None,
-        typer.Option("--resume", metavar="DRAFT", help="Continue a draft where it stopped."),
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="[DRAFT]",
+            help="Continue a draft where it stopped; without DRAFT, pick one of the drafts "
+            "by patient reference and date.",
+        ),
     ] = None,
     draft: Annotated[
         Path | None,
@@ -61,18 +66,22 @@ def intake(
     """Run a consultation at the terminal, show the result and offer to save it.
 
     \b
-    Only the questions that apply are asked; the treatment areas one by one,
+    The patient reference (pseudonymous) is asked first, never taken from the
+    command line; it names the draft and the files saved. Only the questions
+    that apply are asked; the treatment areas one by one,
     each with what is treated there and its details. Ctrl-B goes back one
-    question; a review screen lists every answer before the result. The
-    answers so far are autosaved to a draft after every answer; after Ctrl-C
-    or a closed terminal, --resume DRAFT continues at the first unanswered
-    question.
+    question; a review screen lists every answer before the result. Under
+    the plan, d pages the full details and Ctrl-B goes back to the review to
+    change an answer. The answers so far are autosaved to a draft after every
+    answer; after Ctrl-C or a closed terminal, --resume DRAFT (or --resume
+    alone, to pick the draft) continues at the first unanswered question.
 
     \b
     Examples:
       consult intake
       consult intake --answers known.yaml
-      consult intake --resume ~/.local/state/consult/drafts/intake-20261102-093000.json
+      consult intake --resume
+      consult intake --resume ~/.local/state/consult/drafts/intake-P-0042-20261102-093000.json
     """
     _need_terminal()
     if resume is not None and (answers is not None or draft is not None):
@@ -81,19 +90,31 @@ def intake(
         )
     from consult.intake import session
     from consult.intake.draft import draft_lock
+    from consult.intake.prompts import QuestionaryAsker
 
+    asker = QuestionaryAsker()
     with ExitStack() as held:
-        with exit_on_error():
-            named = resume or draft
+        with exit_on_error(), _stopped_before_the_draft():
+            resumed = _pick_draft(asker) if resume == "" else resume
+            named = Path(resumed) if resumed is not None else draft
             if named is not None:  # two intakes on one draft would overwrite each other
                 held.enter_context(draft_lock(named))
             kb = load_bank(questions, rules)
-            writer, state, notices = session.begin(kb, resume=resume, draft=draft, prefill=answers)
+            last = session.saved_at(Path(resumed)) if resumed is not None else None
+            writer, state, notices = session.begin(
+                kb,
+                resume=Path(resumed) if resumed is not None else None,
+                draft=draft,
+                prefill=answers,
+                ask_ref=lambda: _ask_ref(asker),
+            )
             if named is None:
                 held.enter_context(draft_lock(writer.path))
         hint = _resume_hint(writer.path, questions, rules)
         with exit_on_error(), _intake_stops(hint), stop_on_signals():
-            saved = _consult(kb, state, writer, notices)
+            if resumed is not None:
+                notices.insert(0, session.resume_banner(state.patient_ref, last))
+            saved = _consult(kb, state, writer, notices, asker)
     _after_intake(writer.path, saved, hint)
 
 
@@ -108,17 +129,51 @@ def _need_terminal() -> None:
         raise typer.Exit(ExitStatus.INVALID)
 
 
+def _pick_draft(asker: QuestionaryAsker) -> str:
+    """`--resume` without a path: the drafts by patient reference and date, newest first."""
+    from consult.errors import InputError
+    from consult.intake.draft import drafts_folder
+    from consult.intake.patient import list_drafts
+
+    found = list_drafts()
+    if not found:
+        raise InputError(f"no drafts to resume in {drafts_folder()}")
+    choices = [(entry.label(), str(entry.path)) for entry in found]
+    return asker.pick("Which consultation to continue?", choices)
+
+
+def _ask_ref(asker: QuestionaryAsker) -> str:
+    from consult.intake.patient import REF_PROMPT, ref_error
+
+    return asker.ask_text(REF_PROMPT, "", ref_error).strip()
+
+
+@contextmanager
+def _stopped_before_the_draft() -> Iterator[None]:
+    """Ctrl-C or Ctrl-D at the first prompts, before any draft: nothing to keep."""
+    from consult.errors import ExitStatus
+
+    try:
+        yield
+    except (KeyboardInterrupt, EOFError):
+        _say("\nInterrupted: nothing was saved.\n")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+
 def _consult(
-    kb: KnowledgeBase, state: Intake, writer: DraftWriter, notices: list[str]
+    kb: KnowledgeBase,
+    state: Intake,
+    writer: DraftWriter,
+    notices: list[str],
+    asker: QuestionaryAsker,
 ) -> Path | None:
     """The session itself: questions, review, result on screen, saving."""
     from datetime import datetime
 
     from consult.intake import flow, session
     from consult.intake.flow import BACK
-    from consult.intake.prompts import QuestionaryAsker
+    from consult.intake.patient import file_stem
 
-    asker = QuestionaryAsker()
     asker.notice(f"Question bank {kb.version}. Draft autosaved to: {writer.path}")
     asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
     for line in notices:
@@ -130,7 +185,7 @@ def _consult(
         if reply is not BACK:  # Ctrl-B: back to the review screen, to change an answer
             break
     now = datetime.now()
-    stem, date = f"consult-{now:%Y%m%d-%H%M}", now.date().isoformat()
+    stem, date = file_stem(state.patient_ref, now), now.date().isoformat()
     return session.offer_saves(
         asker, kb, answers, result, stem=stem, date=date, save_answers=bool(reply)
     )

@@ -194,6 +194,16 @@ class QuestionaryAsker:
         reply = run_prompt(prompt, can_go_back=True)
         return reply if reply is BACK or reply == DETAILS else bool(reply)
 
+    def pick(self, message: str, choices: Sequence[tuple[str, str]]) -> str:
+        """One of a list of (label, value): numbers pick the first nine, arrows any."""
+        prompt = questionary.select(
+            message,
+            choices=[questionary.Choice(label, value=value) for label, value in choices],
+            use_shortcuts=len(choices) <= 36,
+            **self._io(),
+        )
+        return str(prompt.unsafe_ask())
+
     def confirm(self, message: str, default: bool) -> bool:
         """A yes/no question about the session (saving files)."""
         prompt = questionary.confirm(message, default=default, **self._io())

@@ -20,11 +20,11 @@ from consult.errors import InputError, display_path
 from consult.intake.draft import (
     DraftWriter,
     answer_file_text,
-    new_draft_path,
     path_error,
     read_draft,
 )
 from consult.intake.flow import Asker, Intake, dropped_message
+from consult.intake.patient import draft_path
 from consult.output.files import write_private
 
 Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
@@ -93,14 +93,21 @@ def begin(
     draft: Path | None = None,
     prefill: Path | None = None,
     now: datetime | None = None,
+    ask_ref: Callable[[], str] | None = None,
 ) -> tuple[DraftWriter, Intake, list[str]]:
     """Start or resume an intake: its draft writer, its state and notices to show first.
 
-    The draft is written at once, so its path exists from the first question.
+    `ask_ref` asks for the patient reference when the intake has none yet (not
+    in the answer file given, nor in the draft resumed). The draft is written at
+    once, so its path exists from the first question; a new draft is named by
+    the reference and the time.
     """
     notices: list[str] = []
+    when = now or datetime.now()
     if resume is not None:
         intake = _resumed(kb, resume, notices)
+        if not intake.patient_ref and ask_ref is not None:
+            intake.patient_ref = ask_ref()
         writer = DraftWriter(resume, kb)
         writer.save(intake.answers, intake.skipped, intake.patient_ref)
         return writer, intake, notices
@@ -114,9 +121,26 @@ def begin(
         given = read_file(kb, prefill)
         notices.extend(f"warning: {w}" for w in given.warnings)
         intake = Intake(kb, given.answers, (), given.patient_ref)
-    writer = DraftWriter(draft or new_draft_path(now or datetime.now()), kb)
+    if not intake.patient_ref and ask_ref is not None:
+        intake.patient_ref = ask_ref()
+    writer = DraftWriter(draft or draft_path(intake.patient_ref, when), kb)
     writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
     return writer, intake, notices
+
+
+def resume_banner(ref: str, saved: datetime | None) -> str:
+    """Whose consultation a resumed draft continues, and when it was last saved."""
+    who = f"patient {ref}" if ref else "a patient with no reference"
+    when = f", last saved {saved:%Y-%m-%d %H:%M}" if saved is not None else ""
+    return f"Resuming the consultation of {who}{when}."
+
+
+def saved_at(path: Path) -> datetime | None:
+    """When a file was last written, if it can be told."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
 
 
 def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> Intake:

@@ -88,6 +88,8 @@ class Terminal:
             timeout=10,
         )
         self.path = path
+        self.wait("Patient reference")
+        self.send("P-0042", ENTER)
 
     def lines(self) -> list[str]:
         return [line.rstrip() for line in self.screen.display]

@@ -51,6 +51,8 @@ class Screen:
         self.screens: list[list[str]] = []  # every screen a key was sent to
         self.written = bytearray()  # everything the intake wrote
         self.keys = 0  # the keys pressed (an arrow key is one)
+        self.wait("Patient reference")
+        self.child.send("P-0042" + ENTER)
 
     def lines(self) -> list[str]:
         return [line.rstrip() for line in self.screen.display]

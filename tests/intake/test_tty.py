@@ -29,6 +29,7 @@ def _installed() -> str | None:
 CONSULT = _installed()
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
 DOWN, ENTER, SPACE, CTRL_B, CTRL_C, CTRL_U = "\x1b[B", "\r", " ", "\x02", "\x03", "\x15"
+REF = "P-0042"
 needs_consult = pytest.mark.skipif(
     CONSULT is None, reason="the consult command is not installed (pip install -e .)"
 )
@@ -74,6 +75,8 @@ class Intake:
             timeout=10,
         )
         self.seen = ""
+        if "--resume" not in args:  # a new consultation starts with whose it is
+            self.answer("Patient reference", REF + ENTER)
 
     def wait(self, text: str) -> None:
         self.child.expect_exact(text)
@@ -241,6 +244,7 @@ def test_prompts_go_to_the_terminal_and_only_the_result_to_stdout(tmp_path: Path
         encoding="utf-8",
         timeout=10,
     )
+    run.answer("Patient reference", REF + ENTER)
     first_half(run)
     second_half(run)
     run.answer("Review the answers", ENTER)
