@@ -34,6 +34,14 @@ BACK = Nav.BACK
 Reply: TypeAlias = Answer | Nav | None
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C in a typed answer: what was typed so far, kept in the draft when it is valid."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
     """One question as put to the clinician."""
@@ -295,7 +303,11 @@ def _step(
     run = intake.yes_no_run(question)
     if run:
         return _no_to_all(intake, asker, save, run)
-    reply = asker.ask(intake.ask_for(question))
+    try:
+        reply = asker.ask(intake.ask_for(question))
+    except Interrupted as stop:
+        keep_typed(intake, question, stop.text, save)
+        raise
     if reply is BACK:
         return intake.previous(question) or question
     assert not isinstance(reply, Nav)
@@ -310,6 +322,18 @@ def _step(
     if intake.jump:  # an area added (its site next) or removed (add-or-done next)
         return intake.lookup(intake.jump)
     return intake.next_open(question)
+
+
+def keep_typed(
+    intake: Intake, question: Question, text: str, save: Callable[[Intake], None]
+) -> None:
+    """A half-typed text answer (a note) stopped by Ctrl-C: kept in the draft if valid."""
+    if question.kind != "text" or not text.strip():
+        return
+    checked, error = check_reply(question, text)
+    if not error:
+        intake.record(question, checked)
+        save(intake)
 
 
 def _no_to_all(

@@ -25,6 +25,7 @@ from consult.bank.model import Answer, Question
 from consult.intake.flow import (
     BACK,
     Ask,
+    Interrupted,
     reply_error,
     show_answer,
 )
@@ -296,6 +297,12 @@ def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Questio
         instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
+    # Ctrl-C keeps what was typed: the loop saves it to the draft, then stops.
+    extra = KeyBindings()
+    extra.add("c-c", eager=True)(
+        lambda event: event.app.exit(exception=Interrupted(event.app.current_buffer.text))
+    )
+    add_bindings(prompt, extra)
     return prompt
 
 

@@ -294,3 +294,19 @@ def test_the_result_screen_shows_what_is_known_before_the_open_questions(
     assert "would settle: PRP into the scalp, Micrografts for hair" in screen
     run.child.sendcontrol("c")
     run.end()
+
+
+@pty
+def test_ctrl_c_keeps_a_half_typed_note_in_the_draft(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.json"
+    run = Intake(tmp_path, "--draft", str(draft))
+    first_half(run)
+    run.answer("Hair loss 2/2", "3" + ENTER)
+    run.answer("Safety screen 1/3", "n")
+    run.answer("Safety screen 2/3", "y")
+    run.answer("Safety screen 3/3", "Wants to think about")
+    run.wait("Wants to think about")
+    run.child.send(CTRL_C)
+    assert run.end() == 130
+    assert "Interrupted." in run.seen
+    assert json.loads(draft.read_text())["answers"]["notes"] == "Wants to think about"
