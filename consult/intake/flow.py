@@ -64,12 +64,14 @@ class NoToAll:
     """The clinician's reply to a run of yes/no questions shown together.
 
     `shown` is how many of the leading questions were on screen; `all_no` says
-    the clinician answered No to each of them in one step (otherwise they are
-    asked one by one).
+    the clinician answered No to each of them in one step; `yes` lists those
+    answered Yes in the same step (by their number in the section), the others
+    shown being No. With neither, they are asked one by one.
     """
 
     shown: int
     all_no: bool
+    yes: tuple[int, ...] = ()  # section positions answered Yes, the others shown No
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +238,12 @@ class Intake:
     def yes_no_run(self, question: Question) -> list[Question]:
         """The open yes/no questions that end `question`'s section, from it on.
 
-        They can be shown together and answered "No to all of these". Empty
-        unless `question` is open and every question after it in its section is
-        a yes/no question; questions already shown together and then asked one
-        by one, and questions answered before, are left out.
+        They can be shown together and answered in one step: "No to all of
+        these", or Yes to some and No to the rest. Empty unless `question` is
+        open and every question after it in its section is a yes/no question
+        (or a follow-up that applies only maybe); questions already shown
+        together and then asked one by one, and questions answered before, are
+        left out.
         """
         if self.is_done(question.id) or question.id in self.one_by_one:
             return []
@@ -248,9 +252,16 @@ class Intake:
             for q in self.visible[self._position.get(question.id, 0) :]
             if q.section == question.section
         ]
-        if any(q.kind != "yes_no" for q in rest):
+        # A question of another kind that applies only maybe (a follow-up of a
+        # question in the run, such as how long ago isotretinoin was stopped) is
+        # asked after the run, once the answer that switches it on is given.
+        if any(q.kind != "yes_no" and (q.id in self._sure or self.is_done(q.id)) for q in rest):
             return []
-        run = [q for q in rest if not self.is_done(q.id) and q.id not in self.one_by_one]
+        run = [
+            q
+            for q in rest
+            if q.kind == "yes_no" and not self.is_done(q.id) and q.id not in self.one_by_one
+        ]
         return run if len(run) >= MIN_RUN else []
 
     def review(self) -> list[ReviewSection]:
@@ -345,17 +356,20 @@ def _no_to_all(
         return intake.previous(run[0]) or run[0]
     assert isinstance(reply, NoToAll)
     shown = run[: max(reply.shown, 1)]
-    if not reply.all_no:
+    if not reply.all_no and not reply.yes:
         intake.one_by_one.update(q.id for q in shown)
         return run[0]
+    before = intake.previous(shown[0])
+    numbers = {q.id: intake.ask_for(q).section_position for q in shown}
     for question in shown:
         if question.id not in {q.id for q in intake.visible}:  # switched off meanwhile
             continue
-        dropped = intake.record(question, False)
+        dropped = intake.record(question, numbers[question.id] in reply.yes)
         if dropped:
             asker.notice(dropped_message(intake.kb, dropped))
         save(intake)
-    return intake.next_open(shown[-1])
+    # From the start of the run: a question that a Yes switched on is asked next.
+    return intake.next_open(before)
 
 
 def answer_set(intake: Intake) -> AnswerSet:

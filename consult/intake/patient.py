@@ -18,7 +18,7 @@ from consult.answers.check import patient_ref_error
 from consult.errors import InputError, display_path
 from consult.intake.draft import FOLDER_MODE, drafts_folder
 
-REF_PROMPT = "Patient reference (pseudonymous, such as P-0042; no name or date of birth):"
+REF_PROMPT = "Patient reference (pseudonymous, such as P-0042):"
 MAX_SLUG = 32
 
 

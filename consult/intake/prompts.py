@@ -55,6 +55,14 @@ from consult.intake.widgets import (
 DETAILS = "details"  # the reply of `at_result` asking for the full details
 
 
+def _yes_numbers(text: str, numbers: set[int]) -> tuple[tuple[int, ...], str]:
+    """The numbers typed for the Yes answers of a run, and why they cannot be used ("" if fine)."""
+    words = text.replace(",", " ").split()
+    if not all(word.isdigit() and int(word) in numbers for word in words):
+        return (), f"type numbers from {min(numbers)} to {max(numbers)}, or n for No to all"
+    return tuple(sorted({int(word) for word in words})), ""
+
+
 class QuestionaryAsker:
     """Asks the intake's questions with questionary at the terminal."""
 
@@ -139,11 +147,16 @@ class QuestionaryAsker:
                 self._print("   " + line, "fg:ansibrightblack")
         count = len(page)
         message, instruction = no_to_all_prompt(first, page[-1], width)
-        prompt = questionary.confirm(message, instruction=instruction, **self._io())
+        numbers = {ask.section_position for ask in page}
+        prompt = questionary.text(
+            message,
+            instruction=instruction,
+            validate=lambda text: _yes_numbers(text, numbers)[1] or True,
+            **self._io(),
+        )
         extra = KeyBindings()
-        extra.add("n", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
-        extra.add("N", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
-        extra.add("enter", eager=True)(lambda e: e.app.exit(result=NoToAll(count, False)))
+        for key in ("n", "N"):
+            extra.add(key, eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
         add_bindings(prompt, extra)
         prompt.application.erase_when_done = True
         reply = run_prompt(prompt, can_go_back=first.can_go_back)
@@ -152,8 +165,17 @@ class QuestionaryAsker:
         if reply is BACK:
             self._echo(said, "← back")
             return Nav.BACK
+        if isinstance(reply, str):
+            yes = _yes_numbers(reply, numbers)[0]
+            reply = NoToAll(count, all_no=False, yes=yes)
         assert isinstance(reply, NoToAll)
-        self._echo(said, "→ No to each" if reply.all_no else "→ one by one")
+        if reply.all_no:
+            words = "No to each"
+        elif reply.yes:
+            words = f"Yes to {', '.join(map(str, reply.yes))}; No to the rest"
+        else:
+            words = "one by one"
+        self._echo(said, "→ " + words)
         return reply
 
     def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:

@@ -114,6 +114,8 @@ class _Ticks:
         none = [c.id for c in question.choices if c.exclusive]
         if none:
             bindings.add("n", eager=True)(lambda event: self.none_of_these(event, none[0]))
+        if not is_numbered(question):
+            _type_ahead(bindings, self.ic, question, taken={"n"} if none else set())
         _not_known_key(bindings, question)
         add_bindings(prompt, bindings)
         line = Window(FormattedTextControl(lambda: [("fg:ansired", self.error)]), height=1)
@@ -220,9 +222,35 @@ def _build_one_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Quest
     if is_numbered(question):
         for index, choice in enumerate(question.choices, 1):
             extra.add(str(index), eager=True)(_exit_with(choice.id))
+    else:
+        _type_ahead(extra, _inquirer(prompt.application), question, taken=set())
     _not_known_key(extra, question)
     add_bindings(prompt, extra)
     return prompt
+
+
+def _type_ahead(
+    bindings: KeyBindings, ic: InquirerControl, question: Question, taken: set[str]
+) -> None:
+    """In a list too long for number keys, a letter moves to the next choice starting so."""
+    labels = [c.label.lower() for c in question.choices]
+    letters = {label[0] for label in labels if label[:1].isalpha()} - taken
+    for letter in sorted(letters):
+        bindings.add(letter, eager=True)(_jump_to(ic, labels, letter))
+
+
+def _jump_to(
+    ic: InquirerControl, labels: list[str], letter: str
+) -> Callable[[KeyPressEvent], None]:
+    def jump(_event: KeyPressEvent) -> None:
+        start = ic.pointed_at if isinstance(ic.pointed_at, int) else -1
+        for step in range(1, len(labels) + 1):
+            index = (start + step) % len(labels)
+            if labels[index].startswith(letter):
+                ic.pointed_at = index
+                return
+
+    return jump
 
 
 def _exit_with(value: str) -> Callable[[KeyPressEvent], None]:

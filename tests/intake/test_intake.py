@@ -13,7 +13,7 @@ import pytest
 import consult
 from consult.answers.check import AnswerSet
 from consult.answers.read import read_file
-from consult.bank.model import Answer, KnowledgeBase
+from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.result import Result
 from consult.errors import InputError
 from consult.intake.draft import DraftWriter, fingerprint, read_draft
@@ -463,7 +463,7 @@ CLOSING: list[Step] = [
 def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() -> None:
     kb = consult.load()
     state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
-    medical = [q.id for q in state.visible if q.section == "medical_history"]
+    medical = [q.id for q in yes_no_questions(state)]
     script: list[Step] = [
         ("no_to_all", NoToAll(2, all_no=False)),  # the first two one by one
         (medical[0], False),
@@ -498,10 +498,34 @@ def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() ->
 def test_no_to_all_is_not_offered_when_the_section_goes_on_with_other_questions() -> None:
     kb = consult.load()
     state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
-    medical = [q for q in state.visible if q.section == "medical_history"]
+    medical = yes_no_questions(state)
+    # The follow-up on isotretinoin applies only after a Yes: it does not end the run.
     assert state.yes_no_run(medical[0]) == medical
     assert state.yes_no_run(kb.question("expectations_realistic")) == []  # downtime follows
     assert state.yes_no_run(kb.question("smoker")) == []  # fewer than three left
+
+
+def yes_no_questions(state: Intake) -> list[Question]:
+    return [q for q in state.visible if q.section == "medical_history" and q.kind == "yes_no"]
+
+
+def test_yes_to_some_and_no_to_the_rest_in_one_step() -> None:
+    kb = consult.load()
+    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
+    medical = yes_no_questions(state)
+    number = {q.id: state.ask_for(q).section_position for q in medical}
+    yes = ("anticoagulant_or_antiplatelet", "isotretinoin_last_6_months")
+    asker = ScriptedAsker(
+        [
+            ("no_to_all", NoToAll(len(medical), all_no=False, yes=tuple(number[q] for q in yes))),
+            ("isotretinoin_months_since_stopped", 3),  # switched on by the Yes: asked next
+            *CLOSING,
+        ]
+    )
+    run_intake(state, asker, lambda _s: None)
+    assert asker.script == []
+    assert {q.id: state.answers[q.id] for q in medical} == {q.id: q.id in yes for q in medical}
+    assert state.answers["isotretinoin_months_since_stopped"] == 3
 
 
 def test_back_from_no_to_all_goes_to_the_previous_question() -> None:

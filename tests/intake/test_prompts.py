@@ -248,3 +248,26 @@ def test_no_to_all_shows_the_questions_and_answers_with_one_key(kb: KnowledgeBas
     assert "2. Anticoagulants or antiplatelets?" in text
     assert "Safety screen 1-2 → No to each" in text
     assert "Safety screen 1-2 → one by one" in text
+
+
+def test_the_numbers_of_the_yes_answer_a_run_with_no_to_the_rest(kb: KnowledgeBase) -> None:
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("scars",)})
+    asks = [state.ask_for(kb.question(q)) for q in ("pregnant", "anticoagulants")]
+    keys = "2" + ENTER + "3" + ENTER + until("type numbers from 1 to 2") + "\x15" + "1 2" + ENTER
+    with terminal(keys) as (asker, screen):
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=False, yes=(2,))
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=False, yes=(1, 2))
+    assert "Safety screen 1-2 → Yes to 2; No to the rest" in shown(screen)
+
+
+def test_a_letter_moves_to_a_choice_in_a_long_list(kb: KnowledgeBase) -> None:
+    long = replace(
+        kb.question("sex"),
+        choices=tuple(
+            replace(kb.question("sex").choices[0], id=f"c{i}", label=label)
+            for i, label in enumerate(["Alpha", "Beta", "Bravo", "Charlie", *"DEFGHIJ"])
+        ),
+    )
+    state = Intake(kb, {"age": 44})
+    with terminal("b" + "b" + ENTER) as (asker, _screen):
+        assert asker.ask(replace(state.ask_for(kb.question("sex")), question=long)) == "c2"
