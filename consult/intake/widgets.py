@@ -18,6 +18,7 @@ from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.layout import ConditionalContainer, HSplit, Window
 from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+from prompt_toolkit.validation import ValidationError
 from questionary.prompts.common import InquirerControl
 
 from consult.answers.values import check_value, parse_text
@@ -297,7 +298,9 @@ def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
     low, high = question.minimum, question.maximum
     grade = low is not None and high is not None and 0 <= low and high <= MAX_NUMBERED
     parts = [f"{low}-{high} answers at once"] if grade else []
-    parts += [] if question.required else ["empty: not known"]
+    twice = not question.required and ask.current is None and not ask.was_skipped
+    if not question.required:
+        parts.append("empty Enter twice: not known" if twice else "empty: not known")
     prompt = questionary.text(
         prompt_message(f"{question.text} ({low}-{high})", width),
         default=_typed_default(ask),
@@ -305,12 +308,31 @@ def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
         instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
+    extra = KeyBindings()
     if grade:
-        extra = KeyBindings()
         for digit in range(low or 0, (high or 0) + 1):
             extra.add(str(digit), eager=True)(_exit_with(str(digit)))
-        add_bindings(prompt, extra)
+    if twice:
+        extra.add("enter", eager=True)(_EmptyTwice())
+    add_bindings(prompt, extra)
     return prompt
+
+
+class _EmptyTwice:
+    """Enter on an empty number asks once more before it records "not known"."""
+
+    MESSAGE = "Nothing typed: Enter again records Not known"
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def __call__(self, event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if not buffer.text.strip() and not self.warned:
+            self.warned = True
+            buffer.validation_error = ValidationError(message=self.MESSAGE)
+            return
+        buffer.validate_and_handle()
 
 
 def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:

@@ -271,3 +271,12 @@ def test_a_letter_moves_to_a_choice_in_a_long_list(kb: KnowledgeBase) -> None:
     state = Intake(kb, {"age": 44})
     with terminal("b" + "b" + ENTER) as (asker, _screen):
         assert asker.ask(replace(state.ask_for(kb.question("sex")), question=long)) == "c2"
+
+
+def test_an_empty_grade_asks_once_more_before_not_known(kb: KnowledgeBase) -> None:
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("hair_loss",)})
+    question = next(q for q in kb.questions if q.kind == "integer" and not q.required)
+    keys = ENTER + until("Enter again records Not known") + ENTER
+    with terminal(keys) as (asker, screen):
+        assert asker.ask(state.ask_for(question)) is None
+    assert "Nothing typed: Enter again records Not known" in shown(screen)
