@@ -18,6 +18,7 @@ from consult.answers.check import AnswerSet, answer_words, check_mapping
 from consult.answers.groups import CONCERNS
 from consult.answers.values import check_value
 from consult.bank.model import Answer, KnowledgeBase, Question, plain_answer
+from consult.bank.truth import finding_questions
 from consult.intake.areas import REMOVE, Areas, parse
 from consult.intake.branching import walk
 from consult.intake.fitting import Fitter
@@ -80,6 +81,7 @@ class ReviewLine:
 
     question: Question
     value: Answer | None
+    finding: bool = False  # a Yes that is a safety finding: marked on the review screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,7 @@ class Intake:
         self._sure: frozenset[str] = frozenset()  # applies for certain, not only maybe
         self._titles: Mapping[str, str] = {}
         self.one_by_one: set[str] = set()  # shown together, then asked one by one
+        self._findings = finding_questions(kb)
         self.dropped_at_start = self.refresh()
 
     def refresh(self) -> list[str]:
@@ -278,7 +281,9 @@ class Intake:
                 lines = []
             found = parse(question.id)
             shown = replace(question, text=self.kb.by_id[found[2]].text) if found else question
-            lines.append(ReviewLine(shown, self.answers.get(question.id)))
+            value = self.answers.get(question.id)
+            finding = value is True and (found[2] if found else question.id) in self._findings
+            lines.append(ReviewLine(shown, value, finding))
         if lines:
             sections.append(self._section(lines))
         return sections

@@ -188,7 +188,8 @@ class QuestionaryAsker:
             choices.append(questionary.Separator(f"── {section.title} ──"))
             choices.extend(
                 questionary.Choice(
-                    review_title(line.question, line.value, width), value=line.question.id
+                    review_title(line.question, line.value, width, line.finding),
+                    value=line.question.id,
                 )
                 for line in section.lines
             )

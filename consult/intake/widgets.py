@@ -38,6 +38,7 @@ from consult.intake.layout import (
     numbered,
     pick_keys,
     prompt_message,
+    wrap,
 )
 
 BACK_KEY = "c-b"
@@ -376,14 +377,21 @@ def as_answer(question: Question, reply: Any) -> Answer | None:
     return check_value(question, reply)[0]
 
 
-def review_title(question: Question, value: Answer | None, width: int) -> str:
-    """One line: the question cut short before the answer is."""
-    answer = _cut(" ".join(show_answer(question, value).split()), max(24, width // 2))
-    return f"{_cut(question.text, max(16, width - len(answer) - 2))}: {answer}"
+FINDING_MARK = "! "  # before a review line whose Yes is a safety finding
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def review_title(
+    question: Question, value: Answer | None, width: int, finding: bool = False
+) -> str:
+    """The question and its answer, wrapped at word boundaries (never cut).
+
+    A Yes that is a safety finding is led by `!` and said in capitals (YES).
+    """
+    answer = " ".join(show_answer(question, value).split())
+    mark = FINDING_MARK if finding else ""
+    text = f"{mark}{' '.join(question.text.split())}: {answer.upper() if finding else answer}"
+    first, *more = wrap(text, width, indent=2)
+    return "\n".join([first, *("  " + line for line in more)])
 
 
 BUILDERS: dict[str, Callable[[Ask, int, dict[str, Any]], questionary.Question]] = {

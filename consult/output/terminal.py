@@ -19,15 +19,8 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.bank.model import (
-    AllOf,
-    AnyOf,
-    Compare,
-    Condition,
-    Evidence,
-    KnowledgeBase,
-    Quantified,
-)
+from consult.bank.model import Evidence, KnowledgeBase
+from consult.bank.truth import finding_questions
 from consult.engine.result import (
     Candidate,
     Reason,
@@ -340,9 +333,7 @@ def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
     """
     if kb is None:
         return []
-    wanted = {
-        c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
-    }
+    wanted = finding_questions(kb)
     given = [
         ("", result.answers),
         *((f"{name}: ", own) for name, own in area_answers(kb, result.answers)),
@@ -353,17 +344,6 @@ def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
         for q in kb.questions
         if q.id in wanted and answers.get(q.id) is True
     ]
-
-
-def _yes_tests(condition: Condition) -> Iterator[Compare]:
-    if isinstance(condition, Compare):
-        if condition.op == "equals" and condition.value is True:
-            yield condition
-    elif isinstance(condition, AllOf | AnyOf):
-        for part in condition.parts:
-            yield from _yes_tests(part)
-    elif isinstance(condition, Quantified):
-        yield from _yes_tests(condition.part)
 
 
 def _based(reason: Reason) -> str:

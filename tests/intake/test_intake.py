@@ -540,3 +540,27 @@ def test_back_from_no_to_all_goes_to_the_previous_question() -> None:
     )
     run_intake(Intake(kb, SHIPPED_BEFORE_MEDICAL), asker, lambda _s: None)
     assert asker.script == []
+
+
+def test_the_review_marks_a_yes_that_is_a_safety_finding() -> None:
+    kb = consult.load()
+    state = Intake(
+        kb, {**SHIPPED_BEFORE_MEDICAL, "anticoagulant_or_antiplatelet": True, "smoker": False}
+    )
+    lines = {line.question.id: line for s in state.review() for line in s.lines}
+    assert lines["anticoagulant_or_antiplatelet"].finding
+    assert not lines["smoker"].finding  # a No is never a finding
+    assert not lines["consent"].finding  # a reassuring Yes is not one
+
+
+def test_a_review_line_wraps_instead_of_being_cut() -> None:
+    from consult.intake.widgets import review_title
+
+    kb = consult.load()
+    question = kb.question("anticoagulant_or_antiplatelet")
+    title = review_title(question, True, 40, finding=True)
+    lines = title.split("\n")
+    assert lines[0].startswith("! Does the patient take")
+    assert all(len(line) < 40 for line in lines)
+    assert " ".join(" ".join(lines).split()).endswith("regular aspirin)?: YES")
+    assert "…" not in title
