@@ -21,6 +21,8 @@ from consult.cli.app import (
 from consult.cli.shipped import shipped_file
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console, RenderableType
 
     from consult.answers.check import AnswerSet
@@ -178,10 +180,14 @@ def _consult(
     asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
     for line in notices:
         asker.notice(line)
+    state.after_plan = flow.AFTER_PLAN
+
+    def save(done: Intake) -> None:
+        writer.save(done.answers, done.skipped, done.patient_ref)
+
     while True:
-        flow.run_intake(state, asker, lambda s: writer.save(s.answers, s.skipped, s.patient_ref))
-        answers = flow.answer_set(state)
-        result, reply = _result_screen(kb, answers, asker)
+        flow.run_intake(state, asker, save)
+        answers, result, reply = _result_screen(kb, state, asker, save)
         if reply is not BACK:  # Ctrl-B: back to the review screen, to change an answer
             break
     now = datetime.now()
@@ -192,33 +198,46 @@ def _consult(
 
 
 def _result_screen(
-    kb: KnowledgeBase, answers: AnswerSet, asker: QuestionaryAsker
-) -> tuple[Result, bool | Nav]:
+    kb: KnowledgeBase, state: Intake, asker: QuestionaryAsker, save: Callable[[Intake], None]
+) -> tuple[AnswerSet, Result, bool | Nav]:
     """The result, the full details first and the plan last, above the first save question.
 
-    `d` pages the full details and shows the plan again; returns the result and
-    the answer to the save question, or BACK.
+    The questions kept for after the plan (the risks accepted) are asked under
+    it, and the plan shown again with their answers. `d` pages the full details
+    and shows the plan again. Returns the answers, the result and the answer to
+    the save question, or BACK (back to the review).
     """
     from rich.console import Console
 
     from consult.engine.decide import evaluate as run_rules
+    from consult.intake import flow
     from consult.intake.prompts import DETAILS
     from consult.output.brief import render_plan
     from consult.output.terminal import render_result
 
+    answers = flow.answer_set(state)
     result = run_rules(kb, answers)
     console = Console(highlight=False)
     # One column short of the edge: a terminal that wraps at the edge then breaks no line.
     console.width = max(console.width - 1, 40)
     console.print(render_result(result, kb=kb))
-    while True:
+    console.print()
+    console.print(render_plan(result, kb=kb))
+    for question in state.open_after_plan():
+        if not flow.ask_one(state, asker, save, question):
+            return answers, result, flow.BACK
+        answers = flow.answer_set(state)
+        result = run_rules(kb, answers)
         console.print()
         console.print(render_plan(result, kb=kb))
+    while True:
         reply = asker.at_result("Save the answers to an answer file?", True)
         if reply != DETAILS:
             assert not isinstance(reply, str)
-            return result, reply
+            return answers, result, reply
         _page(console, render_result(result, kb=kb))
+        console.print()
+        console.print(render_plan(result, kb=kb))
 
 
 def _page(console: Console, details: RenderableType) -> None:

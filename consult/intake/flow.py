@@ -120,6 +120,9 @@ class Asker(Protocol):
         ...
 
 
+# Questions the terminal intake asks after the plan is on screen, not before: the
+# patient accepts the risks of the procedures once they have been shown.
+AFTER_PLAN = frozenset({"accepts_risks"})
 MIN_RUN = 3  # the fewest open yes/no questions offered "No to all of these"
 
 
@@ -147,6 +150,8 @@ class Intake:
         self._titles: Mapping[str, str] = {}
         self.one_by_one: set[str] = set()  # shown together, then asked one by one
         self._findings = finding_questions(kb)
+        # Asked after the plan is shown, not in the loop (see `AFTER_PLAN`).
+        self.after_plan: frozenset[str] = frozenset()
         self.dropped_at_start = self.refresh()
 
     def refresh(self) -> list[str]:
@@ -198,9 +203,13 @@ class Intake:
         """The first question that applies and is not done, after `after` if given."""
         start = 0 if after is None else self._position.get(after.id, -1) + 1
         for question in self.visible[start:]:
-            if not self.is_done(question.id):
+            if not self.is_done(question.id) and question.id not in self.after_plan:
                 return question
         return None if after is None else self.next_open()
+
+    def open_after_plan(self) -> list[Question]:
+        """The questions kept for after the plan that apply and are still open."""
+        return [q for q in self.visible if q.id in self.after_plan and not self.is_done(q.id)]
 
     def previous(self, question: Question) -> Question | None:
         """The question that applies just before this one, if any."""
@@ -263,7 +272,10 @@ class Intake:
         run = [
             q
             for q in rest
-            if q.kind == "yes_no" and not self.is_done(q.id) and q.id not in self.one_by_one
+            if q.kind == "yes_no"
+            and not self.is_done(q.id)
+            and q.id not in self.one_by_one
+            and q.id not in self.after_plan
         ]
         return run if len(run) >= MIN_RUN else []
 
@@ -276,6 +288,8 @@ class Intake:
         sections: list[ReviewSection] = []
         lines: list[ReviewLine] = []
         for question in self.visible:
+            if question.id in self.after_plan and not self.is_done(question.id):
+                continue  # not asked yet: it comes after the plan
             if lines and lines[-1].question.section != question.section:
                 sections.append(self._section(lines))
                 lines = []
@@ -338,6 +352,29 @@ def _step(
     if intake.jump:  # an area added (its site next) or removed (add-or-done next)
         return intake.lookup(intake.jump)
     return intake.next_open(question)
+
+
+def ask_one(
+    intake: Intake, asker: Asker, save: Callable[[Intake], None], question: Question
+) -> bool:
+    """Ask one question until it is answered (a question kept for after the plan).
+
+    Returns False when the clinician goes back (Ctrl-B) instead.
+    """
+    while True:
+        reply = asker.ask(intake.ask_for(question))
+        if reply is BACK:
+            return False
+        assert not isinstance(reply, Nav)
+        checked, error = check_reply(question, reply)
+        if error:
+            asker.notice(f"{question.text}: {error}")
+            continue
+        dropped = intake.record(question, checked)
+        if dropped:
+            asker.notice(dropped_message(intake.kb, dropped))
+        save(intake)
+        return True
 
 
 def keep_typed(

@@ -253,3 +253,26 @@ def test_the_full_details_are_paged_from_the_save_question(tmp_path: Path) -> No
         assert lines[-1].startswith("? " + SAVE)
     finally:
         run.close()
+
+
+@pty
+def test_the_risks_are_accepted_under_the_plan(tmp_path: Path) -> None:
+    answers = aspirin()
+    del answers["accepts_risks"]
+    run = Terminal(tmp_path, answers)
+    try:
+        run.wait("Treatment areas: add another area?")
+        run.send("1")
+        review = squashed(run.wait("Review the answers"))
+        assert "accept the risks" not in review  # not asked yet: it comes after the plan
+        run.send(ENTER)
+        lines = run.wait("accept the risks")
+        screen = squashed(lines)
+        assert "THE PLAN" in screen and "PRP injections into the scalp" in screen
+        assert lines[-3].startswith("? Does the patient accept the risks"), lines
+        run.send("y")
+        assert "THE PLAN" in squashed(run.wait(SAVE))
+    finally:
+        run.close()
+    draft = yaml.safe_load((tmp_path / "d.json").read_text(encoding="utf-8"))
+    assert draft["answers"]["accepts_risks"] is True

@@ -151,11 +151,11 @@ def test_hair_loss_on_aspirin_at_80_columns(tmp_path: Path) -> None:
     medical_in_one_step(run, {"anticoagulant_or_antiplatelet", "nsaid_last_48h"}, texts)
     run.answer("Fitzpatrick skin phototype", "2")
     run.answer("results vary", "y")
-    run.answer("accept the risks", "y")
     run.answer("markedly preoccupied", "n")
     run.answer("How much downtime", "2")
     run.answer("Notes from the patient", ENTER)
     run.answer("Review the answers", ENTER)
+    run.answer("accept the risks", "y")  # asked under the plan, once it is shown
     run.answer("Save the answers to an answer file?", "n")
     run.answer("Save a markdown summary?", "n")
     run.child.expect(pexpect.EOF)

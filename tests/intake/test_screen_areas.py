@@ -70,11 +70,11 @@ def the_rest(run: Screen) -> None:
         run.answer("No to each of", "n")
     run.answer("Fitzpatrick skin phototype", "2")
     run.answer("results vary", "y")
-    run.answer("accept the risks", "y")
     run.answer("markedly preoccupied", "n")
     run.answer("How much downtime", "3")  # a week or more
     run.answer("Notes from the patient", ENTER)
     run.answer("Review the answers", ENTER)  # Finish
+    run.answer("accept the risks", "y")  # asked under the plan, once it is shown
 
 
 @pty
