@@ -478,8 +478,9 @@ ADDED = (0, 1, 0)
 NOTES = [
     (
         "A key is one key press (a typed digit is one, Enter is one); a screen is one prompt "
-        "answered. Counted from the first prompt to Finish on the review screen; the save "
-        "questions after the result are left out. Each version runs its own question bank."
+        "answered. Counted from the first prompt to the save question (Finish on the review "
+        "screen and the risks accepted, asked under the plan, included); the save questions "
+        "are left out. Each version runs its own question bank."
     ),
     (
         f"The patient reference (`{REF}` and Enter, {len(REF) + 1} keys) is asked once at the "
