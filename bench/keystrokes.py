@@ -16,8 +16,9 @@ of these", a letter (type-ahead) or the arrows, whichever is shorter, and
 Space/Enter otherwise; on a run of yes/no questions "No to all", or the numbers
 of the Yes answers and Enter where the screen offers it. Prompts inside an area
 ("Area 2 (Back): ...") take that area's answers. It counts the keys and the
-screens (prompts answered) from the first prompt up to and including Finish on
-the review screen; the patient reference, where asked, is counted apart.
+screens (prompts answered) from the first prompt up to the save question
+(Finish on the review and the risks accepted under the plan included); the
+patient reference, where asked, is counted apart.
 Nothing is timed.
 """
 
@@ -386,7 +387,7 @@ def _area_keys(lines: list[str], answers: dict[str, Any], area: int) -> list[str
 
 
 def consult_once(src: Path, answers: dict[str, Any]) -> Count:
-    """One scripted consultation; its keys and screens up to Finish on the review.
+    """One scripted consultation; its keys and screens up to the save question.
 
     The patient reference, where the version asks it, is typed and counted in
     `ref_keys`, apart from the answers.
