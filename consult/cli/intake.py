@@ -68,15 +68,16 @@ def intake(
     """Run a consultation at the terminal, show the result and offer to save it.
 
     \b
-    The patient reference (pseudonymous) is asked first, never taken from the
-    command line; it names the draft and the files saved. Only the questions
-    that apply are asked; the treatment areas one by one,
-    each with what is treated there and its details. Ctrl-B goes back one
+    The patient reference (pseudonymous) is asked first, never taken from
+    the command line; it names the draft and the files saved. Only the
+    questions that apply are asked; the treatment areas one by one, each
+    with what is treated there and its details. Ctrl-B goes back one
     question; a review screen lists every answer before the result. Under
-    the plan, d pages the full details and Ctrl-B goes back to the review to
-    change an answer. The answers so far are autosaved to a draft after every
-    answer; after Ctrl-C or a closed terminal, --resume DRAFT (or --resume
-    alone, to pick the draft) continues at the first unanswered question.
+    the plan, d pages the full details and Ctrl-B goes back to the review
+    to change an answer. The answers so far are autosaved to a draft after
+    every answer; after Ctrl-C or a closed terminal, --resume DRAFT (or
+    --resume alone, to pick the draft) continues at the first unanswered
+    question.
 
     \b
     Examples:
