@@ -63,7 +63,14 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "schemaparts": 2.9,
         "fileschema": 3,
     },
-    "output": {"files": 0, "plan": 0, "terminal": 1, "markdown": 1, "explanation": 1},
+    "output": {
+        "files": 0,
+        "plan": 0,
+        "terminal": 1,
+        "markdown": 1,
+        "explanation": 1,
+        "brief": 2,
+    },
     "fhir": {
         "validate": 0,
         "enable": 1,
@@ -76,6 +83,8 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "fitting": 0,
         "branching": 0.3,
         "draft": 0.5,
+        "patient": 0.6,
+        "asking": 0.8,
         "flow": 1,
         "session": 1.5,
         "layout": 2,
@@ -114,6 +123,7 @@ ALLOWED_TERMINAL = {
     "intake.widgets": {"questionary", "prompt_toolkit", "rich"},
     "intake.flow": {"rich"},
     "output.terminal": {"rich"},
+    "output.brief": {"rich"},
 }
 
 

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
+    from consult.intake.asking import Nav
     from consult.intake.draft import DraftWriter
-    from consult.intake.flow import Intake, Nav
+    from consult.intake.flow import Intake
     from consult.intake.prompts import QuestionaryAsker
 
 
@@ -98,25 +99,22 @@ def intake(
     asker = QuestionaryAsker()
     with ExitStack() as held:
         with exit_on_error(), _stopped_before_the_draft():
-            resumed = _pick_draft(asker) if resume == "" else resume
-            named = Path(resumed) if resumed is not None else draft
+            found = _pick_draft(asker) if resume == "" else resume
+            resumed = Path(found) if found is not None else None
+            named = resumed or draft
             if named is not None:  # two intakes on one draft would overwrite each other
                 held.enter_context(draft_lock(named))
             kb = load_bank(questions, rules)
-            last = session.saved_at(Path(resumed)) if resumed is not None else None
+            last = session.saved_at(resumed) if resumed is not None else None
             writer, state, notices = session.begin(
-                kb,
-                resume=Path(resumed) if resumed is not None else None,
-                draft=draft,
-                prefill=answers,
-                ask_ref=lambda: _ask_ref(asker),
+                kb, resume=resumed, draft=draft, prefill=answers, ask_ref=lambda: _ask_ref(asker)
             )
             if named is None:
                 held.enter_context(draft_lock(writer.path))
+        if resumed is not None:
+            notices.insert(0, session.resume_banner(state.patient_ref, last))
         hint = _resume_hint(writer.path, questions, rules)
         with exit_on_error(), _intake_stops(hint), stop_on_signals():
-            if resumed is not None:
-                notices.insert(0, session.resume_banner(state.patient_ref, last))
             saved = _consult(kb, state, writer, notices, asker)
     _after_intake(writer.path, saved, hint)
 
@@ -174,7 +172,7 @@ def _consult(
     from datetime import datetime
 
     from consult.intake import flow, session
-    from consult.intake.flow import BACK
+    from consult.intake.asking import BACK
     from consult.intake.patient import file_stem
 
     asker.notice(f"Question bank {kb.version}. Draft autosaved to: {writer.path}")
@@ -212,6 +210,7 @@ def _result_screen(
 
     from consult.engine.decide import evaluate as run_rules
     from consult.intake import flow
+    from consult.intake.asking import BACK
     from consult.intake.prompts import DETAILS
     from consult.output.brief import render_plan
     from consult.output.terminal import render_result
@@ -226,7 +225,7 @@ def _result_screen(
     console.print(render_plan(result, kb=kb))
     for question in state.open_after_plan():
         if not flow.ask_one(state, asker, save, question):
-            return answers, result, flow.BACK
+            return answers, result, BACK
         answers = flow.answer_set(state)
         result = run_rules(kb, answers)
         console.print()

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from consult.bank.model import Question
-from consult.intake.flow import Ask
+from consult.intake.asking import Ask
 
 INDENT = "  "  # under the "? " of a prompt
 MIN_WIDTH = 20  # narrower terminals are laid out as if they were this wide

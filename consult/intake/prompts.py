@@ -22,15 +22,8 @@ from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.output import Output, create_output
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    Nav,
-    NoToAll,
-    Reply,
-    ReviewSection,
-    show_answer,
-)
+from consult.intake.asking import BACK, Ask, Nav, NoToAll, Reply, ReviewSection
+from consult.intake.flow import show_answer
 from consult.intake.layout import (
     BACK_HINT,
     INDENT,

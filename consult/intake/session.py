@@ -17,13 +17,14 @@ from consult.answers.read import read_file
 from consult.bank.model import KnowledgeBase
 from consult.engine.result import Result
 from consult.errors import InputError, display_path
+from consult.intake.asking import Asker
 from consult.intake.draft import (
     DraftWriter,
     answer_file_text,
     path_error,
     read_draft,
 )
-from consult.intake.flow import Asker, Intake, dropped_message
+from consult.intake.flow import Intake, dropped_message
 from consult.intake.patient import draft_path
 from consult.output.files import write_private
 

@@ -23,13 +23,8 @@ from questionary.prompts.common import InquirerControl
 
 from consult.answers.values import check_value, parse_text
 from consult.bank.model import Answer, Question
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    Interrupted,
-    reply_error,
-    show_answer,
-)
+from consult.intake.asking import BACK, Ask, Interrupted
+from consult.intake.flow import reply_error, show_answer
 from consult.intake.layout import (
     MAX_NUMBERED,
     ask_hint,

@@ -16,18 +16,9 @@ from consult.answers.read import read_file
 from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.result import Result
 from consult.errors import InputError
+from consult.intake.asking import BACK, Ask, Nav, NoToAll, Reply, ReviewSection
 from consult.intake.draft import DraftWriter, fingerprint, read_draft
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    Intake,
-    Nav,
-    NoToAll,
-    Reply,
-    ReviewSection,
-    answer_set,
-    run_intake,
-)
+from consult.intake.flow import Intake, answer_set, run_intake
 from consult.intake.session import begin, offer_saves, render_summary
 from tests.conftest import DATA
 

@@ -17,7 +17,8 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from consult.bank.model import KnowledgeBase
-from consult.intake.flow import BACK, Intake, NoToAll, Reply, ReviewSection
+from consult.intake.asking import BACK, NoToAll, Reply, ReviewSection
+from consult.intake.flow import Intake
 from consult.intake.prompts import QuestionaryAsker
 
 DOWN, ENTER, SPACE, CTRL_B, BACKSPACE = "\x1b[B", "\r", " ", "\x02", "\x7f"
