@@ -63,7 +63,7 @@ class _Brief:
         count = len(open_questions(self.result))
         if count:
             said = f"{count} unanswered question{'s' * (count != 1)} would change this plan"
-            yield at(0, f"? {said}: see the full details.", style="dim")
+            yield at(0, f"Open: {said} (see the full details).", style="dim")
 
     def referrals(self) -> Iterator[RenderableType]:
         for referral in self.result.referrals:
