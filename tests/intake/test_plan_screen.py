@@ -65,9 +65,10 @@ def scenario(name: str) -> dict[str, Any]:
 class Terminal:
     """`consult intake --answers FILE` in an 80x24 pseudo-terminal, read through pyte."""
 
-    def __init__(self, home: Path, answers: dict[str, Any]) -> None:
+    def __init__(self, home: Path, answers: dict[str, Any] | None) -> None:
         path = home / "known.yaml"
         path.write_text(yaml.safe_dump({"consult": 1, "answers": answers}), encoding="utf-8")
+        given = ["--answers", str(path)] if answers is not None else []
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         env = {
@@ -81,7 +82,7 @@ class Terminal:
         assert CONSULT is not None
         self.child = pexpect.spawn(
             CONSULT,
-            ["intake", "--answers", str(path), "--draft", "d.json"],
+            ["intake", *given, "--draft", "d.json"],
             env=env,
             cwd=str(home),
             dimensions=(ROWS, COLUMNS),
@@ -276,3 +277,84 @@ def test_the_risks_are_accepted_under_the_plan(tmp_path: Path) -> None:
         run.close()
     draft = yaml.safe_load((tmp_path / "d.json").read_text(encoding="utf-8"))
     assert draft["answers"]["accepts_risks"] is True
+
+
+# The two consultations typed as a clinician would, key by key, at 80x24: each
+# step waits for the prompt's text, then sends its keys (the bench counts them).
+TYPED_ASPIRIN = [
+    ("Does the patient agree", "y"),
+    ("Age in years", "45\r"),
+    ("1. Female", "2"),
+    ("What does the patient want treated", "h \r"),  # type-ahead: Hair loss
+    ("stem-cell", "n"),
+    ("Treatment areas: add an area?", "1"),
+    ("Area 1: Which area", "1"),  # Scalp
+    ("Area 1 (Scalp): What does the patient want treated", "1\r"),
+    ("Which pattern best describes", "1"),
+    ("Norwood", "3"),
+    ("For how many months", "30\r"),
+    ("Any of these findings", "n"),
+    ("No to each of", "n"),  # the scalp's site screen
+    ("Treatment areas: add another area?", "1"),
+    ("No to each of 1-", "2\r"),  # Yes to 2 (anticoagulant or antiplatelet), No to the rest
+    ("No to each of", "n"),
+    ("Fitzpatrick", "2"),
+    ("results vary", "y"),
+    ("markedly preoccupied", "n"),
+    ("How much downtime", "3"),
+    ("Notes from the patient", "\r"),
+    ("Review the answers", "\r"),
+    ("accept the risks", "y"),
+]
+TYPED_ISOTRETINOIN = [
+    ("Does the patient agree", "y"),
+    ("Age in years", "30\r"),
+    ("1. Female", "1"),
+    ("What does the patient want treated", "a \r"),  # type-ahead: Acne scars
+    ("stem-cell", "n"),
+    ("Treatment areas: add an area?", "1"),
+    ("Area 1: Which area", "f\r"),  # type-ahead: Face
+    ("Area 1 (Face): What does the patient want treated", "1\r"),
+    ("still active", "n"),
+    ("Goodman & Baron", "3"),
+    ("No to each of", "n"),  # the face's site screen
+    ("Treatment areas: add another area?", "1"),
+    ("No to each of 1-", "n"),
+    ("No to each of", "13\r"),  # Yes to 13 (isotretinoin), No to the rest
+    ("How many months ago was it stopped", "3"),
+    ("Fitzpatrick", "5"),
+    ("results vary", "y"),
+    ("markedly preoccupied", "n"),
+    ("How much downtime", "3"),
+    ("Notes from the patient", "\r"),
+    ("Review the answers", "\r"),
+    ("accept the risks", "y"),
+]
+
+
+@pty
+@pytest.mark.parametrize(
+    ("typed", "consultation"),
+    [(TYPED_ASPIRIN, aspirin), (TYPED_ISOTRETINOIN, isotretinoin)],
+    ids=["aspirin", "isotretinoin"],
+)
+def test_a_typed_consultation_ends_on_its_plan(
+    tmp_path: Path, typed: list[tuple[str, str]], consultation: Any
+) -> None:
+    run = Terminal(tmp_path, None)
+    try:
+        for text, keys in typed:
+            run.wait(text)
+            run.send(keys)
+            time.sleep(0.2)
+        lines = run.wait(SAVE)
+    finally:
+        run.close()
+    draft = yaml.safe_load((tmp_path / "d.json").read_text(encoding="utf-8"))
+    answers = consultation()
+    given = {k: v for k, v in answers.items() if k != "notes"}
+    assert {k: draft["answers"].get(k) for k in given if k != "areas"} == {
+        k: v for k, v in given.items() if k != "areas"
+    }
+    assert_the_plan_is_on_screen(lines, expected(given, tmp_path))
+    assert "Before treatment:" in squashed(lines)
