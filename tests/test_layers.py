@@ -75,6 +75,7 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "patient": 2,
         "html": 3,
         "explanation": 1,
+        "brief": 2,
     },
     "fhir": {
         "validate": 0,
@@ -89,6 +90,8 @@ MODULE_RANK: dict[str, dict[str, float]] = {
         "branching": 0.3,
         "lock": 0.4,
         "draft": 0.5,
+        "patient": 0.6,
+        "asking": 0.8,
         "flow": 1,
         "session": 1.5,
         "layout": 2,
@@ -129,6 +132,7 @@ ALLOWED_TERMINAL = {
     "intake.widgets": {"questionary", "prompt_toolkit", "rich"},
     "intake.flow": {"rich"},
     "output.terminal": {"rich"},
+    "output.brief": {"rich"},
 }
 
 

@@ -30,6 +30,28 @@ from consult.bank.model import (
 from consult.bank.operators import OPERATORS
 
 
+def finding_questions(kb: KnowledgeBase) -> frozenset[str]:
+    """The questions whose Yes is a finding.
+
+    A rule that excludes, cautions or refers looks for it (`equals: true`, not
+    under a `not`); a reassuring yes (consent, accepted risks) is not one.
+    """
+    return frozenset(
+        c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
+    )
+
+
+def _yes_tests(condition: Condition) -> Iterator[Compare]:
+    if isinstance(condition, Compare):
+        if condition.op == "equals" and condition.value is True:
+            yield condition
+    elif isinstance(condition, AllOf | AnyOf):
+        for part in condition.parts:
+            yield from _yes_tests(part)
+    elif isinstance(condition, Quantified):
+        yield from _yes_tests(condition.part)
+
+
 def questions_of(condition: Condition) -> Iterator[str]:
     """The ids of the questions a condition reads, depth first, with repeats."""
     match condition:

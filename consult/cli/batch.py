@@ -278,8 +278,8 @@ def _show(result: object, kb: object) -> None:
 
     from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
-    from consult.output.terminal import render_result
+    from consult.output.brief import render_screen
 
     assert isinstance(result, Result)
     assert isinstance(kb, KnowledgeBase)
-    Console(highlight=False).print(render_result(result, kb=kb))
+    Console(highlight=False).print(render_screen(result, kb=kb))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -22,10 +23,16 @@ from consult.cli.app import (
 from consult.cli.shipped import shipped_file
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import Console, RenderableType
+
     from consult.answers.check import AnswerSet
     from consult.bank.model import KnowledgeBase
     from consult.engine.result import Result
+    from consult.intake.asking import Nav
     from consult.intake.flow import Intake
+    from consult.intake.prompts import QuestionaryAsker
     from consult.intake.session import Autosave
 
 
@@ -41,8 +48,13 @@ def intake(
         ),
     ] = None,
     resume: Annotated[
-        Path | None,
-        typer.Option("--resume", metavar="DRAFT", help="Continue a draft where it stopped."),
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="[DRAFT]",
+            help="Continue a draft where it stopped; without DRAFT, pick one of the drafts "
+            "by patient reference and date.",
+        ),
     ] = None,
     draft: Annotated[
         Path | None,
@@ -59,41 +71,61 @@ def intake(
     """Run a consultation at the terminal, show the result and offer to save it.
 
     \b
-    Only the questions that apply are asked; the treatment areas one by one,
-    each with what is treated there and its details. Ctrl-B goes back one
-    question; a review screen lists every answer before the result. The
-    answers so far are autosaved to a draft after every answer; after Ctrl-C
-    or a closed terminal, --resume DRAFT continues at the first unanswered
+    The patient reference (pseudonymous) is asked first, never taken from
+    the command line; it names the draft and the files saved. Only the
+    questions that apply are asked; the treatment areas one by one, each
+    with what is treated there and its details. Ctrl-B goes back one
+    question; a review screen lists every answer before the result. Under
+    the plan, d pages the full details and Ctrl-B goes back to the review
+    to change an answer. The answers so far are autosaved to a draft after
+    every answer; after Ctrl-C or a closed terminal, --resume DRAFT (or
+    --resume alone, to pick the draft) continues at the first unanswered
     question.
 
     \b
     Examples:
       consult intake
       consult intake --answers known.yaml
-      consult intake --resume ~/.local/state/consult/drafts/intake-20261102-093000.json
+      consult intake --resume
+      consult intake --resume ~/.local/state/consult/drafts/intake-P-0042-20261102-093000.json
     """
     _need_terminal()
+    _resume_alone(resume, answers, draft)
+    from consult.cli.clinician import clinician
+    from consult.intake import session
+    from consult.intake.lock import draft_lock
+    from consult.intake.prompts import QuestionaryAsker
+
+    asker = QuestionaryAsker()
+    with ExitStack() as held:
+        with exit_on_error(), _stopped_before_the_draft():
+            found = _pick_draft(asker) if resume == "" else resume
+            resumed = Path(found) if found is not None else None
+            named = resumed or draft
+            if named is not None:  # two intakes on one draft would overwrite each other
+                held.enter_context(draft_lock(named))
+            kb = load_bank(questions, rules)
+            who = clinician(os.environ)  # a bad config file stops here, before any question
+            last = session.saved_at(resumed) if resumed is not None else None
+            writer, state, notices = session.begin(
+                kb, resume=resumed, draft=draft, prefill=answers, ask_ref=lambda: _ask_ref(asker)
+            )
+            if named is None:
+                held.enter_context(draft_lock(writer.path))
+        if resumed is not None:
+            notices.insert(0, session.resume_banner(state.patient_ref, last))
+        autosave = session.Autosave(writer, _say_line)
+        hint = partial(_resume_hint, writer.path, questions, rules, autosave)
+        with exit_on_error(), _intake_stops(hint), stop_on_signals():
+            saved = _consult(kb, state, autosave, notices, asker, who)
+    _after_intake(writer.path, saved, hint())
+
+
+def _resume_alone(resume: str | None, answers: Path | None, draft: Path | None) -> None:
     if resume is not None and (answers is not None or draft is not None):
         raise typer.BadParameter(
             "cannot be combined with --answers or --draft", param_hint="'--resume'"
         )
-    from consult.intake import session
-    from consult.intake.lock import draft_lock
-
-    with ExitStack() as held:
-        with exit_on_error():
-            named = resume or draft
-            if named is not None:  # two intakes on one draft would overwrite each other
-                held.enter_context(draft_lock(named))
-            kb = load_bank(questions, rules)
-            writer, state, notices = session.begin(kb, resume=resume, draft=draft, prefill=answers)
-            if named is None:
-                held.enter_context(draft_lock(writer.path))
-        autosave = session.Autosave(writer, _say_line)
-        hint = partial(_resume_hint, writer.path, questions, rules, autosave)
-        with exit_on_error(), _intake_stops(hint), stop_on_signals():
-            saved = _consult(kb, state, autosave, notices)
-    _after_intake(writer.path, saved, hint())
 
 
 def _need_terminal() -> None:
@@ -107,38 +139,138 @@ def _need_terminal() -> None:
         raise typer.Exit(ExitStatus.INVALID)
 
 
+def _pick_draft(asker: QuestionaryAsker) -> str:
+    """`--resume` without a path: the drafts by patient reference and date, newest first."""
+    from consult.errors import InputError
+    from consult.intake.draft import drafts_folder
+    from consult.intake.patient import list_drafts
+
+    found = list_drafts()
+    if not found:
+        raise InputError(f"no drafts to resume in {drafts_folder()}")
+    choices = [(entry.label(), str(entry.path)) for entry in found]
+    return asker.pick("Which consultation to continue?", choices)
+
+
+def _ask_ref(asker: QuestionaryAsker) -> str:
+    from consult.intake.patient import REF_PROMPT, ref_error
+
+    return asker.ask_text(REF_PROMPT, "", ref_error).strip()
+
+
+@contextmanager
+def _stopped_before_the_draft() -> Iterator[None]:
+    """Ctrl-C or Ctrl-D at the first prompts, before any draft: nothing to keep."""
+    from consult.errors import ExitStatus
+
+    try:
+        yield
+    except (KeyboardInterrupt, EOFError):
+        _say("\nInterrupted: nothing was saved.\n")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+
 def _consult(
-    kb: KnowledgeBase, state: Intake, autosave: Autosave, notices: list[str]
+    kb: KnowledgeBase,
+    state: Intake,
+    autosave: Autosave,
+    notices: list[str],
+    asker: QuestionaryAsker,
+    who: str,
 ) -> Path | None:
-    """The session itself: questions, review, result on screen, saving."""
+    """The session itself: questions, review, result on screen, saving.
+
+    The record saved names `who` (the configured clinician) and the time.
+    """
     from datetime import datetime
 
     from consult.intake import flow, session
-    from consult.intake.prompts import QuestionaryAsker
+    from consult.intake.asking import BACK
+    from consult.intake.patient import file_stem
 
-    asker = QuestionaryAsker()
     autosave.notice = asker.notice
     asker.notice(f"Question bank {kb.version}. Draft autosaved to: {autosave.writer.path}")
     asker.notice("Ctrl-B: back one question. Ctrl-C: stop (the draft is kept).")
     for line in notices:
         asker.notice(line)
-    flow.run_intake(state, asker, autosave)
-    answers = flow.answer_set(state)
-    result = _show_intake_result(kb, answers)
+    state.after_plan = flow.AFTER_PLAN
+
+    while True:
+        flow.run_intake(state, asker, autosave)
+        answers, result, reply = _result_screen(kb, state, asker, autosave)
+        if reply is not BACK:  # Ctrl-B: back to the review screen, to change an answer
+            break
     now = datetime.now()
-    stem, date = f"consult-{now:%Y%m%d-%H%M}", now.date().isoformat()
-    return session.offer_saves(asker, kb, answers, result, stem=stem, date=date)
+    stem, date = file_stem(state.patient_ref, now), now.date().isoformat()
+
+    def record(kb: KnowledgeBase, answers: AnswerSet, result: Result, date: str) -> str:
+        from consult.output.markdown import render_markdown
+
+        return render_markdown(kb, answers, result, date=date, time=f"{now:%H:%M}", clinician=who)
+
+    return session.offer_saves(
+        asker,
+        kb,
+        answers,
+        result,
+        stem=stem,
+        date=date,
+        summarize=record,
+        save_answers=bool(reply),
+    )
 
 
-def _show_intake_result(kb: KnowledgeBase, answers: AnswerSet) -> Result:
+def _result_screen(
+    kb: KnowledgeBase, state: Intake, asker: QuestionaryAsker, save: Callable[[Intake], None]
+) -> tuple[AnswerSet, Result, bool | Nav]:
+    """The result, the full details first and the plan last, above the first save question.
+
+    The questions kept for after the plan (the risks accepted) are asked under
+    it, and the plan shown again with their answers. `d` pages the full details
+    and shows the plan again. Returns the answers, the result and the answer to
+    the save question, or BACK (back to the review).
+    """
     from rich.console import Console
 
     from consult.engine.decide import evaluate as run_rules
+    from consult.intake import flow
+    from consult.intake.asking import BACK
+    from consult.intake.prompts import DETAILS
+    from consult.output.brief import render_plan
     from consult.output.terminal import render_result
 
+    answers = flow.answer_set(state)
     result = run_rules(kb, answers)
-    Console(highlight=False).print(render_result(result, kb=kb))
-    return result
+    console = Console(highlight=False)
+    # One column short of the edge: a terminal that wraps at the edge then breaks no line.
+    console.width = max(console.width - 1, 40)
+    console.print(render_result(result, kb=kb))
+    console.print()
+    console.print(render_plan(result, kb=kb))
+    for question in state.open_after_plan():
+        if not flow.ask_one(state, asker, save, question):
+            return answers, result, BACK
+        answers = flow.answer_set(state)
+        result = run_rules(kb, answers)
+        console.print()
+        console.print(render_plan(result, kb=kb))
+    while True:
+        reply = asker.at_result("Save the answers to an answer file?", True)
+        if reply != DETAILS:
+            assert not isinstance(reply, str)
+            return answers, result, reply
+        _page(console, render_result(result, kb=kb))
+        console.print()
+        console.print(render_plan(result, kb=kb))
+
+
+def _page(console: Console, details: RenderableType) -> None:
+    """The full details through the system pager (less keeps the colours)."""
+    import os
+
+    os.environ.setdefault("LESS", "-R")
+    with console.pager(styles=True):
+        console.print(details)
 
 
 def _resume_hint(path: Path, questions: Path | None, rules: Path | None, autosave: Autosave) -> str:

@@ -39,6 +39,7 @@ def run() -> None:
     """
     try:
         try:
+            sys.argv[1:] = resume_without_path(sys.argv[1:])
             app()
         finally:
             # Flushed here, not at exit, so that a failed write is reported below.
@@ -58,6 +59,18 @@ def run() -> None:
         # 14 ms of each command. Files are closed and output flushed by then;
         # frozen objects are only left out of that last collection.
         gc.freeze()
+
+
+def resume_without_path(args: list[str]) -> list[str]:
+    """`intake --resume` with no path after it: an empty path, meaning "pick a draft"."""
+    if "intake" not in args:
+        return args
+    found = list(args)
+    for index in range(len(found) - 1, -1, -1):
+        after = found[index + 1] if index + 1 < len(found) else None
+        if found[index] == "--resume" and (after is None or after.startswith("-")):
+            found.insert(index + 1, "")
+    return found
 
 
 def output_lost(exc: OSError) -> NoReturn:

@@ -40,15 +40,27 @@ def drafts_folder() -> Path:
     return Path(state) / "consult" / "drafts"
 
 
-def new_draft_path(now: datetime, folder: Path | None = None) -> Path:
+MAX_SLUG = 32  # characters of a patient reference in a file name
+
+
+def slug(ref: str) -> str:
+    """The reference as a part of a file name: `P-0042`; "" when nothing of it is usable."""
+    kept = re.sub(r"[^A-Za-z0-9._-]+", "-", ref.strip()).strip(".-")
+    return kept[:MAX_SLUG].rstrip(".-")
+
+
+def new_draft_path(now: datetime, folder: Path | None = None, *, ref: str = "") -> Path:
     """A fresh draft file in the drafts folder, claimed (created empty, owner-only).
 
-    The name is claimed with O_EXCL, so two intakes started in the same second
-    (another terminal, another process) never get the same draft.
+    Named by the patient reference (as far as it can be part of a file name)
+    and the time: `intake-P-0042-20261207-174500.json`. The name is claimed
+    with O_EXCL, so two intakes started in the same second (another terminal,
+    another process) never get the same draft.
     """
     folder = folder or drafts_folder()
     make_private_folder(folder)
-    stem = f"intake-{now:%Y%m%d-%H%M%S}"
+    part = slug(ref)
+    stem = f"intake-{part}-{now:%Y%m%d-%H%M%S}" if part else f"intake-{now:%Y%m%d-%H%M%S}"
     for number in range(1, 10_000):
         path = folder / (f"{stem}.json" if number == 1 else f"{stem}-{number}.json")
         try:

@@ -10,104 +10,30 @@ down in docs/intake.md, "Branching and hidden answers".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Protocol, TypeAlias
+from dataclasses import replace
 
 from consult.answers.check import AnswerSet, answer_words, check_mapping
 from consult.answers.groups import CONCERNS
 from consult.answers.values import check_value
 from consult.bank.model import Answer, KnowledgeBase, Question, plain_answer
+from consult.bank.truth import finding_questions
 from consult.intake.areas import REMOVE, Areas, parse
+from consult.intake.asking import (
+    BACK,
+    Ask,
+    Asker,
+    Interrupted,
+    Nav,
+    NoToAll,
+    ReviewLine,
+    ReviewSection,
+)
 from consult.intake.branching import walk
 from consult.intake.fitting import Fitter
 
-
-class Nav(Enum):
-    """A navigation reply instead of an answer."""
-
-    BACK = "back"
-
-
-BACK = Nav.BACK
-# An answer; None for "not known" (an optional question left unanswered); or BACK.
-Reply: TypeAlias = Answer | Nav | None
-
-
-@dataclass(frozen=True, slots=True)
-class Ask:
-    """One question as put to the clinician."""
-
-    question: Question
-    section: str  # the section title
-    current: Answer | None  # the answer so far, if any
-    was_skipped: bool  # answered "not known" before
-    can_go_back: bool
-    position: int  # 1-based among the questions that apply now
-    total: int
-    section_position: int = 1  # 1-based among the section's questions that apply now
-    section_total: int = 1
-    sections_done: int = 0  # sections that apply with every question done
-    sections_total: int = 1  # sections with at least one question that applies
-
-
-@dataclass(frozen=True, slots=True)
-class NoToAll:
-    """The clinician's reply to a run of yes/no questions shown together.
-
-    `shown` is how many of the leading questions were on screen; `all_no` says
-    the clinician answered No to each of them in one step (otherwise they are
-    asked one by one).
-    """
-
-    shown: int
-    all_no: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewLine:
-    """One answer on the review screen; `value` None means "not known"."""
-
-    question: Question
-    value: Answer | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewSection:
-    """The answers of one section, in bank order."""
-
-    title: str
-    lines: tuple[ReviewLine, ...]
-
-
-class Asker(Protocol):
-    """Everything the intake needs from a terminal (or a test script)."""
-
-    def ask(self, ask: Ask) -> Reply:
-        """Ask one question; return a valid answer, None (not known) or BACK."""
-        ...
-
-    def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
-        """Show every answer; return a question id to change, BACK, or None to finish."""
-        ...
-
-    def notice(self, text: str) -> None:
-        """Tell the clinician something (literal text, never markup)."""
-        ...
-
-    def confirm(self, message: str, default: bool) -> bool:
-        """Ask a yes/no question about the session itself (not the patient)."""
-        ...
-
-    def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
-        """Ask for a line of text that `check` accepts (it returns an error or "")."""
-        ...
-
-    def no_to_all(self, asks: Sequence[Ask]) -> NoToAll | Nav:
-        """Show a run of yes/no questions in full; offer "No to all of these" or BACK."""
-        ...
-
-
+# Questions the terminal intake asks after the plan is on screen, not before: the
+# patient accepts the risks of the procedures once they have been shown.
+AFTER_PLAN = frozenset({"accepts_risks"})
 MIN_RUN = 3  # the fewest open yes/no questions offered "No to all of these"
 
 
@@ -134,6 +60,9 @@ class Intake:
         self._sure: frozenset[str] = frozenset()  # applies for certain, not only maybe
         self._titles: Mapping[str, str] = {}
         self.one_by_one: set[str] = set()  # shown together, then asked one by one
+        self._findings = finding_questions(kb)
+        # Asked after the plan is shown, not in the loop (see `AFTER_PLAN`).
+        self.after_plan: frozenset[str] = frozenset()
         self.dropped_at_start = self.refresh()
 
     def refresh(self) -> list[str]:
@@ -185,9 +114,13 @@ class Intake:
         """The first question that applies and is not done, after `after` if given."""
         start = 0 if after is None else self._position.get(after.id, -1) + 1
         for question in self.visible[start:]:
-            if not self.is_done(question.id):
+            if not self.is_done(question.id) and question.id not in self.after_plan:
                 return question
         return None if after is None else self.next_open()
+
+    def open_after_plan(self) -> list[Question]:
+        """The questions kept for after the plan that apply and are still open."""
+        return [q for q in self.visible if q.id in self.after_plan and not self.is_done(q.id)]
 
     def previous(self, question: Question) -> Question | None:
         """The question that applies just before this one, if any."""
@@ -228,10 +161,12 @@ class Intake:
     def yes_no_run(self, question: Question) -> list[Question]:
         """The open yes/no questions that end `question`'s section, from it on.
 
-        They can be shown together and answered "No to all of these". Empty
-        unless `question` is open and every question after it in its section that
-        applies for certain is a yes/no question; questions already shown together and then asked one
-        by one, and questions answered before, are left out.
+        They can be shown together and answered in one step: "No to all of
+        these", or Yes to some and No to the rest. Empty unless `question` is
+        open and every question after it in its section is a yes/no question
+        (or a follow-up that applies only maybe); questions already shown
+        together and then asked one by one, and questions answered before, are
+        left out.
         """
         if self.is_done(question.id) or question.id in self.one_by_one:
             return []
@@ -240,15 +175,18 @@ class Intake:
             for q in self.visible[self._position.get(question.id, 0) :]
             if q.section == question.section
         ]
-        # A follow-up that applies only maybe (its `when` waits on an answer,
-        # such as how long ago a medicine was stopped) does not break the run:
-        # after the answers it is asked next if it still applies.
-        if any(q.kind != "yes_no" and q.id in self._sure for q in rest):
+        # A question of another kind that applies only maybe (a follow-up of a
+        # question in the run, such as how long ago isotretinoin was stopped) is
+        # asked after the run, once the answer that switches it on is given.
+        if any(q.kind != "yes_no" and (q.id in self._sure or self.is_done(q.id)) for q in rest):
             return []
         run = [
             q
             for q in rest
-            if q.kind == "yes_no" and not self.is_done(q.id) and q.id not in self.one_by_one
+            if q.kind == "yes_no"
+            and not self.is_done(q.id)
+            and q.id not in self.one_by_one
+            and q.id not in self.after_plan
         ]
         return run if len(run) >= MIN_RUN else []
 
@@ -261,12 +199,16 @@ class Intake:
         sections: list[ReviewSection] = []
         lines: list[ReviewLine] = []
         for question in self.visible:
+            if question.id in self.after_plan and not self.is_done(question.id):
+                continue  # not asked yet: it comes after the plan
             if lines and lines[-1].question.section != question.section:
                 sections.append(self._section(lines))
                 lines = []
             found = parse(question.id)
             shown = replace(question, text=self.kb.by_id[found[2]].text) if found else question
-            lines.append(ReviewLine(shown, self.answers.get(question.id)))
+            value = self.answers.get(question.id)
+            finding = value is True and (found[2] if found else question.id) in self._findings
+            lines.append(ReviewLine(shown, value, finding))
         if lines:
             sections.append(self._section(lines))
         return sections
@@ -302,7 +244,11 @@ def _step(
     run = intake.yes_no_run(question)
     if run:
         return _no_to_all(intake, asker, save, run)
-    reply = asker.ask(intake.ask_for(question))
+    try:
+        reply = asker.ask(intake.ask_for(question))
+    except Interrupted as stop:
+        keep_typed(intake, question, stop.text, save)
+        raise
     if reply is BACK:
         return intake.previous(question) or question
     assert not isinstance(reply, Nav)
@@ -319,6 +265,41 @@ def _step(
     return intake.next_open(question)
 
 
+def ask_one(
+    intake: Intake, asker: Asker, save: Callable[[Intake], None], question: Question
+) -> bool:
+    """Ask one question until it is answered (a question kept for after the plan).
+
+    Returns False when the clinician goes back (Ctrl-B) instead.
+    """
+    while True:
+        reply = asker.ask(intake.ask_for(question))
+        if reply is BACK:
+            return False
+        assert not isinstance(reply, Nav)
+        checked, error = check_reply(question, reply)
+        if error:
+            asker.notice(f"{question.text}: {error}")
+            continue
+        dropped = intake.record(question, checked)
+        if dropped:
+            asker.notice(dropped_message(intake.kb, dropped))
+        save(intake)
+        return True
+
+
+def keep_typed(
+    intake: Intake, question: Question, text: str, save: Callable[[Intake], None]
+) -> None:
+    """A half-typed text answer (a note) stopped by Ctrl-C: kept in the draft if valid."""
+    if question.kind != "text" or not text.strip():
+        return
+    checked, error = check_reply(question, text)
+    if not error:
+        intake.record(question, checked)
+        save(intake)
+
+
 def _no_to_all(
     intake: Intake, asker: Asker, save: Callable[[Intake], None], run: Sequence[Question]
 ) -> Question | None:
@@ -328,17 +309,20 @@ def _no_to_all(
         return intake.previous(run[0]) or run[0]
     assert isinstance(reply, NoToAll)
     shown = run[: max(reply.shown, 1)]
-    if not reply.all_no:
+    if not reply.all_no and not reply.yes:
         intake.one_by_one.update(q.id for q in shown)
         return run[0]
+    before = intake.previous(shown[0])
+    numbers = {q.id: intake.ask_for(q).section_position for q in shown}
     for question in shown:
         if question.id not in {q.id for q in intake.visible}:  # switched off meanwhile
             continue
-        dropped = intake.record(question, False)
+        dropped = intake.record(question, numbers[question.id] in reply.yes)
         if dropped:
             asker.notice(dropped_message(intake.kb, dropped))
         save(intake)
-    return intake.next_open(shown[-1])
+    # From the start of the run: a question that a Yes switched on is asked next.
+    return intake.next_open(before)
 
 
 def answer_set(intake: Intake) -> AnswerSet:

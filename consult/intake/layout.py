@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from consult.bank.model import Question
-from consult.intake.flow import Ask
+from consult.intake.asking import Ask
 
 INDENT = "  "  # under the "? " of a prompt
 MIN_WIDTH = 20  # narrower terminals are laid out as if they were this wide
@@ -133,6 +133,8 @@ def pick_keys(ask: Ask, *, tick: bool) -> list[str]:
     if is_numbered(question):
         count = len(question.choices)
         move = f"{'1' if count == 1 else f'1-{count}'} or {move}"
+    else:
+        move = f"a letter jumps, {move}"
     keys = [move]
     if tick and any(c.exclusive for c in question.choices):
         keys.append("n none of these")
@@ -149,7 +151,12 @@ def no_to_all_prompt(first: Ask, last: Ask, width: int) -> tuple[str, str]:
     """
     span = f"{first.section_position}-{last.section_position}"
     message = f"No to each of {span}?"
-    keys = ["n No to all", "Enter one by one", *([BACK_HINT] if first.can_go_back else [])]
+    keys = [
+        "n No to all",
+        "the numbers of the Yes then Enter: No to the rest",
+        "Enter alone one by one",
+        *([BACK_HINT] if first.can_go_back else []),
+    ]
     said = block(", ".join(keys), width, first=len(f"? {message} "), indent=len(INDENT))
     where = progress(
         first.section,

@@ -22,15 +22,8 @@ from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.output import Output, create_output
 from prompt_toolkit.shortcuts import print_formatted_text
 
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    Nav,
-    NoToAll,
-    Reply,
-    ReviewSection,
-    show_answer,
-)
+from consult.intake.asking import BACK, Ask, Nav, NoToAll, Reply, ReviewSection
+from consult.intake.flow import show_answer
 from consult.intake.layout import (
     BACK_HINT,
     INDENT,
@@ -51,6 +44,16 @@ from consult.intake.widgets import (
     review_title,
     run_prompt,
 )
+
+DETAILS = "details"  # the reply of `at_result` asking for the full details
+
+
+def _yes_numbers(text: str, numbers: set[int]) -> tuple[tuple[int, ...], str]:
+    """The numbers typed for the Yes answers of a run, and why they cannot be used ("" if fine)."""
+    words = text.replace(",", " ").split()
+    if not all(word.isdigit() and int(word) in numbers for word in words):
+        return (), f"type numbers from {min(numbers)} to {max(numbers)}, or n for No to all"
+    return tuple(sorted({int(word) for word in words})), ""
 
 
 class QuestionaryAsker:
@@ -137,11 +140,16 @@ class QuestionaryAsker:
                 self._print("   " + line, "fg:ansibrightblack")
         count = len(page)
         message, instruction = no_to_all_prompt(first, page[-1], width)
-        prompt = questionary.confirm(message, instruction=instruction, **self._io())
+        numbers = {ask.section_position for ask in page}
+        prompt = questionary.text(
+            message,
+            instruction=instruction,
+            validate=lambda text: _yes_numbers(text, numbers)[1] or True,
+            **self._io(),
+        )
         extra = KeyBindings()
-        extra.add("n", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
-        extra.add("N", eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
-        extra.add("enter", eager=True)(lambda e: e.app.exit(result=NoToAll(count, False)))
+        for key in ("n", "N"):
+            extra.add(key, eager=True)(lambda e: e.app.exit(result=NoToAll(count, all_no=True)))
         add_bindings(prompt, extra)
         prompt.application.erase_when_done = True
         reply = run_prompt(prompt, can_go_back=first.can_go_back)
@@ -150,8 +158,17 @@ class QuestionaryAsker:
         if reply is BACK:
             self._echo(said, "← back")
             return Nav.BACK
+        if isinstance(reply, str):
+            yes = _yes_numbers(reply, numbers)[0]
+            reply = NoToAll(count, all_no=False, yes=yes)
         assert isinstance(reply, NoToAll)
-        self._echo(said, "→ No to each" if reply.all_no else "→ one by one")
+        if reply.all_no:
+            words = "No to each"
+        elif reply.yes:
+            words = f"Yes to {', '.join(map(str, reply.yes))}; No to the rest"
+        else:
+            words = "one by one"
+        self._echo(said, "→ " + words)
         return reply
 
     def review(self, sections: Sequence[ReviewSection]) -> str | Nav | None:
@@ -164,7 +181,8 @@ class QuestionaryAsker:
             choices.append(questionary.Separator(f"── {section.title} ──"))
             choices.extend(
                 questionary.Choice(
-                    review_title(line.question, line.value, width), value=line.question.id
+                    review_title(line.question, line.value, width, line.finding),
+                    value=line.question.id,
                 )
                 for line in section.lines
             )
@@ -176,6 +194,31 @@ class QuestionaryAsker:
         )
         reply = run_prompt(prompt, can_go_back=True)
         return None if reply is FINISH else reply
+
+    def at_result(self, message: str, default: bool) -> bool | Nav | str:
+        """The first save question, under the plan: y/n, `d` for the details, Ctrl-B back.
+
+        Returns the yes/no answer, `DETAILS` for the full details, or BACK to go
+        back to the review screen and change an answer.
+        """
+        keys = "d: the full details in a pager · Ctrl-B: back to the review to change an answer"
+        self._print(block(keys, self._width(), first=0, indent=0), "fg:ansibrightblack")
+        prompt = questionary.confirm(message, default=default, **self._io())
+        extra = KeyBindings()
+        extra.add("d", eager=True)(lambda event: event.app.exit(result=DETAILS))
+        add_bindings(prompt, extra)
+        reply = run_prompt(prompt, can_go_back=True)
+        return reply if reply is BACK or reply == DETAILS else bool(reply)
+
+    def pick(self, message: str, choices: Sequence[tuple[str, str]]) -> str:
+        """One of a list of (label, value): numbers pick the first nine, arrows any."""
+        prompt = questionary.select(
+            message,
+            choices=[questionary.Choice(label, value=value) for label, value in choices],
+            use_shortcuts=len(choices) <= 36,
+            **self._io(),
+        )
+        return str(prompt.unsafe_ask())
 
     def confirm(self, message: str, default: bool) -> bool:
         """A yes/no question about the session (saving files)."""

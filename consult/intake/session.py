@@ -17,6 +17,7 @@ from consult.answers.read import read_file
 from consult.bank.model import KnowledgeBase
 from consult.engine.result import Result
 from consult.errors import InputError, display_path
+from consult.intake.asking import Asker
 from consult.intake.draft import (
     DraftWriter,
     answer_file_text,
@@ -24,7 +25,7 @@ from consult.intake.draft import (
     path_error,
     read_draft,
 )
-from consult.intake.flow import Asker, Intake, dropped_message
+from consult.intake.flow import Intake, dropped_message
 from consult.output.files import write_private
 
 Summarizer: TypeAlias = Callable[[KnowledgeBase, AnswerSet, Result, str], str]
@@ -46,10 +47,17 @@ def offer_saves(
     stem: str,
     date: str,
     summarize: Summarizer = render_summary,
+    save_answers: bool | None = None,
 ) -> Path | None:
-    """Offer to save the answer file and a markdown summary; return the answer file."""
+    """Offer to save the answer file and a markdown summary; return the answer file.
+
+    `save_answers` is the answer to the first question when it was asked already
+    (under the plan, see `consult.cli.intake`).
+    """
     saved = None
-    if asker.confirm("Save the answers to an answer file?", True):
+    if save_answers is None:
+        save_answers = asker.confirm("Save the answers to an answer file?", True)
+    if save_answers:
         saved = _save_as(
             asker,
             "Answer file (.yaml or .json)",
@@ -86,18 +94,27 @@ def begin(
     draft: Path | None = None,
     prefill: Path | None = None,
     now: datetime | None = None,
+    ask_ref: Callable[[], str] | None = None,
 ) -> tuple[DraftWriter, Intake, list[str]]:
     """Start or resume an intake: its draft writer, its state and notices to show first.
 
-    A new draft is written at once, so its path exists from the first question.
-    A resumed draft is not rewritten until the clinician answers: resuming with
-    the wrong bank changes nothing on disk, and the answers this bank does not
-    take are written back aside (`not_kept`), to come back with their own bank.
+    `ask_ref` asks for the patient reference when the intake has none yet (not
+    in the answer file given, nor in the draft resumed). A new draft is written
+    at once, named by the reference and the time, so its path exists from the
+    first question. A resumed draft is not rewritten until the clinician
+    answers (the reference asked for is an answer): resuming with the wrong
+    bank changes nothing on disk, and the answers this bank does not take are
+    written back aside (`not_kept`), to come back with their own bank.
     """
     notices: list[str] = []
+    when = now or datetime.now()
     if resume is not None:
         intake, aside = _resumed(kb, resume, notices)
-        return DraftWriter(resume, kb, aside), intake, notices
+        writer = DraftWriter(resume, kb, aside)
+        if not intake.patient_ref and ask_ref is not None:
+            intake.patient_ref = ask_ref()
+            writer.save(intake.answers, intake.skipped, intake.patient_ref)
+        return writer, intake, notices
     if draft is not None and draft.exists():
         shown = display_path(draft)
         raise InputError(
@@ -108,13 +125,30 @@ def begin(
         given = read_file(kb, prefill)
         notices.extend(f"warning: {w}" for w in given.warnings)
         intake = Intake(kb, given.answers, (), given.patient_ref)
+    if not intake.patient_ref and ask_ref is not None:
+        intake.patient_ref = ask_ref()
     if draft is None:  # a fresh name, claimed: the empty file is ours to replace
-        writer = DraftWriter(new_draft_path(now or datetime.now()), kb)
+        writer = DraftWriter(new_draft_path(when, ref=intake.patient_ref), kb)
         writer.save(intake.answers, intake.skipped, intake.patient_ref)
     else:
         writer = DraftWriter(draft, kb)
         writer.save(intake.answers, intake.skipped, intake.patient_ref, overwrite=False)
     return writer, intake, notices
+
+
+def resume_banner(ref: str, saved: datetime | None) -> str:
+    """Whose consultation a resumed draft continues, and when it was last saved."""
+    who = f"patient {ref}" if ref else "a patient with no reference"
+    when = f", last saved {saved:%Y-%m-%d %H:%M}" if saved is not None else ""
+    return f"Resuming the consultation of {who}{when}."
+
+
+def saved_at(path: Path) -> datetime | None:
+    """When a file was last written, if it can be told."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
 
 
 def _resumed(kb: KnowledgeBase, path: Path, notices: list[str]) -> tuple[Intake, dict[str, Any]]:

@@ -18,16 +18,13 @@ from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.layout import ConditionalContainer, HSplit, Window
 from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+from prompt_toolkit.validation import ValidationError
 from questionary.prompts.common import InquirerControl
 
 from consult.answers.values import check_value, parse_text
 from consult.bank.model import Answer, Question
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    reply_error,
-    show_answer,
-)
+from consult.intake.asking import BACK, Ask, Interrupted
+from consult.intake.flow import reply_error, show_answer
 from consult.intake.layout import (
     MAX_NUMBERED,
     ask_hint,
@@ -36,6 +33,7 @@ from consult.intake.layout import (
     numbered,
     pick_keys,
     prompt_message,
+    wrap,
 )
 
 BACK_KEY = "c-b"
@@ -113,6 +111,8 @@ class _Ticks:
         none = [c.id for c in question.choices if c.exclusive]
         if none:
             bindings.add("n", eager=True)(lambda event: self.none_of_these(event, none[0]))
+        if not is_numbered(question):
+            _type_ahead(bindings, self.ic, question, taken={"n"} if none else set())
         _not_known_key(bindings, question)
         add_bindings(prompt, bindings)
         line = Window(FormattedTextControl(lambda: [("fg:ansired", self.error)]), height=1)
@@ -219,9 +219,35 @@ def _build_one_of(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Quest
     if is_numbered(question):
         for index, choice in enumerate(question.choices, 1):
             extra.add(str(index), eager=True)(_exit_with(choice.id))
+    else:
+        _type_ahead(extra, _inquirer(prompt.application), question, taken=set())
     _not_known_key(extra, question)
     add_bindings(prompt, extra)
     return prompt
+
+
+def _type_ahead(
+    bindings: KeyBindings, ic: InquirerControl, question: Question, taken: set[str]
+) -> None:
+    """In a list too long for number keys, a letter moves to the next choice starting so."""
+    labels = [c.label.lower() for c in question.choices]
+    letters = {label[0] for label in labels if label[:1].isalpha()} - taken
+    for letter in sorted(letters):
+        bindings.add(letter, eager=True)(_jump_to(ic, labels, letter))
+
+
+def _jump_to(
+    ic: InquirerControl, labels: list[str], letter: str
+) -> Callable[[KeyPressEvent], None]:
+    def jump(_event: KeyPressEvent) -> None:
+        start = ic.pointed_at if isinstance(ic.pointed_at, int) else -1
+        for step in range(1, len(labels) + 1):
+            index = (start + step) % len(labels)
+            if labels[index].startswith(letter):
+                ic.pointed_at = index
+                return
+
+    return jump
 
 
 def _exit_with(value: str) -> Callable[[KeyPressEvent], None]:
@@ -268,7 +294,9 @@ def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
     low, high = question.minimum, question.maximum
     grade = low is not None and high is not None and 0 <= low and high <= MAX_NUMBERED
     parts = [f"{low}-{high} answers at once"] if grade else []
-    parts += [] if question.required else ["empty: not known"]
+    twice = not question.required and ask.current is None and not ask.was_skipped
+    if not question.required:
+        parts.append("empty Enter twice: not known" if twice else "empty: not known")
     prompt = questionary.text(
         prompt_message(f"{question.text} ({low}-{high})", width),
         default=_typed_default(ask),
@@ -276,12 +304,31 @@ def _build_integer(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Ques
         instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
+    extra = KeyBindings()
     if grade:
-        extra = KeyBindings()
         for digit in range(low or 0, (high or 0) + 1):
             extra.add(str(digit), eager=True)(_exit_with(str(digit)))
-        add_bindings(prompt, extra)
+    if twice:
+        extra.add("enter", eager=True)(_EmptyTwice())
+    add_bindings(prompt, extra)
     return prompt
+
+
+class _EmptyTwice:
+    """Enter on an empty number asks once more before it records "not known"."""
+
+    MESSAGE = "Nothing typed: Enter again records Not known"
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def __call__(self, event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if not buffer.text.strip() and not self.warned:
+            self.warned = True
+            buffer.validation_error = ValidationError(message=self.MESSAGE)
+            return
+        buffer.validate_and_handle()
 
 
 def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Question:
@@ -296,6 +343,12 @@ def _build_text(ask: Ask, width: int, io: dict[str, Any]) -> questionary.Questio
         instruction=ask_hint(ask, width, *parts, typed=True),
         **io,
     )
+    # Ctrl-C keeps what was typed: the loop saves it to the draft, then stops.
+    extra = KeyBindings()
+    extra.add("c-c", eager=True)(
+        lambda event: event.app.exit(exception=Interrupted(event.app.current_buffer.text))
+    )
+    add_bindings(prompt, extra)
     return prompt
 
 
@@ -319,14 +372,21 @@ def as_answer(question: Question, reply: Any) -> Answer | None:
     return check_value(question, reply)[0]
 
 
-def review_title(question: Question, value: Answer | None, width: int) -> str:
-    """One line: the question cut short before the answer is."""
-    answer = _cut(" ".join(show_answer(question, value).split()), max(24, width // 2))
-    return f"{_cut(question.text, max(16, width - len(answer) - 2))}: {answer}"
+FINDING_MARK = "! "  # before a review line whose Yes is a safety finding
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def review_title(
+    question: Question, value: Answer | None, width: int, finding: bool = False
+) -> str:
+    """The question and its answer, wrapped at word boundaries (never cut).
+
+    A Yes that is a safety finding is led by `!` and said in capitals (YES).
+    """
+    answer = " ".join(show_answer(question, value).split())
+    mark = FINDING_MARK if finding else ""
+    text = f"{mark}{' '.join(question.text.split())}: {answer.upper() if finding else answer}"
+    first, *more = wrap(text, width, indent=2)
+    return "\n".join([first, *("  " + line for line in more)])
 
 
 BUILDERS: dict[str, Callable[[Ask, int, dict[str, Any]], questionary.Question]] = {

@@ -3,8 +3,9 @@
 Referrals come first and prominent, then the positive safety answers; when the
 answers list treatment areas, the plan per area (what is treated there, the
 candidates, what is ruled out and why, what waits for which question); then
-candidates with a certainty badge, caveats, evidence and references;
-procedures that cannot be assessed yet; exclusions with reasons; information
+candidates with a certainty badge, caveats, evidence and references (a
+caveat of several candidates once, under "Caveats for several candidates");
+the steps before treatment; procedures that cannot be assessed yet; exclusions with reasons; information
 notes; unanswered questions that matter; the disclaimer. With areas, each of
 these names the areas it holds in. All knowledge-base and patient text is
 shown as literal text, never interpreted as rich markup.
@@ -12,21 +13,14 @@ shown as literal text, never interpreted as rich markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.text import Text
 
-from consult.bank.model import (
-    AllOf,
-    AnyOf,
-    Compare,
-    Condition,
-    Evidence,
-    KnowledgeBase,
-    Quantified,
-)
+from consult.bank.model import Evidence, KnowledgeBase
+from consult.bank.truth import finding_questions
 from consult.engine.result import (
     Candidate,
     Reason,
@@ -78,6 +72,7 @@ class _Parts:
         self.result = result
         self.kb = kb
         self.placed = shows_areas(result)  # False: the view without areas
+        self.shared = shared_caveats(result, self.based)
 
     def all(self) -> Iterator[RenderableType]:
         result = self.result
@@ -89,6 +84,8 @@ class _Parts:
             yield Text("  None on these answers.", style="dim")
         for candidate in result.candidates:
             yield from self.candidate(candidate)
+        yield from self.caveats()
+        yield from self.actions()
         yield from self.undetermined()
         yield from self.excluded()
         yield from self.information()
@@ -108,7 +105,7 @@ class _Parts:
         for r in referrals:
             first, *more = r.every_reason
             lines.append(Text.assemble(("• ", "bold"), (r.name, "bold"), ": ", self.based(first)))
-            lines.extend(_at(2, f"• {self.based(reason)}") for reason in more)
+            lines.extend(at(2, f"• {self.based(reason)}") for reason in more)
         lines += [Text(f"  {note}", style="dim") for note in self.settled_notes("refer")]
         title = f"REFER FIRST ({len(referrals)})"
         yield Panel(Group(*lines), title=title, border_style="bold red", title_align="left")
@@ -124,56 +121,81 @@ class _Parts:
             yield from self.area(view)
 
     def area(self, view: AreaView) -> Iterator[RenderableType]:
-        yield _at(2, (view.name, "bold"), ("  treated here: ", "dim"), view.treated)
+        yield at(2, (view.name, "bold"), ("  treated here: ", "dim"), view.treated)
         for name in view.referrals:
-            yield _at(4, ("Refer first: ", "bold red"), (name, "bold"))
+            yield at(4, ("Refer first: ", "bold red"), (name, "bold"))
         for candidate in view.candidates:
-            yield _at(4, badge(evidence_of(candidate).certainty), " ", candidate.procedure.name)
+            yield at(4, badge(evidence_of(candidate).certainty), " ", candidate.procedure.name)
         if not view.candidates:
-            yield _at(4, "No candidate here.", style="dim")
+            yield at(4, "No candidate here.", style="dim")
         for item in view.undetermined:
             waits = "; ".join(self.question_name(q) for q in item.waiting_for) or "more answers"
-            yield _at(4, "… ", item.procedure.name, (f": waiting for {waits}", "dim"))
+            yield at(4, "… ", item.procedure.name, (f": waiting for {waits}", "dim"))
         for exclusion in view.excluded:
-            yield _at(4, "✗ ", (exclusion.procedure.name, "bold"))
+            yield at(4, "✗ ", (exclusion.procedure.name, "bold"))
             for reason in exclusion.reasons:
-                yield _at(6, f"{_based(reason)}  [{reason.rule}]")
+                yield at(6, f"{_based(reason)}  [{reason.rule}]")
         if view.others:
-            yield _at(
+            yield at(
                 4, f"Also ruled out, for other concerns: {', '.join(view.others)}", style="dim"
             )
         if view.open:
             asked = "; ".join(self.question_name(q) for q in view.open)
-            yield _at(4, f"? Also open here: {asked}", style="dim")
+            yield at(4, f"? Also open here: {asked}", style="dim")
 
     def where(self, procedure: str) -> Iterator[RenderableType]:
         """The areas a procedure is a candidate, open or ruled out in, when areas are listed."""
         if self.placed:
-            yield _at(4, "; ".join(standing(self.kb, self.result, procedure)), style="dim")
+            yield at(4, "; ".join(standing(self.kb, self.result, procedure)), style="dim")
 
     def candidate(self, candidate: Candidate) -> Iterator[RenderableType]:
         proc = candidate.procedure
         evidences = [(i.label, i.evidence) for i in candidate.indications]
         evidences = evidences or [("", proc.evidence)]
         yield Text("")
-        yield _at(2, badge(evidence_of(candidate).certainty), " ", (proc.name, "bold"))
+        yield at(2, badge(evidence_of(candidate).certainty), " ", (proc.name, "bold"))
         yield from self.where(proc.id)
         for label, evidence in evidences:
             yield from self.evidence(label, evidence)
+        named = []
         for caveat in candidate.caveats:
-            yield _at(4, f"⚠ {self.based(caveat)}", style="yellow")
+            if self.based(caveat) in self.shared:
+                named.append(caveat_name(caveat.text))
+            else:
+                yield at(4, f"⚠ {self.based(caveat)}", style="yellow")
+        if named:
+            yield at(4, f"⚠ And, under Caveats for several candidates: {'; '.join(named)}.")
         for name, value in (
             ("Protocol", proc.protocol),
             ("Downtime", proc.downtime),
             ("Regulatory", proc.regulatory),
         ):
             if value:
-                yield _at(4, f"{name}: {value}", style="dim")
-        yield _at(4, f"Why: rules {', '.join(candidate.rules)}", style="dim")
+                yield at(4, f"{name}: {value}", style="dim")
+        yield at(4, f"Why: rules {', '.join(candidate.rules)}", style="dim")
+
+    def caveats(self) -> Iterator[RenderableType]:
+        """Each caveat of more than one candidate once, with the candidates it is for."""
+        if self.shared:
+            yield _heading("Caveats for several candidates", len(self.shared))
+        for text, names in self.shared.items():
+            yield Text("")
+            yield at(2, f"⚠ {text}", style="yellow")
+            yield at(4, f"For: {', '.join(names)}", style="dim")
+
+    def actions(self) -> Iterator[RenderableType]:
+        """The steps before treatment, each with the procedures it comes before."""
+        actions = self.result.actions
+        if actions:
+            yield _heading("Before treatment", len(actions))
+        for action in actions:
+            yield at(2, f"• {self.based(action.reason)}")
+            names = ", ".join(self.outcome_name(p) for p in action.procedures)
+            yield at(4, f"Before: {names}  [{action.reason.rule}]", style="dim")
 
     def evidence(self, label: str, evidence: Evidence) -> Iterator[RenderableType]:
         prefix = f"{label}: " if label else ""
-        yield _at(
+        yield at(
             4,
             "Evidence: ",
             prefix,
@@ -182,7 +204,7 @@ class _Parts:
             (f"OCEBM level {evidence.level})", "dim"),
         )
         for ref in evidence.references:
-            yield _at(6, f"[{ref}] {self.citation(ref)}".rstrip(), style="dim")
+            yield at(6, f"[{ref}] {self.citation(ref)}".rstrip(), style="dim")
 
     def citation(self, ref: str) -> str:
         found = self.kb.references.get(ref) if self.kb is not None else None
@@ -203,13 +225,13 @@ class _Parts:
         # What is already known comes first, as for a candidate; the open questions
         # are listed once, below, with what each would settle.
         proc = item.procedure
-        yield _at(2, badge(proc.evidence.certainty), " ", (proc.name, "bold"))
+        yield at(2, badge(proc.evidence.certainty), " ", (proc.name, "bold"))
         yield from self.where(proc.id)
         for caveat in item.caveats:
-            yield _at(4, f"⚠ {area_lead(self.kb, caveat.area)}{caveat.text}", style="yellow")
+            yield at(4, f"⚠ {area_lead(self.kb, caveat.area)}{caveat.text}", style="yellow")
         count = len(item.waiting_for)
         waits = f"{count} open question{'s' * (count != 1)} below" if count else "more answers"
-        yield _at(4, f"Not offered until answered: {waits}", style="dim")
+        yield at(4, f"Not offered until answered: {waits}", style="dim")
 
     def excluded(self) -> Iterator[RenderableType]:
         # Procedures for the patient's concerns come with their reasons; the
@@ -219,21 +241,21 @@ class _Parts:
         if items:
             yield _heading("Ruled out", len(items))
         for exclusion in items:
-            yield _at(2, (exclusion.procedure.name, "bold"))
+            yield at(2, (exclusion.procedure.name, "bold"))
             yield from self.where(exclusion.procedure.id)
             for reason in exclusion.reasons:
-                yield _at(4, f"✗ {self.based(reason)}  [{reason.rule}]")
+                yield at(4, f"✗ {self.based(reason)}  [{reason.rule}]")
             for note in self.settled_notes("exclude", exclusion.procedure.id):
-                yield _at(4, note, style="dim")
+                yield at(4, note, style="dim")
         if others:
-            yield _at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
+            yield at(2, f"Also ruled out, for other concerns: {', '.join(others)}", style="dim")
 
     def information(self) -> Iterator[RenderableType]:
         items = self.result.information
         if items:
             yield _heading("Information", len(items))
         for note in items:
-            yield _at(2, (note.procedure.name, "bold"), ": ", self.based(note.reason))
+            yield at(2, (note.procedure.name, "bold"), ": ", self.based(note.reason))
 
     def unknown(self) -> Iterator[RenderableType]:
         items = open_questions(self.result)
@@ -241,8 +263,8 @@ class _Parts:
             yield _heading("Unanswered questions that matter", len(items))
         for unknown in items:
             needed = ", ".join(self.outcome_name(o) for o in unknown.needed_by)
-            yield _at(2, f"? {area_lead(self.kb, unknown.area)}{unknown.text}")
-            yield _at(4, f"would settle: {needed}", style="dim")
+            yield at(2, f"? {area_lead(self.kb, unknown.area)}{unknown.text}")
+            yield at(4, f"would settle: {needed}", style="dim")
 
     def settled_notes(self, kind: str, target: str = "") -> list[str]:
         """Why an outcome stands although its rules read unanswered questions."""
@@ -260,7 +282,7 @@ class _Parts:
         """Every positive safety answer, near the top."""
         found = positive_findings(self.result, self.kb)
         if found:
-            yield _at(0, ("Positive safety answers: ", "bold yellow"), "; ".join(found))
+            yield at(0, ("Positive safety answers: ", "bold yellow"), "; ".join(found))
 
     def outcome_name(self, ident: str) -> str:
         kb = self.kb
@@ -277,6 +299,26 @@ class _Parts:
         return named.get(ident, ident)
 
 
+def shared_caveats(result: Result, said: Callable[[Reason], str]) -> dict[str, list[str]]:
+    """The caveats (as `said` shows them) of more than one candidate, with those candidates."""
+    found: dict[str, list[str]] = {}
+    for candidate in result.candidates:
+        for caveat in candidate.caveats:
+            names = found.setdefault(said(caveat), [])
+            if candidate.procedure.name not in names:
+                names.append(candidate.procedure.name)
+    return {text: names for text, names in found.items() if len(names) > 1}
+
+
+def caveat_name(text: str) -> str:
+    """A caveat's short name: its words before the first colon, or its first words."""
+    head, colon, _rest = text.partition(":")
+    if colon and len(head) <= 60:
+        return head.strip()
+    words = text.split()
+    return " ".join(words[:6]) + ("…" if len(words) > 6 else "")
+
+
 def open_questions(result: Result) -> list[Unknown]:
     """The open questions, each once, most decisive (settling most outcomes) first."""
     return sorted(result.unknown, key=lambda u: -len(u.needed_by))
@@ -291,9 +333,7 @@ def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
     """
     if kb is None:
         return []
-    wanted = {
-        c.question for r in kb.rules if r.exclude or r.caveat or r.refer for c in _yes_tests(r.when)
-    }
+    wanted = finding_questions(kb)
     given = [
         ("", result.answers),
         *((f"{name}: ", own) for name, own in area_answers(kb, result.answers)),
@@ -306,23 +346,12 @@ def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
     ]
 
 
-def _yes_tests(condition: Condition) -> Iterator[Compare]:
-    if isinstance(condition, Compare):
-        if condition.op == "equals" and condition.value is True:
-            yield condition
-    elif isinstance(condition, AllOf | AnyOf):
-        for part in condition.parts:
-            yield from _yes_tests(part)
-    elif isinstance(condition, Quantified):
-        yield from _yes_tests(condition.part)
-
-
 def _based(reason: Reason) -> str:
     """The reason's text, led by its basis when it has one: `(label) ...`."""
     return f"({reason.basis_words}) {reason.text}" if reason.basis else reason.text
 
 
-def _at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:
+def at(indent: int, *parts: str | Text | tuple[str, str], style: str = "") -> _Indented:
     """Literal text indented as a block, so wrapped lines keep the indent."""
     return _Indented(indent, Text.assemble(*parts, style=style))
 

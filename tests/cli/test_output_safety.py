@@ -230,6 +230,8 @@ def stop(child: pexpect.spawn) -> int | None:
 def test_two_intakes_on_one_draft(tmp_path: Path) -> None:
     draft = tmp_path / "draft.json"
     first = spawn_intake(tmp_path, "--draft", str(draft))
+    first.expect_exact("Patient reference")
+    first.send("P-0042\r")
     first.expect_exact("Draft autosaved")
     second = spawn_intake(tmp_path, "--resume", str(draft))
     second.expect(pexpect.EOF)

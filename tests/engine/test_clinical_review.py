@@ -118,7 +118,7 @@ def test_a_wound_not_under_care_is_referred_before_micrografts(tmp_path: Path) -
     assert ids(result["excluded"]) == ["micrograft_scar"]
     assert ids(result["referrals"], "id") == ["refer_wound_care"]
     assert "REFER FIRST (1)" in screen
-    assert "[wound-not-under-care]" in screen.split("Ruled out")[1]
+    assert "[wound-not-under-care]" in screen.split("FULL DETAILS")[1].split("Ruled out")[1]
     assert "- Autologous micrografts" in summary.split("## Ruled out for the patient's concerns")[1]
 
 
@@ -129,7 +129,7 @@ def test_the_pregnancy_screen_does_not_depend_on_the_recorded_sex(tmp_path: Path
     assert result["warnings"] == []
     assert result["candidates"] == []
     assert set(ids(result["excluded"])) == ELECTIVE
-    assert "[pregnancy-or-breastfeeding]" in screen.split("Ruled out")[1]
+    assert "[pregnancy-or-breastfeeding]" in screen.split("FULL DETAILS")[1].split("Ruled out")[1]
     assert "- Mesotherapy for the face: Pregnancy or breastfeeding" in summary
 
 
@@ -158,7 +158,10 @@ def test_minors_keep_their_candidates_with_an_expert_caution(
         assert "Patient under 18" in minor[0]["text"]
     device = result["candidates"][offered.index("prp_microneedling")]["caveats"]
     assert [c["basis"] for c in device if c["rule"] == "microneedling-device-adults"] == ["label"]
-    assert screen.count("⚠ (expert opinion) Patient under 18") == 3
+    # Said once for the three candidates, not once under each.
+    assert screen.count("⚠ (expert opinion) Patient under 18") == 1
+    shared = screen.split("Caveats for several candidates (")[1]
+    assert shared.index("Patient under 18") < shared.index("For: ")
     assert screen.count("⚠ (label) Device clearance") == 1
     appendix = summary.split("## Appendix")[1]
     assert appendix.count(": minor-elective-caution\n") == 3

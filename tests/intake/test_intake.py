@@ -16,26 +16,12 @@ import pytest
 import consult
 from consult.answers.check import AnswerSet
 from consult.answers.read import read_file
-from consult.bank.model import Answer, KnowledgeBase
+from consult.bank.model import Answer, KnowledgeBase, Question
 from consult.engine.result import Result
 from consult.errors import InputError
-from consult.intake.draft import (
-    DraftWriter,
-    fingerprint,
-    new_draft_path,
-    read_draft,
-)
-from consult.intake.flow import (
-    BACK,
-    Ask,
-    Intake,
-    Nav,
-    NoToAll,
-    Reply,
-    ReviewSection,
-    answer_set,
-    run_intake,
-)
+from consult.intake.asking import BACK, Ask, Nav, NoToAll, Reply, ReviewSection
+from consult.intake.draft import DraftWriter, fingerprint, new_draft_path, read_draft
+from consult.intake.flow import Intake, answer_set, run_intake
 from consult.intake.lock import draft_lock
 from consult.intake.session import Autosave, begin, offer_saves, render_summary
 from tests.conftest import DATA
@@ -504,8 +490,7 @@ CLOSING: list[Step] = [
 def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() -> None:
     kb = consult.load()
     state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
-    # A follow-up that waits on an answer (months since isotretinoin) is not in a run.
-    medical = [q.id for q in state.visible if q.section == "medical_history" and q.kind == "yes_no"]
+    medical = [q.id for q in yes_no_questions(state)]
     script: list[Step] = [
         ("no_to_all", NoToAll(2, all_no=False)),  # the first two one by one
         (medical[0], False),
@@ -540,12 +525,34 @@ def test_no_to_all_records_each_answer_and_offers_the_rest_after_one_by_one() ->
 def test_no_to_all_is_not_offered_when_the_section_goes_on_with_other_questions() -> None:
     kb = consult.load()
     state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
-    medical = [q for q in state.visible if q.section == "medical_history"]
-    # The follow-up that applies only after a Yes stays out of the run.
-    assert state.yes_no_run(medical[0]) == [q for q in medical if q.kind == "yes_no"]
-    assert any(q.kind != "yes_no" for q in medical)
+    medical = yes_no_questions(state)
+    # The follow-up on isotretinoin applies only after a Yes: it does not end the run.
+    assert state.yes_no_run(medical[0]) == medical
     assert state.yes_no_run(kb.question("expectations_realistic")) == []  # downtime follows
     assert state.yes_no_run(kb.question("smoker")) == []  # fewer than three left
+
+
+def yes_no_questions(state: Intake) -> list[Question]:
+    return [q for q in state.visible if q.section == "medical_history" and q.kind == "yes_no"]
+
+
+def test_yes_to_some_and_no_to_the_rest_in_one_step() -> None:
+    kb = consult.load()
+    state = Intake(kb, SHIPPED_BEFORE_MEDICAL)
+    medical = yes_no_questions(state)
+    number = {q.id: state.ask_for(q).section_position for q in medical}
+    yes = ("anticoagulant_or_antiplatelet", "isotretinoin_last_6_months")
+    asker = ScriptedAsker(
+        [
+            ("no_to_all", NoToAll(len(medical), all_no=False, yes=tuple(number[q] for q in yes))),
+            ("isotretinoin_months_since_stopped", 3),  # switched on by the Yes: asked next
+            *CLOSING,
+        ]
+    )
+    run_intake(state, asker, lambda _s: None)
+    assert asker.script == []
+    assert {q.id: state.answers[q.id] for q in medical} == {q.id: q.id in yes for q in medical}
+    assert state.answers["isotretinoin_months_since_stopped"] == 3
 
 
 def test_back_from_no_to_all_goes_to_the_previous_question() -> None:
@@ -635,3 +642,27 @@ def test_a_lock_left_by_an_intake_that_ended_badly_is_taken(tmp_path: Path) -> N
     with draft_lock(tmp_path / "d.json"):
         assert (tmp_path / ".d.json.lock").exists()
     assert not (tmp_path / ".d.json.lock").exists()
+
+
+def test_the_review_marks_a_yes_that_is_a_safety_finding() -> None:
+    kb = consult.load()
+    state = Intake(
+        kb, {**SHIPPED_BEFORE_MEDICAL, "anticoagulant_or_antiplatelet": True, "smoker": False}
+    )
+    lines = {line.question.id: line for s in state.review() for line in s.lines}
+    assert lines["anticoagulant_or_antiplatelet"].finding
+    assert not lines["smoker"].finding  # a No is never a finding
+    assert not lines["consent"].finding  # a reassuring Yes is not one
+
+
+def test_a_review_line_wraps_instead_of_being_cut() -> None:
+    from consult.intake.widgets import review_title
+
+    kb = consult.load()
+    question = kb.question("anticoagulant_or_antiplatelet")
+    title = review_title(question, True, 40, finding=True)
+    lines = title.split("\n")
+    assert lines[0].startswith("! Does the patient take")
+    assert all(len(line) < 40 for line in lines)
+    assert " ".join(" ".join(lines).split()).endswith("regular aspirin)?: YES")
+    assert "…" not in title

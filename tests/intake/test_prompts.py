@@ -17,7 +17,8 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output.vt100 import Vt100_Output
 
 from consult.bank.model import KnowledgeBase
-from consult.intake.flow import BACK, Intake, NoToAll, Reply, ReviewSection
+from consult.intake.asking import BACK, NoToAll, Reply, ReviewSection
+from consult.intake.flow import Intake
 from consult.intake.prompts import QuestionaryAsker
 
 DOWN, ENTER, SPACE, CTRL_B, BACKSPACE = "\x1b[B", "\r", " ", "\x02", "\x7f"
@@ -248,3 +249,35 @@ def test_no_to_all_shows_the_questions_and_answers_with_one_key(kb: KnowledgeBas
     assert "2. Anticoagulants or antiplatelets?" in text
     assert "Safety screen 1-2 → No to each" in text
     assert "Safety screen 1-2 → one by one" in text
+
+
+def test_the_numbers_of_the_yes_answer_a_run_with_no_to_the_rest(kb: KnowledgeBase) -> None:
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("scars",)})
+    asks = [state.ask_for(kb.question(q)) for q in ("pregnant", "anticoagulants")]
+    keys = "2" + ENTER + "3" + ENTER + until("type numbers from 1 to 2") + "\x15" + "1 2" + ENTER
+    with terminal(keys) as (asker, screen):
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=False, yes=(2,))
+        assert asker.no_to_all(asks) == NoToAll(2, all_no=False, yes=(1, 2))
+    assert "Safety screen 1-2 → Yes to 2; No to the rest" in shown(screen)
+
+
+def test_a_letter_moves_to_a_choice_in_a_long_list(kb: KnowledgeBase) -> None:
+    long = replace(
+        kb.question("sex"),
+        choices=tuple(
+            replace(kb.question("sex").choices[0], id=f"c{i}", label=label)
+            for i, label in enumerate(["Alpha", "Beta", "Bravo", "Charlie", *"DEFGHIJ"])
+        ),
+    )
+    state = Intake(kb, {"age": 44})
+    with terminal("b" + "b" + ENTER) as (asker, _screen):
+        assert asker.ask(replace(state.ask_for(kb.question("sex")), question=long)) == "c2"
+
+
+def test_an_empty_grade_asks_once_more_before_not_known(kb: KnowledgeBase) -> None:
+    state = Intake(kb, {"age": 44, "sex": "male", "concerns": ("hair_loss",)})
+    question = next(q for q in kb.questions if q.kind == "integer" and not q.required)
+    keys = ENTER + until("Enter again records Not known") + ENTER
+    with terminal(keys) as (asker, screen):
+        assert asker.ask(state.ask_for(question)) is None
+    assert "Nothing typed: Enter again records Not known" in shown(screen)

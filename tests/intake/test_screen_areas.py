@@ -70,11 +70,11 @@ def the_rest(run: Screen) -> None:
         run.answer("No to each of", "n")
     run.answer("Fitzpatrick skin phototype", "2")
     run.answer("results vary", "y")
-    run.answer("accept the risks", "y")
     run.answer("markedly preoccupied", "n")
     run.answer("How much downtime", "3")  # a week or more
     run.answer("Notes from the patient", ENTER)
     run.answer("Review the answers", ENTER)  # Finish
+    run.answer("accept the risks", "y")  # asked under the plan, once it is shown
 
 
 @pty
@@ -88,6 +88,14 @@ def test_a_surgical_scar_on_the_face_and_a_keloid_on_the_back(tmp_path: Path) ->
     # (47 at 80x24); `pytest -s` prints them.
     print(f"\nkeys pressed for the face scar and the back keloid: {run.keys}")
     run.answer("Save the answers to an answer file?", "y")
+    # At the save question the screen shows the plan: the referral, the finding of
+    # the back and the candidates of the face.
+    plan = " ".join(" ".join(run.screens[-1]).split())
+    assert "REFER FIRST: Dermatology (Back area)" in plan
+    assert "! Back area: Is there an active keloid or hypertrophic scar" in plan
+    on_face = plan.split("Face area:")[1].split("Back area: Scars")[0]
+    assert "PRP injections for scar revision" in on_face
+    assert "Autologous micrografts for scars, healed burns and wounds" in on_face
     run.answer("Answer file (.yaml or .json):", CTRL_U, "scars.yaml", ENTER)
     run.answer("Save a markdown summary?", "n")
     run.child.expect(pexpect.EOF)

@@ -29,6 +29,7 @@ def _installed() -> str | None:
 CONSULT = _installed()
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
 DOWN, ENTER, SPACE, CTRL_B, CTRL_C, CTRL_U = "\x1b[B", "\r", " ", "\x02", "\x03", "\x15"
+REF = "P-0042"
 needs_consult = pytest.mark.skipif(
     CONSULT is None, reason="the consult command is not installed (pip install -e .)"
 )
@@ -74,6 +75,8 @@ class Intake:
             timeout=10,
         )
         self.seen = ""
+        if "--resume" not in args:  # a new consultation starts with whose it is
+            self.answer("Patient reference", REF + ENTER)
 
     def wait(self, text: str) -> None:
         self.child.expect_exact(text)
@@ -241,6 +244,7 @@ def test_prompts_go_to_the_terminal_and_only_the_result_to_stdout(tmp_path: Path
         encoding="utf-8",
         timeout=10,
     )
+    run.answer("Patient reference", REF + ENTER)
     first_half(run)
     second_half(run)
     run.answer("Review the answers", ENTER)
@@ -290,3 +294,19 @@ def test_the_result_screen_shows_what_is_known_before_the_open_questions(
     assert "would settle: PRP into the scalp, Micrografts for hair" in screen
     run.child.sendcontrol("c")
     run.end()
+
+
+@pty
+def test_ctrl_c_keeps_a_half_typed_note_in_the_draft(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.json"
+    run = Intake(tmp_path, "--draft", str(draft))
+    first_half(run)
+    run.answer("Hair loss 2/2", "3" + ENTER)
+    run.answer("Safety screen 1/3", "n")
+    run.answer("Safety screen 2/3", "y")
+    run.answer("Safety screen 3/3", "Wants to think about")
+    run.wait("Wants to think about")
+    run.child.send(CTRL_C)
+    assert run.end() == 130
+    assert "Interrupted." in run.seen
+    assert json.loads(draft.read_text())["answers"]["notes"] == "Wants to think about"
