@@ -132,6 +132,29 @@ def clinic_files(
     )
 
 
+def flat_files(
+    kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0
+) -> tuple[list[File], list[File]]:
+    """The clinic files in the earlier form: concerns and details once, areas with the screen only.
+
+    The form that answer files had before areas carried their concerns; it stays valid.
+    """
+    screen = set(kb.areas.questions) if kb.areas is not None else set()
+    out: tuple[list[File], list[File]] = ([], [])
+    for docs, files in zip(clinic_documents(kb, count, seed, start), out, strict=True):
+        for index, doc in enumerate(docs, start=start):
+            answers = dict(doc["answers"])
+            areas = answers.pop("areas", [])
+            for item in areas:
+                for qid, value in item.items():
+                    if qid not in screen and qid != "concerns":
+                        answers.setdefault(qid, value)
+            answers["areas"] = [{q: v for q, v in a.items() if q in screen} for a in areas]
+            data = _safe_dump({**doc, "answers": answers})
+            files.append(File(f"c{index:06d}.yaml", data, "flat"))
+    return out
+
+
 def fuzz_files(kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0) -> list[File]:
     """Damaged answer files, every kind of damage in turn (`corpus_damage.KINDS`).
 
