@@ -100,6 +100,7 @@ def main() -> None:
             if not args.only or name in args.only:
                 print(f"bench: {name}...", file=sys.stderr, flush=True)
                 got, said = measure(kb, size, Path(tmp))
+                print("\n".join(_table(got)[2:]), file=sys.stderr, flush=True)
                 rows += got
                 notes += said
     table = _table(rows)
@@ -296,7 +297,9 @@ def bank(kb: KnowledgeBase, size: dict[str, Any], tmp: Path) -> tuple[list[Row],
     for n in counts:
         rules = tmp / f"rules-{n}"
         shutil.copytree(root / "rules", rules, dirs_exist_ok=True)
-        (rules / "90-generated.yaml").write_text(_generated_rules(kb, n), encoding="utf-8")
+        for start in range(0, n, 1000):  # a bank file may hold at most 1 MB
+            text = _generated_rules(kb, start, min(n, start + 1000))
+            (rules / f"90-generated-{start:05d}.yaml").write_text(text, encoding="utf-8")
         secs[n] = _median_of(3, lambda r=rules: consult.load(questions=root / "questions", rules=r))
     (a, b), (y, z) = counts[:2], counts[-2:]
     first, last = (secs[b] - secs[a]) / (b - a), (secs[z] - secs[y]) / (z - y)
@@ -342,8 +345,8 @@ def _jsonl_file(kb: KnowledgeBase, tmp: Path, lines: int) -> Path:
     return path
 
 
-def _generated_rules(kb: KnowledgeBase, count: int) -> str:
-    """`count` caveat rules, each reading the age and one concern."""
+def _generated_rules(kb: KnowledgeBase, start: int, stop: int) -> str:
+    """Caveat rules numbered `start` to `stop`, each reading the age and one concern."""
     concerns = kb.question("concerns").choice_ids
     procs = list(kb.procedures)
     rules = [
@@ -358,7 +361,7 @@ def _generated_rules(kb: KnowledgeBase, count: int) -> str:
             "caveat": [procs[i % len(procs)]],
             "text": f"Generated caveat {i} for the load benchmark.",
         }
-        for i in range(count)
+        for i in range(start, stop)
     ]
     return yaml.safe_dump({"rules": rules}, sort_keys=False)
 
