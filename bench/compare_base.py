@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import json
 import os
 import resource
 import shutil
@@ -31,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import corpus
 
@@ -38,7 +40,14 @@ from consult.bank.model import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "2c42052"
-CORPORA = ("scenarios", "clinic-complete", "clinic-incomplete", "fuzz")
+CORPORA = (
+    "scenarios",
+    "clinic-complete",
+    "clinic-incomplete",
+    "flat-complete",
+    "flat-incomplete",
+    "fuzz",
+)
 # (format, jobs) of each folder run: every format, each number of jobs twice (the
 # pool frames JSON arrays, lines and rows); --full runs every format with both.
 FORMATS = ("jsonl", "json", "csv", "table")
@@ -204,6 +213,8 @@ def generate(folder: Path, files: int, fuzz: int, jsonl: int) -> dict[str, int]:
         "scenarios": len(scenarios),
         "clinic-complete": files,
         "clinic-incomplete": files,
+        "flat-complete": files,
+        "flat-incomplete": files,
         "fuzz": fuzz,
         f"jsonl ({corpus.JSONL_LINES} lines each)": jsonl,
     }
@@ -223,6 +234,9 @@ def _generate(folder: Path, what: str, start: int, count: int) -> None:
         complete, incomplete = corpus.clinic_files(kb, count, start=start)
         corpus.write_files(folder / "clinic-complete", complete)
         corpus.write_files(folder / "clinic-incomplete", incomplete)
+        complete, incomplete = corpus.flat_files(kb, count, start=start)
+        corpus.write_files(folder / "flat-complete", complete)
+        corpus.write_files(folder / "flat-incomplete", incomplete)
     elif what == "fuzz":
         corpus.write_files(folder / "fuzz", corpus.fuzz_files(kb, count, start=start))
     else:
@@ -298,6 +312,8 @@ def run(checks: list[Check], base: Path, work: Path, root: Path, keep: bool) -> 
             print(f"{word:9} {seconds:5.1f} s  exit {reference.status}  {size:>12}  {check.name}")
             for line in problems:
                 print("    " + line)
+            if problems and "--format jsonl" in check.name:
+                print("    records: " + by_record(reference.stdout, working.stdout))
             sys.stdout.flush()
             if problems and keep:
                 _save(root / "different" / check.name.replace("/", "_"), reference, working)
@@ -351,6 +367,51 @@ def compare(theirs: Outcome, ours: Outcome) -> list[str]:
         else:
             found.append(f"{part}: reference {_brief(a)}, working tree {_brief(b)}")
     return found
+
+
+# Keys the working tree adds to a result (treatment areas): not a change of decision.
+NEW_KEYS = frozenset({"areas", "actions", "area", "settled", "in_scope"})
+
+
+def by_record(theirs: bytes, ours: bytes) -> str:
+    """How the JSON Lines records of two runs differ, counted by kind."""
+    counts: dict[str, int] = {}
+    for a, b in zip(theirs.splitlines(), ours.splitlines(), strict=False):
+        kind = _record_kind(json.loads(a), json.loads(b)) if a != b else "same"
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _record_kind(a: dict[str, Any], b: dict[str, Any]) -> str:
+    if "error" in a and "error" not in b:
+        return "refused by the reference only"
+    if "error" in b and "error" not in a:
+        return "refused by the working tree only"
+    if "error" in a:
+        return "both refused, other message"
+    ra, rb = a["result"], b["result"]
+    if _decision(ra) != _decision(rb):
+        return "decision differs"
+    ra, rb = _without(ra, NEW_KEYS), _without(rb, NEW_KEYS)
+    differ = [k for k in ra if k != "knowledge_base" and ra[k] != rb.get(k)]
+    if not differ:
+        return "same decision, only new keys and the bank's version differ"
+    return "same decision, other " + "+".join(differ)
+
+
+def _decision(result: dict[str, Any]) -> tuple[Any, ...]:
+    """The procedure and referral ids of each outcome."""
+    kinds = ("candidates", "excluded", "undetermined")
+    ids = tuple(sorted(x["procedure"] for x in result.get(k, [])) for k in kinds)
+    return (*ids, sorted(r["id"] for r in result.get("referrals", [])))
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
 
 
 def _brief(value: bytes | int | None) -> str:

@@ -12,7 +12,8 @@ The corpora:
 - `clinic_files`: consultations as a clinic export writes them (`yaml.safe_dump`
   with its defaults, one consultation per file), in two variants of the same
   consultations: *complete* (every question that applies answered, findings on
-  most safety screens, one to four treatment areas, free-text notes with
+  most safety screens, each concern placed in a treatment area that carries its details and
+  site screen, free-text notes with
   non-ASCII text) and *incomplete* (the safety screen half or wholly
   unanswered and some other optional questions left out, as from a
   pre-consultation form the patient did not finish).
@@ -37,7 +38,7 @@ The corpora:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ _DROP_OPTIONAL = 0.15  # the incomplete variant: another optional question left 
 # Where each concern is usually treated: a set's first areas come from these.
 _SITES = {
     "hair_loss": ("scalp",),
+    "scars": ("face", "back", "abdomen", "chest", "arms", "hands", "thighs"),
+    "burns": ("hands", "arms", "chest", "face", "thighs"),
+    "wounds": ("thighs", "arms", "hands", "other"),
     "acne_scarring": ("face", "face", "back", "chest"),
     "skin_laxity": ("face", "neck"),
     "wrinkles": ("face", "neck", "hands"),
@@ -128,6 +132,29 @@ def clinic_files(
     )
 
 
+def flat_files(
+    kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0
+) -> tuple[list[File], list[File]]:
+    """The clinic files in the earlier form: concerns and details once, areas with the screen only.
+
+    The form that answer files had before areas carried their concerns; it stays valid.
+    """
+    screen = set(kb.areas.questions) if kb.areas is not None else set()
+    out: tuple[list[File], list[File]] = ([], [])
+    for docs, files in zip(clinic_documents(kb, count, seed, start), out, strict=True):
+        for index, doc in enumerate(docs, start=start):
+            answers = dict(doc["answers"])
+            areas = answers.pop("areas", [])
+            for item in areas:
+                for qid, value in item.items():
+                    if qid not in screen and qid != "concerns":
+                        answers.setdefault(qid, value)
+            answers["areas"] = [{q: v for q, v in a.items() if q in screen} for a in areas]
+            data = _safe_dump({**doc, "answers": answers})
+            files.append(File(f"c{index:06d}.yaml", data, "flat"))
+    return out
+
+
 def fuzz_files(kb: KnowledgeBase, count: int, seed: int = SEED, start: int = 0) -> list[File]:
     """Damaged answer files, every kind of damage in turn (`corpus_damage.KINDS`).
 
@@ -191,12 +218,28 @@ def _rng(seed: int, stream: str, index: int) -> random.Random:
 
 
 class _Clinic:
-    """Consultations walked through the bank in order, as an intake would ask them."""
+    """Consultations walked through the bank in order, as an intake would ask them.
+
+    The patient's questions are answered once; each concern is placed in a
+    treatment area (acne scars on the face, a scar on the back, hair loss on the
+    scalp), and each area carries its concerns, their details and its site screen.
+    """
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.rng = random.Random()
         self.concerns = kb.question("concerns").choice_ids
+        assert kb.areas is not None
+        self.group: Section = kb.areas
+        self.sites = kb.question(self.group.key).choice_ids
+        inside = set(self.group.questions)
+        self.patient = [
+            q for q in kb.questions if (not q.per_area or q.id == "concerns") and q.id not in inside
+        ]
+        self.detail = [
+            q for q in kb.questions if q.per_area and q.id != "concerns" and q.id not in inside
+        ]
+        self.screen = [kb.question(q) for q in self.group.questions if q != self.group.key]
 
     def pair(self, rng: random.Random, index: int) -> tuple[Document, Document]:
         """Consultation `index`, complete and incomplete, from its own random numbers."""
@@ -205,69 +248,65 @@ class _Clinic:
         return complete, self.incomplete(complete)
 
     def consultation(self, index: int) -> Document:
-        """A complete consultation: every question that applies answered, with areas."""
+        """A complete consultation: every question that applies answered, in its areas."""
         answers: dict[str, Any] = {}
-        for question in self._asked():
-            if _applies(question, answers):
-                value = self._value(question, index)
+        for question in self.patient:
+            if question.id == "concerns":
+                answers["concerns"] = self._concerns(index)
+            elif _applies(question, answers):
+                value = self._value(question)
                 if value is not None:
                     answers[question.id] = value
-        for group in self.kb.groups.values():
-            answers[group.id] = self._areas(group, answers.get("concerns", ()))
+        answers[self.group.id] = self._areas(answers)
         ref = self.rng.choice(_REFS).format(index)
         return {"consult": 1, "patient": {"ref": ref}, "answers": _plain(answers)}
 
     def incomplete(self, doc: Document) -> Document:
         """The same consultation with the screen half or wholly unanswered, and more left out."""
         rng, full = self.rng, doc["answers"]
-        screen = [q.id for q in self._asked() if q.section == SCREEN and q.id in full]
+        screen = [q.id for q in self.patient if q.section == SCREEN and q.id in full]
         whole = rng.random() < 0.5
         dropped = set(screen if whole else rng.sample(screen, len(screen) // 2))
-        optional = [q.id for q in self._asked() if not q.required and q.section != SCREEN]
+        optional = [q.id for q in self.patient if not q.required and q.section != SCREEN]
         dropped.update(q for q in optional if rng.random() < _DROP_OPTIONAL)
         answers: dict[str, Any] = {}
-        for question in self._asked():  # a question whose `when` no longer holds goes too
+        for question in self.patient:  # a question whose `when` no longer holds goes too
             if question.id in full and question.id not in dropped and _applies(question, answers):
                 answers[question.id] = full[question.id]
-        for group in self.kb.groups.values():
-            share = 1.0 if whole else 0.5
-            answers[group.id] = [self._open(group, item, share) for item in full[group.id]]
+        share = 1.0 if whole else 0.5
+        screened = {q.id for q in self.screen}
+        answers[self.group.id] = [
+            {q: v for q, v in item.items() if q not in screened or rng.random() >= share}
+            for item in full[self.group.id]
+        ]
         return {**doc, "answers": _plain(answers)}
 
-    def _asked(self) -> Iterator[Question]:
-        """The questions outside repeating groups, in bank order."""
-        return (q for q in self.kb.questions if q.section not in self.kb.groups)
-
-    def _open(self, group: Section, item: dict[str, Any], share: float) -> dict[str, Any]:
-        """An area with a share of its screen left unanswered (its key always kept)."""
-        return {q: v for q, v in item.items() if q == group.key or self.rng.random() >= share}
-
-    def _areas(self, group: Section, concerns: Iterable[str]) -> list[dict[str, Any]]:
-        """One to four areas: where the concerns are usually treated, then others."""
+    def _areas(self, answers: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each concern placed where it is usually treated; now and then one more site."""
         rng = self.rng
-        count = rng.choices((1, 2, 3, 4), weights=(40, 30, 20, 10))[0]
-        usual = [rng.choice(_SITES[c]) for c in concerns if c in _SITES]
-        sites = list(dict.fromkeys(usual))[:count]
-        others = [c for c in self.kb.question(group.key).choice_ids if c not in sites]
-        sites += rng.sample(others, count - len(sites))
-        items = []
-        for site in sites:
-            item: dict[str, Any] = {group.key: site}
-            for qid in group.questions:
-                if qid != group.key:
-                    item[qid] = self._area_value(self.kb.question(qid))
-            items.append(item)
-        return items
+        placed: dict[str, list[str]] = {}
+        for concern in answers.get("concerns", ()):
+            placed.setdefault(rng.choice(_SITES[concern]), []).append(concern)
+        if not placed or rng.random() < 0.15:
+            placed.setdefault(rng.choice([s for s in self.sites if s not in placed]), [])
+        return [self._area(site, tuple(held), answers) for site, held in placed.items()]
 
-    def _area_value(self, question: Question) -> Any:
-        if question.kind == "yes_no":
-            return self.rng.random() < _YES_AREA
-        return self._value(question, 0)
+    def _area(self, site: str, held: tuple[str, ...], patient: dict[str, Any]) -> dict[str, Any]:
+        """One area: its site, its concerns and their details, its site screen."""
+        item: dict[str, Any] = {self.group.key: site}
+        if held:
+            item["concerns"] = held
+        view = {**patient, "concerns": held}
+        for question in self.detail:
+            if held and _applies(question, view):
+                value = self._value(question)
+                item[question.id] = view[question.id] = value
+        for question in self.screen:
+            item[question.id] = self.rng.random() < _YES_AREA
+        return item
 
-    def _value(self, question: Question, index: int) -> Any:
+    def _value(self, question: Question) -> Any:
         rng = self.rng
-        if question.id == "concerns":
-            return self._concerns(index)
         if question.kind == "yes_no":
             branch = _YES_BRANCH if question.when is not None else _YES_SCREEN
             return rng.random() < _YES.get(question.id, branch)
@@ -319,6 +358,10 @@ def _applies(question: Question, answers: dict[str, Any]) -> bool:
     return question.when is None or holds(question.when, answers) is True
 
 
-def _plain(answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers as data a YAML or JSON writer takes (lists for choices)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}
+def _plain(answers: dict[str, Any]) -> Any:
+    """Answers as data a YAML or JSON writer takes (lists for choices and areas)."""
+    if isinstance(answers, dict):
+        return {k: _plain(v) for k, v in answers.items()}
+    if isinstance(answers, tuple | list):
+        return [_plain(v) for v in answers]
+    return answers

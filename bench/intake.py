@@ -1,102 +1,94 @@
-"""Intake: the tool's own time per question transition, with the draft saved each time."""
+"""Intake latency: `consult intake` in a pseudo-terminal, from a key sent to the next prompt drawn.
+
+Each session answers every question the shipped bank asks, as a clinician
+would type it: `y`/`n` for yes/no, a number and Enter, Enter for the first
+choice, Space and Enter to tick the first box. The prompt on screen is told
+apart by its text, found in the bank. A reply's latency runs from the moment
+its keys are written to the terminal until the progress line of the next
+prompt (`Section k/n`) has been drawn; it includes checking the answer,
+branching, saving the draft and drawing the prompt.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from common import Row, Section
-from gen import Generator
+import pexpect
 
-import consult
-from consult.bank.model import Answer
+from consult.bank.model import KnowledgeBase, Question
 
-TARGET_MS = 5.0
-
-
-class ScriptedAsker:
-    """Answers from a prepared answer set at once; "not known" for the rest.
-
-    Treatment areas are added one by one ("add an area"), each answered from the
-    set's `areas`, then "done".
-    """
-
-    def __init__(self, answers: dict[str, Answer]) -> None:
-        self.answers: dict[str, object] = {}
-        self.areas: dict[str, int] = {}
-        for qid, value in answers.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                self.areas[qid] = len(value)
-                for number, item in enumerate(value, start=1):
-                    self.answers.update({f"{qid}[{number}].{q}": v for q, v in item.items()})
-            else:
-                self.answers[qid] = value
-        self.asked = 0
-
-    def ask(self, ask: object) -> Answer | None:
-        self.asked += 1
-        qid: str = ask.question.id  # type: ignore[attr-defined]
-        if qid.endswith("[+]"):  # add another area, or done
-            left = self.areas.get(qid[:-3], 0)
-            self.areas[qid[:-3]] = left - 1
-            return "add_area" if left > 0 else "done"
-        return self.answers.get(qid)  # type: ignore[return-value]
-
-    def review(self, sections: Sequence[object]) -> None:
-        return None
-
-    def notice(self, text: str) -> None:
-        pass
-
-    def confirm(self, message: str, default: bool) -> bool:
-        return default
-
-    def ask_text(self, message: str, default: str, check: Callable[[str], str]) -> str:
-        return default
-
-    def no_to_all(self, asks: Sequence[object]) -> object:
-        """Every question one by one, so that each is a transition of its own."""
-        from consult.intake.flow import NoToAll
-
-        return NoToAll(len(asks), all_no=False)
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+PROGRESS = re.compile(r"[A-Za-z][^\r\n]*? \d+/\d+")
+QUIET = 0.05  # seconds without output: the prompt is drawn
+YES = {"consent", "expectations_realistic", "accepts_risks"}
 
 
-def measure(sessions: int, tmp: Path) -> Section:
-    """Run `sessions` scripted consultations; time per question asked."""
-    from consult.intake.draft import DraftWriter
-    from consult.intake.flow import Intake, run_intake
+def latencies(consult: str, kb: KnowledgeBase, sessions: int) -> list[float]:
+    """Seconds from each reply's keys to the next prompt, over whole sessions."""
+    texts = [(" ".join(q.text.split())[:50], q) for q in kb.questions]
+    times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="consult-intake-") as home:
+        for n in range(sessions):
+            times += _session(consult, Path(home), texts, yes_every=n % 3 + 4)
+    return times
 
-    kb = consult.load()
-    sets = list(Generator(kb, seed=5, incomplete_share=0.0).answer_sets(sessions))
-    asked = 0
-    worst = 0.0
-    start = time.perf_counter()
-    for index, answers in enumerate(sets):
-        writer = DraftWriter(tmp / f"draft-{index}.json", kb)
-        state = Intake(kb)
-        asker = ScriptedAsker(answers)
-        one = time.perf_counter()
-        run_intake(state, asker, lambda s, w=writer: w.save(s.answers, s.skipped, s.patient_ref))
-        worst = max(worst, (time.perf_counter() - one) / max(asker.asked, 1))
-        asked += asker.asked
-    per = (time.perf_counter() - start) / asked
-    section = Section("Intake")
-    section.rows.append(
-        Row(
-            f"intake: one question transition, {sessions} scripted sessions",
-            f"{per * 1000:.3f} ms",
-            f"mean over {asked:,} transitions; worst session's mean {worst * 1000:.3f} ms",
-            per * 1000 / TARGET_MS,
-            f"≤ {TARGET_MS:g} ms",
-            per * 1000 <= TARGET_MS,
-        )
+
+def _session(
+    consult: str, home: Path, texts: list[tuple[str, Question]], yes_every: int
+) -> list[float]:
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor-position requests
+        "NO_COLOR": "1",
+        "XDG_STATE_HOME": str(home / "state"),
+    }
+    child = pexpect.spawn(
+        consult, ["intake"], env=env, cwd=str(home), dimensions=(24, 80), encoding="utf-8"
     )
-    section.notes.append(
-        "A transition is what the tool does between two prompts: check the reply with the "
-        "answer validator, record it and re-apply branching (answers to questions that no "
-        "longer apply are dropped), write the draft file (atomic, owner-only), find the next "
-        "open question and prepare its prompt. The scripted asker answers at once, so the "
-        "figure is the tool's own time; the ratio column is the time over the target."
-    )
-    return section
+    child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
+    times: list[float] = []
+    try:
+        child.expect(PROGRESS, timeout=30)
+        screen = _settle(child)[1]
+        for turn in range(200):
+            keys = _keys(screen[screen.rfind(" ? ") + 3 :], texts, turn % yes_every == 0)
+            start = time.perf_counter()
+            child.send(keys)
+            if child.expect([PROGRESS, "Review the answers"], timeout=10) == 1:
+                break
+            drawn, screen = _settle(child)
+            times.append(drawn - start)
+    finally:
+        child.terminate(force=True)
+    return times
+
+
+def _settle(child: pexpect.spawn) -> tuple[float, str]:
+    """Read the rest of the prompt until the screen is quiet: when it was drawn, and the text."""
+    drawn, text = time.perf_counter(), f"{child.before}{child.after}"
+    while True:
+        try:
+            text += child.read_nonblocking(65536, timeout=QUIET)
+        except pexpect.TIMEOUT:
+            return drawn, " ".join(ANSI.sub("", text).split())
+        drawn = time.perf_counter()
+
+
+def _keys(prompt: str, texts: list[tuple[str, Question]], yes: bool) -> str:
+    """The keys that answer the prompt on screen (its text, from the prompt's `?` on)."""
+    prompt = re.sub(r"^Area \d+( \([^)]*\))?: ", "", prompt)
+    question = next((q for text, q in texts if prompt.startswith(text)), None)
+    if question is None:  # the tool's own: add an area, a page of site questions, ...
+        return "\r"
+    if question.kind in ("one_of", "text"):
+        return "\r"
+    if question.kind == "yes_no":
+        return "y" if question.id in YES or yes else "n"
+    if question.kind == "integer":
+        return f"{question.minimum or 1}\r"
+    return " \r"  # many_of: the first box
