@@ -24,6 +24,7 @@ from consult.bank.model import (
     KnowledgeBase,
     Not,
     Quantified,
+    Question,
     Test,
     Truth,
 )
@@ -176,7 +177,11 @@ def _compile_quantified(condition: Quantified) -> Test:
     def test(answers: Answers, applies: Applicability) -> Truth:
         result: Truth = not settles
         for view in items_in_view(answers, group):
-            value = part(view, applies)
+            # A question of the item is switched off by that item's answers, not
+            # by those of the area being decided (a keloid question is off on an
+            # area treated for fat, and open on the area with the scar).
+            within = applies.within(view) if isinstance(applies, _Applies) else applies
+            value = part(view, within)
             if value is settles:
                 return settles
             if value is None:
@@ -225,7 +230,7 @@ def applicability(
     question of the patient (not answered per area) applies: the area's own
     concerns do not switch those off.
     """
-    return _Applies(kb, answers, patient)
+    return _Applies(kb.by_id, answers, patient)
 
 
 class _Applies:
@@ -238,12 +243,23 @@ class _Applies:
     __slots__ = ("answers", "by_id", "memo", "patient")
 
     def __init__(
-        self, kb: KnowledgeBase, answers: Mapping[str, Answer], patient: Applicability | None
+        self,
+        by_id: Mapping[str, Question],
+        answers: Mapping[str, Answer],
+        patient: Applicability | None,
     ) -> None:
-        self.by_id = kb.by_id
+        self.by_id = by_id
         self.answers = answers
         self.patient = patient
         self.memo: dict[str, Truth] = {}
+
+    def within(self, view: Mapping[str, Answer]) -> _Applies:
+        """The applicability inside one item (treatment area) of a quantifier.
+
+        Its own questions follow its answers; the patient's questions are the
+        patient's, whichever area is being decided.
+        """
+        return _Applies(self.by_id, view, self.patient if self.patient is not None else self)
 
     def __call__(self, qid: str) -> Truth:
         memo = self.memo

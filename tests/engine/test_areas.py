@@ -225,3 +225,33 @@ def test_an_acute_burn_in_one_area_stops_treatment_in_every_area(kb: KnowledgeBa
     assert not result.candidates
     assert plan(result, "hands").candidates == ()
     assert "prp_scar" in {e.procedure.id for e in plan(result, "hands").excluded}
+
+
+def test_a_quantifier_reads_each_area_with_that_area_s_own_questions(kb: KnowledgeBase) -> None:
+    """A surgical scar on the face, fat on the abdomen, the screen complete.
+
+    `any_area: scar_type equals keloid` reads the abdomen too, where no scar is
+    treated and scar_type is switched off: false there, whichever area is being
+    decided. (It was read with the face's questions and stayed unknown.)
+    """
+    from consult.answers.check import check_mapping
+    from consult.bank.truth import applicability
+    from consult.engine.areas import areas_of
+    from consult.engine.prepared import prepared
+
+    face = {**CLEAR_SITE, "site": "face", "concerns": ["scars"], "scar_type": "surgical"}
+    face["scar_age_months"] = 24
+    belly = {**CLEAR_SITE, "site": "abdomen", "concerns": ["localized_fat"], "fat_area": "abdomen"}
+    answers = {**PATIENT, "concerns": ["scars", "localized_fat"], "areas": [face, belly]}
+    for key in ("hair_loss_pattern", "norwood_stage", "hair_loss_other_signs"):
+        del answers[key]
+    for key in ("acne_active", "acne_scar_grade"):
+        del answers[key]
+    checked = check_mapping(kb, answers).answers
+    patient = applicability(kb, checked)
+    plan = prepared(kb)
+    rule = [r.id for r in kb.rules].index("keloid-scar-present")
+    truths = [
+        plan.truths(a.view, applicability(kb, a.view, patient))[rule] for a in areas_of(kb, checked)
+    ]
+    assert truths == [False, False]
