@@ -327,12 +327,17 @@ def _scalar(node: yaml.ScalarNode, source: Source) -> Any:
     except ConstructorError:
         raise YamlProblem(Problem(source, f"tag {tag!r} is not allowed")) from None
     except (ValueError, KeyError, AttributeError, TypeError):  # `!!float "false"` and such
-        message = f"{describe(node.value)} cannot be read as {tag}"
-        raise YamlProblem(Problem(source, message)) from None
+        raise YamlProblem(Problem(source, _cannot_read(node, tag))) from None
     finally:
         # The constructor remembers every node it has built (for aliases); this one
         # is shared by every file a process reads, so it must not keep them all.
         _SCALARS.constructed_objects.clear()
+
+
+def _cannot_read(node: yaml.ScalarNode, tag: str) -> str:
+    """Why a tagged text is refused: described, never quoted (it may be a patient's note)."""
+    size = len(str(node.value))
+    return f"a text of {size:,} character{'' if size == 1 else 's'} cannot be read as {tag}"
 
 
 def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
@@ -344,7 +349,7 @@ def _integer(node: yaml.ScalarNode, source: Source) -> int | Unreadable:
     try:
         value = _SCALARS.construct_object(node)
     except ValueError:
-        raise YamlProblem(Problem(source, f"invalid number {text!r}")) from None
+        raise YamlProblem(Problem(source, _cannot_read(node, "!!int"))) from None
     if DECIMAL.fullmatch(text):
         return int(value)
     return Unreadable(f"{text} (YAML 1.1 reads it as {value}; write plain decimal digits)")

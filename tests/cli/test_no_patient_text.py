@@ -46,3 +46,12 @@ def test_a_note_of_the_wrong_type_is_never_quoted(write_tree: WriteTree) -> None
     assert "19800101" not in result.output + result.stderr
     record = json.loads(result.stdout.splitlines()[0])
     assert "'notes': expected text; got a number" in json.dumps(record)
+
+
+@pytest.mark.parametrize("tag", ["!!float", "!!int", "!!bool", "!!timestamp"])
+def test_a_tagged_note_that_cannot_be_read_is_never_quoted(write_tree: WriteTree, tag: str) -> None:
+    write_tree({"a.yaml": _file(ref="P-1", notes=f'{tag} "Jane Doe 1980-01-01"')})
+    result = runner.invoke(app, ["evaluate", "a.yaml"])
+    assert result.exit_code == 2
+    assert "Jane" not in result.output + result.stderr
+    assert f"a.yaml:6:10: a text of 19 characters cannot be read as {tag}" in result.stderr

@@ -297,9 +297,9 @@ def test_a_quoted_value_never_breaks_or_steers_the_message_line(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ('!!float "false"', '"false" cannot be read as !!float'),
-        ('!!bool "maybe"', '"maybe" cannot be read as !!bool'),
-        ('!!timestamp "x"', '"x" cannot be read as !!timestamp'),
+        ('!!float "false"', "a text of 5 characters cannot be read as !!float"),
+        ('!!bool "maybe"', "a text of 5 characters cannot be read as !!bool"),
+        ('!!timestamp "x"', "a text of 1 character cannot be read as !!timestamp"),
         ('!!binary "aGk="', "tag '!!binary' is not allowed"),
         ('!!set "x"', "tag '!!set' is not allowed"),
     ],
