@@ -359,12 +359,7 @@ class KnowledgeBase:
     def group_of(self, question_id: str) -> Section | None:
         """The repeating group a question belongs to, if any."""
         question = self.by_id.get(question_id)
-        if question is None:
-            return None
-        for section in self.sections:
-            if section.id == question.section:
-                return section if section.key else None
-        return None
+        return None if question is None else self.groups.get(question.section)
 
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError if there is none)."""
