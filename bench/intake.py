@@ -53,6 +53,9 @@ def _session(
     child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
     times: list[float] = []
     try:
+        child.expect("Patient reference", timeout=30)  # asked first, not timed
+        _settle(child)
+        child.send("P-0042\r")
         child.expect(PROGRESS, timeout=30)
         screen = _settle(child)[1]
         for turn in range(200):
