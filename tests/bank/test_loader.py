@@ -416,3 +416,22 @@ def test_a_file_changed_between_two_loads_is_read_again(tmp_path: Path) -> None:
     assert second.sha256 != first.sha256
     texts = [r.text for r in second.rules if "Patchy" in (r.text or "")]
     assert texts and all("wants" in t for t in texts)
+
+
+def test_a_load_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    """The cycle collector is paused while a bank loads, and resumed after, errors too."""
+    import gc
+
+    assert gc.isenabled()
+    consult.load()
+    assert gc.isenabled()
+    (tmp_path / "q").mkdir()
+    with pytest.raises(InvalidDefinitions):
+        consult.load(tmp_path / "q", tmp_path / "q")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        consult.load()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
