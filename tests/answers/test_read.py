@@ -15,6 +15,7 @@ from consult.answers import read
 from consult.answers.check import AnswerSet
 from consult.bank.model import KnowledgeBase
 from consult.errors import InvalidAnswers
+from tests.conftest import read_yaml
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 
@@ -77,7 +78,7 @@ def _texts() -> list[tuple[str, str]]:
     forms = ["012", "0x22", "1:30", "1_0", "yes", "~", "2026-01-02", "1.5", "[a, b]", "x"]
     found: list[tuple[str, str]] = []
     for path in SCENARIOS:
-        answers = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+        answers = read_yaml(path.read_text(encoding="utf-8"))["answers"]
         text = yaml.safe_dump({"consult": 1, "answers": answers}, allow_unicode=True)
         found.append((path.stem, text))
         lines = text.splitlines()
@@ -99,7 +100,7 @@ def test_the_data_path_gives_what_the_located_path_gives(
     located = outcome(lambda: read._located(shipped, text, f"{name}.yaml", None))
     assert direct == located
     try:
-        as_json = json.dumps(yaml.safe_load(text), default=str)
+        as_json = json.dumps(read_yaml(text), default=str)
     except yaml.YAMLError:
         return
     direct = outcome(lambda: read.read_answers(shipped, as_json, f"{name}.json", json=True))

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import consult
 from consult.answers.read import read_answers, read_line
 from consult.cli.main import app
 from consult.errors import InvalidAnswers
+from tests.conftest import read_yaml
 from tests.engine.test_areas import CLEAR_SITE, FACE_CLEAR, PATIENT, SCALP_INFECTED
 
 DOC = {"consult": 1, "answers": {**PATIENT, "areas": [SCALP_INFECTED, FACE_CLEAR]}}
@@ -87,5 +87,5 @@ def test_areas_read_alike_from_yaml_and_json(areas: str) -> None:
     text = "consult: 1\nanswers:\n  smoker: false\n" + areas
     found = read_answers(kb, text, "a.yaml").answers
     assert found["areas"].keys() == ("scalp", "face")  # type: ignore[union-attr]
-    as_json = json.dumps({"consult": 1, "answers": yaml.safe_load(text)["answers"]})
+    as_json = json.dumps({"consult": 1, "answers": read_yaml(text)["answers"]})
     assert read_answers(kb, as_json, "a.json", json=True).answers == found

@@ -20,6 +20,7 @@ from consult.cli.shipped import shipped
 from consult.engine.decide import evaluate
 from consult.errors import display_path
 from consult.output.terminal import positive_findings
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SAMPLES = Path(consult.__file__).parent / "samples"
@@ -208,7 +209,7 @@ def test_a_scenario_file_has_its_answers_evaluated_and_says_so(tmp_path: Path) -
     )
     import yaml
 
-    answers = yaml.safe_load(scenario.read_text())["answers"]
+    answers = read_yaml(scenario.read_text())["answers"]
     plain = tmp_path / "plain.yaml"
     plain.write_text(yaml.safe_dump({"consult": 1, "answers": answers}))
     _, same, quiet = run(str(plain), "-f", "json")

@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import consult
@@ -17,6 +16,7 @@ from consult.answers.read import read_answers, read_file
 from consult.bank.model import Items, KnowledgeBase
 from consult.cli.main import app
 from consult.cli.shipped import samples, shipped
+from tests.conftest import read_yaml
 
 runner = CliRunner()
 CONCERNS = [c.id for c in consult.load().by_id["concerns"].choices]
@@ -88,7 +88,7 @@ def with_concerns() -> list[Path]:
     """The shipped scenarios that name a concern (a template is written for concerns)."""
     found = []
     for path in sorted((shipped("scenarios") or Path()).glob("*.yaml")):
-        concerns = yaml.safe_load(path.read_text())["answers"].get("concerns") or []
+        concerns = read_yaml(path.read_text())["answers"].get("concerns") or []
         if any(c in CONCERNS for c in concerns):
             found.append(path)
     return found
@@ -97,7 +97,7 @@ def with_concerns() -> list[Path]:
 @pytest.mark.parametrize("path", with_concerns(), ids=str)
 def test_a_template_lists_every_question_a_real_consultation_answers(path: Path) -> None:
     """The scenarios are real answer sets: each question they answer is in their template."""
-    answers = yaml.safe_load(path.read_text())["answers"]
+    answers = read_yaml(path.read_text())["answers"]
     concerns = [c for c in answers["concerns"] if c in CONCERNS]
     sites = [a["site"] for a in answers.get("areas", []) if a.get("concerns")]
     options = [x for s in dict.fromkeys(sites) for x in ("--site", s)]

@@ -9,6 +9,7 @@ import pytest
 import consult
 from consult.bank.model import KnowledgeBase
 from consult.engine.result import Result
+from tests.conftest import read_yaml
 
 SITE_QUESTIONS = (
     "active_infection_at_site",
@@ -193,10 +194,8 @@ def test_a_caveat_names_its_area(kb: KnowledgeBase) -> None:
 def test_no_procedure_is_both_candidate_and_excluded_in_one_area(kb: KnowledgeBase) -> None:
     from pathlib import Path
 
-    import yaml
-
     for path in sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml")):
-        answers = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"]
+        answers = read_yaml(path.read_text(encoding="utf-8"))["answers"]
         result = consult.evaluate(kb, answers)
         for area in result.areas:
             excluded = {e.procedure.id for e in area.excluded}

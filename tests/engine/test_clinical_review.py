@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from consult.cli.main import app
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 ELECTIVE = {
@@ -36,7 +37,7 @@ ELECTIVE = {
 
 def answer_file(tmp_path: Path, scenario: str, **changes: Any) -> str:
     """The answers of a scenario, with changes (None removes one), as an answer file."""
-    data = yaml.safe_load((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
+    data = read_yaml((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
     answers = {**data["answers"], **changes}
     answers = {k: v for k, v in answers.items() if v is not None}
     path = tmp_path / f"{scenario}.yaml"

@@ -13,6 +13,7 @@ import consult
 from consult.bank.model import KnowledgeBase
 from consult.cli.main import app
 from consult.engine.scenarios import coverage_report, run_all, scenario_files
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SCENARIO_FILES = sorted(scenario_files([SCENARIOS]))
@@ -45,7 +46,7 @@ def _ids(items: list[dict[str, object]], key: str) -> set[object]:
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
 def test_the_command_line_gives_the_expected_result(path: Path, tmp_path: Path) -> None:
     """`consult evaluate --format json` on the scenario's answers, as a user would run it."""
-    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    scenario = read_yaml(path.read_text(encoding="utf-8"))
     answers = tmp_path / "answers.yaml"
     answers.write_text(yaml.safe_dump({"consult": 1, "answers": scenario["answers"]}))
     run = CliRunner().invoke(app, ["evaluate", str(answers), "--format", "json"])

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import consult
 from consult.answers.check import check_mapping
 from consult.bank.model import KnowledgeBase
 from consult.fhir.questionnaire import questionnaire
 from consult.fhir.response import response
+from tests.conftest import read_yaml
 from tests.fhir.conformance import Check, walk
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
@@ -81,7 +81,7 @@ def answers_of(kb: KnowledgeBase, given: dict[str, Any]) -> dict[str, Any]:
 def test_every_scenarios_response_conforms(
     shipped: KnowledgeBase, check: Check, path: Path
 ) -> None:
-    given = yaml.safe_load(path.read_text(encoding="utf-8"))["answers"] or {}
+    given = read_yaml(path.read_text(encoding="utf-8"))["answers"] or {}
     resource = response(shipped, check_mapping(shipped, given).answers, authored=WHEN)
     assert check.response(resource) == []
 

@@ -19,6 +19,7 @@ from consult.bank.codes import PROCEDURES, REFERRALS, RULES
 from consult.bank.model import KnowledgeBase
 from consult.engine.decide import evaluate
 from consult.fhir.guidance import guidance_response
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 CONSULT = [sys.executable, "-m", "consult"]
@@ -31,7 +32,7 @@ def shipped() -> KnowledgeBase:
 
 
 def result_of(kb: KnowledgeBase, scenario: str) -> dict[str, Any]:
-    doc = yaml.safe_load((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
+    doc = read_yaml((SCENARIOS / f"{scenario}.yaml").read_text(encoding="utf-8"))
     return evaluate(kb, doc["answers"]).to_dict()
 
 
@@ -106,7 +107,7 @@ def test_status_asks_for_data_while_answers_are_missing(shipped: KnowledgeBase) 
 
 
 def test_fhir_result_command(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((SCENARIOS / "scar-keloid-refer.yaml").read_text(encoding="utf-8"))
+    scenario = read_yaml((SCENARIOS / "scar-keloid-refer.yaml").read_text(encoding="utf-8"))
     (tmp_path / "a.yaml").write_text(
         yaml.safe_dump({"consult": 1, "answers": scenario["answers"]}), encoding="utf-8"
     )
@@ -223,7 +224,7 @@ def test_open_questions_are_the_data_requirement(shipped: KnowledgeBase) -> None
 
 
 def test_the_command_dates_the_guidance(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((SCENARIOS / "scar-keloid-refer.yaml").read_text(encoding="utf-8"))
+    scenario = read_yaml((SCENARIOS / "scar-keloid-refer.yaml").read_text(encoding="utf-8"))
     (tmp_path / "a.yaml").write_text(
         yaml.safe_dump({"consult": 1, "answers": scenario["answers"]}), encoding="utf-8"
     )

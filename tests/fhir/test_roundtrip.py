@@ -19,6 +19,7 @@ from consult.batch.inputs import Item, read_item
 from consult.engine.decide import evaluate
 from consult.engine.scenarios import scenario_files
 from consult.fhir.response import response
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SCENARIO_FILES = sorted(scenario_files([SCENARIOS]))
@@ -32,7 +33,7 @@ def shipped() -> KnowledgeBase:
 
 
 def scenario_answers(path: Path) -> dict[str, Any]:
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["answers"] or {})
+    return dict(read_yaml(path.read_text(encoding="utf-8"))["answers"] or {})
 
 
 def result_of(kb: KnowledgeBase, path: Path) -> dict[str, Any]:

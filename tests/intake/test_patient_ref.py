@@ -8,11 +8,10 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-import yaml
-
 from consult.cli.main import resume_without_path
 from consult.intake.draft import new_draft_path, slug
 from consult.intake.patient import file_stem, list_drafts, ref_error
+from tests.conftest import read_yaml
 from tests.intake.test_tty import (
     CTRL_C,
     ENTER,
@@ -94,7 +93,7 @@ def test_the_reference_is_in_every_file_the_consultation_writes(tmp_path: Path) 
     drafts = re.findall(r"intake-(\S+?)-\d{8}-\d{6}\.json", run.seen)
     assert drafts and drafts[0] == REF
     (answers,) = tmp_path.glob(f"consult-{REF}-*.yaml")
-    assert yaml.safe_load(answers.read_text())["patient"] == {"ref": REF}
+    assert read_yaml(answers.read_text())["patient"] == {"ref": REF}
     (summary,) = tmp_path.glob(f"consult-{REF}-*.md")
     assert f"patient_ref: {REF}" in summary.read_text()
 
@@ -111,5 +110,5 @@ def test_resume_alone_offers_the_drafts_by_reference(tmp_path: Path) -> None:
     second_half(again)
     finish_and_save(again)
     assert again.end() == 0
-    saved = yaml.safe_load((tmp_path / "answers.yaml").read_text())
+    saved = read_yaml((tmp_path / "answers.yaml").read_text())
     assert saved["patient"] == {"ref": REF}

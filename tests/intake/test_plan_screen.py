@@ -28,6 +28,7 @@ from consult.engine.decide import evaluate
 from consult.engine.result import Result
 from consult.output.plan import area_name
 from consult.output.terminal import positive_findings
+from tests.conftest import read_yaml
 from tests.intake.test_tty import CONSULT, DOWN, ENTER, pty
 
 ROWS, COLUMNS = 24, 80
@@ -57,7 +58,7 @@ def keloid() -> dict[str, Any]:
 
 
 def scenario(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
+    data = read_yaml((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
     answers: dict[str, Any] = data["answers"]
     return {**answers, "notes": "Seen in clinic."}
 
@@ -240,7 +241,7 @@ def test_an_answer_changed_from_the_result_screen_before_saving(tmp_path: Path) 
         run.child.expect(pexpect.EOF)
     finally:
         run.close()
-    saved = yaml.safe_load((tmp_path / "a.yaml").read_text(encoding="utf-8"))
+    saved = read_yaml((tmp_path / "a.yaml").read_text(encoding="utf-8"))
     assert saved["answers"]["anticoagulant_or_antiplatelet"] is False
 
 
@@ -275,7 +276,7 @@ def test_the_risks_are_accepted_under_the_plan(tmp_path: Path) -> None:
         assert "THE PLAN" in squashed(run.wait(SAVE))
     finally:
         run.close()
-    draft = yaml.safe_load((tmp_path / "d.json").read_text(encoding="utf-8"))
+    draft = read_yaml((tmp_path / "d.json").read_text(encoding="utf-8"))
     assert draft["answers"]["accepts_risks"] is True
 
 
@@ -350,7 +351,7 @@ def test_a_typed_consultation_ends_on_its_plan(
         lines = run.wait(SAVE)
     finally:
         run.close()
-    draft = yaml.safe_load((tmp_path / "d.json").read_text(encoding="utf-8"))
+    draft = read_yaml((tmp_path / "d.json").read_text(encoding="utf-8"))
     answers = consultation()
     given = {k: v for k, v in answers.items() if k != "notes"}
     assert {k: draft["answers"].get(k) for k in given if k != "areas"} == {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pexpect
-import yaml
 
 import consult
 from consult.answers.read import read_file
+from tests.conftest import read_yaml
 from tests.intake.test_screen import Screen, cut_lines, progress_never_goes_back
 from tests.intake.test_tty import CTRL_U, DOWN, ENTER, SPACE, pty
 
@@ -110,7 +110,7 @@ def test_a_surgical_scar_on_the_face_and_a_keloid_on_the_back(tmp_path: Path) ->
     assert "Scalp disease noted with the hair loss" not in run.text()
 
     saved = tmp_path / "scars.yaml"
-    answers = yaml.safe_load(saved.read_text(encoding="utf-8"))["answers"]
+    answers = read_yaml(saved.read_text(encoding="utf-8"))["answers"]
     assert answers["areas"] == [FACE, BACK]
     assert "scar_type" not in answers  # asked in each area, not for the patient
     kb = consult.load()

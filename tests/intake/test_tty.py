@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pexpect
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from consult.cli.main import app
-from tests.conftest import DATA
+from tests.conftest import DATA, read_yaml
 
 
 def _installed() -> str | None:
@@ -124,7 +123,7 @@ def finish_and_save(
 
 
 def saved_answers(path: Path) -> dict[str, object]:
-    doc = yaml.safe_load(path.read_text())
+    doc = read_yaml(path.read_text())
     assert doc["consult"] == 1
     return dict(doc["answers"])
 

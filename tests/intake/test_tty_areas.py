@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from tests.conftest import read_yaml
 from tests.intake import test_tty
 from tests.intake.test_intake_areas import QUESTIONS, RULES
 from tests.intake.test_tty import CTRL_B, CTRL_U, DOWN, ENTER, pty
@@ -49,7 +48,7 @@ def save(run: AreasIntake) -> None:
 
 
 def saved_areas(path: Path) -> object:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["answers"].get("areas")
+    return read_yaml(path.read_text(encoding="utf-8"))["answers"].get("areas")
 
 
 @pty

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from markdown_it import MarkdownIt
 from rich.console import Console
 
@@ -20,6 +19,7 @@ from consult.engine.result import Result
 from consult.output.explanation import explanation_text
 from consult.output.markdown import render_markdown
 from consult.output.terminal import render_result
+from tests.conftest import read_yaml
 from tests.engine.test_areas import CLEAR_SITE, FACE_CLEAR, PATIENT, SCALP_INFECTED
 
 ROOT = Path(__file__).parent.parent.parent
@@ -34,7 +34,7 @@ def shipped() -> KnowledgeBase:
 
 
 def scenario(kb: KnowledgeBase, name: str, **changes: Any) -> AnswerSet:
-    data = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
+    data = read_yaml((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
     return check_mapping(kb, {**data["answers"], **changes})
 
 

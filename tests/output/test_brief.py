@@ -17,6 +17,7 @@ from consult.cli.main import app
 from consult.engine.decide import evaluate
 from consult.output.brief import DETAILS_TITLE, PLAN_TITLE, render_plan
 from consult.output.terminal import render_result
+from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
@@ -27,7 +28,7 @@ def shipped() -> KnowledgeBase:
 
 
 def answers(name: str, **changes: Any) -> dict[str, Any]:
-    data = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
+    data = read_yaml((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8"))
     return {**data["answers"], **changes}
 
 
