@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,16 +73,23 @@ def mount_tmpfs(folder: Path, options: str) -> bool:
     return done.returncode == 0
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 16 KiB file system (needs root and a tmpfs mount, else the test is skipped)."""
-    folder = tmp_path / "small"
-    if not mount_tmpfs(folder, "size=16k,mode=0700"):
-        pytest.skip("this machine cannot mount a small tmpfs (needs root)")
+@contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted on a new `folder` for the block, unmounted after; the test is
+    skipped, saying why, where this machine cannot mount one (it needs root)."""
+    if not mount_tmpfs(folder, options):
+        pytest.skip(f"this machine cannot mount a tmpfs ({options}; needs root)")
     try:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 KiB file system (needs root and a tmpfs mount, else the test is skipped)."""
+    with tmpfs(tmp_path / "small", "size=16k,mode=0700") as folder:
+        yield folder
 
 
 # In CI (`CONSULT_CI=1`, set by .ci/run) a skipped test is a failure: the tests that

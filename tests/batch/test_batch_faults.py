@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from consult.batch.formats import JsonRecords
 from consult.batch.inputs import Item
 from consult.batch.pool import evaluate_inputs
 from consult.cli.main import app
-from tests.conftest import DATA, mount_tmpfs
+from tests.conftest import DATA, tmpfs
 
 BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
 GOOD = (DATA / "answers" / "good-patchy.yaml").read_text()
@@ -54,13 +53,8 @@ def test_bad_entries_in_a_folder_are_error_records(
 @pytest.fixture
 def mounted(tmp_path: Path) -> Iterator[Path]:
     """An empty folder that is a mount point of its own (root, else skipped)."""
-    folder = tmp_path / "stick"
-    if not mount_tmpfs(folder, "size=1m"):
-        pytest.skip("this machine cannot mount a tmpfs (needs root)")
-    try:
+    with tmpfs(tmp_path / "stick", "size=1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
 
 
 def test_summaries_into_a_mount_point(mounted: Path, tmp_path: Path) -> None:
@@ -75,16 +69,11 @@ def test_summaries_into_a_mount_point(mounted: Path, tmp_path: Path) -> None:
 
 
 def test_summaries_into_a_folder_that_cannot_be_written(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    if not mount_tmpfs(folder, "ro,size=64k"):
-        pytest.skip("this machine cannot mount a read-only tmpfs (needs root)")
-    try:
-        (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "a.yaml").write_text(GOOD)
+    with tmpfs(tmp_path / "ro", "ro,size=64k") as folder:
         status, _, err = invoke(
             str(tmp_path / "a.yaml"), str(tmp_path / "a.yaml"), "-f", "markdown", "-o", str(folder)
         )
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
     assert status == 2
     assert err.splitlines() == [f"{folder}: cannot write: Read-only file system"]
 
