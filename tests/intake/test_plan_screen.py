@@ -11,14 +11,12 @@ area, and the steps before treatment.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pexpect
-import pyte
 import pytest
 import yaml
 
@@ -29,7 +27,8 @@ from consult.engine.result import Result
 from consult.output.plan import area_name
 from consult.output.terminal import positive_findings
 from tests.conftest import read_yaml
-from tests.intake.test_tty import CONSULT, DOWN, ENTER, pty
+from tests.intake.test_screen import Screen
+from tests.intake.test_tty import DOWN, ENTER, pty
 
 ROWS, COLUMNS = 24, 80
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -63,51 +62,14 @@ def scenario(name: str) -> dict[str, Any]:
     return {**answers, "notes": "Seen in clinic."}
 
 
-class Terminal:
+class Terminal(Screen):
     """`consult intake --answers FILE` in an 80x24 pseudo-terminal, read through pyte."""
 
     def __init__(self, home: Path, answers: dict[str, Any] | None) -> None:
         path = home / "known.yaml"
         path.write_text(yaml.safe_dump({"consult": 1, "answers": answers}), encoding="utf-8")
-        given = ["--answers", str(path)] if answers is not None else []
-        self.screen = pyte.Screen(COLUMNS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        env = {
-            **os.environ,
-            "TERM": "xterm-256color",
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "NO_COLOR": "1",
-            "XDG_STATE_HOME": str(home / "state"),
-            "PAGER": "cat",
-        }
-        assert CONSULT is not None
-        self.child = pexpect.spawn(
-            CONSULT,
-            ["intake", *given, "--draft", "d.json"],
-            env=env,
-            cwd=str(home),
-            dimensions=(ROWS, COLUMNS),
-            timeout=10,
-        )
+        super().__init__(home, *(["--answers", str(path)] if answers is not None else []))
         self.path = path
-        self.wait("Patient reference")
-        self.send("P-0042", ENTER)
-
-    def lines(self) -> list[str]:
-        return [line.rstrip() for line in self.screen.display]
-
-    def wait(self, text: str) -> list[str]:
-        """Read until the screen shows `text` and has been still for a moment."""
-        deadline, still = time.monotonic() + 15, 0
-        while time.monotonic() < deadline:
-            try:
-                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.05))
-                still = 0
-            except pexpect.TIMEOUT:
-                still += 1
-                if still >= 3 and text in "\n".join(self.lines()):
-                    return self.lines()
-        raise AssertionError(f"never shown: {text!r}\n" + "\n".join(self.lines()))
 
     def send(self, *keys: str) -> None:
         for key in keys:

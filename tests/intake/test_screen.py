@@ -27,9 +27,12 @@ MEDICAL = [q.id for q in load().questions if q.section == "medical_history" and 
 
 
 class Screen:
-    """`consult intake` (the shipped bank) in an 80x24 pseudo-terminal."""
+    """`consult intake` (the shipped bank) in an 80x24 pseudo-terminal.
 
-    def __init__(self, home: Path) -> None:
+    `options` go to the command before `--draft` (such as `--answers FILE`).
+    """
+
+    def __init__(self, home: Path, *options: str) -> None:
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         env = {
@@ -38,11 +41,12 @@ class Screen:
             "PROMPT_TOOLKIT_NO_CPR": "1",
             "NO_COLOR": "1",
             "XDG_STATE_HOME": str(home / "state"),
+            "PAGER": "cat",  # the full details, paged with d, are printed
         }
         assert CONSULT is not None
         self.child = pexpect.spawn(
             CONSULT,
-            ["intake", "--draft", "d.json"],
+            ["intake", *options, "--draft", "d.json"],
             env=env,
             cwd=str(home),
             dimensions=(ROWS, COLUMNS),
@@ -59,7 +63,7 @@ class Screen:
 
     def wait(self, text: str) -> list[str]:
         """Read until the screen shows `text` and has been still for a moment."""
-        deadline, still = time.monotonic() + 10, 0
+        deadline, still = time.monotonic() + 15, 0
         while time.monotonic() < deadline:
             try:
                 data = self.child.read_nonblocking(65536, timeout=0.05)
