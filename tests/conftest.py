@@ -151,3 +151,16 @@ def read_yaml(text: str) -> Any:
     installed: the same data as `yaml.safe_load`, ten times faster, which counts for
     the hundreds of scenario reads in a run."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test in a pseudo-terminal (`tty`) drives the installed command: `installed` too.
+
+    A plain `pytest` leaves the `installed` tests out (they run the command in
+    processes of their own, most of the suite's CPU time); `pytest -m installed`
+    runs them, and CI always does.
+    """
+    for item in items:
+        if item.get_closest_marker("tty") is not None:
+            item.add_marker(pytest.mark.installed)

@@ -748,6 +748,7 @@ def test_a_terminal_shows_a_table_and_the_problems(mixed: Path) -> None:
     assert screen.rstrip().endswith("3 of 7 answer sets could not be evaluated")
 
 
+@pytest.mark.installed
 @pytest.mark.skipif(not CONSULT.exists(), reason="the consult command is not installed")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])

@@ -25,6 +25,7 @@ GOOD = "consult: 1\nanswers:\n  age: 40\n  sex: male\n  concerns: [hair_loss]\n"
 SLOW = "consult: 1\nanswers:\n" + "".join(f"  q{n}: 1\n" for n in range(80_000))
 
 pytestmark = [
+    pytest.mark.installed,
     pytest.mark.skipif(not CONSULT.exists(), reason="the consult command is not installed"),
     pytest.mark.skipif(
         not Path("/proc/self/stat").exists(), reason="this machine has no /proc to read"

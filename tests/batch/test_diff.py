@@ -80,6 +80,7 @@ def changed_rule(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
+@pytest.mark.installed
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_one_rule_changed_reports_exactly_the_answer_sets_it_affects(
     changed_rule: Path, jobs: str, monkeypatch: pytest.MonkeyPatch

@@ -25,6 +25,7 @@ BANK = ["--questions", str(DATA / "questions"), "--rules", str(DATA / "rules")]
 ANSWERS = DATA / "answers" / "good-hair-male.yaml"
 NO_SPACE = "consult: cannot write the output: no space left on device\n"
 
+pytestmark = pytest.mark.installed
 needs_consult = pytest.mark.skipif(not CONSULT.exists(), reason="consult is not installed")
 needs_dev_full = pytest.mark.skipif(
     not Path("/dev/full").exists(), reason="this machine has no /dev/full"
