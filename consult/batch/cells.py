@@ -24,7 +24,7 @@ from consult.bank.model import Answer, Items, KnowledgeBase
 from consult.batch.inputs import Item
 from consult.engine.result import AreaPlan, Result
 from consult.errors import Problem
-from consult.output.plan import evidence_of, shows_areas
+from consult.output.plan import evidence_of, positive_findings, shows_areas
 
 COLUMNS = (
     "file",
@@ -79,7 +79,7 @@ def summary_cells(
         _ids(u.procedure.id for u in result.undetermined),
         _ids(f"{c.procedure.id}:{evidence_of(c).certainty}" for c in result.candidates),
         _ids(c.procedure.id for c in result.candidates if c.caveats),
-        "; ".join(_findings(kb, result)),
+        "; ".join(positive_findings(result, kb)),
         _ids(_in_area(u.area, u.question) for u in result.unknown),
         " | ".join(_plan(p) for p in result.areas) if shows_areas(result) else "",
         _ids(i.procedure.id for i in result.information),
@@ -115,13 +115,6 @@ def _ids(found: Iterable[str]) -> str:
 
 def _in_area(site: str | None, ident: str) -> str:
     return f"{site}:{ident}" if site else ident
-
-
-def _findings(kb: KnowledgeBase, result: Result) -> list[str]:
-    # The one definition of a positive safety answer is the terminal view's.
-    from consult.output.terminal import positive_findings
-
-    return positive_findings(result, kb)
 
 
 def _plan(plan: AreaPlan) -> str:

@@ -21,8 +21,8 @@ from consult.answers.check import answer_words
 from consult.bank.model import KnowledgeBase
 from consult.bank.truth import questions_of
 from consult.engine.result import Action, Candidate, Result
-from consult.output.plan import area_name, area_views, evidence_of, shows_areas
-from consult.output.terminal import at, badge, open_questions, positive_findings, render_result
+from consult.output.plan import area_name, area_views, evidence_of, positive_findings, shows_areas
+from consult.output.terminal import at, badge, open_questions, render_result
 
 PLAN_TITLE = "THE PLAN"
 DETAILS_TITLE = "FULL DETAILS"

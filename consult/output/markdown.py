@@ -34,6 +34,7 @@ from consult.output.plan import (
     area_lead,
     area_views,
     evidence_of,
+    positive_findings,
     shows_areas,
     standing,
 )
@@ -111,10 +112,6 @@ def _bullets(items: Iterable[str], indent: str = "") -> str:
 
 def _safety(kb: KnowledgeBase, result: Result) -> Iterator[str]:
     """Every yes that a rule excluding, cautioning or referring looks for, with its area."""
-    # The one definition of a positive safety answer is the terminal view's; imported
-    # here, not at the top, so that a batch run without records never loads rich.
-    from consult.output.terminal import positive_findings
-
     items = [escape(f"{finding}: yes") for finding in positive_findings(result, kb)]
     yield from _section("Safety findings", items, "No positive safety answer.")
 

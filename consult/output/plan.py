@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from consult.bank.model import Answer, Evidence, Items, KnowledgeBase
+from consult.bank.truth import finding_questions
 from consult.engine.result import AreaPlan, Candidate, Exclusion, Result, Site, Undetermined
 
 NOT_PLACED = "Not placed (no area given)"
@@ -129,3 +130,25 @@ def area_answers(
         return
     for site, item in zip(found.keys(), found.items, strict=True):
         yield area_name(kb, site), item
+
+
+def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
+    """The yes answers that are findings, as question texts.
+
+    A finding is a yes that a rule excluding, cautioning or referring looks for
+    (`equals: true`, not under a `not`); a reassuring yes (consent, accepted
+    risks) is not one.
+    """
+    if kb is None:
+        return []
+    wanted = finding_questions(kb)
+    given = [
+        ("", result.answers),
+        *((f"{name}: ", own) for name, own in area_answers(kb, result.answers)),
+    ]
+    return [
+        f"{where}{q.text}"
+        for where, answers in given
+        for q in kb.questions
+        if q.id in wanted and answers.get(q.id) is True
+    ]

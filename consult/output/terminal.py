@@ -20,7 +20,6 @@ from rich.panel import Panel
 from rich.text import Text
 
 from consult.bank.model import Evidence, KnowledgeBase
-from consult.bank.truth import finding_questions
 from consult.engine.result import (
     Candidate,
     Reason,
@@ -31,10 +30,10 @@ from consult.engine.result import (
 )
 from consult.output.plan import (
     AreaView,
-    area_answers,
     area_lead,
     area_views,
     evidence_of,
+    positive_findings,
     shows_areas,
     standing,
 )
@@ -322,28 +321,6 @@ def caveat_name(text: str) -> str:
 def open_questions(result: Result) -> list[Unknown]:
     """The open questions, each once, most decisive (settling most outcomes) first."""
     return sorted(result.unknown, key=lambda u: -len(u.needed_by))
-
-
-def positive_findings(result: Result, kb: KnowledgeBase | None) -> list[str]:
-    """The yes answers that are findings, as question texts.
-
-    A finding is a yes that a rule excluding, cautioning or referring looks for
-    (`equals: true`, not under a `not`); a reassuring yes (consent, accepted
-    risks) is not one.
-    """
-    if kb is None:
-        return []
-    wanted = finding_questions(kb)
-    given = [
-        ("", result.answers),
-        *((f"{name}: ", own) for name, own in area_answers(kb, result.answers)),
-    ]
-    return [
-        f"{where}{q.text}"
-        for where, answers in given
-        for q in kb.questions
-        if q.id in wanted and answers.get(q.id) is True
-    ]
 
 
 def _based(reason: Reason) -> str:

@@ -19,7 +19,7 @@ from consult.cli.main import app
 from consult.cli.shipped import shipped
 from consult.engine.decide import evaluate
 from consult.errors import display_path
-from consult.output.terminal import positive_findings
+from consult.output.plan import positive_findings
 from tests.conftest import read_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

@@ -24,8 +24,7 @@ from consult.answers.read import read_file
 from consult.bank.loader import load
 from consult.engine.decide import evaluate
 from consult.engine.result import Result
-from consult.output.plan import area_name
-from consult.output.terminal import positive_findings
+from consult.output.plan import area_name, positive_findings
 from tests.conftest import read_yaml
 from tests.intake.test_screen import Screen
 from tests.intake.test_tty import DOWN, ENTER, pty
