@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from consult.answers.groups import AreaChecks
+from consult.answers.groups import AreaChecks, Where, part, place, positioned
 from consult.answers.values import check_value, kind_of
-from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section, plain_answer
+from consult.bank.model import (
+    Answer,
+    Items,
+    KnowledgeBase,
+    Question,
+    Section,
+    by_identity,
+    plain_answer,
+)
 from consult.bank.schema import Checker
 from consult.bank.truth import applicability
 from consult.bank.yamlsource import Node, describe, suggest
@@ -38,86 +46,108 @@ class AnswerSet:
     source: str = ""
 
 
+class _Bank:
+    """What checking answers needs of a bank, worked out once per bank."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        keys = {g.key for g in kb.groups.values()}
+        # The questions answered once for the patient: all but the groups' key questions.
+        self.flat = {q.id: q for q in kb.questions if q.id not in keys and q.id not in kb.groups}
+        # Bank order: a `when` reads only earlier answers.
+        self.tests = tuple((q.id, q.applies) for q in kb.questions if q.id not in keys)
+        # The answers' order: a group's items stand where its key question does.
+        self.order = tuple(_group_id(kb, q.id) or q.id for q in kb.questions)
+
+
+def _group_id(kb: KnowledgeBase, qid: str) -> str:
+    group = kb.group_of(qid)
+    return group.id if group is not None and group.key == qid else ""
+
+
+_BANKS: dict[int, tuple[KnowledgeBase, _Bank]] = {}
+
+
 def check_answers(
     kb: KnowledgeBase,
-    raw: Iterable[tuple[str, Any, Source]],
+    raw: Iterable[tuple[str, Any, Where]],
 ) -> tuple[dict[str, Answer], list[str], list[Problem]]:
-    """Check (question id, value, place) triples; return answers, warnings, problems.
+    """Check (question id, plain value, place) triples; return answers, warnings, problems.
 
     Answers to questions switched off by earlier answers are dropped with a
     warning. A null value means "not answered". The treatment areas are checked
     last, against the patient's answers (`consult.answers.groups`).
     """
+    bank = by_identity(_BANKS, kb, _Bank)
     problems: list[Problem] = []
-    found: dict[str, tuple[Answer, Source]] = {}
-    areas: list[tuple[Section, Any, Source]] = []
-    for qid, value, source in raw:
-        if qid in kb.groups:
+    found: dict[str, tuple[Answer, Where]] = {}
+    areas: list[tuple[Section, Any, Where]] = []
+    groups, flat = kb.groups, bank.flat
+    for qid, value, where in raw:
+        question = flat.get(qid)
+        if question is not None:
+            if value is None:
+                continue
+            checked, error = check_value(question, value)
+            if error:
+                problems.append(Problem(place(where), f"{qid!r}: {error}"))
+            elif checked is not None:
+                found[qid] = (checked, where)
+        elif qid in groups:
             if value is not None:
-                areas.append((kb.groups[qid], value, source))
-            continue
-        problem = _flat_answer(kb, qid, value, source, found)
-        if problem is not None:
-            problems.append(problem)
-    answers, warnings = _drop_switched_off(kb, found)
-    for group, value, source in areas:
+                areas.append((groups[qid], value, where))
+        else:
+            problems.append(_not_asked(kb, qid, place(where)))
+    answers, warnings = _drop_switched_off(kb, bank, found)
+    if areas:
+        answers = _with_areas(kb, bank, answers, areas, warnings, problems)
+    return answers, warnings, problems
+
+
+def _with_areas(
+    kb: KnowledgeBase,
+    bank: _Bank,
+    answers: dict[str, Answer],
+    areas: list[tuple[Section, Any, Where]],
+    warnings: list[str],
+    problems: list[Problem],
+) -> dict[str, Answer]:
+    """The patient's answers with the groups' items, in bank order."""
+    for group, value, where in areas:
         checks = AreaChecks(kb, group, answers)
-        items = checks.check(value, source)
+        items = checks.check(value, where)
         problems += checks.problems
         warnings += checks.warnings
         if items is not None:
             answers[group.id] = items
-    return _in_bank_order(kb, answers), warnings, problems
+    return {k: answers[k] for k in bank.order if k in answers}
 
 
-def _flat_answer(
-    kb: KnowledgeBase, qid: str, value: Any, source: Source, found: dict[str, tuple[Answer, Source]]
-) -> Problem | None:
-    """Check one answer given for the whole patient into `found`; or the problem with it."""
-    question = kb.by_id.get(qid)
-    if question is None:
-        return Problem(source, f"unknown question {qid!r}{suggest(qid, list(kb.by_id))}")
+def _not_asked(kb: KnowledgeBase, qid: str, where: Source) -> Problem:
+    """The problem with an answer to no question, or to a group's key question."""
     group = kb.group_of(qid)
-    if group is not None and group.key == qid:
-        message = f"{qid!r} names an item of {group.id!r}: give it in each item there"
-        return Problem(source, message)
-    if value is None:
-        return None
-    checked, error = check_value(question, value)
-    if error:
-        return Problem(source, f"{qid!r}: {error}")
-    if checked is not None:
-        found[qid] = (checked, source)
-    return None
-
-
-def _in_bank_order(kb: KnowledgeBase, answers: dict[str, Answer]) -> dict[str, Answer]:
-    """The answers in bank order; a group's items stand where its key question does."""
-    order: list[str] = []
-    for question in kb.questions:
-        group = kb.group_of(question.id)
-        order.append(group.id if group is not None and group.key == question.id else question.id)
-    return {k: answers[k] for k in order if k in answers}
+    if group is None:
+        return Problem(where, f"unknown question {qid!r}{suggest(qid, list(kb.by_id))}")
+    return Problem(where, f"{qid!r} names an item of {group.id!r}: give it in each item there")
 
 
 def _drop_switched_off(
-    kb: KnowledgeBase, found: dict[str, tuple[Answer, Source]]
+    kb: KnowledgeBase, bank: _Bank, found: dict[str, tuple[Answer, Where]]
 ) -> tuple[dict[str, Answer], list[str]]:
     answers: dict[str, Answer] = {}
     warnings: list[str] = []
     applies = applicability(kb, answers)
-    for question in kb.questions:  # bank order: a `when` reads only earlier answers
-        entry = found.get(question.id)
+    for qid, test in bank.tests:  # bank order: a `when` reads only earlier answers
+        entry = found.get(qid)
         if entry is None:
             continue
-        value, source = entry
-        if question.applies is not None and question.applies(answers, applies) is False:
+        value, where = entry
+        if test is not None and test(answers, applies) is False:
             warnings.append(
-                f"{source}: {question.id!r} does not apply to these answers "
+                f"{place(where)}: {qid!r} does not apply to these answers "
                 "(switched off by earlier answers); ignored"
             )
             continue
-        answers[question.id] = value
+        answers[qid] = value
     return answers, warnings
 
 
@@ -145,27 +175,33 @@ def as_document(answers: Node) -> Node:
 
 
 def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
-    """Check a parsed answer document."""
+    """Check an answer document read with its places (every message located)."""
+    return check_document(kb, root.plain(), root, name)
+
+
+def check_document(kb: KnowledgeBase, doc: Any, where: Where, name: str) -> AnswerSet:
+    """Check an answer document given as plain data, placed by `where`."""
     problems: list[Problem] = []
     check = Checker("", problems)
-    fields = check.fields(root, *DOCUMENT_KEYS)
-    if fields is None:
+    if _fields(check, doc, where, DOCUMENT_KEYS) is None:
         raise InvalidAnswers(problems)
-    version = fields.get("consult")
-    if version is not None and not is_format_version(version.value):
-        message = f"'consult': unsupported answer-file format {describe(version)}; expected 1"
-        problems.append(Problem(version.source, message))
-    ref = _patient_ref(check, fields.get("patient"))
-    answers_node = fields.get("answers")
-    triples: list[tuple[str, Any, Source]] = []
-    if answers_node is not None:
-        if answers_node.is_mapping and answers_node.key_sources is not None:
-            groups = kb.groups
-            for key, node in answers_node.value.items():
-                value = node if key in groups and node.value is not None else node.plain()
-                triples.append((key, value, node.source))
-        elif answers_node.value is not None:
-            check.fail(answers_node, f"'answers' must be a mapping; got {describe(answers_node)}")
+    if "consult" in doc and not is_format_version(doc["consult"]):
+        message = (
+            f"'consult': unsupported answer-file format {describe(doc['consult'])}; expected 1"
+        )
+        problems.append(Problem(place(part(where, "consult")), message))
+    ref = _patient_ref(check, doc, where)
+    answers = doc.get("answers")
+    triples: Iterable[tuple[str, Any, Where]] = ()
+    if isinstance(answers, dict):
+        at = part(where, "answers")
+        if isinstance(at, Node):
+            triples = [(k, v, at.value[k]) for k, v in answers.items()]
+        else:
+            triples = zip(answers.keys(), answers.values(), repeat(at))
+    elif answers is not None:
+        message = f"'answers' must be a mapping; got {describe(answers)}"
+        problems.append(Problem(place(part(where, "answers")), message))
     checked, warnings, more = check_answers(kb, triples)
     problems.extend(more)
     if problems:
@@ -173,21 +209,43 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
     return AnswerSet(checked, ref, tuple(warnings), name)
 
 
+def _fields(check: Checker, value: Any, where: Where, keys: tuple[tuple[str, ...], ...]) -> Any:
+    """The mapping itself when its keys are as `keys` allow; else None when it is no mapping.
+
+    Anything to say about its keys (unknown, missing) is said by the bank's
+    `Checker.fields`, at their places.
+    """
+    required, optional = keys
+    if (
+        isinstance(value, dict)
+        and all(k in value for k in required)
+        and all(k in required or k in optional for k in value)
+    ):
+        return value
+    if check.fields(positioned(value, where), required, optional) is None:
+        return None
+    return value
+
+
 def is_format_version(value: Any) -> bool:
     """Whether a `consult` field holds the format version: the whole number 1, not true or 1.0."""
     return value.__class__ is int and value == FORMAT_VERSION
 
 
-def _patient_ref(check: Checker, node: Node | None) -> str:
-    if node is None or node.value is None:
+def _patient_ref(check: Checker, doc: dict[str, Any], where: Where) -> str:
+    """The document's `patient.ref`, or "" when there is none (or it is unusable)."""
+    patient = doc.get("patient")
+    if patient is None:
         return ""
-    fields = check.fields(node, *PATIENT_KEYS)
-    if not fields or "ref" not in fields:
+    where = part(where, "patient")
+    if _fields(check, patient, where, PATIENT_KEYS) is None:
         return ""
-    ref = fields["ref"].value
+    if "ref" not in patient:
+        return ""
+    ref = patient["ref"]
     error = patient_ref_error(ref)
     if error:
-        check.fail(fields["ref"], error)
+        check.problems.append(Problem(place(part(where, "ref")), error))
         return ""
     return str(ref)
 

@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from consult.answers.check import AnswerSet, check_answers, patient_ref_error
+from consult.answers.groups import Where, place, positioned
 from consult.bank.codes import AREA, PATIENT_REFS, QUESTIONNAIRE_URL, answer_system
 from consult.bank.model import KnowledgeBase, Question, choice_coding
-from consult.bank.yamlsource import Node, describe, plain_nodes
+from consult.bank.yamlsource import Node, describe
 from consult.errors import InvalidAnswers, Problem, Source
 
 JSON = dict[str, Any]
@@ -152,7 +153,7 @@ class _Reader:
 
     def items(
         self, node: Node | None, *, in_area: bool = False, seen: dict[str, Source] | None = None
-    ) -> Iterator[tuple[str, Any, Source]]:
+    ) -> Iterator[tuple[str, Any, Where]]:
         """(question id, value, place) for every answered item, depth first.
 
         Inside a treatment area's group, linkIds are led by `area.`. `seen` holds
@@ -181,11 +182,12 @@ class _Reader:
             yield from self._answers(qid, link, fields.get("answer"), in_area, seen)
             yield from self.items(fields.get("item"), in_area=in_area, seen=seen)
         for group, (found, where) in areas.items():
-            yield group, Node(found, where), where
+            placed = Node(found, where)
+            yield group, placed.plain(), placed
 
     def _answers(
         self, qid: str, link: Node, node: Node | None, in_area: bool, seen: dict[str, Source]
-    ) -> Iterator[tuple[str, Any, Source]]:
+    ) -> Iterator[tuple[str, Any, Where]]:
         if node is None:
             return
         if not node.is_list:
@@ -210,7 +212,7 @@ class _Reader:
 
     def _one_answer(
         self, qid: str, link: Node, values: list[tuple[Any, Source]]
-    ) -> Iterator[tuple[str, Any, Source]]:
+    ) -> Iterator[tuple[str, Any, Where]]:
         question = self.kb.by_id.get(qid)
         if question is None:  # reported where the item names it
             yield qid, values[0][0], link.source
@@ -241,13 +243,13 @@ class _Reader:
         return choices.get((system.value, code.value), code.plain()), code.source
 
 
-def _area(answers: Iterator[tuple[str, Any, Source]], where: Source) -> Node:
+def _area(answers: Iterator[tuple[str, Any, Where]], where: Source) -> Node:
     """One treatment area's answers as a mapping node, each answer at its place."""
     values: dict[str, Node] = {}
     places: dict[str, Source] = {}
-    for qid, value, source in answers:
-        values[qid] = value if isinstance(value, Node) else plain_nodes(value, source)
-        places[qid] = source
+    for qid, value, at in answers:
+        values[qid] = positioned(value, at)
+        places[qid] = place(at)
     return Node(values, where, places)
 
 

@@ -15,15 +15,42 @@ given twice names both places.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from consult.answers.values import check_value
-from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section
+from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section, by_identity
 from consult.bank.truth import applicability
 from consult.bank.yamlsource import Node, describe, plain_nodes, suggest
 from consult.errors import Problem, Source
 
 CONCERNS = "concerns"
+# Where a value of an answer document is: its positioned node (the positioned
+# reader's), or the one place all of it is at (plain data: JSON, LibYAML's
+# data, the Python API). Answers are checked as plain data either way; a place
+# is looked up only for a message.
+Where: TypeAlias = Node | Source
+
+
+def part(where: Where, key: str | int) -> Where:
+    """Where the entry `key` of a mapping (or the item `key` of a list) is."""
+    return where.value[key] if isinstance(where, Node) else where
+
+
+def place(where: Where) -> Source:
+    """Where a value starts."""
+    return where.source if isinstance(where, Node) else where
+
+
+def key_place(where: Where, key: str) -> Source:
+    """Where a key of a mapping is."""
+    if isinstance(where, Node) and where.key_sources is not None:
+        return where.key_sources[key]
+    return place(where)
+
+
+def positioned(value: Any, where: Where) -> Node:
+    """A value with its places, as the checks of mappings that take nodes need it."""
+    return where if isinstance(where, Node) else plain_nodes(value, where)
 
 
 def area_questions(kb: KnowledgeBase, group: Section) -> tuple[Question, ...]:
@@ -37,75 +64,87 @@ def area_view(answers: Mapping[str, Answer], area: Mapping[str, Answer]) -> dict
     return {**answers, **area}
 
 
+_BANKS: dict[int, tuple[KnowledgeBase, dict[str, dict[str, Question]]]] = {}
+
+
+def _questions_by_group(kb: KnowledgeBase) -> dict[str, dict[str, Question]]:
+    """The questions asked per area of each repeating group, by id (once per bank)."""
+    return {g.id: {q.id: q for q in area_questions(kb, g)} for g in kb.groups.values()}
+
+
 class AreaChecks:
     """Checks the items of the treatment areas against the patient's checked answers."""
 
     def __init__(self, kb: KnowledgeBase, group: Section, answers: Mapping[str, Answer]) -> None:
         self.kb, self.group, self.answers = kb, group, answers
-        self.questions = {q.id: q for q in area_questions(kb, group)}
+        self.questions = by_identity(_BANKS, kb, _questions_by_group)[group.id]
         self.patient = applicability(kb, answers)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
 
-    def check(self, value: Any, source: Source) -> Items | None:
-        """The checked areas (given as nodes with places, or as plain data placed at `source`)."""
+    def check(self, value: Any, where: Where) -> Items | None:
+        """The checked areas, given as plain data (placed by `where`)."""
         if isinstance(value, Items):  # checked before: checked again as plain data
             value = value.plain()
-        node = value if isinstance(value, Node) else plain_nodes(value, source)
         group = self.group
-        if not node.is_list:
+        if not isinstance(value, list):
             message = f"{group.id!r}: expected a list of mappings, each with {group.key!r}"
-            self.problems.append(Problem(node.source, f"{message}; got {describe(node)}"))
+            self.problems.append(Problem(place(where), f"{message}; got {describe(value)}"))
             return None
         found: list[Mapping[str, Answer]] = []
         first: dict[object, Source] = {}
-        for number, item in enumerate(node.value, start=1):
+        key = group.key
+        for number, item in enumerate(value, start=1):
             name = f"{group.id}[{number}]"
-            checked, ok = self._item(item, name)
-            site = checked.get(group.key)
+            at = part(where, number - 1)
+            checked, ok = self._item(item, at, name)
+            site = checked.get(key)
             if site is None:
                 continue
-            where = _key_source(item, group.key)
+            site_at = place(part(at, key))  # the site was given, so the item is a mapping
             if site in first:
-                message = f"'{name}.{group.key}': {site!r} is given twice (first at {first[site]})"
-                self.problems.append(Problem(where, message))
+                message = f"'{name}.{key}': {site!r} is given twice (first at {first[site]})"
+                self.problems.append(Problem(site_at, message))
                 continue
-            first[site] = where
+            first[site] = site_at
             if ok:
-                found.append(self._applying(checked, item, name))
+                found.append(self._applying(checked, at, name))
         if self.problems:
             return None
-        every = {q: self.answers[q] for q in self.questions if q in self.answers}
-        return Items(tuple(found), group.key, every)
+        answers = self.answers
+        every = {q: answers[q] for q in self.questions if q in answers}
+        return Items(tuple(found), key, every)
 
-    def _item(self, item: Node, name: str) -> tuple[dict[str, Answer], bool]:
+    def _item(self, item: Any, where: Where, name: str) -> tuple[dict[str, Answer], bool]:
         """An area's checked answers in bank order (site first), and whether all were valid."""
-        if not item.is_mapping or item.key_sources is None:
+        if not isinstance(item, dict):
             message = f"{name!r}: expected a mapping; got {describe(item)}"
-            self.problems.append(Problem(item.source, message))
+            self.problems.append(Problem(place(where), message))
             return {}, False
         answers: dict[str, Answer] = {}
         ok = True
-        for qid, sub in item.value.items():
-            question = self.questions.get(qid)
+        questions = self.questions
+        for qid, value in item.items():
+            question = questions.get(qid)
             if question is None:
-                self.problems.append(Problem(item.key_sources[qid], self._unknown(name, qid)))
+                self.problems.append(Problem(key_place(where, qid), self._unknown(name, qid)))
                 ok = False
-            elif sub.value is not None:
-                answer, error = check_value(question, sub.plain())
-                error = error or self._outside_concerns(question, answer)
+            elif value is not None:
+                answer, error = check_value(question, value)
+                if not error and qid == CONCERNS:
+                    error = self._outside_concerns(question, answer)
                 if error or answer is None:
-                    self.problems.append(Problem(sub.source, f"'{name}.{qid}': {error}"))
+                    where_value = place(part(where, qid))
+                    self.problems.append(Problem(where_value, f"'{name}.{qid}': {error}"))
                     ok = False
                 else:
                     answers[qid] = answer
         key = self.group.key
-        given = item.value.get(key)
-        if given is None or given.value is None:  # not there at all (a bad one was reported)
+        if item.get(key) is None:  # not there at all (a bad one was reported)
             message = f"{name!r}: missing {key!r} (which {key} these answers are for)"
-            self.problems.append(Problem(item.source, message))
+            self.problems.append(Problem(place(where), message))
             ok = False
-        return {q: answers[q] for q in self.questions if q in answers}, ok
+        return {q: answers[q] for q in questions if q in answers}, ok
 
     def _outside_concerns(self, question: Question, answer: Answer | None) -> str:
         """An area's concerns must be the patient's: "" when they are (or none are given)."""
@@ -119,7 +158,7 @@ class AreaChecks:
             return ""
         return f"{outside[0]!r} is not among the patient's concerns ({', '.join(given)})"
 
-    def _applying(self, area: dict[str, Answer], item: Node, name: str) -> dict[str, Answer]:
+    def _applying(self, area: dict[str, Answer], where: Where, name: str) -> dict[str, Answer]:
         """The area's answers without those its own answers switch off (each a warning)."""
         kept: dict[str, Answer] = {}
         view = area_view(self.answers, kept)
@@ -127,9 +166,9 @@ class AreaChecks:
         for qid, value in area.items():
             question = self.questions[qid]
             if question.applies is not None and question.applies(view, applies) is False:
-                where = item.value[qid].source
+                at = place(part(where, qid))
                 self.warnings.append(
-                    f"{where}: '{name}.{qid}' does not apply to this area's answers "
+                    f"{at}: '{name}.{qid}' does not apply to this area's answers "
                     "(switched off by earlier answers); ignored"
                 )
                 continue
@@ -144,8 +183,3 @@ class AreaChecks:
             return f"{field}: {qid!r} is not asked per item of {group.id!r}; give it outside"
         hint = suggest(qid, list(self.questions))
         return f"{field}: unknown question {qid!r} in {group.id!r}{hint}"
-
-
-def _key_source(item: Node, key: str) -> Source:
-    sub = item.value.get(key)
-    return sub.source if isinstance(sub, Node) else item.source

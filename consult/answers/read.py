@@ -26,7 +26,13 @@ from typing import Any
 
 import yaml
 
-from consult.answers.check import FORMAT_VERSION, AnswerSet, answer_set_from_node, as_document
+from consult.answers.check import (
+    FORMAT_VERSION,
+    AnswerSet,
+    answer_set_from_node,
+    as_document,
+    check_document,
+)
 from consult.bank.model import KnowledgeBase
 from consult.bank.yamlsource import (
     DECIMAL,
@@ -212,7 +218,7 @@ def _quiet(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
     if not isinstance(doc, dict) or "resourceType" in doc:
         return None
     try:
-        found = answer_set_from_node(kb, plain_nodes(doc, Source(name)), name)
+        found = check_document(kb, doc, Source(name), name)
     except InvalidAnswers:
         return None
     return None if found.warnings else found
