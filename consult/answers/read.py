@@ -52,7 +52,7 @@ try:  # LibYAML's loader is several times faster; fall back to the pure-Python o
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-_MERGE = "tag:yaml.org,2002:merge"
+_TEXT = "tag:yaml.org,2002:str"
 
 
 class _Locate(Exception):
@@ -69,13 +69,30 @@ class _Loader(_SafeLoader):
     """
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    if any(key.tag == _MERGE for key, _ in node.value):
+def _mapping(loader: _Loader, node: yaml.Node) -> dict[str, Any]:
+    """A mapping whose keys are all plain text, each given once; else `_Locate`.
+
+    Built at once, not as PyYAML builds a mapping that an alias could refer to
+    from inside it: a text holding an alias never gets here (see `_yaml`).
+    """
+    if not isinstance(node, yaml.MappingNode):
         raise _Locate
-    mapping = loader.construct_mapping(node)
-    if len(mapping) != len(node.value) or not all(type(k) is str for k in mapping):
-        raise _Locate
+    mapping: dict[str, Any] = {}
+    construct = loader.construct_object
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key_node.tag != _TEXT or type(key) is not str or key in mapping:
+            raise _Locate  # a merge key (`<<`), a key that is not text, a repeated key
+        mapping[key] = construct(value_node)
     return mapping
+
+
+def _sequence(loader: _Loader, node: yaml.Node) -> list[Any]:
+    """A list, built at once (as a mapping is)."""
+    if not isinstance(node, yaml.SequenceNode):
+        raise _Locate
+    construct = loader.construct_object
+    return [construct(item) for item in node.value]
 
 
 def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
@@ -86,6 +103,7 @@ def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 _Loader.add_constructor("tag:yaml.org,2002:int", _integer)
 
 

@@ -72,6 +72,13 @@ def test_a_merge_key_is_refused_at_its_place(shipped: KnowledgeBase) -> None:
     assert problems == ["a.yaml:3:3: merge keys ('<<') are not supported"]
 
 
+def test_a_key_that_is_not_plain_text_is_refused_at_its_place(shipped: KnowledgeBase) -> None:
+    # PyYAML would read this key as the text of its `=` entry, `age`.
+    text = "consult: 1\nanswers:\n  ? !!str {=: age}\n  : 40\n"
+    problems = outcome(lambda: read.read_answers(shipped, text, "a.yaml"))
+    assert problems == ["a.yaml:3:5: keys must be plain text"]
+
+
 def _texts() -> list[tuple[str, str]]:
     """Scenario answers as answer files, and the same files damaged at random."""
     rng = random.Random(3)
