@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from consult.answers.check import (
     FORMAT_VERSION,
@@ -53,6 +54,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 _TEXT = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_WHOLE = "tag:yaml.org,2002:int"
+_BOOLS: dict[str, bool] = SafeConstructor.bool_values
 
 
 class _Locate(Exception):
@@ -78,12 +82,11 @@ def _mapping(loader: _Loader, node: yaml.Node) -> dict[str, Any]:
     if not isinstance(node, yaml.MappingNode):
         raise _Locate
     mapping: dict[str, Any] = {}
-    construct = loader.construct_object
     for key_node, value_node in node.value:
         key = key_node.value
         if key_node.tag != _TEXT or type(key) is not str or key in mapping:
             raise _Locate  # a merge key (`<<`), a key that is not text, a repeated key
-        mapping[key] = construct(value_node)
+        mapping[key] = _value(loader, value_node)
     return mapping
 
 
@@ -91,8 +94,24 @@ def _sequence(loader: _Loader, node: yaml.Node) -> list[Any]:
     """A list, built at once (as a mapping is)."""
     if not isinstance(node, yaml.SequenceNode):
         raise _Locate
-    construct = loader.construct_object
-    return [construct(item) for item in node.value]
+    return [_value(loader, item) for item in node.value]
+
+
+def _value(loader: _Loader, node: yaml.Node) -> Any:
+    """A value of a mapping or a list, as PyYAML's safe loader reads it.
+
+    Text, true/false and whole numbers are read directly (without the
+    bookkeeping PyYAML keeps for aliases), anything else by PyYAML.
+    """
+    if node.__class__ is yaml.ScalarNode:
+        tag = node.tag
+        if tag == _TEXT:
+            return node.value
+        if tag == _BOOL:
+            return _BOOLS[node.value.lower()]
+        if tag == _WHOLE:
+            return _integer(loader, node)
+    return loader.construct_object(node)
 
 
 def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
@@ -104,7 +123,7 @@ def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
-_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
+_Loader.add_constructor(_WHOLE, _integer)
 
 
 def read_file(
