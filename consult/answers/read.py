@@ -233,7 +233,9 @@ def _json(text: str, name: str, line: int) -> Any:
         _Locate: a key is repeated, or a number is too long to convert.
     """
     try:
-        return json.loads(text, object_pairs_hook=_unique)
+        if text.startswith("\ufeff"):
+            json.loads(text)  # refused with json's own message
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         where = Source(name, line or exc.lineno, exc.colno)
         raise InvalidAnswers([Problem(where, f"invalid JSON: {exc.msg}")]) from None
@@ -248,6 +250,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(found) != len(pairs):
         raise _Locate
     return found
+
+
+# One decoder for every document: `json.loads` with a hook builds a new one each time.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique)
 
 
 def _quiet(kb: KnowledgeBase, doc: Any, name: str) -> AnswerSet | None:
