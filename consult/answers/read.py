@@ -56,6 +56,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 _TEXT = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
 _WHOLE = "tag:yaml.org,2002:int"
+_MAP = "tag:yaml.org,2002:map"
+_LIST = "tag:yaml.org,2002:seq"
 _BOOLS: dict[str, bool] = SafeConstructor.bool_values
 
 
@@ -100,17 +102,21 @@ def _sequence(loader: _Loader, node: yaml.Node) -> list[Any]:
 def _value(loader: _Loader, node: yaml.Node) -> Any:
     """A value of a mapping or a list, as PyYAML's safe loader reads it.
 
-    Text, true/false and whole numbers are read directly (without the
-    bookkeeping PyYAML keeps for aliases), anything else by PyYAML.
+    Mappings, lists, text, true/false and whole numbers are read directly
+    (without the bookkeeping PyYAML keeps for aliases), anything else by PyYAML.
     """
-    if node.__class__ is yaml.ScalarNode:
-        tag = node.tag
+    tag = node.tag
+    if type(node) is yaml.ScalarNode:
         if tag == _TEXT:
             return node.value
         if tag == _BOOL:
             return _BOOLS[node.value.lower()]
         if tag == _WHOLE:
             return _integer(loader, node)
+    elif type(node) is yaml.MappingNode and tag == _MAP:
+        return _mapping(loader, node)
+    elif type(node) is yaml.SequenceNode and tag == _LIST:
+        return _sequence(loader, node)
     return loader.construct_object(node)
 
 
@@ -121,8 +127,8 @@ def _integer(loader: _Loader, node: yaml.ScalarNode) -> int:
     return int(text)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+_Loader.add_constructor(_MAP, _mapping)
+_Loader.add_constructor(_LIST, _sequence)
 _Loader.add_constructor(_WHOLE, _integer)
 
 
