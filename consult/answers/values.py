@@ -81,7 +81,8 @@ def check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
         for choice_id in choices.exclusive:
             if choice_id in picked:
                 return None, f"{choice_id!r} cannot be combined with other choices"
-    return tuple(c for c in choices.order if c in picked), ""
+        return tuple(c for c in choices.order if c in picked), ""
+    return tuple(value), ""  # no choice or one: in the bank's order as it is
 
 
 class _Choices:
