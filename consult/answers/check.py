@@ -4,6 +4,10 @@ One validator serves answer files, JSONL lines, FHIR responses, the Python API
 and the interactive intake, so what a prompt accepts and what a file may
 contain cannot drift apart: unknown ids, types, choices, ranges, the items of a
 repeating group, and answers to questions switched off by earlier answers.
+
+The answers are checked as plain data, whoever read them; where each one is
+(its node from the positioned reader, or one place for all of it) is looked up
+only for a message (`consult.answers.groups.Where`).
 """
 
 from __future__ import annotations
@@ -210,10 +214,10 @@ def check_document(kb: KnowledgeBase, doc: Any, where: Where, name: str) -> Answ
 
 
 def _fields(check: Checker, value: Any, where: Where, keys: tuple[tuple[str, ...], ...]) -> Any:
-    """The mapping itself when its keys are as `keys` allow; else None when it is no mapping.
+    """The mapping itself, or None when it is no mapping.
 
-    Anything to say about its keys (unknown, missing) is said by the bank's
-    `Checker.fields`, at their places.
+    Only when there is something to say (no mapping, a key unknown or missing)
+    is it said, by the bank's `Checker.fields`, at the places of `where`.
     """
     required, optional = keys
     if (
