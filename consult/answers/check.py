@@ -81,7 +81,7 @@ def check_answers(
     warning. A null value means "not answered". The treatment areas are checked
     last, against the patient's answers (`consult.answers.groups`).
     """
-    bank = by_identity(_BANKS, kb, _Bank)
+    bank = by_identity(_BANKS, kb, _Bank, limit=8)
     problems: list[Problem] = []
     found: dict[str, tuple[Answer, Where]] = {}
     areas: list[tuple[Section, Any, Where]] = []

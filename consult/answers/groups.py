@@ -77,7 +77,7 @@ class AreaChecks:
 
     def __init__(self, kb: KnowledgeBase, group: Section, answers: Mapping[str, Answer]) -> None:
         self.kb, self.group, self.answers = kb, group, answers
-        self.questions = by_identity(_BANKS, kb, _questions_by_group)[group.id]
+        self.questions = by_identity(_BANKS, kb, _questions_by_group, limit=8)[group.id]
         self.patient = applicability(kb, answers)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
