@@ -111,7 +111,8 @@ def _drop_switched_off(
         if entry is None:
             continue
         value, source = entry
-        if question.applies is not None and question.applies(answers, applies) is False:
+        off = question.applies is not None and question.applies(answers, applies) is False
+        if off and not question.always_read:
             warnings.append(
                 f"{source}: {question.id!r} does not apply to these answers "
                 "(switched off by earlier answers); ignored"
