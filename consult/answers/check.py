@@ -58,7 +58,9 @@ class _Bank:
         # The questions answered once for the patient: all but the groups' key questions.
         self.flat = {q.id: q for q in kb.questions if q.id not in keys and q.id not in kb.groups}
         # Bank order: a `when` reads only earlier answers.
-        self.tests = tuple((q.id, q.applies) for q in kb.questions if q.id not in keys)
+        self.tests = tuple(
+            (q.id, q.applies, q.always_read) for q in kb.questions if q.id not in keys
+        )
         # The answers' order: a group's items stand where its key question does.
         self.order = tuple(_group_id(kb, q.id) or q.id for q in kb.questions)
 
@@ -140,12 +142,13 @@ def _drop_switched_off(
     answers: dict[str, Answer] = {}
     warnings: list[str] = []
     applies = applicability(kb, answers)
-    for qid, test in bank.tests:  # bank order: a `when` reads only earlier answers
+    for qid, test, always_read in bank.tests:  # bank order: a `when` reads only earlier answers
         entry = found.get(qid)
         if entry is None:
             continue
         value, where = entry
-        if test is not None and test(answers, applies) is False:
+        off = test is not None and test(answers, applies) is False
+        if off and not always_read:
             warnings.append(
                 f"{place(where)}: {qid!r} does not apply to these answers "
                 "(switched off by earlier answers); ignored"

@@ -36,17 +36,8 @@ from consult.bank.yamlsource import (
 from consult.errors import InputError, InvalidDefinitions, Problem, Source, display_path
 
 DEFAULT_MAX_LENGTH = 2000
-_QUESTION_KEYS = (
-    "choices",
-    "min",
-    "max",
-    "max_length",
-    "help",
-    "required",
-    "when",
-    "per_area",
-    "code",
-)
+_QUESTION_KEYS: tuple[str, ...] = ("choices", "min", "max", "max_length", "help", "required")
+_QUESTION_KEYS += ("when", "per_area", "code", "always_read")
 # (required, optional) keys of each mapping in a questions file; the JSON Schema
 # (consult.engine.fileschema) is built from the same tables.
 QUESTIONS_FILE_KEYS = (("sections",), ("version",))
@@ -287,6 +278,7 @@ class _QuestionReader:
             help=check.text(fields, "help"),
             required=check.flag(fields, "required"),
             per_area=per_area or check.flag(fields, "per_area"),
+            always_read=check.flag(fields, "always_read"),
             source=node.source,
         )
         if "code" in fields:
@@ -297,6 +289,8 @@ class _QuestionReader:
         when = self._when(check, fields, section_when)
         if when is not None:
             question = replace(question, when=when, applies=compile_condition(when))
+        elif question.always_read:
+            check.fail(fields["always_read"], "'always_read' goes with a 'when'")
         if qid and qid in self.questions:
             first = self.questions[qid].source
             check.fail(fields["id"], f"duplicate question id (first at {first})")

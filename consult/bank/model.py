@@ -158,6 +158,10 @@ class Question:
     # group itself: answered inside each treatment area, or once for the patient
     # (then it applies to every area that does not answer it).
     per_area: bool = False
+    # Asked only when `when` holds, but an answer recorded while it does not is
+    # still read, never dropped (`always_read: true`): a pregnancy answer given
+    # for a patient recorded as male stands.
+    always_read: bool = False
     # What the question asks, in a standard terminology, where the bank names it;
     # and, for a number, its UCUM unit (a code of `consult.bank.codes.UNITS`).
     code: Coding | None = None

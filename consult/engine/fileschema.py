@@ -116,6 +116,7 @@ def questions_schema() -> Schema:
                 "when": when,
                 "per_area": parts.FLAG,
                 "code": _code(unit=True),
+                "always_read": parts.FLAG,
             },
             allOf=_question_rules(),
         ),

@@ -188,7 +188,15 @@ class _Builder:
         if question.choices:
             item["answerOption"] = [_option(question, c.id) for c in question.choices]
         own = question.when if section is None else own_condition(question, section)
-        if own is not None:
+        if own is not None and question.always_read:
+            # FHIR allows no answer to a disabled item, and this answer is read
+            # wherever it is recorded: the form asks it of every patient.
+            self.notes.append(
+                f"question {question.id!r}: asked of every patient in the form: an answer "
+                "recorded while its 'when' is false is still read (always_read), and a "
+                "disabled item may hold no answer"
+            )
+        elif own is not None:
             self._condition(item, own, scope, f"question {question.id!r}")
         help_text = help_of(question)
         if help_text:

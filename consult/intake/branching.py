@@ -20,7 +20,10 @@ One walk over the bank, run again after every answer (`flow.Intake.refresh`):
   or in an area that leaves the question to it (not answered there, nor
   answered "not known").
 
-Answers to questions that no longer apply are dropped, and their ids listed.
+Answers to questions that no longer apply are dropped, and their ids listed,
+except those of a question the bank marks `always_read`: such an answer is
+read wherever it was recorded, so it stays and is shown, to be changed at the
+review.
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ class _Walk:
             if qid in areas.screen or qid == areas.key:
                 continue
             truth = self.applies(qid)
-            if truth is False:
+            if truth is False and not (question.always_read and qid in self.answers):
                 self._drop(qid)
                 continue
             self.truths[qid] = truth

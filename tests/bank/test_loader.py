@@ -157,6 +157,12 @@ def test_version_changes_when_any_file_changes(write_tree: WriteTree) -> None:
             "q/10-basics.yaml:28:31: question 'norwood_stage': unknown operator 'equal' (did you mean 'equals'?)",
             id="unknown-operator",
         ),
+        pytest.param(
+            "        min: 0\n",
+            "        min: 0\n        always_read: true\n",
+            "q/10-basics.yaml:10:22: question 'age': 'always_read' goes with a 'when'",
+            id="always-read-without-when",
+        ),
     ],
 )
 def test_question_errors(write_tree: WriteTree, old: str, new: str, expected: str) -> None:

@@ -134,10 +134,27 @@ def test_the_pregnancy_screen_does_not_depend_on_the_recorded_sex(tmp_path: Path
     assert "- Mesotherapy for the face: Pregnancy or breastfeeding" in summary
 
 
-def test_an_unanswered_pregnancy_screen_holds_a_man_s_procedures(tmp_path: Path) -> None:
-    result, _, summary = views(answer_file(tmp_path, "safety-pregnancy-unanswered-male"))
+def test_pregnancy_is_not_asked_of_a_man_and_nothing_waits_for_it(tmp_path: Path) -> None:
+    result, _, summary = views(answer_file(tmp_path, "safety-pregnancy-not-asked-male"))
+    scalp = ["prp_scalp", "micrograft_scalp", "mesotherapy_scalp"]
+    assert ids(result["candidates"]) == scalp
+    assert result["unknown"] == [] and result["undetermined"] == []
+    assert "Is the patient pregnant or breastfeeding" not in summary
+
+
+@pytest.mark.parametrize("sex", ["female", "other", None])
+def test_an_unanswered_pregnancy_screen_holds_the_procedures_of_anyone_else(
+    tmp_path: Path, sex: str | None
+) -> None:
+    path = answer_file(tmp_path, "safety-pregnancy-not-asked-male", sex=sex)
+    result, _, summary = views(path)
     assert result["candidates"] == []
-    assert ids(result["unknown"], "question") == ["pregnant_or_breastfeeding"]
+    assert set(ids(result["undetermined"])) == {
+        "prp_scalp",
+        "micrograft_scalp",
+        "mesotherapy_scalp",
+    }
+    assert "pregnant_or_breastfeeding" in ids(result["unknown"], "question")
     assert "Is the patient pregnant or breastfeeding" in summary
 
 

@@ -57,10 +57,19 @@ def test_the_command_output_validates_as_an_r4_questionnaire(shipped: KnowledgeB
     assert model.url == "http://consult.invalid/fhir/Questionnaire/consult"
     assert model.version == shipped.version
     assert model.status == "active"
-    # Beyond enableWhen, each listed: the pattern stages (an `all` of two unknowns) and
-    # the conditions inside an area (read on the area's view).
+    # Beyond enableWhen, each listed: the pattern stages (an `all` of two unknowns), the
+    # question whose answer is read even when its `when` is false (FHIR allows no answer to
+    # a disabled item, so the form asks it of everyone) and the conditions inside an area
+    # (read on the area's view).
     notes = [line.split(":")[1].strip() for line in proc.stderr.splitlines()]
-    assert notes == ["question 'norwood_stage'", "question 'ludwig_grade'", "section 'areas'"]
+    assert notes == [
+        "question 'norwood_stage'",
+        "question 'ludwig_grade'",
+        "question 'pregnant_or_breastfeeding'",
+        "section 'areas'",
+    ]
+    pregnancy = by_link(json.loads(proc.stdout))["pregnant_or_breastfeeding"]
+    assert "enableWhen" not in pregnancy and "extension" not in pregnancy
 
 
 def test_every_question_is_an_item_in_its_sections_group(

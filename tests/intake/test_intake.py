@@ -470,7 +470,7 @@ def test_the_hidden_answer_rule_is_written_down() -> None:
 SHIPPED_BEFORE_MEDICAL: dict[str, Answer] = {
     "consent": True,
     "age": 38,
-    "sex": "male",
+    "sex": "female",
     "concerns": ("wounds",),
     "cell_product_interest": ("none",),
     "areas[+]": "done",  # no treatment area listed: the wound's details are the patient's
@@ -534,6 +534,23 @@ def test_no_to_all_is_not_offered_when_the_section_goes_on_with_other_questions(
 
 def yes_no_questions(state: Intake) -> list[Question]:
     return [q for q in state.visible if q.section == "medical_history" and q.kind == "yes_no"]
+
+
+def test_pregnancy_is_asked_of_those_who_could_be_pregnant_and_a_recorded_answer_stays() -> None:
+    kb = consult.load()
+    asked = {
+        sex: "pregnant_or_breastfeeding"
+        in {q.id for q in Intake(kb, {**SHIPPED_BEFORE_MEDICAL, "sex": sex}).visible}
+        for sex in ("female", "other", "male")
+    }
+    assert asked == {"female": True, "other": True, "male": False}
+    # Recorded for a patient then recorded as male: kept, shown at the review, read.
+    state = Intake(kb, {**SHIPPED_BEFORE_MEDICAL, "pregnant_or_breastfeeding": True})
+    dropped = state.record(kb.by_id["sex"], "male")
+    assert dropped == []
+    assert state.answers["pregnant_or_breastfeeding"] is True
+    assert "pregnant_or_breastfeeding" in {q.id for q in state.visible}
+    assert answer_set(state).answers["pregnant_or_breastfeeding"] is True
 
 
 def test_yes_to_some_and_no_to_the_rest_in_one_step() -> None:

@@ -258,7 +258,7 @@ TYPED_ASPIRIN = [
     ("Any of these findings", "n"),
     ("No to each of", "n"),  # the scalp's site screen
     ("Treatment areas: add another area?", "1"),
-    ("No to each of 1-", "2\r"),  # Yes to 2 (anticoagulant or antiplatelet), No to the rest
+    ("No to each of 1-", "1\r"),  # Yes to 1 (anticoagulant or antiplatelet), No to the rest
     ("No to each of", "n"),
     ("Fitzpatrick", "2"),
     ("results vary", "y"),
