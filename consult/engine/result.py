@@ -7,7 +7,7 @@ procedure once, naming the areas where it is a candidate, excluded or still
 open. An area is named by its site; `None` (null in JSON) is the area whose
 place is not given (the whole consultation when no areas are listed).
 `Result.to_dict()` is the contract's result JSON, `Result.to_json()` the same
-as compact text.
+as compact text (`compact_json`).
 """
 
 from __future__ import annotations
@@ -57,9 +57,13 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; `basis` only when the rule states one, `area` when one raised it."""
-        answers = _plain(self.answers)
-        data = {"text": self.text, "rule": self.rule, **self.basis_entry(), "answers": answers}
-        return _with_area(data, self.area)
+        data: dict[str, Any] = {"text": self.text, "rule": self.rule}
+        if self.basis:
+            data["basis"] = self.basis
+        data["answers"] = _plain(self.answers)
+        if self.area:
+            data["area"] = self.area
+        return data
 
 
 Site = str | None  # an area's site; None: the area whose place is not given
@@ -245,13 +249,15 @@ class Unknown:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the contract's unknown object)."""
-        data = {
+        data: dict[str, Any] = {
             "question": self.question,
             "text": self.text,
             "needed_by": list(self.needed_by),
             "rules": list(self.rules),
         }
-        return _with_area(data, self.area)
+        if self.area:
+            data["area"] = self.area
+        return data
 
 
 # The outcome kinds as the engine names them -> as the result JSON names them.
@@ -359,7 +365,7 @@ class Result:
 
     def to_json(self) -> str:
         """`to_dict()` as compact JSON text."""
-        return _ENCODE(self.to_dict())
+        return compact_json(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result JSON."""
@@ -378,8 +384,13 @@ class Result:
         }
 
 
+# Answers that are plain data as they are (`plain_answer` gives them back unchanged).
+_PLAIN = frozenset((str, bool, int, float))
+
+
 def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
-    return {k: plain_answer(v) for k, v in answers.items()}
+    plain = _PLAIN
+    return {k: v if v.__class__ in plain else plain_answer(v) for k, v in answers.items()}
 
 
 def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
@@ -389,4 +400,9 @@ def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
     return data
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The contract's JSON text: compact, non-ASCII as is; for `to_dict()` and the batch
+# records that hold it. Its data are trees made afresh by `to_dict()`, which never
+# hold themselves, so the encoder does not look for cycles.
+compact_json = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False
+).encode
