@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from consult.bank.model import Answer, KnowledgeBase, Rule
-from consult.engine.decision import Decision, Fit, OpenQuestion
+from consult.engine.decision import Decision, Fit
 from consult.engine.prepared import CONCERNS, prepared
 from consult.engine.result import (
     Action,
@@ -108,8 +108,17 @@ class _AreaRecords:
             Information(procedures[n.target], reason(n.rule)) for n in d.information
         ]
         self.actions = [(reason(a.rule), a.target) for a in d.actions]
-        # Each open question with the area it is open in ("" for one about the patient).
-        self.unknown = [(u, self._open_in(u.question.id)) for u in d.unknown]
+        # Each question is open once in an area (in bank order).
+        self.unknown = [
+            Unknown(
+                u.question.id,
+                u.question.text,
+                u.needed_by,
+                u.rules,
+                self._open_in(u.question.id),
+            )
+            for u in d.unknown
+        ]
         self.settled = [
             Settled(
                 s.kind,
@@ -165,7 +174,7 @@ class _AreaRecords:
             excluded=tuple(self.excluded.values()),
             undetermined=tuple(self.undetermined.values()),
             referrals=_once([rid for rid, _ in self.referrals]),
-            unknown=tuple([u.question.id for u, _ in self.unknown]),
+            unknown=tuple([u.question for u in self.unknown]),
             actions=_once([reason.rule for reason, _ in self.actions]),
         )
 
@@ -275,24 +284,21 @@ def _unknown(areas: Sequence[_AreaRecords], position: Mapping[str, int]) -> tupl
 
     In bank order (`position`: each question's place in the bank).
     """
-    merged: dict[tuple[str, str], list[OpenQuestion]] = {}
-    for area in areas:
-        for u, where in area.unknown:
-            key = (u.question.id, where)
-            found = merged.get(key)
-            if found is None:
-                merged[key] = [u]
-            else:
-                found.append(u)
-    unknown = []
-    for (qid, where), found in merged.items():
-        first = found[0]
-        needed, rules = first.needed_by, first.rules
-        if len(found) > 1:
-            needed = _once([n for u in found for n in u.needed_by])
-            rules = _once([r for u in found for r in u.rules])
-        unknown.append(Unknown(qid, first.question.text, needed, rules, where))
-    return tuple(sorted(unknown, key=lambda u: position[u.question]))
+    if len(areas) == 1:  # a question is open once in an area
+        found: Iterable[Unknown] = areas[0].unknown
+    else:
+        merged: dict[tuple[str, str], Unknown] = {}
+        for area in areas:
+            for u in area.unknown:
+                key = (u.question, u.area)
+                seen = merged.get(key)
+                if seen is not None:
+                    needed = _once((*seen.needed_by, *u.needed_by))
+                    rules = _once((*seen.rules, *u.rules))
+                    u = Unknown(u.question, u.text, needed, rules, u.area)
+                merged[key] = u
+        found = merged.values()
+    return tuple(sorted(found, key=lambda u: position[u.question]))
 
 
 def _ids(tables: Iterable[Mapping[str, object]], rank: Mapping[str, int]) -> list[str]:

@@ -61,9 +61,7 @@ class Reason:
         if self.basis:
             data["basis"] = self.basis
         data["answers"] = _plain(self.answers)
-        if self.area:
-            data["area"] = self.area
-        return data
+        return _with_area(data, self.area)
 
 
 Site = str | None  # an area's site; None: the area whose place is not given
@@ -249,15 +247,13 @@ class Unknown:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the contract's unknown object)."""
-        data: dict[str, Any] = {
+        data = {
             "question": self.question,
             "text": self.text,
             "needed_by": list(self.needed_by),
             "rules": list(self.rules),
         }
-        if self.area:
-            data["area"] = self.area
-        return data
+        return _with_area(data, self.area)
 
 
 # The outcome kinds as the engine names them -> as the result JSON names them.
@@ -384,13 +380,11 @@ class Result:
         }
 
 
-# Answers that are plain data as they are (`plain_answer` gives them back unchanged).
-_PLAIN = frozenset((str, bool, int, float))
+_PLAIN = frozenset((str, bool, int, float))  # answers `plain_answer` gives back as they are
 
 
 def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
-    plain = _PLAIN
-    return {k: v if v.__class__ in plain else plain_answer(v) for k, v in answers.items()}
+    return {k: v if v.__class__ in _PLAIN else plain_answer(v) for k, v in answers.items()}
 
 
 def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
@@ -400,9 +394,7 @@ def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
     return data
 
 
-# The contract's JSON text: compact, non-ASCII as is; for `to_dict()` and the batch
-# records that hold it. Its data are trees made afresh by `to_dict()`, which never
-# hold themselves, so the encoder does not look for cycles.
-compact_json = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), check_circular=False
-).encode
+# The contract's compact JSON text of `to_dict()` data (and of batch records holding it).
+# The data are trees made afresh, never holding themselves: no cycles to look for.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+compact_json = _JSON.encode
