@@ -320,7 +320,7 @@ class AreaPlan:
             "excluded": [
                 {
                     "procedure": e.procedure.id,
-                    "rules": list(dict.fromkeys(r.rule for r in e.reasons)),
+                    "rules": list(dict.fromkeys([r.rule for r in e.reasons])),
                 }
                 for e in self.excluded
             ],
