@@ -17,7 +17,6 @@ CSV or table row holds the cells of `consult.batch.cells`, its first column
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -26,6 +25,7 @@ from consult.bank.model import KnowledgeBase
 from consult.batch.cells import columns, error_cells, summary_cells
 from consult.batch.inputs import Item, Reading, problems_of, read_input
 from consult.engine.decide import evaluate
+from consult.engine.result import compact_json
 from consult.errors import InputError, InvalidAnswers, Problem, Source
 from consult.output.markdown import render_markdown
 
@@ -85,7 +85,7 @@ def render_overtime(item: Item, renderer: Renderer, seconds: float) -> Rendered:
 
 
 def _dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return compact_json(data).encode()
 
 
 def _head(item: Item, ref: str | None) -> dict[str, Any]:

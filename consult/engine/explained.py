@@ -8,11 +8,12 @@ referral and open question once, naming the areas where each holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from consult.bank.model import Answer, Indication, KnowledgeBase, Rule
+from consult.bank.model import Answer, KnowledgeBase, Rule
 from consult.engine.decision import Decision, Fit
+from consult.engine.prepared import CONCERNS, prepared
 from consult.engine.result import (
     Action,
     AreaPlan,
@@ -28,7 +29,7 @@ from consult.engine.result import (
     Unknown,
 )
 
-_T = TypeVar("_T")
+_H = TypeVar("_H", bound=Hashable)
 
 
 def consultation_result(
@@ -38,56 +39,83 @@ def consultation_result(
     warnings: tuple[str, ...],
 ) -> Result:
     """The result of a consultation from the decision in each of its areas."""
+    plan = prepared(kb)
     areas = [_AreaRecords(d) for d in decisions]
-    rank = {p: n for n, p in enumerate(kb.procedures)}
+    rank = plan.rank
     return Result(
         candidates=_candidates(areas, rank),
         excluded=_excluded(areas, rank),
         undetermined=_undetermined(areas, rank),
-        referrals=_referrals(areas),
-        information=tuple(_once(i for a in areas for i in a.information)),
-        unknown=_unknown(kb, areas),
-        settled=tuple(_once(s for a in areas for s in a.settled)),
+        referrals=_referrals(kb, areas),
+        information=_information(areas),
+        unknown=_unknown(areas, plan.position),
+        settled=_once(s for a in areas for s in a.settled),
         warnings=warnings,
         version=kb.version,
         sha256=kb.sha256,
         answers=answers,
-        areas=tuple(a.plan() for a in areas),
+        areas=tuple([a.plan() for a in areas]),
         actions=_actions(areas),
     )
 
 
 class _AreaRecords:
-    """The records of one area's decision."""
+    """The records of one area's decision.
+
+    Each names a rule, a question and a reason once, so that a procedure with an
+    outcome in this area only is the same record in the result's lists.
+    """
+
+    __slots__ = (
+        "_why",
+        "actions",
+        "candidates",
+        "decision",
+        "excluded",
+        "information",
+        "referrals",
+        "settled",
+        "site",
+        "undetermined",
+        "unknown",
+    )
 
     def __init__(self, decision: Decision) -> None:
         self.decision = d = decision
         self.site: Site = d.area.site
+        sites = (self.site,)
         self._why: dict[str, Reason] = {}
-        self.candidates = {f.procedure.id: self._candidate(f) for f in d.candidates}
+        reason, reasons = self.reason, self.reasons
+        self.candidates = {f.procedure.id: self._candidate(f, sites) for f in d.candidates}
         self.excluded = {
-            e.procedure.id: Exclusion(e.procedure, self.reasons(e.rules), e.in_scope, (self.site,))
+            e.procedure.id: Exclusion(e.procedure, reasons(e.rules), e.in_scope, sites)
             for e in d.excluded
         }
         self.undetermined = {
             u.procedure.id: Undetermined(
                 u.procedure,
-                u.waiting_for,
-                tuple(r.id for r in u.blocking),
-                tuple(r.id for r in u.fits),
-                self.reasons(u.cautions),
-                (self.site,),
+                _once(u.waiting_for),
+                _rule_ids(u.blocking),
+                _rule_ids(u.fits),
+                reasons(u.cautions),
+                sites,
             )
             for u in d.undetermined
         }
-        self.referrals = [(r.target, self.reason(r.rule)) for r in d.referrals]
+        self.referrals = [(r.target, reason(r.rule)) for r in d.referrals]
+        procedures = d.kb.procedures
         self.information = [
-            Information(d.kb.procedures[n.target], self.reason(n.rule)) for n in d.information
+            Information(procedures[n.target], reason(n.rule)) for n in d.information
         ]
-        self.actions = [(self.reason(a.rule), a.target) for a in d.actions]
+        self.actions = [(reason(a.rule), a.target) for a in d.actions]
+        # Each question is open once in an area (in bank order).
         self.unknown = [
             Unknown(
-                u.question.id, u.question.text, u.needed_by, u.rules, self._open_in(u.question.id)
+                u.question.id,
+                u.question.text,
+                u.needed_by,
+                u.rules,
+                self._open_in(u.question.id),
             )
             for u in d.unknown
         ]
@@ -96,7 +124,7 @@ class _AreaRecords:
                 s.kind,
                 s.target,
                 s.verdict,
-                tuple(r.id for r in s.rules),
+                tuple([r.id for r in s.rules]),
                 s.questions,
                 self._area_of(s.rules),
             )
@@ -113,25 +141,27 @@ class _AreaRecords:
         return reason
 
     def reasons(self, rules: Sequence[Rule]) -> tuple[Reason, ...]:
-        return tuple(map(self.reason, rules))
+        """The reasons of these rules, each rule once."""
+        if len(rules) < 2:
+            return tuple(map(self.reason, rules))
+        return tuple({rule.id: self.reason(rule) for rule in rules}.values())
 
     def _open_in(self, question: str) -> str:
         """The area an open question belongs to: a question of the place, in a placed area."""
-        return (
-            self.decision.area.label if question in self.decision.kb.per_area - {"concerns"} else ""
-        )
+        per_area = self.decision.kb.per_area
+        return self.decision.area.label if question in per_area and question != CONCERNS else ""
 
     def _area_of(self, rules: Sequence[Rule]) -> str:
         return next((a for a in map(self.decision.in_area, rules) if a), "")
 
-    def _candidate(self, fit: Fit) -> Candidate:
+    def _candidate(self, fit: Fit, sites: tuple[Site, ...]) -> Candidate:
         read: dict[str, Answer] = {}
         for rule in fit.rules:
             read.update(self.decision.read(rule))
         indications = self.decision.plan.indications(fit.procedure, fit.rules)
-        rules = tuple(r.id for r in fit.rules)
+        rules = _rule_ids(fit.rules)
         cautions = self.reasons(fit.cautions)
-        return Candidate(fit.procedure, rules, read, indications, cautions, (self.site,))
+        return Candidate(fit.procedure, rules, read, indications, cautions, sites)
 
     def plan(self) -> AreaPlan:
         """The plan in this area."""
@@ -143,39 +173,51 @@ class _AreaRecords:
             candidates=tuple(self.candidates),
             excluded=tuple(self.excluded.values()),
             undetermined=tuple(self.undetermined.values()),
-            referrals=tuple(dict.fromkeys(rid for rid, _ in self.referrals)),
-            unknown=tuple(u.question for u in self.unknown),
-            actions=tuple(dict.fromkeys(reason.rule for reason, _ in self.actions)),
+            referrals=_once([rid for rid, _ in self.referrals]),
+            unknown=tuple([u.question for u in self.unknown]),
+            actions=_once([reason.rule for reason, _ in self.actions]),
         )
 
 
 def _candidates(areas: Sequence[_AreaRecords], rank: Mapping[str, int]) -> tuple[Candidate, ...]:
-    """Each procedure that is a candidate somewhere, with every area it is named in."""
+    """Each procedure that is a candidate somewhere, with every area it is named in.
+
+    One that is named in one area only keeps that area's record.
+    """
     found = []
-    for pid in _ids((a.candidates for a in areas), rank):
+    for pid in _ids([a.candidates for a in areas], rank):
         fits = [a.candidates[pid] for a in areas if pid in a.candidates]
+        excluded_in = tuple([a.site for a in areas if pid in a.excluded])
+        undetermined_in = tuple([a.site for a in areas if pid in a.undetermined])
+        if len(fits) == 1 and not excluded_in and not undetermined_in:
+            found.append(fits[0])
+            continue
         found.append(
             Candidate(
                 fits[0].procedure,
-                tuple(_once(r for f in fits for r in f.rules)),
+                _once([r for f in fits for r in f.rules]),
                 {q: v for f in fits for q, v in f.answers.items()},
-                _indications(f.indications for f in fits),
-                tuple(_once(c for f in fits for c in f.caveats)),
-                tuple(a.site for a in areas if pid in a.candidates),
-                tuple(a.site for a in areas if pid in a.excluded),
-                tuple(a.site for a in areas if pid in a.undetermined),
+                _once([i for f in fits for i in f.indications]),
+                _reasons_once([f.caveats for f in fits]),
+                tuple([a.site for a in areas if pid in a.candidates]),
+                excluded_in,
+                undetermined_in,
             )
         )
     return tuple(found)
 
 
 def _excluded(areas: Sequence[_AreaRecords], rank: Mapping[str, int]) -> tuple[Exclusion, ...]:
+    """Each procedure excluded somewhere, with every reason and area (one area: its record)."""
     found = []
-    for pid in _ids((a.excluded for a in areas), rank):
+    for pid in _ids([a.excluded for a in areas], rank):
         outs = [a.excluded[pid] for a in areas if pid in a.excluded]
-        reasons = tuple(_once(r for e in outs for r in e.reasons))
+        if len(outs) == 1:
+            found.append(outs[0])
+            continue
+        reasons = _reasons_once([e.reasons for e in outs])
         in_scope = any(e.in_scope for e in outs)
-        sites = tuple(a.site for a in areas if pid in a.excluded)
+        sites = tuple([a.site for a in areas if pid in a.excluded])
         found.append(Exclusion(outs[0].procedure, reasons, in_scope, sites))
     return tuple(found)
 
@@ -183,33 +225,47 @@ def _excluded(areas: Sequence[_AreaRecords], rank: Mapping[str, int]) -> tuple[E
 def _undetermined(
     areas: Sequence[_AreaRecords], rank: Mapping[str, int]
 ) -> tuple[Undetermined, ...]:
+    """Each procedure still open somewhere, with everything it waits for (one area: its record)."""
     found = []
-    for pid in _ids((a.undetermined for a in areas), rank):
+    for pid in _ids([a.undetermined for a in areas], rank):
         open_ = [a.undetermined[pid] for a in areas if pid in a.undetermined]
+        if len(open_) == 1:
+            found.append(open_[0])
+            continue
         found.append(
             Undetermined(
                 open_[0].procedure,
-                tuple(_once(q for u in open_ for q in u.waiting_for)),
-                tuple(_once(r for u in open_ for r in u.rules)),
-                tuple(_once(r for u in open_ for r in u.candidate_rules)),
-                tuple(_once(c for u in open_ for c in u.caveats)),
-                tuple(a.site for a in areas if pid in a.undetermined),
+                _once([q for u in open_ for q in u.waiting_for]),
+                _once([r for u in open_ for r in u.rules]),
+                _once([r for u in open_ for r in u.candidate_rules]),
+                _reasons_once([u.caveats for u in open_]),
+                tuple([a.site for a in areas if pid in a.undetermined]),
             )
         )
     return tuple(found)
 
 
-def _referrals(areas: Sequence[_AreaRecords]) -> tuple[ReferralFinding, ...]:
+def _referrals(kb: KnowledgeBase, areas: Sequence[_AreaRecords]) -> tuple[ReferralFinding, ...]:
     """Each referral once, in the order first raised, with every reason behind it."""
-    merged: dict[str, list[Reason]] = {}
+    merged: dict[str, dict[tuple[str, str], Reason]] = {}
     for area in areas:
         for rid, reason in area.referrals:
-            merged[rid] = _once([*merged.get(rid, []), reason])
-    kb = areas[0].decision.kb if areas else None
-    return tuple(
-        ReferralFinding(rid, kb.referrals[rid].name if kb else rid, reasons[0], tuple(reasons[1:]))
-        for rid, reasons in merged.items()
-    )
+            merged.setdefault(rid, {}).setdefault((reason.rule, reason.area), reason)
+    found = []
+    for rid, by_rule in merged.items():
+        first, *more = by_rule.values()
+        found.append(ReferralFinding(rid, kb.referrals[rid].name, first, tuple(more)))
+    return tuple(found)
+
+
+def _information(areas: Sequence[_AreaRecords]) -> tuple[Information, ...]:
+    """Each note once per procedure, rule and area."""
+    merged: dict[tuple[str, str, str], Information] = {}
+    for area in areas:
+        for note in area.information:
+            reason = note.reason
+            merged.setdefault((note.procedure.id, reason.rule, reason.area), note)
+    return tuple(merged.values())
 
 
 def _actions(areas: Sequence[_AreaRecords]) -> tuple[Action, ...]:
@@ -220,22 +276,29 @@ def _actions(areas: Sequence[_AreaRecords]) -> tuple[Action, ...]:
             entry = merged.setdefault((reason.rule, reason.area), (reason, []))
             if pid not in entry[1]:
                 entry[1].append(pid)
-    return tuple(Action(reason, tuple(pids)) for reason, pids in merged.values())
+    return tuple([Action(reason, tuple(pids)) for reason, pids in merged.values()])
 
 
-def _unknown(kb: KnowledgeBase, areas: Sequence[_AreaRecords]) -> tuple[Unknown, ...]:
-    """Each open question once per area it belongs to (a question of the patient once)."""
-    merged: dict[tuple[str, str], Unknown] = {}
-    for area in areas:
-        for u in area.unknown:
-            seen = merged.get((u.question, u.area))
-            if seen is not None:
-                needed = tuple(_once((*seen.needed_by, *u.needed_by)))
-                rules = tuple(_once((*seen.rules, *u.rules)))
-                u = Unknown(u.question, u.text, needed, rules, u.area)
-            merged[u.question, u.area] = u
-    order = {q.id: n for n, q in enumerate(kb.questions)}
-    return tuple(sorted(merged.values(), key=lambda u: order[u.question]))
+def _unknown(areas: Sequence[_AreaRecords], position: Mapping[str, int]) -> tuple[Unknown, ...]:
+    """Each open question once per area it belongs to (a question of the patient once).
+
+    In bank order (`position`: each question's place in the bank).
+    """
+    if len(areas) == 1:  # a question is open once in an area
+        found: Iterable[Unknown] = areas[0].unknown
+    else:
+        merged: dict[tuple[str, str], Unknown] = {}
+        for area in areas:
+            for u in area.unknown:
+                key = (u.question, u.area)
+                seen = merged.get(key)
+                if seen is not None:
+                    needed = _once((*seen.needed_by, *u.needed_by))
+                    rules = _once((*seen.rules, *u.rules))
+                    u = Unknown(u.question, u.text, needed, rules, u.area)
+                merged[key] = u
+        found = merged.values()
+    return tuple(sorted(found, key=lambda u: position[u.question]))
 
 
 def _ids(tables: Iterable[Mapping[str, object]], rank: Mapping[str, int]) -> list[str]:
@@ -244,20 +307,22 @@ def _ids(tables: Iterable[Mapping[str, object]], rank: Mapping[str, int]) -> lis
     return sorted(found, key=rank.__getitem__)
 
 
-def _indications(lists: Iterable[tuple[Indication, ...]]) -> tuple[Indication, ...]:
-    return tuple(_once(i for found in lists for i in found))
+def _rule_ids(rules: Sequence[Rule]) -> tuple[str, ...]:
+    """The ids of these rules, each once."""
+    return tuple({rule.id: None for rule in rules})
 
 
-def _once(items: Iterable[_T]) -> list[_T]:
-    """The items in order, each once (reasons: once per rule and area)."""
-    found: dict[object, _T] = {}
-    for item in items:
-        key = (item.rule, item.area) if isinstance(item, Reason) else _key(item)
-        found.setdefault(key, item)
-    return list(found.values())
+def _once(items: Iterable[_H]) -> tuple[_H, ...]:
+    """The items in order, each once."""
+    return tuple(dict.fromkeys(items))
 
 
-def _key(item: object) -> object:
-    if isinstance(item, Information):
-        return (item.procedure.id, item.reason.rule, item.reason.area)
-    return item
+def _reasons_once(groups: Sequence[tuple[Reason, ...]]) -> tuple[Reason, ...]:
+    """The reasons of several records in order, once per rule and area."""
+    if len(groups) == 1 and len(groups[0]) < 2:
+        return groups[0]
+    found: dict[tuple[str, str], Reason] = {}
+    for reasons in groups:
+        for reason in reasons:
+            found.setdefault((reason.rule, reason.area), reason)
+    return tuple(found.values())

@@ -7,7 +7,7 @@ procedure once, naming the areas where it is a candidate, excluded or still
 open. An area is named by its site; `None` (null in JSON) is the area whose
 place is not given (the whole consultation when no areas are listed).
 `Result.to_dict()` is the contract's result JSON, `Result.to_json()` the same
-as compact text.
+as compact text (`compact_json`).
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; `basis` only when the rule states one, `area` when one raised it."""
-        answers = _plain(self.answers)
-        data = {"text": self.text, "rule": self.rule, **self.basis_entry(), "answers": answers}
+        data: dict[str, Any] = {"text": self.text, "rule": self.rule}
+        if self.basis:
+            data["basis"] = self.basis
+        data["answers"] = _plain(self.answers)
         return _with_area(data, self.area)
 
 
@@ -318,7 +320,7 @@ class AreaPlan:
             "excluded": [
                 {
                     "procedure": e.procedure.id,
-                    "rules": list(dict.fromkeys(r.rule for r in e.reasons)),
+                    "rules": list(dict.fromkeys([r.rule for r in e.reasons])),
                 }
                 for e in self.excluded
             ],
@@ -359,7 +361,7 @@ class Result:
 
     def to_json(self) -> str:
         """`to_dict()` as compact JSON text."""
-        return _ENCODE(self.to_dict())
+        return compact_json(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result JSON."""
@@ -378,8 +380,11 @@ class Result:
         }
 
 
+_PLAIN = frozenset((str, bool, int, float))  # answers `plain_answer` gives back as they are
+
+
 def _plain(answers: Mapping[str, Answer]) -> dict[str, Any]:
-    return {k: plain_answer(v) for k, v in answers.items()}
+    return {k: v if v.__class__ in _PLAIN else plain_answer(v) for k, v in answers.items()}
 
 
 def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
@@ -389,4 +394,7 @@ def _with_area(data: dict[str, Any], area: str) -> dict[str, Any]:
     return data
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The contract's compact JSON text of `to_dict()` data (and of batch records holding it).
+# The data are trees made afresh, never holding themselves: no cycles to look for.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+compact_json = _JSON.encode
