@@ -46,34 +46,32 @@ def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, froz
 
 
 def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Decision, ...]:
-    """The decision in each treatment area, in the order of the areas (see `areas_of`)."""
+    """The decision in each treatment area, in the order of the areas (see `areas_of`).
+
+    The first area's truths stand for every later area on the rules all areas
+    read alike (`Prepared.alike`): only the others are tested again there.
+    """
     plan = prepared(kb)
     patient = applicability(kb, answers)
-    areas = areas_of(kb, answers)
-    shared = _shared_truths(plan, areas[0].view, patient) if len(areas) > 1 else None
-    return tuple(decide_area(plan, area, patient, shared) for area in areas)
-
-
-def _shared_truths(
-    plan: Prepared, view: Mapping[str, Answer], patient: Applicability
-) -> tuple[Truth, ...]:
-    """The truths of the rules every area reads alike (None for the others)."""
-    applies = applicability(plan.kb, view, patient)
-    return tuple(
-        test(view, applies) if alike else None
-        for test, alike in zip(plan.tests, plan.alike, strict=True)
-    )
+    decisions: list[Decision] = []
+    first: Sequence[Truth] | None = None
+    for area in areas_of(kb, answers):
+        applies = applicability(kb, area.view, patient)
+        truths = plan.truths(area.view, applies, first)
+        if first is None:
+            first = truths
+        decisions.append(decide_area(plan, area, applies, truths))
+    return tuple(decisions)
 
 
 def decide_area(
-    plan: Prepared,
-    area: Area,
-    patient: Applicability,
-    shared: Sequence[Truth] | None = None,
+    plan: Prepared, area: Area, applies: Applicability, truths: Sequence[Truth]
 ) -> Decision:
-    """The decision in one area, on its view, for the procedures that could be given there."""
-    d = Deciding(plan, area, applicability(plan.kb, area.view, patient))
-    truths = plan.truths(d.answers, d.applies(), shared)
+    """The decision in one area from the truths of the rules on its view.
+
+    `applies` is the applicability of the questions on the area's view.
+    """
+    d = Deciding(plan, area, applies)
     rules = plan.kb.rules
     d.fired = tuple(compress(rules, map(is_, truths, repeat(True))))
     if None in truths:  # a complete answer set leaves no rule open

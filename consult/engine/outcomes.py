@@ -20,7 +20,7 @@ from consult.bank.model import Procedure, Rule, Truth
 from consult.engine.completions import any_true, settle
 from consult.engine.decision import Deciding, Fit, OpenQuestion, Pending, Raised, RuledOut
 from consult.engine.decision import SettledOutcome as Settled
-from consult.engine.rulemasks import Fired, index_of
+from consult.engine.rulemasks import index_of
 
 Key = tuple[str, str]  # (outcome kind, target id)
 _MISSING = object()
@@ -31,33 +31,38 @@ class Outcomes:
 
     def __init__(self, decision: Deciding, truths: Sequence[Truth]) -> None:
         self.d = decision
-        self.truths = truths
         self.index = ix = index_of(decision.plan)
-        self.fired_mask = fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
-        self.fired = tuple(Fired(ix, fired, kind) for kind in ("candidate", "exclude", "caveat"))
+        self.fired_mask = sum(compress(ix.bits, map(is_, truths, repeat(True))))
+        self.open_mask = open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
         # Open outcomes -> the questions that can change them (None: every one read).
         self.open: dict[Key, tuple[str, ...] | None] = {}
-        self.single: dict[str, tuple[Truth, tuple[str, ...] | None]] = {}
         self.undetermined: set[str] = set()
         self.live: dict[str, None] = {}  # in bank order
         self.candidacy: tuple[bool, Sequence[Rule]] | None = None  # settled by enumeration
-        self.open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
+        # On this area's answers: open rules judged together (by mask), and outcomes
+        # judged from the mask of their open rules.
+        self.settled: dict[int, tuple[Truth, tuple[str, ...] | None]] = {}
+        self.judged: dict[int, tuple[Truth, Sequence[Rule], tuple[str, ...] | None]] = {}
+        # The questions the open rules read that are unanswered and not switched off,
+        # in bank order: what the open outcomes wait for.
+        answers, applies = decision.answers, decision.applies()
+        self.unanswered = tuple(
+            q for q in ix.read_by(open_mask) if q not in answers and applies(q) is not False
+        )
         # Open rules for which three-valued logic may not be exact in a group: not exact
         # alone, or reading an unanswered question another open rule reads.
-        answers, applies, readers = decision.answers, decision.applies(), ix.readers
         # Exact here: exact for any answers, or no question it reads unsafely is missing.
         exact = ix.exact
-        for rule in ix.of(self.open_mask & ~ix.exact):
+        for rule in ix.of(open_mask & ~ix.exact):
             if ix.domains.fragile[rule.id].isdisjoint(decision.missing_of(rule)):
                 exact |= ix.bits[ix.position[rule.id]]
         self.exact = exact
-        open_mask = self.open_mask
         unclean = open_mask & ~exact
-        for qid in ix.read_by(open_mask):
-            if qid not in answers:
-                shared = readers[qid] & open_mask
-                if shared & (shared - 1) and applies(qid) is not False:
-                    unclean |= shared
+        readers = ix.readers
+        for qid in self.unanswered:
+            shared = readers[qid] & open_mask
+            if shared & (shared - 1):
+                unclean |= shared
         self.unclean = unclean
 
     def decide(self) -> None:
@@ -69,24 +74,24 @@ class Outcomes:
             pid = proc.id
             excluding = excludes.get(pid, 0)
             if fired & excluding:  # excluded, whatever the open rules say
-                rules = tuple(ix.of(fired & excluding))
+                rules = ix.of(fired & excluding)
                 d.excluded.append(RuledOut(proc, rules, d.in_scope(pid)))
                 continue
             # Not a candidate in any completion, and no exclusion to report: nothing to do.
             if candidates.get(pid, 0) & (fired | open_mask) or open_mask & unclean & excluding:
                 self._procedure(proc)
-        self._referrals()
-        self._information()
-        self._unknown()
+        if open_mask:  # with every rule true or false, nothing is open
+            self._referrals()
+            self._information()
+            self._unknown()
 
     def _procedure(self, proc: Procedure) -> None:
         d, pid, of = self.d, proc.id, self.index.of
-        candidate, exclude, caveat = self.fired
-        ex, ex_rules, ex_open = self._outcome("exclude", pid, exclude)
+        ex, ex_rules, ex_open = self._outcome("exclude", pid)
         if ex is True:
             d.excluded.append(RuledOut(proc, tuple(ex_rules), d.in_scope(pid)))
             return
-        ca, ca_rules, ca_open = self._outcome("candidate", pid, candidate)
+        ca, ca_rules, ca_open = self._outcome("candidate", pid)
         # Set by `_record` when enumeration settled the candidacy; taken once, here.
         settled, self.candidacy = self.candidacy, None
         if ca is False or (ca is None and ex is None and not self._may_fit(pid, ca_open, ex_open)):
@@ -95,7 +100,7 @@ class Outcomes:
                 d.settled.append(Settled("candidate", pid, False, rules, d.missing(rules)))
             return
         self.live[pid] = None
-        cautions = self._cautions(pid, caveat.get(pid) or [])
+        cautions = self._cautions(pid, of(self.fired_mask & self.index.masks["caveat"].get(pid, 0)))
         if ca is True and ex is False:
             if settled is not None:
                 rules = tuple(ca_rules)
@@ -106,23 +111,43 @@ class Outcomes:
         key, blocking = (
             (("exclude", pid), of(ex_open)) if ca is True else (("candidate", pid), of(ca_open))
         )
-        fits = ca_rules if ca is True else candidate.get(pid) or []
+        # The candidate rules that hold (none fired when the candidacy is open).
+        fits = ca_rules if ca is True else ()
         waiting = self._waiting(key, blocking)
         d.undetermined.append(Pending(proc, waiting, tuple(blocking), tuple(fits), tuple(cautions)))
 
-    def _outcome(
-        self, kind: str, target: str, fired: Fired | None
-    ) -> tuple[Truth, Sequence[Rule], int]:
+    def _outcome(self, kind: str, target: str) -> tuple[Truth, Sequence[Rule], int]:
         """The verdict of "some rule brings it about", its rules, and the mask of open ones."""
-        raised = fired.get(target) if fired is not None else None
+        ix = self.index
+        bearing = ix.masks[kind].get(target, 0)
+        raised = self.fired_mask & bearing
         if raised:
-            return True, raised, 0
-        mask = self.open_mask & self.index.masks[kind].get(target, 0)
+            return True, ix.of(raised), 0
+        mask = self.open_mask & bearing
         if not mask:
-            return False, [], 0
+            return False, (), 0
         if not mask & self.unclean:
             self.open[kind, target] = None
-            return None, [], mask
+            return None, (), mask
+        found = self.judged.get(mask)
+        if found is None:
+            found = self.judged[mask] = self._judge(mask)
+        verdict, rules, mattering = found
+        if verdict is True:
+            self._record(kind, target, True, rules)
+            return True, rules, mask
+        if verdict is False:
+            self._record(kind, target, False, rules)
+            return False, (), 0
+        self.open[kind, target] = mattering
+        return None, (), mask
+
+    def _judge(self, mask: int) -> tuple[Truth, Sequence[Rule], tuple[str, ...] | None]:
+        """An outcome from its open rules (some unclean), whatever it is the outcome of.
+
+        True with the group of rules that settles it; False with all its open rules;
+        open (None) with the questions that matter (None: every one read).
+        """
         d, of = self.d, self.index.of
         clean = mask & ~self.unclean  # each of these alone is open and exact
         mattering: list[str] = []
@@ -131,21 +156,17 @@ class Outcomes:
         for part in self._components(of(mask & self.unclean)):
             verdict, found = self._settle_any(part)
             if verdict is True:
-                self._record(kind, target, True, part)
-                return True, part, mask
+                return True, part, None
             explicit = explicit or verdict is False or found is not None
             if verdict is None:
                 is_open = True
                 mattering += found if found is not None else d.missing(part)
         if not is_open:
-            self._record(kind, target, False, of(mask))
-            return False, [], 0
+            return False, of(mask), None
         if explicit:
             mattering += d.missing(of(clean)) if clean else ()
-            self.open[kind, target] = tuple(mattering)
-        else:
-            self.open[kind, target] = None
-        return None, [], mask
+            return None, (), tuple(mattering)
+        return None, (), None
 
     def _record(self, kind: str, target: str, verdict: bool, rules: Sequence[Rule]) -> None:
         """A settled outcome; a candidacy only once the procedure's exclusions are known too."""
@@ -184,9 +205,22 @@ class Outcomes:
         """Whether some rule of a group holds in every completion, in none, or it depends.
 
         Open outcomes come with the questions that can change them (None: all).
+        Judged once per group on the area's answers.
         """
+        ix = self.index
+        mask = 0
+        for rule in rules:
+            mask |= ix.bits[ix.position[rule.id]]
+        found = self.settled.get(mask)
+        if found is None:
+            found = self.settled[mask] = self._settle_group(rules, mask)
+        return found
+
+    def _settle_group(
+        self, rules: Sequence[Rule], mask: int
+    ) -> tuple[Truth, tuple[str, ...] | None]:
         d = self.d
-        if len(rules) == 1 and self.exact & self.index.bits[self.index.position[rules[0].id]]:
+        if len(rules) == 1 and self.exact & mask:
             return None, None
         tested = self.index.domains.tested
         if any(r.id in tested for r in rules):
@@ -234,10 +268,7 @@ class Outcomes:
 
     def _single(self, rule: Rule) -> tuple[Truth, tuple[str, ...] | None]:
         """An open rule alone: settled (True/False) or open, with the questions that matter."""
-        found = self.single.get(rule.id)
-        if found is None:
-            found = self.single[rule.id] = self._settle_any([rule])
-        return found
+        return self._settle_any((rule,))
 
     def _cautions(self, pid: str, fired: Sequence[Rule]) -> Sequence[Rule]:
         ix = self.index
@@ -257,7 +288,7 @@ class Outcomes:
         for rid, mask in self.index.masks["refer"].items():
             if rid in raised or not mask & self.open_mask:
                 continue
-            verdict, rules, _ = self._outcome("refer", rid, None)
+            verdict, rules, _ = self._outcome("refer", rid)
             if verdict is True:
                 d.referrals += [Raised(rule, rid) for rule in rules]
 
@@ -323,15 +354,17 @@ class Outcomes:
         outcome's open rules and the question's readers, both bit masks.
         """
         d, ix = self.d, self.index
-        of, readers = ix.of, ix.readers
-        answers, applies = d.answers, d.applies()
+        ids_of, readers = ix.ids_of, ix.readers
         outcomes = list(self._open_outcomes())
-        kb = d.plan.kb
+        reached = 0  # the open rules of all open outcomes
+        for _target, mask, _mattering in outcomes:
+            reached |= mask
+        by_id = d.plan.kb.by_id
         found: list[OpenQuestion] = []
-        for qid in ix.read_by(self.open_mask):
-            if qid in answers or applies(qid) is False:
+        for qid in self.unanswered:
+            reading = readers[qid] & reached
+            if not reading:  # no open outcome reads it
                 continue
-            reading = readers[qid]
             needed: dict[str, None] = {}
             seen = 0
             ids: list[str] = []
@@ -342,7 +375,7 @@ class Outcomes:
                     fresh = both & ~seen
                     if fresh:
                         seen |= fresh
-                        ids += [r.id for r in of(fresh)]
+                        ids += ids_of(fresh)
             if needed:
-                found.append(OpenQuestion(kb.by_id[qid], tuple(needed), tuple(ids)))
+                found.append(OpenQuestion(by_id[qid], tuple(needed), tuple(ids)))
         d.unknown = found

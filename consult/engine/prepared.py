@@ -50,6 +50,12 @@ class Prepared:
             kb.per_area.isdisjoint(read_directly(r.when)) and not any(quantifiers_of(r.when))
             for r in kb.rules
         )
+        # The others, with their places in the bank: tested again in every area.
+        self.per_area = tuple(
+            (n, test)
+            for n, (test, alike) in enumerate(zip(self.tests, self.alike, strict=True))
+            if not alike
+        )
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
 
     def truths(
@@ -57,18 +63,19 @@ class Prepared:
         answers: Mapping[str, Answer],
         applies: Applicability,
         shared: Sequence[Truth] | None = None,
-    ) -> tuple[Truth, ...]:
-        """The truth of every rule on an area's answers.
+    ) -> list[Truth]:
+        """The truth of every rule on an area's answers, in bank order.
 
-        `shared` holds the truths of the rules every area reads alike (`alike`),
-        worked out once for the consultation; the others are tested here.
+        `shared` holds the truths of the rules on another area of the same
+        consultation: those every area reads alike (`alike`) are taken from it,
+        the others are tested here.
         """
         if shared is None:
-            return tuple(test(answers, applies) for test in self.tests)
-        return tuple(
-            known if alike else test(answers, applies)
-            for test, alike, known in zip(self.tests, self.alike, shared, strict=True)
-        )
+            return [test(answers, applies) for test in self.tests]
+        truths = list(shared)
+        for n, test in self.per_area:
+            truths[n] = test(answers, applies)
+        return truths
 
     def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
         """The indications the candidate rules of a procedure name, each once, in order."""

@@ -58,6 +58,7 @@ class Index:
                 self.readers[qid] = self.readers.get(qid, 0) | 1 << i
         self._order = {q.id: n for n, q in enumerate(plan.kb.questions)}
         self._read: dict[int, tuple[str, ...]] = {}
+        self._ids: dict[int, tuple[str, ...]] = {}
 
     def of(self, mask: int) -> tuple[Rule, ...]:
         """The rules of a mask, in bank order."""
@@ -71,6 +72,15 @@ class Index:
             if len(self._of) >= 8192:
                 self._of.clear()
             found = self._of[mask] = tuple(picked)
+        return found
+
+    def ids_of(self, mask: int) -> tuple[str, ...]:
+        """The ids of the rules of a mask, in bank order."""
+        found = self._ids.get(mask)
+        if found is None:
+            if len(self._ids) >= 8192:
+                self._ids.clear()
+            found = self._ids[mask] = tuple(r.id for r in self.of(mask))
         return found
 
     def read_by(self, mask: int) -> tuple[str, ...]:
