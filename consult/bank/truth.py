@@ -208,16 +208,12 @@ def _compile_compare(condition: Compare) -> Test:
     holds = operator.holds
 
     def test(answers: Answers, applies: Applicability) -> Truth:
-        value = answers.get(qid, _MISSING)
-        if value is _MISSING:
-            # A question switched off by its own `when` does not apply: false.
-            return False if applies(qid) is False else None
-        return holds(value, expected)
+        if qid in answers:
+            return holds(answers[qid], expected)
+        # A question switched off by its own `when` does not apply: false.
+        return False if applies(qid) is False else None
 
     return test
-
-
-_MISSING = object()
 
 
 def applicability(
