@@ -134,7 +134,7 @@ class Deciding:
         self.plan = plan
         self.area = area
         self.answers = area.view
-        self.procedures = tuple(p for p in plan.procedures if area.treats(p))
+        self.procedures = plan.treated(area)
         self._applies = applies
         self._missing: dict[str, tuple[str, ...]] = {}
         self.fired: Rules = ()

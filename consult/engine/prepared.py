@@ -21,6 +21,7 @@ from consult.bank.model import (
     by_identity,
 )
 from consult.bank.truth import compile_condition, quantifiers_of, read_directly
+from consult.engine.areas import Area
 
 # The one question a rule may read per area without being a finding in that area:
 # what is treated there decides which procedures fit, not whether a place is clear.
@@ -57,6 +58,7 @@ class Prepared:
             if not alike
         )
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+        self._treated: dict[str | None, tuple[Procedure, ...]] = {}
 
     def truths(
         self,
@@ -76,6 +78,13 @@ class Prepared:
         for n, test in self.per_area:
             truths[n] = test(answers, applies)
         return truths
+
+    def treated(self, area: Area) -> tuple[Procedure, ...]:
+        """The procedures that could be given in an area, in bank order (by its site)."""
+        found = self._treated.get(area.site)
+        if found is None:
+            found = self._treated[area.site] = tuple(p for p in self.procedures if area.treats(p))
+        return found
 
     def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
         """The indications the candidate rules of a procedure name, each once, in order."""
