@@ -23,6 +23,7 @@ from consult.engine.explained import consultation_result
 from consult.engine.outcomes import Outcomes
 from consult.engine.prepared import Prepared, prepared
 from consult.engine.result import Result
+from consult.engine.rulemasks import index_of
 
 __all__ = ["Decision", "Result", "decide", "evaluate", "evaluate_traced"]
 
@@ -72,13 +73,15 @@ def decide_area(
     `applies` is the applicability of the questions on the area's view.
     """
     d = Deciding(plan, area, applies)
-    rules = plan.kb.rules
-    d.fired = tuple(compress(rules, map(is_, truths, repeat(True))))
-    if None in truths:  # a complete answer set leaves no rule open
-        d.open = tuple(compress(rules, map(is_, truths, repeat(None))))
+    ix = index_of(plan)
+    fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
+    # A complete answer set leaves no rule open.
+    opened = sum(compress(ix.bits, map(is_, truths, repeat(None)))) if None in truths else 0
+    d.fired = ix.of(fired)
+    d.open = ix.of(opened)
     d.referrals = [Raised(rule, rid) for rule in d.fired for rid in rule.refer]
     d.information = [Raised(rule, pid) for rule in d.fired for pid in rule.inform]
     here = {p.id for p in d.procedures}
     d.actions = [Raised(rule, pid) for rule in d.fired for pid in rule.before if pid in here]
-    Outcomes(d, truths).decide()
+    Outcomes(d, ix, fired, opened).decide()
     return d.decision()

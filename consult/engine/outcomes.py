@@ -13,14 +13,12 @@ that can change it. With every rule true or false, nothing is open.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import compress, repeat
-from operator import is_
 
 from consult.bank.model import Procedure, Rule, Truth
 from consult.engine.completions import any_true, settle
 from consult.engine.decision import Deciding, Fit, OpenQuestion, Pending, Raised, RuledOut
 from consult.engine.decision import SettledOutcome as Settled
-from consult.engine.rulemasks import index_of
+from consult.engine.rulemasks import Index
 
 Key = tuple[str, str]  # (outcome kind, target id)
 _MISSING = object()
@@ -29,11 +27,12 @@ _MISSING = object()
 class Outcomes:
     """Fills a decision's outcome lists from the truths of the rules."""
 
-    def __init__(self, decision: Deciding, truths: Sequence[Truth]) -> None:
+    def __init__(self, decision: Deciding, index: Index, fired: int, open_mask: int) -> None:
+        """`fired` and `open_mask` are the masks of the rules that hold and of the open ones."""
         self.d = decision
-        self.index = ix = index_of(decision.plan)
-        self.fired_mask = sum(compress(ix.bits, map(is_, truths, repeat(True))))
-        self.open_mask = open_mask = sum(compress(ix.bits, map(is_, truths, repeat(None))))
+        self.index = ix = index
+        self.fired_mask = fired
+        self.open_mask = open_mask
         # Open outcomes -> the questions that can change them (None: every one read).
         self.open: dict[Key, tuple[str, ...] | None] = {}
         self.undetermined: set[str] = set()
