@@ -58,25 +58,26 @@ def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Decision, 
     first: Sequence[Truth] | None = None
     for area in areas_of(kb, answers):
         applies = applicability(kb, area.view, patient)
-        truths = plan.truths(area.view, applies, first)
+        found = plan.check(area.view, applies, first)
         if first is None:
-            first = truths
-        decisions.append(decide_area(plan, area, applies, truths))
+            first = found
+        decisions.append(decide_area(plan, area, applies, found))
     return tuple(decisions)
 
 
 def decide_area(
-    plan: Prepared, area: Area, applies: Applicability, truths: Sequence[Truth]
+    plan: Prepared, area: Area, applies: Applicability, found: Sequence[Truth]
 ) -> Decision:
-    """The decision in one area from the truths of the rules on its view.
+    """The decision in one area from the truths of the rule conditions on its view.
 
-    `applies` is the applicability of the questions on the area's view.
+    `found` holds the truth of each distinct condition (`Prepared.check`),
+    `applies` the applicability of the questions on the area's view.
     """
     d = Deciding(plan, area, applies)
     ix = index_of(plan)
-    fired = sum(compress(ix.bits, map(is_, truths, repeat(True))))
+    fired = sum(compress(plan.rules_of, map(is_, found, repeat(True))))
     # A complete answer set leaves no rule open.
-    opened = sum(compress(ix.bits, map(is_, truths, repeat(None)))) if None in truths else 0
+    opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
     d.fired = ix.of(fired)
     d.open = ix.of(opened)
     d.referrals = [Raised(rule, rid) for rule in d.fired for rid in rule.refer]
