@@ -12,16 +12,22 @@ that can change it. With every rule true or false, nothing is open.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from consult.bank.model import Procedure, Rule, Truth
+from consult.bank.model import Procedure, Rule, Truth, by_identity
 from consult.engine.completions import any_true, settle
 from consult.engine.decision import Deciding, Fit, OpenQuestion, Pending, Raised, RuledOut
 from consult.engine.decision import SettledOutcome as Settled
-from consult.engine.rulemasks import Index
+from consult.engine.rulemasks import Index, components
 
 Key = tuple[str, str]  # (outcome kind, target id)
 _MISSING = object()
+# Per bank: the unknown questions of a decision, by its unanswered questions and open outcomes.
+_UNKNOWN: dict[int, tuple[Index, dict[tuple[object, ...], tuple[OpenQuestion, ...]]]] = {}
+
+
+def _no_questions(_index: Index) -> dict[tuple[object, ...], tuple[OpenQuestion, ...]]:
+    return {}
 
 
 class Outcomes:
@@ -35,8 +41,8 @@ class Outcomes:
         self.open_mask = open_mask
         # Open outcomes -> the questions that can change them (None: every one read).
         self.open: dict[Key, tuple[str, ...] | None] = {}
-        self.undetermined: set[str] = set()
         self.live: dict[str, None] = {}  # in bank order
+        self.referring: list[str] = []  # the open referrals
         self.candidacy: tuple[bool, Sequence[Rule]] | None = None  # settled by enumeration
         # On this area's answers: open rules judged together (by mask), and outcomes
         # judged from the mask of their open rules.
@@ -58,10 +64,13 @@ class Outcomes:
         self.exact = exact
         unclean = open_mask & ~exact
         readers = ix.readers
+        # The open rules that read the same unanswered question, for each such question.
+        self.links: list[int] = []
         for qid in self.unanswered:
             shared = readers[qid] & open_mask
             if shared & (shared - 1):
                 unclean |= shared
+                self.links.append(shared)
         self.unclean = unclean
 
     def decide(self) -> None:
@@ -106,7 +115,6 @@ class Outcomes:
                 d.settled.append(Settled("candidate", pid, True, rules, d.missing(rules)))
             d.candidates.append(Fit(proc, tuple(ca_rules), tuple(cautions)))
             return
-        self.undetermined.add(pid)
         key, blocking = (
             (("exclude", pid), of(ex_open)) if ca is True else (("candidate", pid), of(ca_open))
         )
@@ -152,14 +160,14 @@ class Outcomes:
         mattering: list[str] = []
         explicit = False  # some part settled false, or its open questions are not all
         is_open = bool(clean)
-        for part in self._components(of(mask & self.unclean)):
-            verdict, found = self._settle_any(part)
+        for part in components(mask & self.unclean, self.links):
+            verdict, found = self._settle(part)
             if verdict is True:
-                return True, part, None
+                return True, of(part), None
             explicit = explicit or verdict is False or found is not None
             if verdict is None:
                 is_open = True
-                mattering += found if found is not None else d.missing(part)
+                mattering += found if found is not None else d.missing(of(part))
         if not is_open:
             return False, of(mask), None
         if explicit:
@@ -176,54 +184,24 @@ class Outcomes:
                 Settled(kind, target, verdict, tuple(rules), self.d.missing(rules))
             )
 
-    def _components(self, rules: Sequence[Rule]) -> list[Sequence[Rule]]:
-        """The open rules grouped by shared unanswered questions (each group judged alone)."""
-        missing_of = self.d.missing_of
-        if len(rules) == 1:
-            return [rules]
-        seen: set[str] = set()
-        total = 0
-        for rule in rules:
-            found = missing_of(rule)
-            seen.update(found)
-            total += len(found)
-        if total == len(seen):  # no question shared: each rule alone
-            return [[rule] for rule in rules]
-        groups: list[tuple[set[str], Sequence[Rule]]] = []
-        for rule in rules:
-            questions, members = set(missing_of(rule)), [rule]
-            for group in [g for g in groups if not g[0].isdisjoint(questions)]:
-                groups.remove(group)
-                questions |= group[0]
-                members = [*group[1], *members]
-            groups.append((questions, members))
-        order = {id(r): n for n, r in enumerate(rules)}
-        return [sorted(g[1], key=lambda r: order[id(r)]) for g in groups]
-
-    def _settle_any(self, rules: Sequence[Rule]) -> tuple[Truth, tuple[str, ...] | None]:
+    def _settle(self, mask: int) -> tuple[Truth, tuple[str, ...] | None]:
         """Whether some rule of a group holds in every completion, in none, or it depends.
 
         Open outcomes come with the questions that can change them (None: all).
         Judged once per group on the area's answers.
         """
-        ix = self.index
-        mask = 0
-        for rule in rules:
-            mask |= ix.bits[ix.position[rule.id]]
         found = self.settled.get(mask)
         if found is None:
-            found = self.settled[mask] = self._settle_group(rules, mask)
+            found = self.settled[mask] = self._settle_group(mask)
         return found
 
-    def _settle_group(
-        self, rules: Sequence[Rule], mask: int
-    ) -> tuple[Truth, tuple[str, ...] | None]:
-        d = self.d
-        if len(rules) == 1 and self.exact & mask:
+    def _settle_group(self, mask: int) -> tuple[Truth, tuple[str, ...] | None]:
+        d, ix = self.d, self.index
+        if not mask & (mask - 1) and self.exact & mask:
             return None, None
-        tested = self.index.domains.tested
-        if any(r.id in tested for r in rules):
+        if mask & ix.tested:
             return None, None  # answered/unanswered test the answers as given: never enumerated
+        rules = ix.of(mask)
         # The verdict depends only on the answers (or their absence) the rules read.
         answers, applies = d.answers, d.applies()
         read = {q for r in rules for q in r.questions}
@@ -231,12 +209,12 @@ class Outcomes:
             (q, answers[q]) if q in answers else (q, _MISSING, applies(q)) for q in sorted(read)
         )
         key = (tuple(r.id for r in rules), states)
-        cache = self.index.settled
+        cache = ix.settled
         found = cache.get(key)
         if found is None:
             questions = d.missing(rules)
             tests = [r.test for r in rules]
-            found = settle(self.index.domains, tests, any_true, questions, answers, applies)
+            found = settle(ix.domains, tests, any_true, questions, answers, applies)
             if len(cache) >= 4096:
                 cache.clear()
             cache[key] = found
@@ -267,7 +245,8 @@ class Outcomes:
 
     def _single(self, rule: Rule) -> tuple[Truth, tuple[str, ...] | None]:
         """An open rule alone: settled (True/False) or open, with the questions that matter."""
-        return self._settle_any((rule,))
+        ix = self.index
+        return self._settle(ix.bits[ix.position[rule.id]])
 
     def _cautions(self, pid: str, fired: Sequence[Rule]) -> Sequence[Rule]:
         ix = self.index
@@ -290,6 +269,8 @@ class Outcomes:
             verdict, rules, _ = self._outcome("refer", rid)
             if verdict is True:
                 d.referrals += [Raised(rule, rid) for rule in rules]
+            elif verdict is None:
+                self.referring.append(rid)
 
     def _information(self) -> None:
         d, ix = self.d, self.index
@@ -306,59 +287,76 @@ class Outcomes:
         missing = self.d.missing(rules)
         return missing if mattering is None else tuple(q for q in missing if q in mattering)
 
-    def _open_outcomes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+    def _open_outcomes(self) -> list[tuple[str, int, tuple[str, ...] | None]]:
         """Each open outcome: its target, the mask of its open rules, the questions that matter."""
-        ix, open_mask, opened = self.index, self.open_mask, self.open
-        masks = ix.masks
-        for pending in self.d.undetermined:
-            pid = pending.procedure.id
-            for kind in ("candidate", "exclude"):
-                if (kind, pid) in opened:
-                    yield pid, open_mask & masks[kind].get(pid, 0), opened[kind, pid]
-        for (kind, target), mattering in opened.items():
-            if kind == "refer":
-                yield target, open_mask & masks["refer"][target], mattering
-        yield from self._notes()
+        open_mask, opened, masks = self.open_mask, self.open, self.index.masks
+        found = [
+            (pid, open_mask & masks[kind].get(pid, 0), opened[kind, pid])
+            for pid in (pending.procedure.id for pending in self.d.undetermined)
+            for kind in ("candidate", "exclude")
+            if (kind, pid) in opened
+        ]
+        refer = masks["refer"]
+        found += [(rid, open_mask & refer[rid], opened["refer", rid]) for rid in self.referring]
+        self._notes(found)
+        return found
 
-    def _notes(self) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+    def _notes(self, found: list[tuple[str, int, tuple[str, ...] | None]]) -> None:
         """Open caveats of the live procedures and open information notes."""
         ix, open_mask = self.index, self.open_mask
         singles = open_mask & ~self.exact
+        caveats = ix.masks["caveat"]
         for pid in self.live:
-            mask = open_mask & ix.masks["caveat"].get(pid, 0)
+            mask = open_mask & caveats.get(pid, 0)
             if mask & ~singles:
-                yield pid, mask & ~singles, None
-            yield from self._singles(pid, mask & singles)
-        informs = open_mask & ix.inform
-        for rule in ix.of(informs):
+                found.append((pid, mask & ~singles, None))
+            if mask & singles:
+                self._singles(found, pid, mask & singles)
+        for rule in ix.of(open_mask & ix.inform):
             bit = ix.bits[ix.position[rule.id]]
             for pid in rule.inform:
                 if bit & singles:
-                    yield from self._singles(pid, bit)
+                    self._singles(found, pid, bit)
                 else:
-                    yield pid, bit, None
+                    found.append((pid, bit, None))
 
-    def _singles(self, target: str, mask: int) -> Iterator[tuple[str, int, tuple[str, ...] | None]]:
+    def _singles(
+        self, found: list[tuple[str, int, tuple[str, ...] | None]], target: str, mask: int
+    ) -> None:
         """Rules judged alone (not exact by three-valued logic) that are still open."""
         ix = self.index
         for rule in ix.of(mask):
             verdict, mattering = self._single(rule)
             if verdict is None:
-                yield target, ix.bits[ix.position[rule.id]], mattering
+                found.append((target, ix.bits[ix.position[rule.id]], mattering))
 
     def _unknown(self) -> None:
         """Each unanswered question with the open outcomes it can change and the rules reading it.
 
         Works on masks: the rules of an outcome that read a question are the
-        outcome's open rules and the question's readers, both bit masks.
+        outcome's open rules and the question's readers, both bit masks. The
+        list depends only on the unanswered questions and the open outcomes:
+        it is worked out once for each of their combinations.
         """
-        d, ix = self.d, self.index
+        outcomes = tuple(self._open_outcomes())
+        key = (self.unanswered, outcomes)
+        known = by_identity(_UNKNOWN, self.index, _no_questions, limit=8)
+        found = known.get(key)
+        if found is None:
+            if len(known) >= 4096:
+                known.clear()
+            found = known[key] = self._questions(outcomes)
+        self.d.unknown = list(found)
+
+    def _questions(
+        self, outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...]
+    ) -> tuple[OpenQuestion, ...]:
+        ix = self.index
         ids_of, readers = ix.ids_of, ix.readers
-        outcomes = list(self._open_outcomes())
         reached = 0  # the open rules of all open outcomes
         for _target, mask, _mattering in outcomes:
             reached |= mask
-        by_id = d.plan.kb.by_id
+        by_id = self.d.plan.kb.by_id
         found: list[OpenQuestion] = []
         for qid in self.unanswered:
             reading = readers[qid] & reached
@@ -377,4 +375,4 @@ class Outcomes:
                         ids += ids_of(fresh)
             if needed:
                 found.append(OpenQuestion(by_id[qid], tuple(needed), tuple(ids)))
-        d.unknown = found
+        return tuple(found)

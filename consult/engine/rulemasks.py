@@ -50,6 +50,7 @@ class Index:
         self.inform = _mask(i for i, r in enumerate(rules) if r.inform)
         self.position = {r.id: i for i, r in enumerate(rules)}
         self.exact = _mask(i for i, r in enumerate(rules) if self.domains.exact[r.id])
+        self.tested = _mask(i for i, r in enumerate(rules) if r.id in self.domains.tested)
         # Exact checks already made, by the rules and the answers they read.
         self.settled: dict[tuple[object, ...], tuple[Truth, tuple[str, ...] | None]] = {}
         self.readers: dict[str, int] = {}
@@ -111,6 +112,37 @@ class Fired:
     def get(self, target: str) -> tuple[Rule, ...]:
         """The fired rules for a target, in bank order (none: empty)."""
         return self.index.of(self.fired & self.masks.get(target, 0))
+
+
+def components(mask: int, links: Iterable[int]) -> list[int]:
+    """The rules of a mask in groups, as masks, joined by `links` (masks of related rules).
+
+    Two rules are in one group when a link joins them, directly or through
+    others of the mask. The groups come in the bank order of their last rules.
+    """
+    if not mask & (mask - 1):
+        return [mask]
+    groups: list[int] = []
+    for link in links:
+        joined = link & mask
+        if joined & (joined - 1):  # it joins two rules of the mask or more
+            kept = []
+            for group in groups:
+                if group & joined:
+                    joined |= group
+                else:
+                    kept.append(group)
+            kept.append(joined)
+            groups = kept
+    alone = mask
+    for group in groups:
+        alone &= ~group
+    while alone:
+        low = alone & -alone
+        groups.append(low)
+        alone ^= low
+    groups.sort(key=int.bit_length)
+    return groups
 
 
 def _mask(indexes: Iterable[int]) -> int:
