@@ -80,9 +80,19 @@ def decide_area(
     opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
     d.fired = ix.of(fired)
     d.open = ix.of(opened)
-    d.referrals = [Raised(rule, rid) for rule in d.fired for rid in rule.refer]
-    d.information = [Raised(rule, pid) for rule in d.fired for pid in rule.inform]
-    here = {p.id for p in d.procedures}
-    d.actions = [Raised(rule, pid) for rule in d.fired for pid in rule.before if pid in here]
+    if fired & ix.refers:
+        d.referrals = [Raised(rule, rid) for rule in ix.of(fired & ix.refers) for rid in rule.refer]
+    if fired & ix.inform:
+        d.information = [
+            Raised(rule, pid) for rule in ix.of(fired & ix.inform) for pid in rule.inform
+        ]
+    if fired & ix.before:
+        here = {p.id for p in d.procedures}
+        d.actions = [
+            Raised(rule, pid)
+            for rule in ix.of(fired & ix.before)
+            for pid in rule.before
+            if pid in here
+        ]
     Outcomes(d, ix, fired, opened).decide()
     return d.decision()

@@ -169,8 +169,11 @@ class Deciding:
     def in_scope(self, pid: str) -> bool:
         """Whether a procedure serves one of the patient's concerns (or may)."""
         tests = self.plan.scopes[pid]
-        answers, applies = self.answers, self.applies()
-        return not tests or any(test(answers, applies) is not False for test in tests)
+        answers, applies = self.answers, self._applies
+        for test in tests:
+            if test(answers, applies) is not False:
+                return True
+        return not tests
 
     def applies(self) -> Applicability:
         """Which questions apply to the area's answers (three-valued, memoised)."""

@@ -2,9 +2,10 @@
 
 Worked out once per bank (`index_of`): for every procedure the masks of its
 candidate, exclude and caveat rules, for every referral its refer rules, the
-rules with information notes, the rules three-valued logic judges exactly,
-and for every question the rules that read it. A decision then works on two
-integers, its fired and its open rules.
+rules that refer, give information notes or name steps before treatment, the
+rules three-valued logic judges exactly and those never enumerated, and for
+every question the rules that read it. A decision then works on two integers,
+its fired and its open rules.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Index:
             )
         }
         self.inform = _mask(i for i, r in enumerate(rules) if r.inform)
+        self.refers = _mask(i for i, r in enumerate(rules) if r.refer)
+        self.before = _mask(i for i, r in enumerate(rules) if r.before)
         self.position = {r.id: i for i, r in enumerate(rules)}
         self.exact = _mask(i for i, r in enumerate(rules) if self.domains.exact[r.id])
         self.tested = _mask(i for i, r in enumerate(rules) if r.id in self.domains.tested)
