@@ -23,7 +23,7 @@ from consult.engine.explained import consultation_result
 from consult.engine.outcomes import Outcomes
 from consult.engine.prepared import Prepared, prepared
 from consult.engine.result import Result
-from consult.engine.rulemasks import index_of
+from consult.engine.rulemasks import Index, index_of
 
 __all__ = ["Decision", "Result", "decide", "evaluate", "evaluate_traced"]
 
@@ -53,6 +53,7 @@ def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Decision, 
     read alike (`Prepared.alike`): only the others are tested again there.
     """
     plan = prepared(kb)
+    index = index_of(plan)
     patient = applicability(kb, answers)
     decisions: list[Decision] = []
     first: Sequence[Truth] | None = None
@@ -61,20 +62,20 @@ def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Decision, 
         found = plan.check(area.view, applies, first)
         if first is None:
             first = found
-        decisions.append(decide_area(plan, area, applies, found))
+        decisions.append(decide_area(plan, index, area, applies, found))
     return tuple(decisions)
 
 
 def decide_area(
-    plan: Prepared, area: Area, applies: Applicability, found: Sequence[Truth]
+    plan: Prepared, ix: Index, area: Area, applies: Applicability, found: Sequence[Truth]
 ) -> Decision:
     """The decision in one area from the truths of the rule conditions on its view.
 
     `found` holds the truth of each distinct condition (`Prepared.check`),
-    `applies` the applicability of the questions on the area's view.
+    `applies` the applicability of the questions on the area's view; `ix` is
+    the bank's index of rules by outcome.
     """
     d = Deciding(plan, area, applies)
-    ix = index_of(plan)
     fired = sum(compress(plan.rules_of, map(is_, found, repeat(True))))
     # A complete answer set leaves no rule open.
     opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
