@@ -79,19 +79,21 @@ def decide_area(
     fired = sum(compress(plan.rules_of, map(is_, found, repeat(True))))
     # A complete answer set leaves no rule open.
     opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
-    d.fired = ix.of(fired)
-    d.open = ix.of(opened)
+    d.fired = ix.picked(fired)
+    d.open = ix.picked(opened)
     if fired & ix.refers:
-        d.referrals = [Raised(rule, rid) for rule in ix.of(fired & ix.refers) for rid in rule.refer]
+        d.referrals = [
+            Raised(rule, rid) for rule in ix.picked(fired & ix.refers) for rid in rule.refer
+        ]
     if fired & ix.inform:
         d.information = [
-            Raised(rule, pid) for rule in ix.of(fired & ix.inform) for pid in rule.inform
+            Raised(rule, pid) for rule in ix.picked(fired & ix.inform) for pid in rule.inform
         ]
     if fired & ix.before:
         here = {p.id for p in d.procedures}
         d.actions = [
             Raised(rule, pid)
-            for rule in ix.of(fired & ix.before)
+            for rule in ix.picked(fired & ix.before)
             for pid in rule.before
             if pid in here
         ]

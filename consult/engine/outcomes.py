@@ -336,14 +336,15 @@ class Outcomes:
         Works on masks: the rules of an outcome that read a question are the
         outcome's open rules and the question's readers, both bit masks. The
         list depends only on the unanswered questions and the open outcomes:
-        it is worked out once for each of their combinations.
+        the latest combinations met are kept (a few hundred: their memory
+        stays flat however long a batch runs).
         """
         outcomes = tuple(self._open_outcomes())
         key = (self.unanswered, outcomes)
         known = by_identity(_UNKNOWN, self.index, _no_questions, limit=8)
         found = known.get(key)
         if found is None:
-            if len(known) >= 4096:
+            if len(known) >= 512:
                 known.clear()
             found = known[key] = self._questions(outcomes)
         self.d.unknown = list(found)
@@ -352,7 +353,7 @@ class Outcomes:
         self, outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...]
     ) -> tuple[OpenQuestion, ...]:
         ix = self.index
-        ids_of, readers = ix.ids_of, ix.readers
+        of, readers = ix.of, ix.readers
         reached = 0  # the open rules of all open outcomes
         for _target, mask, _mattering in outcomes:
             reached |= mask
@@ -372,7 +373,7 @@ class Outcomes:
                     fresh = both & ~seen
                     if fresh:
                         seen |= fresh
-                        ids += ids_of(fresh)
+                        ids += [r.id for r in of(fresh)]
             if needed:
                 found.append(OpenQuestion(by_id[qid], tuple(needed), tuple(ids)))
         return tuple(found)

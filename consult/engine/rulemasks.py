@@ -62,30 +62,24 @@ class Index:
                 self.readers[qid] = self.readers.get(qid, 0) | 1 << i
         self._order = {q.id: n for n, q in enumerate(plan.kb.questions)}
         self._read: dict[int, tuple[str, ...]] = {}
-        self._ids: dict[int, tuple[str, ...]] = {}
 
     def of(self, mask: int) -> tuple[Rule, ...]:
-        """The rules of a mask, in bank order."""
+        """The rules of a mask, in bank order (kept: masks met again and again)."""
         found = self._of.get(mask)
         if found is None:
-            rules, picked, bits = self.rules, [], mask
-            while bits:
-                low = bits & -bits
-                picked.append(rules[low.bit_length() - 1])
-                bits ^= low
             if len(self._of) >= 8192:
                 self._of.clear()
-            found = self._of[mask] = tuple(picked)
+            found = self._of[mask] = self.picked(mask)
         return found
 
-    def ids_of(self, mask: int) -> tuple[str, ...]:
-        """The ids of the rules of a mask, in bank order."""
-        found = self._ids.get(mask)
-        if found is None:
-            if len(self._ids) >= 8192:
-                self._ids.clear()
-            found = self._ids[mask] = tuple(r.id for r in self.of(mask))
-        return found
+    def picked(self, mask: int) -> tuple[Rule, ...]:
+        """The rules of a mask, in bank order, not kept (a mask met about once)."""
+        rules, picked, bits = self.rules, [], mask
+        while bits:
+            low = bits & -bits
+            picked.append(rules[low.bit_length() - 1])
+            bits ^= low
+        return tuple(picked)
 
     def read_by(self, mask: int) -> tuple[str, ...]:
         """The questions the rules of a mask read, each once, in bank order."""
