@@ -3,6 +3,7 @@
 Every rule condition is compiled once into a three-valued test
 (`consult.bank.truth`), and so is each procedure's scope (whether it serves the
 patient's concerns, from its candidate rules), which is tested only when asked.
+Rules written with the same condition share one test, run once per area.
 """
 
 from __future__ import annotations
