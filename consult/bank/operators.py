@@ -10,6 +10,7 @@ operator's meaning.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,7 @@ OPERATORS: dict[str, Operator] = {
             kinds=("yes_no", "one_of", "integer", "text"),
             words="=",
             check=_check_single,
-            holds=lambda answer, value: bool(answer == value),
+            holds=operator.eq,
         ),
         Operator(
             name="one_of",
@@ -123,7 +124,7 @@ OPERATORS: dict[str, Operator] = {
             kinds=_LISTED,
             words="includes",
             check=_check_choice,
-            holds=lambda answer, value: value in answer,
+            holds=operator.contains,  # the value in the answer
         ),
         Operator(
             name="contains_any",
@@ -141,10 +142,10 @@ OPERATORS: dict[str, Operator] = {
             holds=lambda answer, values: bool(values.issubset(answer)),
             keep=frozenset,
         ),
-        Operator("gte", _ORDERED, ">=", _check_int, lambda answer, n: bool(answer >= n)),
-        Operator("gt", _ORDERED, ">", _check_int, lambda answer, n: bool(answer > n)),
-        Operator("lte", _ORDERED, "<=", _check_int, lambda answer, n: bool(answer <= n)),
-        Operator("lt", _ORDERED, "<", _check_int, lambda answer, n: bool(answer < n)),
+        Operator("gte", _ORDERED, ">=", _check_int, operator.ge),
+        Operator("gt", _ORDERED, ">", _check_int, operator.gt),
+        Operator("lte", _ORDERED, "<=", _check_int, operator.le),
+        Operator("lt", _ORDERED, "<", _check_int, operator.lt),
         Operator(
             name="between",
             kinds=_ORDERED,

@@ -9,7 +9,7 @@ a quantifier over a repeating group reads the items in view.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import assert_never
 
 from consult.bank.model import (
@@ -97,6 +97,37 @@ def quantifiers_of(condition: Condition) -> Iterator[Quantified]:
             return
         case _:  # pragma: no cover
             assert_never(condition)
+
+
+def shape(condition: Condition) -> Hashable:
+    """What a condition tests, apart from where it is written.
+
+    Conditions of equal shape have equal truths on any answers: a test of one
+    stands for the others.
+    """
+    match condition:
+        case Compare():
+            return ("compare", condition.question, condition.op, _value_shape(condition.value))
+        case AllOf():
+            return ("all", tuple(shape(p) for p in condition.parts))
+        case AnyOf():
+            return ("any", tuple(shape(p) for p in condition.parts))
+        case Not():
+            return ("not", shape(condition.part))
+        case Quantified():
+            c = condition
+            return ("quantified", c.kind, c.group, c.key, c.reads, shape(c.part))
+        case _:  # pragma: no cover
+            assert_never(condition)
+
+
+def _value_shape(value: object) -> Hashable:
+    """A comparison's value with its type (1 and True are equal, but not alike)."""
+    if isinstance(value, frozenset):
+        return (frozenset, frozenset((type(v), v) for v in value))
+    if isinstance(value, tuple):
+        return (tuple, tuple((type(v), v) for v in value))
+    return (type(value), value)
 
 
 def compile_condition(condition: Condition) -> Test:
@@ -208,16 +239,12 @@ def _compile_compare(condition: Compare) -> Test:
     holds = operator.holds
 
     def test(answers: Answers, applies: Applicability) -> Truth:
-        value = answers.get(qid, _MISSING)
-        if value is _MISSING:
-            # A question switched off by its own `when` does not apply: false.
-            return False if applies(qid) is False else None
-        return holds(value, expected)
+        if qid in answers:
+            return holds(answers[qid], expected)
+        # A question switched off by its own `when` does not apply: false.
+        return False if applies(qid) is False else None
 
     return test
-
-
-_MISSING = object()
 
 
 def applicability(

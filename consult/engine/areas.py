@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from consult.bank.model import Answer, Items, KnowledgeBase, Procedure
+from consult.bank.model import Answer, Items, KnowledgeBase, Procedure, Test, by_identity
 from consult.bank.truth import applicability
 
 CONCERNS = "concerns"
@@ -103,9 +103,23 @@ def _view(
     if held is not None:
         view[CONCERNS] = held
     applies = applicability(kb, view)
-    for question in kb.questions:  # bank order: a `when` reads only earlier answers
-        qid = question.id
-        given_once = question.per_area and qid in view and qid not in own and qid != CONCERNS
-        if given_once and question.applies is not None and question.applies(view, applies) is False:
+    for qid, test in _switchable(kb):  # bank order: a `when` reads only earlier answers
+        if qid in view and qid not in own and test(view, applies) is False:  # given once
             del view[qid]
     return view
+
+
+_SWITCHABLE: dict[int, tuple[KnowledgeBase, tuple[tuple[str, Test], ...]]] = {}
+
+
+def _switchable(kb: KnowledgeBase) -> tuple[tuple[str, Test], ...]:
+    """The questions asked per area (but concerns) that a `when` can switch off, in bank order."""
+    return by_identity(_SWITCHABLE, kb, _per_area_whens, limit=8)
+
+
+def _per_area_whens(kb: KnowledgeBase) -> tuple[tuple[str, Test], ...]:
+    return tuple(
+        (q.id, q.applies)
+        for q in kb.questions
+        if q.per_area and q.id != CONCERNS and q.applies is not None
+    )

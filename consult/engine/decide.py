@@ -23,6 +23,7 @@ from consult.engine.explained import consultation_result
 from consult.engine.outcomes import Outcomes
 from consult.engine.prepared import Prepared, prepared
 from consult.engine.result import Result
+from consult.engine.rulemasks import Index, index_of
 
 __all__ = ["Decision", "Result", "decide", "evaluate", "evaluate_traced"]
 
@@ -46,41 +47,55 @@ def evaluate_traced(kb: KnowledgeBase, answers: AnswerSet) -> tuple[Result, froz
 
 
 def decide(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Decision, ...]:
-    """The decision in each treatment area, in the order of the areas (see `areas_of`)."""
+    """The decision in each treatment area, in the order of the areas (see `areas_of`).
+
+    The first area's truths stand for every later area on the rules all areas
+    read alike (`Prepared.alike`): only the others are tested again there.
+    """
     plan = prepared(kb)
+    index = index_of(plan)
     patient = applicability(kb, answers)
-    areas = areas_of(kb, answers)
-    shared = _shared_truths(plan, areas[0].view, patient) if len(areas) > 1 else None
-    return tuple(decide_area(plan, area, patient, shared) for area in areas)
-
-
-def _shared_truths(
-    plan: Prepared, view: Mapping[str, Answer], patient: Applicability
-) -> tuple[Truth, ...]:
-    """The truths of the rules every area reads alike (None for the others)."""
-    applies = applicability(plan.kb, view, patient)
-    return tuple(
-        test(view, applies) if alike else None
-        for test, alike in zip(plan.tests, plan.alike, strict=True)
-    )
+    decisions: list[Decision] = []
+    first: Sequence[Truth] | None = None
+    for area in areas_of(kb, answers):
+        applies = applicability(kb, area.view, patient)
+        found = plan.check(area.view, applies, first)
+        if first is None:
+            first = found
+        decisions.append(decide_area(plan, index, area, applies, found))
+    return tuple(decisions)
 
 
 def decide_area(
-    plan: Prepared,
-    area: Area,
-    patient: Applicability,
-    shared: Sequence[Truth] | None = None,
+    plan: Prepared, ix: Index, area: Area, applies: Applicability, found: Sequence[Truth]
 ) -> Decision:
-    """The decision in one area, on its view, for the procedures that could be given there."""
-    d = Deciding(plan, area, applicability(plan.kb, area.view, patient))
-    truths = plan.truths(d.answers, d.applies(), shared)
-    rules = plan.kb.rules
-    d.fired = tuple(compress(rules, map(is_, truths, repeat(True))))
-    if None in truths:  # a complete answer set leaves no rule open
-        d.open = tuple(compress(rules, map(is_, truths, repeat(None))))
-    d.referrals = [Raised(rule, rid) for rule in d.fired for rid in rule.refer]
-    d.information = [Raised(rule, pid) for rule in d.fired for pid in rule.inform]
-    here = {p.id for p in d.procedures}
-    d.actions = [Raised(rule, pid) for rule in d.fired for pid in rule.before if pid in here]
-    Outcomes(d, truths).decide()
+    """The decision in one area from the truths of the rule conditions on its view.
+
+    `found` holds the truth of each distinct condition (`Prepared.check`),
+    `applies` the applicability of the questions on the area's view; `ix` is
+    the bank's index of rules by outcome.
+    """
+    d = Deciding(plan, area, applies)
+    fired = sum(compress(plan.rules_of, map(is_, found, repeat(True))))
+    # A complete answer set leaves no rule open.
+    opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
+    d.fired = ix.picked(fired)
+    d.open = ix.picked(opened)
+    if fired & ix.refers:
+        d.referrals = [
+            Raised(rule, rid) for rule in ix.picked(fired & ix.refers) for rid in rule.refer
+        ]
+    if fired & ix.inform:
+        d.information = [
+            Raised(rule, pid) for rule in ix.picked(fired & ix.inform) for pid in rule.inform
+        ]
+    if fired & ix.before:
+        here = {p.id for p in d.procedures}
+        d.actions = [
+            Raised(rule, pid)
+            for rule in ix.picked(fired & ix.before)
+            for pid in rule.before
+            if pid in here
+        ]
+    Outcomes(d, ix, fired, opened).decide()
     return d.decision()

@@ -134,7 +134,7 @@ class Deciding:
         self.plan = plan
         self.area = area
         self.answers = area.view
-        self.procedures = tuple(p for p in plan.procedures if area.treats(p))
+        self.procedures = plan.treated(area)
         self._applies = applies
         self._missing: dict[str, tuple[str, ...]] = {}
         self.fired: Rules = ()
@@ -169,8 +169,11 @@ class Deciding:
     def in_scope(self, pid: str) -> bool:
         """Whether a procedure serves one of the patient's concerns (or may)."""
         tests = self.plan.scopes[pid]
-        answers, applies = self.answers, self.applies()
-        return not tests or any(test(answers, applies) is not False for test in tests)
+        answers, applies = self.answers, self._applies
+        for test in tests:
+            if test(answers, applies) is not False:
+                return True
+        return not tests
 
     def applies(self) -> Applicability:
         """Which questions apply to the area's answers (three-valued, memoised)."""

@@ -3,11 +3,12 @@
 Every rule condition is compiled once into a three-valued test
 (`consult.bank.truth`), and so is each procedure's scope (whether it serves the
 patient's concerns, from its candidate rules), which is tested only when asked.
+Rules written with the same condition share one test, run once per area.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from consult.bank.model import (
     Answer,
@@ -20,7 +21,8 @@ from consult.bank.model import (
     Truth,
     by_identity,
 )
-from consult.bank.truth import compile_condition, quantifiers_of, read_directly
+from consult.bank.truth import compile_condition, quantifiers_of, read_directly, shape
+from consult.engine.areas import Area
 
 # The one question a rule may read per area without being a finding in that area:
 # what is treated there decides which procedures fit, not whether a place is clear.
@@ -50,25 +52,57 @@ class Prepared:
             kb.per_area.isdisjoint(read_directly(r.when)) and not any(quantifiers_of(r.when))
             for r in kb.rules
         )
+        # Rules written with the same condition (the same finding excluding several
+        # procedures) share one test: each condition is tested once per area (`check`),
+        # and its truth counts for every rule in its mask (bits in bank order).
+        first: dict[Hashable, int] = {}
+        self.slot = tuple(first.setdefault(shape(r.when), len(first)) for r in kb.rules)
+        checks: list[Test] = []
+        masks = [0] * len(first)
+        per_area: list[tuple[int, Test]] = []
+        for n, (rule, i) in enumerate(zip(kb.rules, self.slot, strict=True)):
+            masks[i] |= 1 << n
+            if i == len(checks):
+                checks.append(rule.test)
+                if not self.alike[n]:
+                    per_area.append((i, rule.test))
+        self.checks = tuple(checks)
+        self.rules_of = tuple(masks)
+        # The conditions tested again in every area, with their places in `checks`.
+        self.per_area = tuple(per_area)
         self._indications: dict[tuple[str, ...], tuple[Indication, ...]] = {}
+        self._treated: dict[str | None, tuple[Procedure, ...]] = {}
 
-    def truths(
+    def truths(self, answers: Mapping[str, Answer], applies: Applicability) -> list[Truth]:
+        """The truth of every rule on an area's answers, in bank order."""
+        found = self.check(answers, applies)
+        return [found[i] for i in self.slot]
+
+    def check(
         self,
         answers: Mapping[str, Answer],
         applies: Applicability,
         shared: Sequence[Truth] | None = None,
-    ) -> tuple[Truth, ...]:
-        """The truth of every rule on an area's answers.
+    ) -> list[Truth]:
+        """The truth of each distinct rule condition (`checks`) on an area's answers.
 
-        `shared` holds the truths of the rules every area reads alike (`alike`),
-        worked out once for the consultation; the others are tested here.
+        `shared` holds their truths on another area of the same consultation:
+        those every area reads alike (`alike`) are taken from it, the others are
+        tested here.
         """
         if shared is None:
-            return tuple(test(answers, applies) for test in self.tests)
-        return tuple(
-            known if alike else test(answers, applies)
-            for test, alike, known in zip(self.tests, self.alike, shared, strict=True)
-        )
+            return [test(answers, applies) for test in self.checks]
+        found = list(shared)
+        for i, test in self.per_area:
+            found[i] = test(answers, applies)
+        return found
+
+    def treated(self, area: Area) -> tuple[Procedure, ...]:
+        """The procedures that could be given in an area, in bank order (by its site)."""
+        found = self._treated.get(area.site)
+        if found is None:
+            found = self._treated[area.site] = tuple(p for p in self.procedures if area.treats(p))
+        return found
 
     def indications(self, proc: Procedure, rules: Sequence[Rule]) -> tuple[Indication, ...]:
         """The indications the candidate rules of a procedure name, each once, in order."""

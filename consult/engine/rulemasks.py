@@ -2,9 +2,10 @@
 
 Worked out once per bank (`index_of`): for every procedure the masks of its
 candidate, exclude and caveat rules, for every referral its refer rules, the
-rules with information notes, the rules three-valued logic judges exactly,
-and for every question the rules that read it. A decision then works on two
-integers, its fired and its open rules.
+rules that refer, give information notes or name steps before treatment, the
+rules three-valued logic judges exactly and those never enumerated, and for
+every question the rules that read it. A decision then works on two integers,
+its fired and its open rules.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ class Index:
             )
         }
         self.inform = _mask(i for i, r in enumerate(rules) if r.inform)
+        self.refers = _mask(i for i, r in enumerate(rules) if r.refer)
+        self.before = _mask(i for i, r in enumerate(rules) if r.before)
         self.position = {r.id: i for i, r in enumerate(rules)}
         self.exact = _mask(i for i, r in enumerate(rules) if self.domains.exact[r.id])
+        self.tested = _mask(i for i, r in enumerate(rules) if r.id in self.domains.tested)
         # Exact checks already made, by the rules and the answers they read.
         self.settled: dict[tuple[object, ...], tuple[Truth, tuple[str, ...] | None]] = {}
         self.readers: dict[str, int] = {}
@@ -60,18 +64,22 @@ class Index:
         self._read: dict[int, tuple[str, ...]] = {}
 
     def of(self, mask: int) -> tuple[Rule, ...]:
-        """The rules of a mask, in bank order."""
+        """The rules of a mask, in bank order (kept: masks met again and again)."""
         found = self._of.get(mask)
         if found is None:
-            rules, picked, bits = self.rules, [], mask
-            while bits:
-                low = bits & -bits
-                picked.append(rules[low.bit_length() - 1])
-                bits ^= low
             if len(self._of) >= 8192:
                 self._of.clear()
-            found = self._of[mask] = tuple(picked)
+            found = self._of[mask] = self.picked(mask)
         return found
+
+    def picked(self, mask: int) -> tuple[Rule, ...]:
+        """The rules of a mask, in bank order, not kept (a mask met about once)."""
+        rules, picked, bits = self.rules, [], mask
+        while bits:
+            low = bits & -bits
+            picked.append(rules[low.bit_length() - 1])
+            bits ^= low
+        return tuple(picked)
 
     def read_by(self, mask: int) -> tuple[str, ...]:
         """The questions the rules of a mask read, each once, in bank order."""
@@ -101,6 +109,37 @@ class Fired:
     def get(self, target: str) -> tuple[Rule, ...]:
         """The fired rules for a target, in bank order (none: empty)."""
         return self.index.of(self.fired & self.masks.get(target, 0))
+
+
+def components(mask: int, links: Iterable[int]) -> list[int]:
+    """The rules of a mask in groups, as masks, joined by `links` (masks of related rules).
+
+    Two rules are in one group when a link joins them, directly or through
+    others of the mask. The groups come in the bank order of their last rules.
+    """
+    if not mask & (mask - 1):
+        return [mask]
+    groups: list[int] = []
+    for link in links:
+        joined = link & mask
+        if joined & (joined - 1):  # it joins two rules of the mask or more
+            kept = []
+            for group in groups:
+                if group & joined:
+                    joined |= group
+                else:
+                    kept.append(group)
+            kept.append(joined)
+            groups = kept
+    alone = mask
+    for group in groups:
+        alone &= ~group
+    while alone:
+        low = alone & -alone
+        groups.append(low)
+        alone ^= low
+    groups.sort(key=int.bit_length)
+    return groups
 
 
 def _mask(indexes: Iterable[int]) -> int:
