@@ -18,7 +18,7 @@ from itertools import repeat
 from typing import Any
 
 from consult.answers.groups import AreaChecks, Where, part, place, positioned
-from consult.answers.values import check_value, kind_of
+from consult.answers.values import kind_of, value_check
 from consult.bank.model import (
     Answer,
     Items,
@@ -38,6 +38,11 @@ FORMAT_VERSION = 1
 DOCUMENT_KEYS = (("consult", "answers"), ("patient",))
 PATIENT_KEYS = ((), ("ref",))
 PATIENT_REF_MAX = 64
+# The same keys as (required, allowed) sets, to see at once that a mapping has them right.
+_KEY_SETS: dict[tuple[tuple[str, ...], ...], tuple[frozenset[str], frozenset[str]]] = {
+    keys: (frozenset(keys[0]), frozenset(keys[0] + keys[1]))
+    for keys in (DOCUMENT_KEYS, PATIENT_KEYS)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +60,19 @@ class _Bank:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         keys = {g.key for g in kb.groups.values()}
-        # The questions answered once for the patient: all but the groups' key questions.
-        self.flat = {q.id: q for q in kb.questions if q.id not in keys and q.id not in kb.groups}
-        # Bank order: a `when` reads only earlier answers.
+        # The questions answered once for the patient (all but the groups' key
+        # questions), each with the check of its values.
+        self.flat = {
+            q.id: value_check(q) for q in kb.questions if q.id not in keys and q.id not in kb.groups
+        }
+        # The questions an earlier answer can switch off (and whose answer is then
+        # dropped), in bank order: a `when` reads only earlier answers.
         self.tests = tuple(
-            (q.id, q.applies, q.always_read) for q in kb.questions if q.id not in keys
+            (q.id, q.applies)
+            for q in kb.questions
+            if q.id in self.flat and q.applies is not None and not q.always_read
         )
+        self.tested = frozenset(qid for qid, _ in self.tests)
         # The answers' order: a group's items stand where its key question does.
         self.order = tuple(_group_id(kb, q.id) or q.id for q in kb.questions)
 
@@ -85,47 +97,35 @@ def check_answers(
     """
     bank = by_identity(_BANKS, kb, _Bank, limit=8)
     problems: list[Problem] = []
-    found: dict[str, tuple[Answer, Where]] = {}
+    found: dict[str, Answer] = {}
+    places: dict[str, Where] = {}
     areas: list[tuple[Section, Any, Where]] = []
     groups, flat = kb.groups, bank.flat
     for qid, value, where in raw:
-        question = flat.get(qid)
-        if question is not None:
+        check = flat.get(qid)
+        if check is not None:
             if value is None:
                 continue
-            checked, error = check_value(question, value)
+            checked, error = check(value)
             if error:
                 problems.append(Problem(place(where), f"{qid!r}: {error}"))
             elif checked is not None:
-                found[qid] = (checked, where)
+                found[qid] = checked
+                places[qid] = where
         elif qid in groups:
             if value is not None:
                 areas.append((groups[qid], value, where))
         else:
             problems.append(_not_asked(kb, qid, place(where)))
-    answers, warnings = _drop_switched_off(kb, bank, found)
-    if areas:
-        answers = _with_areas(kb, bank, answers, areas, warnings, problems)
-    return answers, warnings, problems
-
-
-def _with_areas(
-    kb: KnowledgeBase,
-    bank: _Bank,
-    answers: dict[str, Answer],
-    areas: list[tuple[Section, Any, Where]],
-    warnings: list[str],
-    problems: list[Problem],
-) -> dict[str, Answer]:
-    """The patient's answers with the groups' items, in bank order."""
+    warnings = _drop_switched_off(kb, bank, found, places)
     for group, value, where in areas:
-        checks = AreaChecks(kb, group, answers)
+        checks = AreaChecks(kb, group, found)
         items = checks.check(value, where)
         problems += checks.problems
         warnings += checks.warnings
         if items is not None:
-            answers[group.id] = items
-    return {k: answers[k] for k in bank.order if k in answers}
+            found[group.id] = items
+    return {k: found[k] for k in bank.order if k in found}, warnings, problems
 
 
 def _not_asked(kb: KnowledgeBase, qid: str, where: Source) -> Problem:
@@ -137,25 +137,26 @@ def _not_asked(kb: KnowledgeBase, qid: str, where: Source) -> Problem:
 
 
 def _drop_switched_off(
-    kb: KnowledgeBase, bank: _Bank, found: dict[str, tuple[Answer, Where]]
-) -> tuple[dict[str, Answer], list[str]]:
-    answers: dict[str, Answer] = {}
+    kb: KnowledgeBase, bank: _Bank, found: dict[str, Answer], places: dict[str, Where]
+) -> list[str]:
+    """Drop the answers that earlier answers switch off; a warning for each.
+
+    The questions are walked in bank order, so each `when` reads the earlier
+    answers as kept: it names only questions asked before its own (the loader
+    refuses others), so the answers after it, still in `found`, are never read.
+    """
     warnings: list[str] = []
-    applies = applicability(kb, answers)
-    for qid, test, always_read in bank.tests:  # bank order: a `when` reads only earlier answers
-        entry = found.get(qid)
-        if entry is None:
-            continue
-        value, where = entry
-        off = test is not None and test(answers, applies) is False
-        if off and not always_read:
+    if bank.tested.isdisjoint(found):  # the common case: no answer that could be off
+        return warnings
+    applies = applicability(kb, found)
+    for qid, test in bank.tests:
+        if qid in found and test(found, applies) is False:
             warnings.append(
-                f"{place(where)}: {qid!r} does not apply to these answers "
+                f"{place(places[qid])}: {qid!r} does not apply to these answers "
                 "(switched off by earlier answers); ignored"
             )
-            continue
-        answers[qid] = value
-    return answers, warnings
+            del found[qid]
+    return warnings
 
 
 def check_mapping(
@@ -222,13 +223,11 @@ def _fields(check: Checker, value: Any, where: Where, keys: tuple[tuple[str, ...
     Only when there is something to say (no mapping, a key unknown or missing)
     is it said, by the bank's `Checker.fields`, at the places of `where`.
     """
+    if isinstance(value, dict):
+        needed, allowed = _KEY_SETS[keys]
+        if needed <= value.keys() <= allowed:
+            return value
     required, optional = keys
-    if (
-        isinstance(value, dict)
-        and all(k in value for k in required)
-        and all(k in required or k in optional for k in value)
-    ):
-        return value
     if check.fields(positioned(value, where), required, optional) is None:
         return None
     return value

@@ -14,10 +14,10 @@ given twice names both places.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
-from consult.answers.values import check_value
+from consult.answers.values import value_check
 from consult.bank.model import Answer, Items, KnowledgeBase, Question, Section, by_identity
 from consult.bank.truth import applicability
 from consult.bank.yamlsource import Node, describe, plain_nodes, suggest
@@ -64,12 +64,25 @@ def area_view(answers: Mapping[str, Answer], area: Mapping[str, Answer]) -> dict
     return {**answers, **area}
 
 
-_BANKS: dict[int, tuple[KnowledgeBase, dict[str, dict[str, Question]]]] = {}
+class _Group:
+    """What checking the items of one repeating group needs, worked out once per bank."""
+
+    def __init__(self, kb: KnowledgeBase, group: Section) -> None:
+        questions = area_questions(kb, group)
+        # The questions asked per area, by id, in their order (the key question first).
+        self.questions = {q.id: q for q in questions}
+        self.rank = {q.id: number for number, q in enumerate(questions)}
+        self.checks = {q.id: value_check(q) for q in questions}
+        # The questions an area's own answers can switch off.
+        self.tests = {q.id: q.applies for q in questions if q.applies is not None}
 
 
-def _questions_by_group(kb: KnowledgeBase) -> dict[str, dict[str, Question]]:
-    """The questions asked per area of each repeating group, by id (once per bank)."""
-    return {g.id: {q.id: q for q in area_questions(kb, g)} for g in kb.groups.values()}
+_BANKS: dict[int, tuple[KnowledgeBase, dict[str, _Group]]] = {}
+
+
+def _groups(kb: KnowledgeBase) -> dict[str, _Group]:
+    """The checking tables of each repeating group, by id (once per bank)."""
+    return {g.id: _Group(kb, g) for g in kb.groups.values()}
 
 
 class AreaChecks:
@@ -77,7 +90,8 @@ class AreaChecks:
 
     def __init__(self, kb: KnowledgeBase, group: Section, answers: Mapping[str, Answer]) -> None:
         self.kb, self.group, self.answers = kb, group, answers
-        self.questions = by_identity(_BANKS, kb, _questions_by_group, limit=8)[group.id]
+        self.tables = by_identity(_BANKS, kb, _groups, limit=8)[group.id]
+        self.questions = self.tables.questions
         self.patient = applicability(kb, answers)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
@@ -111,9 +125,14 @@ class AreaChecks:
                 found.append(self._applying(checked, at, name))
         if self.problems:
             return None
+        # The answers to per-area questions given once for every area (the flat form).
         answers = self.answers
-        every = {q: answers[q] for q in self.questions if q in answers}
+        every = {q: answers[q] for q in self._ordered(self.questions.keys() & answers.keys())}
         return Items(tuple(found), key, every)
+
+    def _ordered(self, qids: Iterable[str]) -> list[str]:
+        """Question ids asked per area in their order (the key question first)."""
+        return sorted(qids, key=self.tables.rank.__getitem__)
 
     def _item(self, item: Any, where: Where, name: str) -> tuple[dict[str, Answer], bool]:
         """An area's checked answers in bank order (site first), and whether all were valid."""
@@ -123,16 +142,16 @@ class AreaChecks:
             return {}, False
         answers: dict[str, Answer] = {}
         ok = True
-        questions = self.questions
+        checks = self.tables.checks
         for qid, value in item.items():
-            question = questions.get(qid)
-            if question is None:
+            check = checks.get(qid)
+            if check is None:
                 self.problems.append(Problem(key_place(where, qid), self._unknown(name, qid)))
                 ok = False
             elif value is not None:
-                answer, error = check_value(question, value)
+                answer, error = check(value)
                 if not error and qid == CONCERNS:
-                    error = self._outside_concerns(question, answer)
+                    error = self._outside_concerns(answer)
                 if error or answer is None:
                     where_value = place(part(where, qid))
                     self.problems.append(Problem(where_value, f"'{name}.{qid}': {error}"))
@@ -144,12 +163,12 @@ class AreaChecks:
             message = f"{name!r}: missing {key!r} (which {key} these answers are for)"
             self.problems.append(Problem(place(where), message))
             ok = False
-        return {q: answers[q] for q in questions if q in answers}, ok
+        return {q: answers[q] for q in self._ordered(answers)}, ok
 
-    def _outside_concerns(self, question: Question, answer: Answer | None) -> str:
+    def _outside_concerns(self, answer: Answer | None) -> str:
         """An area's concerns must be the patient's: "" when they are (or none are given)."""
         given = self.answers.get(CONCERNS)
-        if question.id != CONCERNS or not isinstance(answer, tuple):
+        if not isinstance(answer, tuple):
             return ""
         if not isinstance(given, tuple):
             return "the patient's own 'concerns' must be answered too"
@@ -160,12 +179,15 @@ class AreaChecks:
 
     def _applying(self, area: dict[str, Answer], where: Where, name: str) -> dict[str, Answer]:
         """The area's answers without those its own answers switch off (each a warning)."""
+        tests = self.tables.tests
+        if tests.keys().isdisjoint(area):  # nothing in the area can be switched off
+            return area
         kept: dict[str, Answer] = {}
         view = area_view(self.answers, kept)
         applies = applicability(self.kb, view, self.patient)
         for qid, value in area.items():
-            question = self.questions[qid]
-            if question.applies is not None and question.applies(view, applies) is False:
+            test = tests.get(qid)
+            if test is not None and test(view, applies) is False:
                 at = place(part(where, qid))
                 self.warnings.append(
                     f"{at}: '{name}.{qid}' does not apply to this area's answers "

@@ -8,7 +8,9 @@ contain cannot drift apart.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeAlias
 
 from consult.bank.model import Answer, Question, by_identity
 from consult.bank.yamlsource import MAX_DIGITS, Node, Unreadable, describe, suggest
@@ -16,20 +18,48 @@ from consult.bank.yamlsource import MAX_DIGITS, Node, Unreadable, describe, sugg
 
 def check_value(question: Question, value: Any) -> tuple[Answer | None, str]:
     """Check one value for a question; return (normalised value, "") or (None, error)."""
+    return value_check(question)(value)
+
+
+ValueCheck: TypeAlias = Callable[[Any], tuple[Answer | None, str]]
+
+
+def value_check(question: Question) -> ValueCheck:
+    """The check of one question's values (`check_value`), made once per question.
+
+    Answer sets are checked value by value against the same few questions: what a
+    check needs of its question (its kind, range, choices) is looked up once here.
+    """
+    return by_identity(_CHECKS, question, _value_check)
+
+
+_CHECKS: dict[int, tuple[Question, ValueCheck]] = {}
+
+
+def _value_check(question: Question) -> ValueCheck:
     kind = question.kind
     if kind == "yes_no":
-        if isinstance(value, bool):
-            return value, ""
-        return None, f"expected true or false; got {describe(value)}"
+        return _check_yes_no
     if kind == "integer":
-        return _check_integer(question, value)
+        return partial(_check_integer, question)
     if kind == "one_of":
-        if isinstance(value, str) and value in _choices(question).ids:
-            return value, ""
-        return None, _expected_choice(question, value)
+        ids = _choices(question).ids
+
+        def check_one(value: Any) -> tuple[Answer | None, str]:
+            if isinstance(value, str) and value in ids:
+                return value, ""
+            return None, _expected_choice(question, value)
+
+        return check_one
     if kind == "many_of":
-        return check_many(question, value)
-    return check_text(question, value)
+        return partial(_check_many, question, _choices(question))
+    return partial(check_text, question)
+
+
+def _check_yes_no(value: Any) -> tuple[Answer | None, str]:
+    if isinstance(value, bool):
+        return value, ""
+    return None, f"expected true or false; got {describe(value)}"
 
 
 def parse_text(question: Question, text: str) -> tuple[Answer | None, str]:
@@ -63,14 +93,18 @@ def _expected_choice(question: Question, value: Any) -> str:
 
 def check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
     """A `many_of` value: a list of the question's choices (an exclusive one alone)."""
-    if not isinstance(value, list | tuple):  # a single word too: a list says what is meant
-        one = isinstance(value, str) and value in _choices(question).ids
+    return _check_many(question, _choices(question), value)
+
+
+def _check_many(question: Question, choices: _Choices, value: Any) -> tuple[Answer | None, str]:
+    if not isinstance(value, (list, tuple)):  # a single word too: a list says what is meant
+        one = isinstance(value, str) and value in choices.ids
         hint = f" (for one choice write [{value}])" if one else ""
         listed = ", ".join(question.choice_ids)
         return None, f"expected a list of {listed}; got {describe(value)}{hint}"
-    choices = _choices(question)
+    ids = choices.ids
     for item in value:
-        if not isinstance(item, str) or item not in choices.ids:
+        if not isinstance(item, str) or item not in ids:
             return None, _expected_choice(question, item)
     picked = set(value)
     if len(picked) != len(value):
@@ -81,7 +115,7 @@ def check_many(question: Question, value: Any) -> tuple[Answer | None, str]:
         for choice_id in choices.exclusive:
             if choice_id in picked:
                 return None, f"{choice_id!r} cannot be combined with other choices"
-        return tuple(c for c in choices.order if c in picked), ""
+        return tuple(sorted(picked, key=choices.rank.__getitem__)), ""
     return tuple(value), ""  # no choice or one: in the bank's order as it is
 
 
@@ -89,8 +123,8 @@ class _Choices:
     """A question's choice ids, ready for checking (built once per question)."""
 
     def __init__(self, question: Question) -> None:
-        self.order = question.choice_ids
-        self.ids = frozenset(self.order)
+        self.ids = frozenset(question.choice_ids)
+        self.rank = {c: number for number, c in enumerate(question.choice_ids)}
         self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
 
 
