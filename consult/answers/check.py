@@ -190,15 +190,14 @@ def answer_set_from_node(kb: KnowledgeBase, root: Node, name: str) -> AnswerSet:
 def check_document(kb: KnowledgeBase, doc: Any, where: Where, name: str) -> AnswerSet:
     """Check an answer document given as plain data, placed by `where`."""
     problems: list[Problem] = []
-    check = Checker("", problems)
-    if _fields(check, doc, where, DOCUMENT_KEYS) is None:
+    if _fields(problems, doc, where, DOCUMENT_KEYS) is None:
         raise InvalidAnswers(problems)
     if "consult" in doc and not is_format_version(doc["consult"]):
         message = (
             f"'consult': unsupported answer-file format {describe(doc['consult'])}; expected 1"
         )
         problems.append(Problem(place(part(where, "consult")), message))
-    ref = _patient_ref(check, doc, where)
+    ref = _patient_ref(problems, doc, where)
     answers = doc.get("answers")
     triples: Iterable[tuple[str, Any, Where]] = ()
     if isinstance(answers, dict):
@@ -217,7 +216,9 @@ def check_document(kb: KnowledgeBase, doc: Any, where: Where, name: str) -> Answ
     return AnswerSet(checked, ref, tuple(warnings), name)
 
 
-def _fields(check: Checker, value: Any, where: Where, keys: tuple[tuple[str, ...], ...]) -> Any:
+def _fields(
+    problems: list[Problem], value: Any, where: Where, keys: tuple[tuple[str, ...], ...]
+) -> Any:
     """The mapping itself, or None when it is no mapping.
 
     Only when there is something to say (no mapping, a key unknown or missing)
@@ -228,7 +229,7 @@ def _fields(check: Checker, value: Any, where: Where, keys: tuple[tuple[str, ...
         if needed <= value.keys() <= allowed:
             return value
     required, optional = keys
-    if check.fields(positioned(value, where), required, optional) is None:
+    if Checker("", problems).fields(positioned(value, where), required, optional) is None:
         return None
     return value
 
@@ -238,20 +239,20 @@ def is_format_version(value: Any) -> bool:
     return value.__class__ is int and value == FORMAT_VERSION
 
 
-def _patient_ref(check: Checker, doc: dict[str, Any], where: Where) -> str:
+def _patient_ref(problems: list[Problem], doc: dict[str, Any], where: Where) -> str:
     """The document's `patient.ref`, or "" when there is none (or it is unusable)."""
     patient = doc.get("patient")
     if patient is None:
         return ""
     where = part(where, "patient")
-    if _fields(check, patient, where, PATIENT_KEYS) is None:
+    if _fields(problems, patient, where, PATIENT_KEYS) is None:
         return ""
     if "ref" not in patient:
         return ""
     ref = patient["ref"]
     error = patient_ref_error(ref)
     if error:
-        check.problems.append(Problem(place(part(where, "ref")), error))
+        problems.append(Problem(place(part(where, "ref")), error))
         return ""
     return str(ref)
 

@@ -135,7 +135,7 @@ class AreaChecks:
         return sorted(qids, key=self.tables.rank.__getitem__)
 
     def _item(self, item: Any, where: Where, name: str) -> tuple[dict[str, Answer], bool]:
-        """An area's checked answers in bank order (site first), and whether all were valid."""
+        """An area's checked answers (as given), and whether all were valid."""
         if not isinstance(item, dict):
             message = f"{name!r}: expected a mapping; got {describe(item)}"
             self.problems.append(Problem(place(where), message))
@@ -163,7 +163,7 @@ class AreaChecks:
             message = f"{name!r}: missing {key!r} (which {key} these answers are for)"
             self.problems.append(Problem(place(where), message))
             ok = False
-        return {q: answers[q] for q in self._ordered(answers)}, ok
+        return answers, ok
 
     def _outside_concerns(self, answer: Answer | None) -> str:
         """An area's concerns must be the patient's: "" when they are (or none are given)."""
@@ -178,14 +178,16 @@ class AreaChecks:
         return f"{outside[0]!r} is not among the patient's concerns ({', '.join(given)})"
 
     def _applying(self, area: dict[str, Answer], where: Where, name: str) -> dict[str, Answer]:
-        """The area's answers without those its own answers switch off (each a warning)."""
+        """The area's answers in bank order, less those its own answers switch off (warned)."""
+        order = self._ordered(area)
         tests = self.tables.tests
         if tests.keys().isdisjoint(area):  # nothing in the area can be switched off
-            return area
+            return {qid: area[qid] for qid in order}
         kept: dict[str, Answer] = {}
         view = area_view(self.answers, kept)
         applies = applicability(self.kb, view, self.patient)
-        for qid, value in area.items():
+        for qid in order:
+            value = area[qid]
             test = tests.get(qid)
             if test is not None and test(view, applies) is False:
                 at = place(part(where, qid))

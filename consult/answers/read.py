@@ -194,7 +194,7 @@ def read_line(kb: KnowledgeBase, data: bytes, name: str, line: int) -> AnswerSet
         doc = _json(text, name, line)
     except _Locate:
         doc = None
-    if isinstance(doc, dict) and not (doc.keys() & {"consult", "answers", "resourceType"}):
+    if isinstance(doc, dict) and _DOCUMENT_KEYS.isdisjoint(doc):
         doc = {"consult": FORMAT_VERSION, "answers": doc}
     found = None if doc is None else _quiet(kb, doc, name)
     if found is not None:
@@ -205,15 +205,19 @@ def read_line(kb: KnowledgeBase, data: bytes, name: str, line: int) -> AnswerSet
         raise InvalidAnswers(_moved(p, line) for p in exc.problems) from None
 
 
+# The keys that make a JSONL line an answer document (or a FHIR response), not bare answers.
+_DOCUMENT_KEYS = frozenset({"consult", "answers", "resourceType"})
+
+
 def _line_text(data: bytes, name: str, line: int) -> str:
-    where = Source(name, line, 1)
     if len(data) > MAX_BYTES:
-        raise InvalidAnswers([Problem(where, f"line is longer than {MAX_BYTES:,} bytes")])
+        message = f"line is longer than {MAX_BYTES:,} bytes"
+        raise InvalidAnswers([Problem(Source(name, line, 1), message)])
     try:
         return data.decode("utf-8-sig" if line == 1 else "utf-8")
     except UnicodeDecodeError as exc:
         message = f"not UTF-8 text (byte {exc.start} cannot be decoded)"
-        raise InvalidAnswers([Problem(where, message)]) from None
+        raise InvalidAnswers([Problem(Source(name, line, 1), message)]) from None
 
 
 def _yaml(text: str) -> Any:
