@@ -21,8 +21,9 @@ JSONL lines hold either a full answer document (an object with a `consult` or
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -72,7 +73,37 @@ class _Loader(_SafeLoader):
     and a whole number written otherwise than in plain decimal digits (YAML 1.1
     reads `012` as 10 and `1:30` as 90) are left to the positioned reader, which
     names them at their place.
+
+    A plain value's tag is resolved as PyYAML resolves it, from the table of its
+    patterns by first character made once (`_IMPLICIT`) rather than joined anew
+    for each value. No path resolvers are registered for answer files, so none
+    are walked.
     """
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            for tag, pattern in _IMPLICIT.get(value[:1], _ANY_FIRST):
+                if pattern.match(value):
+                    return tag
+            return _TEXT
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+
+    def descend_resolver(self, _node: yaml.Node | None, _index: Any) -> None:
+        return
+
+    def ascend_resolver(self) -> None:
+        return
+
+
+# PyYAML's patterns for plain values, by first character ("" for an empty value),
+# each followed by those for any first character, in PyYAML's order.
+_Patterns: TypeAlias = tuple[tuple[str, re.Pattern[str]], ...]
+_ANY_FIRST: _Patterns = tuple(_Loader.yaml_implicit_resolvers.get(None, ()))
+_IMPLICIT: dict[str, _Patterns] = {
+    first: (*patterns, *_ANY_FIRST)
+    for first, patterns in _Loader.yaml_implicit_resolvers.items()
+    if first is not None
+}
 
 
 def _mapping(loader: _Loader, node: yaml.Node) -> dict[str, Any]:

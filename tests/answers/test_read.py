@@ -121,3 +121,52 @@ def test_a_tag_pyyaml_cannot_read_is_one_located_error(shipped: KnowledgeBase, v
     problems = outcome(lambda: read.read_answers(shipped, text, "a.yaml"))
     assert isinstance(problems, list) and len(problems) == 1
     assert problems[0].startswith("a.yaml:3:8: ")
+
+
+# Plain values of every kind PyYAML tells apart by pattern (and some text).
+PLAIN_VALUES = [
+    "",
+    "~",
+    "null",
+    "Null",
+    "true",
+    "False",
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "n",
+    "0",
+    "012",
+    "-7",
+    "+3",
+    "0x1f",
+    "0b101",
+    "1_000",
+    "1:30",
+    "3.5",
+    ".5",
+    "1e3",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "2024-01-31",
+    "2024-01-31 10:00:00",
+    "<<",
+    "=",
+    "face",
+    "scar_type",
+    "Ödem",
+    "7 days",
+]
+
+
+@pytest.mark.parametrize("value", PLAIN_VALUES)
+def test_the_loader_resolves_a_plain_value_as_pyyaml_does(value: str) -> None:
+    # Answer files are read with PyYAML's own meaning of every plain value.
+    expected = yaml.SafeLoader("").resolve(yaml.ScalarNode, value, (True, False))
+    assert read._Loader("").resolve(yaml.ScalarNode, value, (True, False)) == expected
+    quoted = yaml.SafeLoader("").resolve(yaml.ScalarNode, value, (False, True))
+    assert read._Loader("").resolve(yaml.ScalarNode, value, (False, True)) == quoted
+    assert not read._Loader.yaml_path_resolvers
