@@ -76,16 +76,21 @@ class _Loader(_SafeLoader):
 
     A plain value's tag is resolved as PyYAML resolves it, from the table of its
     patterns by first character made once (`_IMPLICIT`) rather than joined anew
-    for each value. No path resolvers are registered for answer files, so none
-    are walked.
+    for each value; any other value takes its kind's default tag, as no path
+    resolvers are registered for answer files (and none are walked).
     """
 
     def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            for tag, pattern in _IMPLICIT.get(value[:1], _ANY_FIRST):
-                if pattern.match(value):
-                    return tag
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _IMPLICIT.get(value[:1], _ANY_FIRST):
+                    if pattern.match(value):
+                        return tag
             return _TEXT
+        if kind is yaml.MappingNode:
+            return _MAP
+        if kind is yaml.SequenceNode:
+            return _LIST
         return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
     def descend_resolver(self, _node: yaml.Node | None, _index: Any) -> None:

@@ -170,3 +170,10 @@ def test_the_loader_resolves_a_plain_value_as_pyyaml_does(value: str) -> None:
     quoted = yaml.SafeLoader("").resolve(yaml.ScalarNode, value, (False, True))
     assert read._Loader("").resolve(yaml.ScalarNode, value, (False, True)) == quoted
     assert not read._Loader.yaml_path_resolvers
+
+
+@pytest.mark.parametrize("kind", [yaml.MappingNode, yaml.SequenceNode])
+def test_the_loader_resolves_a_collection_as_pyyaml_does(kind: type[yaml.Node]) -> None:
+    for implicit in (True, False):
+        expected = yaml.SafeLoader("").resolve(kind, None, implicit)
+        assert read._Loader("").resolve(kind, None, implicit) == expected
