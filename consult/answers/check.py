@@ -100,7 +100,7 @@ def check_answers(
     found: dict[str, Answer] = {}
     places: dict[str, Where] = {}
     areas: list[tuple[Section, Any, Where]] = []
-    groups, flat = kb.groups, bank.flat
+    groups, flat, tested = kb.groups, bank.flat, bank.tested
     for qid, value, where in raw:
         check = flat.get(qid)
         if check is not None:
@@ -111,21 +111,34 @@ def check_answers(
                 problems.append(Problem(place(where), f"{qid!r}: {error}"))
             elif checked is not None:
                 found[qid] = checked
-                places[qid] = where
+                if qid in tested:  # its place is needed if it is switched off
+                    places[qid] = where
         elif qid in groups:
             if value is not None:
                 areas.append((groups[qid], value, where))
         else:
             problems.append(_not_asked(kb, qid, place(where)))
     warnings = _drop_switched_off(kb, bank, found, places)
+    if areas:
+        _add_areas(kb, found, areas, warnings, problems)
+    return {k: found[k] for k in bank.order if k in found}, warnings, problems
+
+
+def _add_areas(
+    kb: KnowledgeBase,
+    answers: dict[str, Answer],
+    areas: list[tuple[Section, Any, Where]],
+    warnings: list[str],
+    problems: list[Problem],
+) -> None:
+    """Add the groups' checked items to the patient's answers."""
     for group, value, where in areas:
-        checks = AreaChecks(kb, group, found)
+        checks = AreaChecks(kb, group, answers)
         items = checks.check(value, where)
         problems += checks.problems
         warnings += checks.warnings
         if items is not None:
-            found[group.id] = items
-    return {k: found[k] for k in bank.order if k in found}, warnings, problems
+            answers[group.id] = items
 
 
 def _not_asked(kb: KnowledgeBase, qid: str, where: Source) -> Problem:

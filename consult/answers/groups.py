@@ -71,7 +71,8 @@ class _Group:
         questions = area_questions(kb, group)
         # The questions asked per area, by id, in their order (the key question first).
         self.questions = {q.id: q for q in questions}
-        self.rank = {q.id: number for number, q in enumerate(questions)}
+        self.ids = tuple(q.id for q in questions)
+        self.rank = {qid: number for number, qid in enumerate(self.ids)}
         self.checks = {q.id: value_check(q) for q in questions}
         # The questions an area's own answers can switch off.
         self.tests = {q.id: q.applies for q in questions if q.applies is not None}
@@ -131,8 +132,13 @@ class AreaChecks:
         return Items(tuple(found), key, every)
 
     def _ordered(self, qids: Iterable[str]) -> list[str]:
-        """Question ids asked per area in their order (the key question first)."""
-        return sorted(qids, key=self.tables.rank.__getitem__)
+        """Question ids asked per area in their order (the key question first).
+
+        The ids are the bank's own, as the patient's answers are keyed: the
+        engine reads the areas by those.
+        """
+        ids, rank = self.tables.ids, self.tables.rank
+        return [ids[number] for number in sorted(map(rank.__getitem__, qids))]
 
     def _item(self, item: Any, where: Where, name: str) -> tuple[dict[str, Answer], bool]:
         """An area's checked answers (as given), and whether all were valid."""

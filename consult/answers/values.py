@@ -115,7 +115,8 @@ def _check_many(question: Question, choices: _Choices, value: Any) -> tuple[Answ
         for choice_id in choices.exclusive:
             if choice_id in picked:
                 return None, f"{choice_id!r} cannot be combined with other choices"
-        return tuple(sorted(picked, key=choices.rank.__getitem__)), ""
+        order, rank = choices.order, choices.rank
+        return tuple(order[number] for number in sorted(map(rank.__getitem__, picked))), ""
     return tuple(value), ""  # no choice or one: in the bank's order as it is
 
 
@@ -123,8 +124,9 @@ class _Choices:
     """A question's choice ids, ready for checking (built once per question)."""
 
     def __init__(self, question: Question) -> None:
-        self.ids = frozenset(question.choice_ids)
-        self.rank = {c: number for number, c in enumerate(question.choice_ids)}
+        self.order = question.choice_ids
+        self.ids = frozenset(self.order)
+        self.rank = {c: number for number, c in enumerate(self.order)}
         self.exclusive = tuple(c.id for c in question.choices if c.exclusive)
 
 
