@@ -145,6 +145,8 @@ def check_text(question: Question, value: Any) -> tuple[Answer | None, str]:
         return None, f"text is {len(value):,} characters; at most {question.max_length:,}"
     if value.isprintable():  # no control characters at all: the common case
         return value, ""
+    if value.replace("\n", "").replace("\t", "").isprintable():  # line breaks and tabs only
+        return value, ""
     for char in value:
         if char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cs"}:
             return None, f"text contains a control character (U+{ord(char):04X})"
