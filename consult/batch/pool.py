@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from consult.bank.model import KnowledgeBase
 from consult.batch.formats import Rendered, Renderer, render_item, render_overtime
 from consult.batch.inputs import Item
-from consult.batch.signals import Overtime, die_with_parent, orphaned, stops_blocked, time_limit
+from consult.batch.signals import Overtime, TimeLimit, die_with_parent, orphaned, stops_blocked
 from consult.errors import InputError
 
 if TYPE_CHECKING:
@@ -72,18 +72,27 @@ def evaluate_inputs(
     chunks = _chunks(items, FIRST_CHUNK if jobs > 1 else MAX_CHUNK, jobs)
     first = next(chunks, [])
     if jobs <= 1 or len(first) < FIRST_CHUNK:
-        for item in chain(first, chain.from_iterable(chunks)):
-            yield item, _render(kb, item, renderer, seconds)
+        yield from _in_process(kb, chain(first, chain.from_iterable(chunks)), renderer, seconds)
         return
     yield from _pooled(kb, chain([first], chunks), renderer, jobs, seconds)
 
 
-def _render(kb: KnowledgeBase, item: Item, renderer: Renderer, seconds: float) -> Rendered:
+def _in_process(
+    kb: KnowledgeBase, items: Iterable[Item], renderer: Renderer, seconds: float
+) -> Run:
+    """Render the inputs in this process, each within the time limit."""
+    limit = TimeLimit(seconds)
+    with limit.installed():
+        for item in items:
+            yield item, _render(kb, item, renderer, limit)
+
+
+def _render(kb: KnowledgeBase, item: Item, renderer: Renderer, limit: TimeLimit) -> Rendered:
     try:
-        with time_limit(seconds):
+        with limit:
             return render_item(kb, item, renderer)
     except Overtime:
-        return render_overtime(item, renderer, seconds)
+        return render_overtime(item, renderer, limit.seconds)
 
 
 def _chunks(items: Iterable[Item], first: int, jobs: int = 1) -> Iterator[list[Item]]:
@@ -122,8 +131,7 @@ def _pooled(
         with stops_blocked():  # a stop that comes meanwhile acts at the end, pool in hand
             pool = _pool_if_possible(jobs)
         if pool is None:  # the run goes on in this process, as docs/batch.md says
-            for item in chain.from_iterable(chunks):
-                yield item, _render(kb, item, renderer, seconds)
+            yield from _in_process(kb, chain.from_iterable(chunks), renderer, seconds)
         else:
             yield from _handed_out(pool, chunks, jobs)
         finished = True
@@ -213,7 +221,9 @@ def _run_chunk(chunk: list[Item]) -> list[Rendered]:
     assert _WORKER is not None
     orphaned(_PARENT)  # where the kernel has no parent-death signal
     kb, renderer, seconds = _WORKER
-    return [_render(kb, item, renderer, seconds) for item in chunk]
+    limit = TimeLimit(seconds)
+    with limit.installed():
+        return [_render(kb, item, renderer, limit) for item in chunk]
 
 
 def default_jobs() -> int:

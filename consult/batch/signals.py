@@ -9,7 +9,7 @@
   record cut). Threads and processes started inside such a block keep the
   signals blocked, so the pool's threads and workers never take them: the
   main thread does.
-- The time limit per input (`time_limit`): a timer signal (SIGALRM) raises
+- The time limit per input (`TimeLimit`): a timer signal (SIGALRM) raises
   `Overtime` in the process evaluating the input, so nothing is left half
   done but that input.
 - Parent death (`die_with_parent`): a worker asks the kernel to kill it when
@@ -46,28 +46,57 @@ class Overtime(BaseException):
     """
 
 
-def _overtime(_signum: int, _frame: object) -> None:
-    raise Overtime
+class TimeLimit:
+    """The time limit per input of a run (`seconds`; 0: no limit).
 
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise `Overtime` in the block once it has run `seconds` (0: no limit).
-
+    `with limit.installed():` sets the timer signal's handler once for the run
+    (setting it costs more than the timer itself), and `with limit:` around
+    each input raises `Overtime` in the block once it has run `seconds`: each
+    input only starts and stops the timer. A timer signal that comes between
+    inputs, none being under way, is ignored: it cannot stop anything half done.
     Signals are handled in the main thread only: elsewhere there is no limit.
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _overtime) or signal.SIG_DFL
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
+
+    __slots__ = ("on", "running", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.on = False  # the handler is installed: inputs are timed
+        self.running = False  # an input is under way, its timer started
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Time the inputs of the block (the handler set, then the one before restored)."""
+        if self.seconds <= 0 or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGALRM, self._alarm) or signal.SIG_DFL
+        self.on = True
         try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        finally:  # even when the time is up on the way out (Overtime from here)
-            signal.signal(signal.SIGALRM, previous)
+            yield
+        finally:
+            self.on = self.running = False
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:
+                signal.signal(signal.SIGALRM, previous)
+
+    def _alarm(self, _signum: int, _frame: object) -> None:
+        if self.running:
+            self.running = False  # the timer is spent: a later signal is a stray one
+            raise Overtime
+
+    def __enter__(self) -> None:
+        if self.on:
+            self.running = True
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.on:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            finally:  # even when the time is up on the way out (Overtime from here)
+                self.running = False
 
 
 def die_with_parent(parent: int) -> None:

@@ -252,6 +252,8 @@ def _progress(pairs: Pairs) -> Pairs:
 
 
 def _with_bar(pairs: Pairs, done: int) -> Pairs:
+    import time
+
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -259,9 +261,16 @@ def _with_bar(pairs: Pairs, done: int) -> Pairs:
     columns = (TextColumn("evaluating"), BarColumn(), count, TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("evaluating", total=None, completed=done)
+        # The bar is drawn ten times a second: its count is set as often, not per
+        # answer set (setting it costs more than many a small answer set's output).
+        shown = time.monotonic()
         for pair in pairs:
+            done += 1
             yield pair
-            bar.advance(task)
+            now = time.monotonic()
+            if now - shown >= 0.1:
+                bar.update(task, completed=done)
+                shown = now
 
 
 def _show_table(names: Sequence[str], rows: list[list[str]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from consult.bank.model import Answer, KnowledgeBase, Rule
+from consult.bank.model import Answer, KnowledgeBase, Question, Rule
 from consult.engine.decision import Decision, Fit
 from consult.engine.prepared import CONCERNS, prepared
 from consult.engine.result import (
@@ -67,6 +67,9 @@ class _AreaRecords:
     """
 
     __slots__ = (
+        "_answers",
+        "_label",
+        "_sited",
         "_why",
         "actions",
         "candidates",
@@ -82,8 +85,14 @@ class _AreaRecords:
 
     def __init__(self, decision: Decision) -> None:
         self.decision = d = decision
-        self.site: Site = d.area.site
+        area = d.area
+        self.site: Site = area.site
         sites = (self.site,)
+        # What every reason of the area reads: the area's answers, its name, the
+        # rules whose findings belong to the place.
+        self._answers = d.answers
+        self._label = area.label
+        self._sited = d.plan.sited
         self._why: dict[str, Reason] = {}
         reason, reasons = self.reason, self.reasons
         self.candidates = {f.procedure.id: self._candidate(f, sites) for f in d.candidates}
@@ -108,15 +117,11 @@ class _AreaRecords:
             Information(procedures[n.target], reason(n.rule)) for n in d.information
         ]
         self.actions = [(reason(a.rule), a.target) for a in d.actions]
-        # Each question is open once in an area (in bank order).
+        # Each question is open once in an area (in bank order), with where it is
+        # open: a question of the place (not what is treated there) in a placed area.
+        per_area, label = d.kb.per_area, self._label
         self.unknown = [
-            Unknown(
-                u.question.id,
-                u.question.text,
-                u.needed_by,
-                u.rules,
-                self._open_in(u.question.id),
-            )
+            (u, label if u.question.id in per_area and u.question.id != CONCERNS else "")
             for u in d.unknown
         ]
         self.settled = [
@@ -133,11 +138,13 @@ class _AreaRecords:
 
     def reason(self, rule: Rule) -> Reason:
         # One Reason per fired rule, shared by every procedure the rule names.
-        reason = self._why.get(rule.id)
+        rid = rule.id
+        reason = self._why.get(rid)
         if reason is None:
-            read = self.decision.read(rule)
-            area = self.decision.in_area(rule)
-            reason = self._why[rule.id] = Reason(rule.text, rule.id, read, rule.basis, area)
+            answers = self._answers
+            read = {q: answers[q] for q in rule.questions if q in answers}
+            area = self._label if rid in self._sited else ""
+            reason = self._why[rid] = Reason(rule.text, rid, read, rule.basis, area)
         return reason
 
     def reasons(self, rules: Sequence[Rule]) -> tuple[Reason, ...]:
@@ -146,18 +153,13 @@ class _AreaRecords:
             return tuple(map(self.reason, rules))
         return tuple({rule.id: self.reason(rule) for rule in rules}.values())
 
-    def _open_in(self, question: str) -> str:
-        """The area an open question belongs to: a question of the place, in a placed area."""
-        per_area = self.decision.kb.per_area
-        return self.decision.area.label if question in per_area and question != CONCERNS else ""
-
     def _area_of(self, rules: Sequence[Rule]) -> str:
-        return next((a for a in map(self.decision.in_area, rules) if a), "")
+        sited = self._sited
+        return self._label if any(r.id in sited for r in rules) else ""
 
     def _candidate(self, fit: Fit, sites: tuple[Site, ...]) -> Candidate:
-        read: dict[str, Answer] = {}
-        for rule in fit.rules:
-            read.update(self.decision.read(rule))
+        answers = self._answers
+        read = {q: answers[q] for rule in fit.rules for q in rule.questions if q in answers}
         indications = self.decision.plan.indications(fit.procedure, fit.rules)
         rules = _rule_ids(fit.rules)
         cautions = self.reasons(fit.cautions)
@@ -174,7 +176,7 @@ class _AreaRecords:
             excluded=tuple(self.excluded.values()),
             undetermined=tuple(self.undetermined.values()),
             referrals=_once([rid for rid, _ in self.referrals]),
-            unknown=tuple([u.question for u in self.unknown]),
+            unknown=tuple([u.question.id for u, _ in self.unknown]),
             actions=_once([reason.rule for reason, _ in self.actions]),
         )
 
@@ -209,16 +211,20 @@ def _candidates(areas: Sequence[_AreaRecords], rank: Mapping[str, int]) -> tuple
 
 def _excluded(areas: Sequence[_AreaRecords], rank: Mapping[str, int]) -> tuple[Exclusion, ...]:
     """Each procedure excluded somewhere, with every reason and area (one area: its record)."""
+    outs: dict[str, list[Exclusion]] = {}
+    for area in areas:
+        for pid, exclusion in area.excluded.items():
+            outs.setdefault(pid, []).append(exclusion)
     found = []
-    for pid in _ids([a.excluded for a in areas], rank):
-        outs = [a.excluded[pid] for a in areas if pid in a.excluded]
-        if len(outs) == 1:
-            found.append(outs[0])
+    for pid in sorted(outs, key=rank.__getitem__):
+        named = outs[pid]
+        if len(named) == 1:
+            found.append(named[0])
             continue
-        reasons = _reasons_once([e.reasons for e in outs])
-        in_scope = any(e.in_scope for e in outs)
-        sites = tuple([a.site for a in areas if pid in a.excluded])
-        found.append(Exclusion(outs[0].procedure, reasons, in_scope, sites))
+        reasons = _reasons_once([e.reasons for e in named])
+        in_scope = any(e.in_scope for e in named)
+        sites = tuple([site for e in named for site in e.areas])
+        found.append(Exclusion(named[0].procedure, reasons, in_scope, sites))
     return tuple(found)
 
 
@@ -284,20 +290,20 @@ def _unknown(areas: Sequence[_AreaRecords], position: Mapping[str, int]) -> tupl
 
     In bank order (`position`: each question's place in the bank).
     """
-    if len(areas) == 1:  # a question is open once in an area
-        found: Iterable[Unknown] = areas[0].unknown
-    else:
-        merged: dict[tuple[str, str], Unknown] = {}
-        for area in areas:
-            for u in area.unknown:
-                key = (u.question, u.area)
-                seen = merged.get(key)
-                if seen is not None:
-                    needed = _once((*seen.needed_by, *u.needed_by))
-                    rules = _once((*seen.rules, *u.rules))
-                    u = Unknown(u.question, u.text, needed, rules, u.area)
-                merged[key] = u
-        found = merged.values()
+    merged: dict[tuple[str, str], tuple[Question, tuple[str, ...], tuple[str, ...]]] = {}
+    for area in areas:
+        for u, where in area.unknown:
+            key = (u.question.id, where)
+            seen = merged.get(key)
+            if seen is None:  # a question is open once in an area
+                merged[key] = (u.question, u.needed_by, u.rules)
+            else:
+                needed = _once((*seen[1], *u.needed_by))
+                merged[key] = (u.question, needed, _once((*seen[2], *u.rules)))
+    found = [
+        Unknown(q.id, q.text, needed, rules, where)
+        for (_, where), (q, needed, rules) in merged.items()
+    ]
     return tuple(sorted(found, key=lambda u: position[u.question]))
 
 
