@@ -48,6 +48,12 @@ class Outcomes:
         # judged from the mask of their open rules.
         self.settled: dict[int, tuple[Truth, tuple[str, ...] | None]] = {}
         self.judged: dict[int, tuple[Truth, Sequence[Rule], tuple[str, ...] | None]] = {}
+        if not open_mask:  # every rule true or false: nothing waits for an answer
+            self.unanswered: tuple[str, ...] = ()
+            self.exact = ix.exact
+            self.links: list[int] = []
+            self.unclean = 0
+            return
         # The questions the open rules read that are unanswered and not switched off,
         # in bank order: what the open outcomes wait for.
         answers, applies = decision.answers, decision.applies()
@@ -65,7 +71,7 @@ class Outcomes:
         unclean = open_mask & ~exact
         readers = ix.readers
         # The open rules that read the same unanswered question, for each such question.
-        self.links: list[int] = []
+        self.links = []
         for qid in self.unanswered:
             shared = readers[qid] & open_mask
             if shared & (shared - 1):
