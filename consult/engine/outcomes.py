@@ -341,34 +341,43 @@ class Outcomes:
 
         Works on masks: the rules of an outcome that read a question are the
         outcome's open rules and the question's readers, both bit masks. The
-        list depends only on the unanswered questions and the open outcomes:
-        the latest combinations met are kept (a few hundred: their memory
-        stays flat however long a batch runs).
+        list depends only on the open outcomes and the unanswered questions
+        they read: the latest combinations met are kept (a few hundred: their
+        memory stays flat however long a batch runs).
         """
         outcomes = tuple(self._open_outcomes())
-        key = (self.unanswered, outcomes)
+        reached = 0  # the open rules of all open outcomes
+        for _target, mask, _mattering in outcomes:
+            reached |= mask
+        # Only an unanswered question some open outcome reads can be listed.
+        readers = self.index.readers
+        asked = tuple([q for q in self.unanswered if readers[q] & reached])
+        key = (asked, outcomes)
         known = by_identity(_UNKNOWN, self.index, _no_questions, limit=8)
         found = known.get(key)
         if found is None:
             if len(known) >= 512:
                 known.clear()
-            found = known[key] = self._questions(outcomes)
+            found = known[key] = self._questions(asked, outcomes, reached)
         self.d.unknown = list(found)
 
     def _questions(
-        self, outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...]
+        self,
+        asked: tuple[str, ...],
+        outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...],
+        reached: int,
     ) -> tuple[OpenQuestion, ...]:
+        """Each question of `asked` with the outcomes it can change and the rules reading it.
+
+        `reached` holds the open rules of all the outcomes; each question asked is
+        read by some of them.
+        """
         ix = self.index
         of, readers = ix.of, ix.readers
-        reached = 0  # the open rules of all open outcomes
-        for _target, mask, _mattering in outcomes:
-            reached |= mask
         by_id = self.d.plan.kb.by_id
         found: list[OpenQuestion] = []
-        for qid in self.unanswered:
+        for qid in asked:
             reading = readers[qid] & reached
-            if not reading:  # no open outcome reads it
-                continue
             needed: dict[str, None] = {}
             seen = 0
             ids: list[str] = []
