@@ -149,7 +149,7 @@ def compile_condition(condition: Condition) -> Test:
 
 def holds(condition: Condition, answers: Answers, applies: Applicability | None = None) -> Truth:
     """Evaluate a condition directly (compiles it first; for tests and one-offs)."""
-    return compile_condition(condition)(answers, applies or _always_applies)
+    return compile_condition(condition)(answers, _always_applies if applies is None else applies)
 
 
 def _always_applies(_question: str) -> Truth:
@@ -260,14 +260,16 @@ def applicability(
     return _Applies(kb.by_id, answers, patient)
 
 
-class _Applies:
-    """`applies(question_id)`, memoised.
+class _Applies(dict[str, Truth]):
+    """`applies(question_id)`, memoised: the mapping holds the questions worked out.
 
-    A class rather than a closure that calls itself: that closure is a
-    reference cycle, left for the garbage collector once per answer set.
+    Calling it reads the memo; a question not met yet is worked out once
+    (`__missing__`) and kept. A class rather than a closure that calls itself:
+    that closure is a reference cycle, left for the garbage collector once per
+    answer set.
     """
 
-    __slots__ = ("answers", "by_id", "memo", "patient")
+    __slots__ = ("answers", "by_id", "patient")
 
     def __init__(
         self,
@@ -278,7 +280,6 @@ class _Applies:
         self.by_id = by_id
         self.answers = answers
         self.patient = patient
-        self.memo: dict[str, Truth] = {}
 
     def within(self, view: Mapping[str, Answer]) -> _Applies:
         """The applicability inside one item (treatment area) of a quantifier.
@@ -288,15 +289,18 @@ class _Applies:
         """
         return _Applies(self.by_id, view, self.patient if self.patient is not None else self)
 
-    def __call__(self, qid: str) -> Truth:
-        memo = self.memo
-        if qid in memo:
-            return memo[qid]
+    __call__ = dict.__getitem__
+
+    def __bool__(self) -> bool:
+        """Always true, as a function is, whatever it has worked out so far."""
+        return True
+
+    def __missing__(self, qid: str) -> Truth:
         question = self.by_id[qid]
         if self.patient is not None and not question.per_area:
             result = self.patient(qid)
         else:
             test = question.applies
             result = True if test is None else test(self.answers, self)
-        memo[qid] = result
+        self[qid] = result
         return result

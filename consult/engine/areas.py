@@ -57,16 +57,18 @@ def areas_of(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> tuple[Area, ..
     listed = found.items if isinstance(found, Items) and group is not None else ()
     given = answers.get(CONCERNS)
     concerns = given if isinstance(given, tuple) else None
+    switchable = _switchable(kb)
     areas: list[Area] = []
     placed: set[str] = set()
     for number, item in enumerate(listed, start=1):
         site = str(item[group.key]) if group is not None else ""
         held = _held(kb, item, site, concerns)
         placed.update(held or ())
-        areas.append(Area(number, site, held, item, _view(kb, answers, item, held)))
+        view = _view(kb, switchable, answers, item, held)
+        areas.append(Area(number, site, held, item, view))
     rest = None if concerns is None else tuple(c for c in concerns if c not in placed)
     if not areas or rest is None or rest:
-        areas.append(Area(0, None, rest, {}, _view(kb, answers, {}, rest)))
+        areas.append(Area(0, None, rest, {}, _view(kb, switchable, answers, {}, rest)))
         if listed and group is not None and isinstance(found, Items):
             # Quantifiers read the place not given too (with the answers for every area).
             marked = replace(found, unplaced=True)
@@ -90,6 +92,7 @@ def _held(
 
 def _view(
     kb: KnowledgeBase,
+    switchable: tuple[tuple[str, Test], ...],
     answers: Mapping[str, Answer],
     own: Mapping[str, Answer],
     held: tuple[str, ...] | None,
@@ -103,7 +106,7 @@ def _view(
     if held is not None:
         view[CONCERNS] = held
     applies = applicability(kb, view)
-    for qid, test in _switchable(kb):  # bank order: a `when` reads only earlier answers
+    for qid, test in switchable:  # bank order: a `when` reads only earlier answers
         if qid in view and qid not in own and test(view, applies) is False:  # given once
             del view[qid]
     return view

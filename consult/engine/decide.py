@@ -79,8 +79,8 @@ def decide_area(
     fired = sum(compress(plan.rules_of, map(is_, found, repeat(True))))
     # A complete answer set leaves no rule open.
     opened = sum(compress(plan.rules_of, map(is_, found, repeat(None)))) if None in found else 0
-    d.fired = ix.picked(fired)
-    d.open = ix.picked(opened)
+    d.fired = fired
+    d.open = opened
     if fired & ix.refers:
         d.referrals = [
             Raised(rule, rid) for rule in ix.picked(fired & ix.refers) for rid in rule.refer

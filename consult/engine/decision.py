@@ -23,6 +23,7 @@ from consult.bank.model import (
 )
 from consult.engine.areas import Area
 from consult.engine.prepared import Prepared
+from consult.engine.rulemasks import index_of
 
 Rules = tuple[Rule, ...]
 
@@ -96,11 +97,16 @@ class OpenQuestion:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the rules decided on one answer set, outcome by outcome, in bank order."""
+    """What the rules decided on one answer set, outcome by outcome, in bank order.
+
+    The rules that fired and those left open are kept as bit masks over the
+    bank's rules (`consult.engine.rulemasks`): the explained result never
+    lists them, so they are spelled out only when asked for.
+    """
 
     answers: Mapping[str, Answer]
-    fired: Rules
-    open: Rules
+    fired_mask: int
+    open_mask: int
     candidates: tuple[Fit, ...]
     excluded: tuple[RuledOut, ...]
     undetermined: tuple[Pending, ...]
@@ -116,6 +122,16 @@ class Decision:
     def kb(self) -> KnowledgeBase:
         """The knowledge base the decision was made on."""
         return self.plan.kb
+
+    @property
+    def fired(self) -> Rules:
+        """The rules that hold on the area's view, in bank order."""
+        return index_of(self.plan).picked(self.fired_mask)
+
+    @property
+    def open(self) -> Rules:
+        """The rules still open on the area's view (an answer they read is missing)."""
+        return index_of(self.plan).picked(self.open_mask)
 
     def read(self, rule: Rule) -> dict[str, Answer]:
         """The answers a rule read on the area's view (those given)."""
@@ -137,8 +153,8 @@ class Deciding:
         self.procedures = plan.treated(area)
         self._applies = applies
         self._missing: dict[str, tuple[str, ...]] = {}
-        self.fired: Rules = ()
-        self.open: Rules = ()
+        self.fired = 0  # the masks of the rules that fired and of the open ones
+        self.open = 0
         self.candidates: list[Fit] = []
         self.excluded: list[RuledOut] = []
         self.undetermined: list[Pending] = []
@@ -152,8 +168,8 @@ class Deciding:
         """The outcomes, frozen."""
         return Decision(
             answers=self.answers,
-            fired=self.fired,
-            open=self.open,
+            fired_mask=self.fired,
+            open_mask=self.open,
             candidates=tuple(self.candidates),
             excluded=tuple(self.excluded),
             undetermined=tuple(self.undetermined),

@@ -48,6 +48,12 @@ class Outcomes:
         # judged from the mask of their open rules.
         self.settled: dict[int, tuple[Truth, tuple[str, ...] | None]] = {}
         self.judged: dict[int, tuple[Truth, Sequence[Rule], tuple[str, ...] | None]] = {}
+        if not open_mask:  # every rule true or false: nothing waits for an answer
+            self.unanswered: tuple[str, ...] = ()
+            self.exact = ix.exact
+            self.links: list[int] = []
+            self.unclean = 0
+            return
         # The questions the open rules read that are unanswered and not switched off,
         # in bank order: what the open outcomes wait for.
         answers, applies = decision.answers, decision.applies()
@@ -65,7 +71,7 @@ class Outcomes:
         unclean = open_mask & ~exact
         readers = ix.readers
         # The open rules that read the same unanswered question, for each such question.
-        self.links: list[int] = []
+        self.links = []
         for qid in self.unanswered:
             shared = readers[qid] & open_mask
             if shared & (shared - 1):
@@ -335,34 +341,43 @@ class Outcomes:
 
         Works on masks: the rules of an outcome that read a question are the
         outcome's open rules and the question's readers, both bit masks. The
-        list depends only on the unanswered questions and the open outcomes:
-        the latest combinations met are kept (a few hundred: their memory
-        stays flat however long a batch runs).
+        list depends only on the open outcomes and the unanswered questions
+        they read: the latest combinations met are kept (a few hundred: their
+        memory stays flat however long a batch runs).
         """
         outcomes = tuple(self._open_outcomes())
-        key = (self.unanswered, outcomes)
+        reached = 0  # the open rules of all open outcomes
+        for _target, mask, _mattering in outcomes:
+            reached |= mask
+        # Only an unanswered question some open outcome reads can be listed.
+        readers = self.index.readers
+        asked = tuple([q for q in self.unanswered if readers[q] & reached])
+        key = (asked, outcomes)
         known = by_identity(_UNKNOWN, self.index, _no_questions, limit=8)
         found = known.get(key)
         if found is None:
             if len(known) >= 512:
                 known.clear()
-            found = known[key] = self._questions(outcomes)
+            found = known[key] = self._questions(asked, outcomes, reached)
         self.d.unknown = list(found)
 
     def _questions(
-        self, outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...]
+        self,
+        asked: tuple[str, ...],
+        outcomes: tuple[tuple[str, int, tuple[str, ...] | None], ...],
+        reached: int,
     ) -> tuple[OpenQuestion, ...]:
+        """Each question of `asked` with the outcomes it can change and the rules reading it.
+
+        `reached` holds the open rules of all the outcomes; each question asked is
+        read by some of them.
+        """
         ix = self.index
         of, readers = ix.of, ix.readers
-        reached = 0  # the open rules of all open outcomes
-        for _target, mask, _mattering in outcomes:
-            reached |= mask
         by_id = self.d.plan.kb.by_id
         found: list[OpenQuestion] = []
-        for qid in self.unanswered:
+        for qid in asked:
             reading = readers[qid] & reached
-            if not reading:  # no open outcome reads it
-                continue
             needed: dict[str, None] = {}
             seen = 0
             ids: list[str] = []

@@ -47,9 +47,14 @@ class Prepared:
         site = kb.per_area - {CONCERNS}
         self.sited = frozenset(r.id for r in kb.rules if not site.isdisjoint(read_directly(r.when)))
         # The rules every area reads alike: no per-area question read in the area itself,
-        # no quantifier. Their truths are worked out once per consultation.
+        # no quantifier but over the treatment areas. Every area's view holds the same
+        # areas (and the place not given), read with the patient's answers: such a
+        # quantifier's truth is the patient's. Their truths are worked out once per
+        # consultation.
+        group = kb.areas.id if kb.areas is not None else None
         self.alike = tuple(
-            kb.per_area.isdisjoint(read_directly(r.when)) and not any(quantifiers_of(r.when))
+            kb.per_area.isdisjoint(read_directly(r.when))
+            and all(q.group == group for q in quantifiers_of(r.when))
             for r in kb.rules
         )
         # Rules written with the same condition (the same finding excluding several
