@@ -436,7 +436,8 @@ def _shown(kb: KnowledgeBase, answers: dict[str, Any], shown: list[str]) -> list
     visible = set(shown)
     problems = []
     for question in kb.questions:
-        truth = applies(question.id)
+        # An `always_read` question has no enableWhen (docs/fhir.md): the form asks it always.
+        truth = True if question.always_read else applies(question.id)
         if question.section in kb.groups:
             continue  # asked in each area (linkId `area.<id>`)
         if truth is not False and question.id not in visible:
