@@ -289,8 +289,9 @@ class _QuestionReader:
         when = self._when(check, fields, section_when)
         if when is not None:
             question = replace(question, when=when, applies=compile_condition(when))
-        elif question.always_read:
-            check.fail(fields["always_read"], "'always_read' goes with a 'when'")
+        if question.always_read and (when is None or question.per_area):
+            # Kept in the patient's answers only (not in an area's view): a when, no per_area.
+            check.fail(fields["always_read"], "'always_read' goes with a 'when', not 'per_area'")
         if qid and qid in self.questions:
             first = self.questions[qid].source
             check.fail(fields["id"], f"duplicate question id (first at {first})")

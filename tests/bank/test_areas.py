@@ -160,6 +160,14 @@ def test_rule_and_procedure_problems_are_located(
             "have a 'when'",
             id="group-with-when",
         ),
+        pytest.param(
+            "        type: yes_no\n",
+            "        type: yes_no\n        when: {question: site, equals: face}\n"
+            "        always_read: true\n",
+            "q/10-basics.yaml:26:22: question 'infection': 'always_read' goes with a 'when', "
+            "not 'per_area'",
+            id="always-read-per-area",
+        ),
     ],
 )
 def test_group_problems_are_located(

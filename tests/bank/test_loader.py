@@ -160,7 +160,7 @@ def test_version_changes_when_any_file_changes(write_tree: WriteTree) -> None:
         pytest.param(
             "        min: 0\n",
             "        min: 0\n        always_read: true\n",
-            "q/10-basics.yaml:10:22: question 'age': 'always_read' goes with a 'when'",
+            "q/10-basics.yaml:10:22: question 'age': 'always_read' goes with a 'when', not 'per_area'",
             id="always-read-without-when",
         ),
     ],

@@ -418,7 +418,7 @@ NOT_EXPRESSIBLE = {
     ": 'per_area' needs a repeating group (with 'key')": "a repeating group in another file",
     "must be a one_of question": "the type of the question the key names",
     "is not a question of this section": "the questions the key names",
-    "'always_read' goes with a 'when'": "a section's `when` counts as the question's",
+    "'always_read' goes with a 'when', not 'per_area'": "a section's `when` and `per_area` count as the question's",
     "cannot read:": "a bank file that is not a readable regular file (a link, a pipe, a device)",
 }
 CHECKED = ["consult/bank/schema.py", "consult/bank/loader.py", "consult/bank/rules.py"]
